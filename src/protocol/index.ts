@@ -1,0 +1,16 @@
+/** TSP/1, the Terminal Service Protocol: pure framing, codec and tables. No I/O. */
+export * from './commands.js';
+export * from './crc16.js';
+export * from './diagnostics.js';
+export * from './errors.js';
+export * from './limits.js';
+export * from './line.js';
+export * from './mask.js';
+export * from './password-policy.js';
+export * from './reply.js';
+export * from './request.js';
+export * from './settings.js';
+export * from './splitter.js';
+export * from './splitter-stream.js';
+export * from './validators.js';
+export * from './value-codec.js';

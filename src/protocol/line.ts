@@ -1,0 +1,207 @@
+/**
+ * One TSP/1 line (request, reply or event) as tokens, and back.
+ *
+ *   line   = [ "@" id SP ] word *( SP word ) *( SP key "=" value ) [ SP "*" crc ]
+ *
+ * A request has one word (its verb); a reply has `DATA`, `OK` or `ERR`; an event has `EVT` and its
+ * name. The CRC covers every byte before the single space that precedes the final `*`, exactly as
+ * received (leading and extra spaces included). Receivers ignore leading and trailing spaces and
+ * take runs of spaces as one separator; senders write single spaces.
+ */
+import { crc16, formatCrc } from './crc16.js';
+import { MAX_ID_DIGITS } from './limits.js';
+import { encodeValue, isBareToken, type ValueInput } from './value-codec.js';
+
+export interface Field {
+  key: string;
+  /** The value's bytes after unescaping (text is UTF-8). */
+  value: Uint8Array;
+}
+
+export interface ParsedLine {
+  /** The `@ID` digits, verbatim (compared as strings). */
+  id?: string;
+  /** Words before the first key=value: the verb, or `OK`, or `EVT` and its name. */
+  words: string[];
+  /** In order as received; a key may repeat (a request's validation rejects that). */
+  fields: Field[];
+  /** True when the line ended with a CRC (already verified). */
+  crc: boolean;
+}
+
+export type LineFaultKind = 'syntax' | 'bad-crc';
+
+/** Why a line could not be read; carries what could be read so a reply can echo it. */
+export interface LineFault {
+  fault: LineFaultKind;
+  detail: string;
+  id?: string;
+  /** The line ended with a well-formed CRC token: replies to it carry a CRC. */
+  crc: boolean;
+  /** The key being read when the syntax broke, if one was. */
+  key?: string;
+  /** The first word (a request's verb), if it was read before the syntax broke. */
+  verb?: string;
+}
+
+export type LineResult = { ok: true; line: ParsedLine } | { ok: false; fault: LineFault };
+
+const ID_TOKEN = new RegExp(`^@([0-9]{1,${MAX_ID_DIGITS}})$`);
+const WORD = /^[A-Za-z][A-Za-z0-9-]*$/;
+const KEY = /^[a-z][a-z0-9_.]*$/;
+const CRC_SUFFIX = / \*([0-9A-Fa-f]{4}) *$/;
+const LEADING_ID = new RegExp(`^ *@([0-9]{1,${MAX_ID_DIGITS}}) `);
+
+/** Where a line's CRC is, if its last token is one. `body` is what the CRC covers. */
+export function splitCrc(text: string): { body: string; crc: number } | undefined {
+  const match = CRC_SUFFIX.exec(text);
+  if (!match) return undefined;
+  return { body: text.slice(0, match.index), crc: Number.parseInt(match[1]!, 16) };
+}
+
+/** Best-effort ID of a line that cannot be parsed (for echoing it in a 400 or 460). */
+export function readLeadingId(text: string): string | undefined {
+  return LEADING_ID.exec(text)?.[1];
+}
+
+export function parseLine(text: string): LineResult {
+  const crcPart = splitCrc(text);
+  const hasCrc = crcPart !== undefined;
+  const body = crcPart ? crcPart.body : text;
+  if (crcPart && crc16(crcPart.body) !== crcPart.crc) {
+    const id = readLeadingId(body);
+    return fail('bad-crc', `CRC mismatch: line says ${formatCrc(crcPart.crc)}`, hasCrc, id);
+  }
+  return tokenize(body, hasCrc);
+}
+
+function fail(fault: LineFaultKind, detail: string, crc: boolean, id?: string, key?: string): LineResult {
+  const result: LineFault = { fault, detail, crc };
+  if (id !== undefined) result.id = id;
+  if (key !== undefined) result.key = key;
+  return { ok: false, fault: result };
+}
+
+function withVerb(result: LineResult, words: string[]): LineResult {
+  if (!result.ok && words[0] !== undefined) result.fault.verb = words[0];
+  return result;
+}
+
+function tokenize(body: string, crc: boolean): LineResult {
+  let pos = 0;
+  const end = body.length;
+  const skipSpaces = () => {
+    while (pos < end && body.charCodeAt(pos) === 0x20) pos++;
+  };
+  const readPlainToken = (): string => {
+    const start = pos;
+    while (pos < end && body.charCodeAt(pos) !== 0x20) pos++;
+    return body.slice(start, pos);
+  };
+
+  skipSpaces();
+  let id: string | undefined;
+  if (body[pos] === '@') {
+    const token = readPlainToken();
+    const match = ID_TOKEN.exec(token);
+    if (!match) return fail('syntax', `bad ID "${token.slice(0, 16)}": expected @ and 1-8 digits`, crc);
+    id = match[1];
+    skipSpaces();
+  }
+
+  const words: string[] = [];
+  const fields: Field[] = [];
+  while (pos < end) {
+    const tokenStart = pos;
+    const eq = findEquals(body, pos);
+    if (eq < 0) {
+      const word = readPlainToken();
+      if (fields.length > 0) return withVerb(fail('syntax', `"${word.slice(0, 16)}" is not key=value`, crc, id), words);
+      if (word.startsWith('*')) return withVerb(fail('syntax', 'malformed CRC: expected * and 4 hex digits', crc, id), words);
+      if (!WORD.test(word)) return withVerb(fail('syntax', `bad word "${word.slice(0, 16)}"`, crc, id), words);
+      words.push(word);
+    } else {
+      const key = body.slice(tokenStart, eq);
+      if (!KEY.test(key)) return withVerb(fail('syntax', `bad key "${key.slice(0, 16)}"`, crc, id, key), words);
+      pos = eq + 1;
+      const value = body[pos] === '"' ? readQuoted() : readBare();
+      if (typeof value === 'string') return withVerb(fail('syntax', `${key}: ${value}`, crc, id, key), words);
+      fields.push({ key, value });
+    }
+    skipSpaces();
+  }
+  if (words.length === 0) return fail('syntax', 'no command word', crc, id);
+  const line: ParsedLine = { words, fields, crc };
+  if (id !== undefined) line.id = id;
+  return { ok: true, line };
+
+  function readBare(): Uint8Array | string {
+    const token = readPlainToken();
+    if (token.length === 0) return 'empty value (write "")';
+    if (!isBareToken(token)) return 'bad character in value (quote it)';
+    const bytes = new Uint8Array(token.length);
+    for (let i = 0; i < token.length; i++) bytes[i] = token.charCodeAt(i);
+    return bytes;
+  }
+
+  function readQuoted(): Uint8Array | string {
+    pos++; // opening quote
+    const bytes: number[] = [];
+    while (pos < end) {
+      const ch = body.charCodeAt(pos);
+      if (ch === 0x22) {
+        pos++;
+        if (pos < end && body.charCodeAt(pos) !== 0x20) return 'text after closing quote';
+        return Uint8Array.from(bytes);
+      }
+      if (ch === 0x5c) {
+        const next = body[pos + 1];
+        if (next === '"' || next === '\\') {
+          bytes.push(next.charCodeAt(0));
+          pos += 2;
+        } else if (next === 'x' && /^[0-9A-Fa-f]{2}$/.test(body.slice(pos + 2, pos + 4))) {
+          bytes.push(Number.parseInt(body.slice(pos + 2, pos + 4), 16));
+          pos += 4;
+        } else {
+          return 'bad escape (use \\", \\\\ or \\xHH)';
+        }
+        continue;
+      }
+      bytes.push(ch);
+      pos++;
+    }
+    return 'unterminated quoted value';
+  }
+}
+
+/** Index of the `=` of a key=value token starting at `pos`, or -1 if the token is a plain word. */
+function findEquals(body: string, pos: number): number {
+  for (let i = pos; i < body.length; i++) {
+    const ch = body.charCodeAt(i);
+    if (ch === 0x3d) return i;
+    if (ch === 0x20 || ch === 0x22) return -1;
+  }
+  return -1;
+}
+
+export interface LineInput {
+  id?: string | undefined;
+  words: readonly string[];
+  fields?: ReadonlyArray<readonly [string, ValueInput]>;
+  crc?: boolean;
+}
+
+/** Encode a line without its terminator; with `crc`, append ` *XXXX`. */
+export function encodeLine(input: LineInput): string {
+  let text = input.id !== undefined ? `@${input.id} ` : '';
+  text += input.words.join(' ');
+  for (const [key, value] of input.fields ?? []) text += ` ${key}=${encodeValue(value)}`;
+  return input.crc ? appendCrc(text) : text;
+}
+
+export function appendCrc(text: string): string {
+  return `${text} *${formatCrc(crc16(text))}`;
+}
+
+/** Senders end every line with CRLF. */
+export const LINE_END = '\r\n';

@@ -1,0 +1,51 @@
+/**
+ * Secrets out of lines before they reach a trace or a log: passwords (LOGIN, PASSWD, USER-ADD)
+ * and the settlement account (SET key=settle.account). Replies never carry them in clear (the
+ * terminal masks the account itself).
+ */
+import { COMMANDS, type CommandSpec, lookupVerb } from './commands.js';
+import { appendCrc, encodeLine, parseLine, splitCrc } from './line.js';
+import { SETTINGS, type SettingSpec, isSettingKey } from './settings.js';
+import { asciiOf } from './value-codec.js';
+
+export const MASK = '***';
+
+/** Every key that can hold a secret in some request (used when a line cannot be parsed). */
+const SECRET_KEYS = new Set(
+  Object.values(COMMANDS as Record<string, CommandSpec>).flatMap((spec) =>
+    Object.entries(spec.args)
+      .filter(([, arg]) => arg.secret)
+      .map(([key]) => key),
+  ),
+);
+const LOOSE_SECRET = new RegExp(`(^|\\s)(${[...SECRET_KEYS, 'value'].join('|')})=("(?:[^"\\\\]|\\\\.)*"?|\\S*)`, 'g');
+
+/** The line with every secret value replaced by `***` (the CRC is recomputed so the trace reads true). */
+export function maskLine(text: string): string {
+  const parsed = parseLine(text);
+  if (!parsed.ok) return text.replace(LOOSE_SECRET, (_m, lead: string, key: string) => `${lead}${key}=${MASK}`);
+  const { line } = parsed;
+  const verb = lookupVerb(line.words[0]!);
+  const spec: CommandSpec | undefined = verb === undefined ? undefined : COMMANDS[verb];
+  const secretSetting = line.fields.some(
+    (f) => f.key === 'key' && isSecretSetting(asciiOf(f.value)),
+  );
+  let changed = false;
+  const fields = line.fields.map(({ key, value }) => {
+    const secret =
+      (spec !== undefined && spec.args[key]?.secret === true) ||
+      (verb === undefined && SECRET_KEYS.has(key)) ||
+      (key === 'value' && secretSetting && verb === 'SET');
+    if (secret) changed = true;
+    return [key, secret ? MASK : value] as const;
+  });
+  if (!changed) return text;
+  const masked = encodeLine({ id: line.id, words: line.words, fields });
+  return splitCrc(text) ? appendCrc(masked) : masked;
+}
+
+function isSecretSetting(key: string | undefined): boolean {
+  if (key === undefined || !isSettingKey(key)) return false;
+  const spec: SettingSpec = SETTINGS[key];
+  return spec.secret === true;
+}
