@@ -195,4 +195,13 @@ export function commandSpec(verb: Verb): CommandSpec {
 }
 
 /** HELLO's `caps`. */
-export const CAPABILITIES = ['crc', 'replay', 'users', 'settings', 'time', 'diag', 'reboot', 'reset'] as const;
+export const CAPABILITIES = [
+  'crc',
+  'replay',
+  'users',
+  'settings',
+  'time',
+  'diag',
+  'reboot',
+  'reset',
+] as const;

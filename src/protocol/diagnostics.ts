@@ -25,7 +25,10 @@ export const DIAG_CHECKS = {
     typicalMs: 20,
     codes: {
       battery_low: { status: 'warn', hint: 'Battery low: connect the power adapter and charge before use' },
-      battery_fault: { status: 'fail', hint: 'Battery fault: replace the battery pack or return the terminal' },
+      battery_fault: {
+        status: 'fail',
+        hint: 'Battery fault: replace the battery pack or return the terminal',
+      },
     },
   },
   clock: {
@@ -40,7 +43,10 @@ export const DIAG_CHECKS = {
     title: 'data storage (unstable data)',
     typicalMs: 60,
     codes: {
-      corrupt: { status: 'fail', hint: 'Storage unstable: settle pending batches, then RESET; return it if this repeats' },
+      corrupt: {
+        status: 'fail',
+        hint: 'Storage unstable: settle pending batches, then RESET; return it if this repeats',
+      },
       nearly_full: { status: 'warn', hint: 'Storage nearly full: settle and clear the transaction journal' },
     },
   },
@@ -59,7 +65,10 @@ export const DIAG_CHECKS = {
     title: 'secure keys (cannot transact without them)',
     typicalMs: 30,
     codes: {
-      missing_keys: { status: 'fail', hint: 'Secure keys missing: cannot transact; load keys at the key injection station' },
+      missing_keys: {
+        status: 'fail',
+        hint: 'Secure keys missing: cannot transact; load keys at the key injection station',
+      },
       expired: { status: 'warn', hint: 'Working keys expired: they renew at the next host sign-on' },
     },
   },
@@ -76,8 +85,14 @@ export const DIAG_CHECKS = {
     title: 'acquirer host (cannot transact)',
     typicalMs: 600,
     codes: {
-      not_configured: { status: 'warn', hint: 'Host not configured: set host.addr and host.port from the acquirer sheet' },
-      unreachable: { status: 'fail', hint: 'Host does not answer: check host.addr, host.port and the network' },
+      not_configured: {
+        status: 'warn',
+        hint: 'Host not configured: set host.addr and host.port from the acquirer sheet',
+      },
+      unreachable: {
+        status: 'fail',
+        hint: 'Host does not answer: check host.addr, host.port and the network',
+      },
     },
   },
   printer: {
@@ -100,7 +115,10 @@ export const DIAG_CHECKS = {
     title: 'chip card reader',
     typicalMs: 25,
     codes: {
-      reader_fault: { status: 'fail', hint: 'Chip reader fault: clean the slot; return the terminal if it repeats' },
+      reader_fault: {
+        status: 'fail',
+        hint: 'Chip reader fault: clean the slot; return the terminal if it repeats',
+      },
     },
   },
   nfc: {
@@ -114,7 +132,10 @@ export const DIAG_CHECKS = {
     title: 'PIN pad tamper switch',
     typicalMs: 10,
     codes: {
-      tampered: { status: 'fail', hint: 'Tamper detected: do not use or provision; quarantine and return to the vendor' },
+      tampered: {
+        status: 'fail',
+        hint: 'Tamper detected: do not use or provision; quarantine and return to the vendor',
+      },
     },
   },
 } as const satisfies Record<string, DiagCheckSpec>;

@@ -1,7 +1,11 @@
 /** Every TSP/1 error code with its slugs. One table for the mock, the daemon and the docs. */
 
 export const ERROR_CODES = {
-  400: { name: 'syntax', slugs: ['syntax'], meaning: 'the line could not be read, or its arguments are wrong' },
+  400: {
+    name: 'syntax',
+    slugs: ['syntax'],
+    meaning: 'the line could not be read, or its arguments are wrong',
+  },
   401: {
     name: 'unauthorized',
     slugs: ['auth-required', 'bad-credentials'],
@@ -9,7 +13,11 @@ export const ERROR_CODES = {
   },
   403: { name: 'forbidden', slugs: ['permission'], meaning: 'an operator asked for an admin-only command' },
   404: { name: 'unknown command', slugs: ['unknown-command'], meaning: 'the verb is not a TSP/1 command' },
-  409: { name: 'conflict', slugs: ['wrong-state', 'exists'], meaning: 'the terminal is not in a state that allows it' },
+  409: {
+    name: 'conflict',
+    slugs: ['wrong-state', 'exists'],
+    meaning: 'the terminal is not in a state that allows it',
+  },
   413: { name: 'too long', slugs: ['line-too-long'], meaning: 'the line exceeded 512 bytes' },
   422: {
     name: 'invalid',

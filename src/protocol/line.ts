@@ -116,13 +116,17 @@ function tokenize(body: string, crc: boolean): LineResult {
     const eq = findEquals(body, pos);
     if (eq < 0) {
       const word = readPlainToken();
-      if (fields.length > 0) return withVerb(fail('syntax', `"${word.slice(0, 16)}" is not key=value`, crc, id), words);
-      if (word.startsWith('*')) return withVerb(fail('syntax', 'malformed CRC: expected * and 4 hex digits', crc, id), words);
-      if (!WORD.test(word)) return withVerb(fail('syntax', `bad word "${word.slice(0, 16)}"`, crc, id), words);
+      if (fields.length > 0)
+        return withVerb(fail('syntax', `"${word.slice(0, 16)}" is not key=value`, crc, id), words);
+      if (word.startsWith('*'))
+        return withVerb(fail('syntax', 'malformed CRC: expected * and 4 hex digits', crc, id), words);
+      if (!WORD.test(word))
+        return withVerb(fail('syntax', `bad word "${word.slice(0, 16)}"`, crc, id), words);
       words.push(word);
     } else {
       const key = body.slice(tokenStart, eq);
-      if (!KEY.test(key)) return withVerb(fail('syntax', `bad key "${key.slice(0, 16)}"`, crc, id, key), words);
+      if (!KEY.test(key))
+        return withVerb(fail('syntax', `bad key "${key.slice(0, 16)}"`, crc, id, key), words);
       pos = eq + 1;
       const value = body[pos] === '"' ? readQuoted() : readBare();
       if (typeof value === 'string') return withVerb(fail('syntax', `${key}: ${value}`, crc, id, key), words);

@@ -5,7 +5,7 @@
  */
 import { COMMANDS, type CommandSpec, lookupVerb } from './commands.js';
 import { appendCrc, encodeLine, parseLine, splitCrc } from './line.js';
-import { SETTINGS, type SettingSpec, isSettingKey } from './settings.js';
+import { isSettingKey, SETTINGS, type SettingSpec } from './settings.js';
 import { asciiOf } from './value-codec.js';
 
 export const MASK = '***';
@@ -18,24 +18,34 @@ const SECRET_KEYS = new Set(
       .map(([key]) => key),
   ),
 );
-const LOOSE_SECRET = new RegExp(`(^|\\s)(${[...SECRET_KEYS, 'value'].join('|')})=("(?:[^"\\\\]|\\\\.)*"?|\\S*)`, 'g');
+const REPLY_WORDS = new Set(['DATA', 'OK', 'ERR', 'EVT']);
+const LOOSE_SECRET = new RegExp(
+  `(^|\\s)(${[...SECRET_KEYS, 'value'].join('|')})=("(?:[^"\\\\]|\\\\.)*"?|\\S*)`,
+  'g',
+);
 
 /** The line with every secret value replaced by `***` (the CRC is recomputed so the trace reads true). */
 export function maskLine(text: string): string {
   const parsed = parseLine(text);
-  if (!parsed.ok) return text.replace(LOOSE_SECRET, (_m, lead: string, key: string) => `${lead}${key}=${MASK}`);
+  if (!parsed.ok)
+    return text.replace(LOOSE_SECRET, (_m, lead: string, key: string) => `${lead}${key}=${MASK}`);
   const { line } = parsed;
   const verb = lookupVerb(line.words[0]!);
   const spec: CommandSpec | undefined = verb === undefined ? undefined : COMMANDS[verb];
-  const secretSetting = line.fields.some(
-    (f) => f.key === 'key' && isSecretSetting(asciiOf(f.value)),
-  );
+  const secretSetting = line.fields.some((f) => f.key === 'key' && isSecretSetting(asciiOf(f.value)));
+  // Replies show the account masked already (`****` + last four); a request line, even a
+  // mistyped one (`SETT`, `GET ... value=`), may carry it in clear.
+  const isReply = REPLY_WORDS.has(line.words[0]!.toUpperCase());
   let changed = false;
   const fields = line.fields.map(({ key, value }) => {
+    const arg = spec !== undefined && Object.hasOwn(spec.args, key) ? spec.args[key] : undefined;
+    const declared = arg !== undefined;
     const secret =
-      (spec !== undefined && spec.args[key]?.secret === true) ||
-      (verb === undefined && SECRET_KEYS.has(key)) ||
-      (key === 'value' && secretSetting && verb === 'SET');
+      arg?.secret === true ||
+      // A secret-carrying key where this verb takes no such argument (unknown verb, or
+      // `USER-SET password=`): a 400 on the wire, but still a secret in the trace.
+      (!declared && SECRET_KEYS.has(key)) ||
+      (key === 'value' && secretSetting && !isReply);
     if (secret) changed = true;
     return [key, secret ? MASK : value] as const;
   });

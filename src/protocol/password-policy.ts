@@ -10,7 +10,13 @@ export const FACTORY_OPERATOR_PASSWORD = '123456';
 export const PASSWORD_MIN = 6;
 export const PASSWORD_MAX = 32;
 
-export type PasswordProblem = 'length' | 'not-printable' | 'known-default' | 'repeated' | 'straight-run' | 'same-as-old';
+export type PasswordProblem =
+  | 'length'
+  | 'not-printable'
+  | 'known-default'
+  | 'repeated'
+  | 'straight-run'
+  | 'same-as-old';
 
 export const PASSWORD_PROBLEM_TEXT: Record<PasswordProblem, string> = {
   length: `must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`,

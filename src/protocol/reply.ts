@@ -5,7 +5,7 @@
  */
 import type { ErrorSlug } from './errors.js';
 import { encodeLine, parseLine } from './line.js';
-import { type ValueInput, displayText } from './value-codec.js';
+import { displayText, type ValueInput } from './value-codec.js';
 
 export type ReplyKind = 'data' | 'ok' | 'err' | 'evt';
 
@@ -25,16 +25,20 @@ const KINDS: Record<string, ReplyKind> = { DATA: 'data', OK: 'ok', ERR: 'err', E
 
 export function parseReply(text: string): ReplyResult {
   const parsed = parseLine(text);
-  if (!parsed.ok) return { ok: false, problem: parsed.fault.detail, crcBad: parsed.fault.fault === 'bad-crc' };
+  if (!parsed.ok)
+    return { ok: false, problem: parsed.fault.detail, crcBad: parsed.fault.fault === 'bad-crc' };
   const { words, fields, id, crc } = parsed.line;
   const kind = KINDS[words[0]!.toUpperCase()];
-  if (kind === undefined) return { ok: false, problem: `not a reply: ${words[0]!.slice(0, 16)}`, crcBad: false };
+  if (kind === undefined)
+    return { ok: false, problem: `not a reply: ${words[0]!.slice(0, 16)}`, crcBad: false };
   if (kind === 'evt' ? words.length !== 2 : words.length !== 1) {
     return { ok: false, problem: 'wrong number of words', crcBad: false };
   }
-  if (kind === 'evt' && id !== undefined) return { ok: false, problem: 'an EVT carries no ID', crcBad: false };
+  if (kind === 'evt' && id !== undefined)
+    return { ok: false, problem: 'an EVT carries no ID', crcBad: false };
   const record: Record<string, string> = {};
-  for (const field of fields) if (!Object.hasOwn(record, field.key)) record[field.key] = displayText(field.value);
+  for (const field of fields)
+    if (!Object.hasOwn(record, field.key)) record[field.key] = displayText(field.value);
   const reply: ReplyLine = { kind, fields: record, crc };
   if (id !== undefined) reply.id = id;
   if (kind === 'evt') reply.event = words[1]!;
@@ -57,7 +61,12 @@ export function encodeData(ctx: ReplyContext, fields: FieldList): string {
 }
 
 export function encodeErr(ctx: ReplyContext, code: number, reason: ErrorSlug, extra: FieldList = []): string {
-  return encodeLine({ id: ctx.id, words: ['ERR'], fields: [['code', code], ['reason', reason], ...extra], crc: ctx.crc });
+  return encodeLine({
+    id: ctx.id,
+    words: ['ERR'],
+    fields: [['code', code], ['reason', reason], ...extra],
+    crc: ctx.crc,
+  });
 }
 
 /** Events never carry an ID. */

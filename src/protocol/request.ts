@@ -3,7 +3,7 @@
  * Applies the first part of TSP/1's fault order: 413, 400 (bytes), 460, 404, 400 (arguments).
  * The rest (401, 403, 428, 422, 423, 409) depends on terminal state and is the terminal's.
  */
-import { type Verb, commandSpec, lookupVerb } from './commands.js';
+import { commandSpec, lookupVerb, type Verb } from './commands.js';
 import type { ErrorSlug } from './errors.js';
 import { MAX_ECHOED_KEY } from './limits.js';
 import { type ParsedLine, parseLine, readLeadingId, splitCrc } from './line.js';
@@ -57,9 +57,19 @@ export function readRequest(frame: Frame): RequestResult {
     const base = { crc: fault.crc, msg: fault.detail, ...(fault.id !== undefined && { id: fault.id }) };
     if (fault.fault === 'bad-crc') return reject({ code: 460, reason: 'bad-crc', ...base, crc: true });
     if (fault.verb !== undefined && lookupVerb(fault.verb) === undefined) {
-      return reject({ code: 404, reason: 'unknown-command', ...base, msg: `unknown command ${cut(fault.verb)}` });
+      return reject({
+        code: 404,
+        reason: 'unknown-command',
+        ...base,
+        msg: `unknown command ${cut(fault.verb)}`,
+      });
     }
-    return reject({ code: 400, reason: 'syntax', ...base, ...(fault.key !== undefined && { key: cut(fault.key) }) });
+    return reject({
+      code: 400,
+      reason: 'syntax',
+      ...base,
+      ...(fault.key !== undefined && { key: cut(fault.key) }),
+    });
   }
   return checkArguments(parsed.line, frame.text);
 }
@@ -69,10 +79,23 @@ function checkArguments(line: ParsedLine, raw: string): RequestResult {
   const [word, ...extraWords] = line.words;
   const verb = lookupVerb(word!);
   if (verb === undefined) {
-    return reject({ code: 404, reason: 'unknown-command', crc: line.crc, msg: `unknown command ${cut(word!)}`, ...idPart });
+    return reject({
+      code: 404,
+      reason: 'unknown-command',
+      crc: line.crc,
+      msg: `unknown command ${cut(word!)}`,
+      ...idPart,
+    });
   }
   const syntax = (key: string | undefined, msg: string) =>
-    reject({ code: 400, reason: 'syntax', crc: line.crc, msg, ...idPart, ...(key !== undefined && { key: cut(key) }) });
+    reject({
+      code: 400,
+      reason: 'syntax',
+      crc: line.crc,
+      msg,
+      ...idPart,
+      ...(key !== undefined && { key: cut(key) }),
+    });
   if (extraWords.length > 0) return syntax(undefined, `unexpected word ${cut(extraWords[0]!)}`);
   const spec = commandSpec(verb);
   const args = new Map<string, Uint8Array>();

@@ -32,12 +32,20 @@ export function parseUtc(text: string): number | undefined {
     number,
     number,
   ];
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  const back = new Date(ms);
-  if (back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) {
+  // Not Date.UTC: it maps years 0-99 to 1900-1999.
+  const back = new Date(0);
+  back.setUTCFullYear(year, month - 1, day);
+  back.setUTCHours(hour, minute, second, 0);
+  if (
+    back.getUTCMonth() !== month - 1 ||
+    back.getUTCDate() !== day ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
     return undefined;
   }
-  return ms;
+  return back.getTime();
 }
 
 export function formatUtc(ms: number): string {
@@ -47,8 +55,12 @@ export function formatUtc(ms: number): string {
 /** A host name or dotted IPv4 address of at most 253 characters. */
 export function isHostAddress(text: string): boolean {
   if (text.length < 1 || text.length > 253) return false;
-  if (IPV4_SHAPE.test(text)) return text.split('.').every((octet) => octet.length <= 3 && Number(octet) <= 255);
-  return text.split('.').every((label) => HOST_LABEL.test(label));
+  if (IPV4_SHAPE.test(text))
+    return text.split('.').every((octet) => octet.length <= 3 && Number(octet) <= 255);
+  // A name's last label is never all digits (RFC 1123 2.1): `10.0.0.1.5` or `10.0.1` is a mistyped
+  // address, not a host name.
+  const labels = text.split('.');
+  return labels.every((label) => HOST_LABEL.test(label)) && !/^[0-9]+$/.test(labels[labels.length - 1]!);
 }
 
 /** An integer written in decimal without sign or leading zeros, within [min, max]. */
