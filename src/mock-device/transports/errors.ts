@@ -1,0 +1,46 @@
+/** Why a transport operation failed; stable strings that callers and tests can match on. */
+export type TransportErrorCode =
+  /** No terminal is registered at the path given to the in-process binding. */
+  | 'UNKNOWN_PORT'
+  /** The path is already open (exclusive, like a serial port lock). */
+  | 'PORT_BUSY'
+  /** An operation on a port that was closed by its host. */
+  | 'PORT_NOT_OPEN'
+  /** A read or write cut short because the host closed the port (`canceled` is true). */
+  | 'CANCELED'
+  /** The device end of the cable went away (`disconnected` is true). */
+  | 'DISCONNECTED'
+  /** A caller passed an argument that cannot work (bad path, bad baud rate, bad host). */
+  | 'INVALID_ARGUMENT'
+  /** The TCP server could not listen (address in use, permission, ...). */
+  | 'LISTEN_FAILED'
+  /** The pty link path exists and is not a symlink: refusing to replace a real file. */
+  | 'PATH_EXISTS'
+  /** The pty link (symlink) could not be created or re-pointed (missing directory, permission). */
+  | 'LINK_FAILED'
+  /** The pty helper could not be started (python3 missing, no pty support, ...). */
+  | 'PTY_UNAVAILABLE'
+  /** The pty helper failed after it started. */
+  | 'PTY_FAILED';
+
+export interface TransportErrorFlags {
+  /** serialport convention: the operation was cut short by a close, not a failure of the line. */
+  canceled?: boolean;
+  /** serialport convention: the line is gone (SerialPortStream then closes with a DisconnectedError). */
+  disconnected?: boolean;
+  cause?: unknown;
+}
+
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  readonly code: TransportErrorCode;
+  readonly canceled: boolean;
+  readonly disconnected: boolean;
+
+  constructor(code: TransportErrorCode, message: string, flags: TransportErrorFlags = {}) {
+    super(message, flags.cause === undefined ? undefined : { cause: flags.cause });
+    this.code = code;
+    this.canceled = flags.canceled ?? false;
+    this.disconnected = flags.disconnected ?? false;
+  }
+}
