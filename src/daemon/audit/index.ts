@@ -1,0 +1,12 @@
+/**
+ * The audit trail: a hash-chained, append-only record of every run and step, in SQLite.
+ * See store.ts for the guarantees and their limits.
+ */
+export { canonicalJson, type JsonObject, type JsonValue } from './canonical.js';
+export { type CsvOptions, toCsv, toJson } from './csv.js';
+export { AuditError, type AuditErrorCode, isAuditError } from './errors.js';
+export { AUDIT_FILE_NAME, defaultAuditPath } from './paths.js';
+export { GENESIS_HASH, SCHEMA_VERSION } from './schema.js';
+export { assertNoSecrets, isSecretKey } from './scrub.js';
+export { AuditStore, type AuditStoreOptions, chainHash, DEFAULT_BUSY_TIMEOUT_MS } from './store.js';
+export * from './types.js';
