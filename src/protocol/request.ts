@@ -5,7 +5,7 @@
  */
 import { commandSpec, lookupVerb, type Verb } from './commands.js';
 import type { ErrorSlug } from './errors.js';
-import { MAX_ECHOED_KEY } from './limits.js';
+import { MAX_ECHOED_KEY, MAX_FREE_TEXT } from './limits.js';
 import { type ParsedLine, parseLine, readLeadingId, splitCrc } from './line.js';
 import type { Frame } from './splitter.js';
 
@@ -33,6 +33,10 @@ export interface Rejection {
 export type RequestResult = { ok: true; request: Request } | { ok: false; rejection: Rejection };
 
 function reject(rejection: Rejection): RequestResult {
+  // `msg` is free text bounded by TSP/1 (hint and msg <= 120 characters), whatever it quotes.
+  if (rejection.msg !== undefined && rejection.msg.length > MAX_FREE_TEXT) {
+    rejection.msg = rejection.msg.slice(0, MAX_FREE_TEXT);
+  }
   return { ok: false, rejection };
 }
 
