@@ -1,0 +1,294 @@
+/**
+ * `posbridge mock`: a mock terminal reachable over TCP (`--listen tcp://HOST:PORT`) and/or a
+ * pseudo-terminal (`--pty PATH`), for demos, picocom and CI. Logs what happens to stderr (lines
+ * masked: never a password), says where it can be reached on stdout, and stops cleanly on SIGINT
+ * or SIGTERM (pty link removed, state saved, exit 0). docs/mock.md documents every option.
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { Logger } from 'pino';
+import {
+  type DiagFaults,
+  type FaultSpec,
+  FileStateStore,
+  formatDiagFaults,
+  identityProblem,
+  MockConfigError,
+  MockTerminal,
+  parseDiagFaults,
+  parseFaultSpec,
+} from '../../mock-device/index.js';
+import { listenTcp, openPty, TransportError } from '../../mock-device/transports/index.js';
+import { createLogger } from '../logger.js';
+
+export interface MockCommandDeps {
+  io: { stdout: { write(text: string): void }; stderr: { write(text: string): void } };
+  /** Where the action leaves its exit code (commander drops return values). */
+  result: { exitCode: number };
+  /** Resolves with a signal's name when the mock must stop. Default: the first SIGINT or SIGTERM. */
+  stopSignal?: () => Promise<string>;
+}
+
+interface MockOptions {
+  listen?: TcpAddress;
+  pty?: string;
+  sn?: string;
+  model?: string;
+  fw?: string;
+  state?: string;
+  diagFail?: DiagFaults;
+  fault?: FaultSpec[];
+  seed?: number;
+  baud: number;
+  rebootMs: number;
+  diagTimeScale: number;
+  tamper?: boolean;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+}
+
+interface TcpAddress {
+  host: string;
+  port: number;
+}
+
+export const DEFAULT_LISTEN = 'tcp://127.0.0.1:7001';
+const EXIT_OK = 0;
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function registerMockCommand(program: Command, deps: MockCommandDeps): Command {
+  return program
+    .command('mock')
+    .description('run a mock terminal (TSP/1) on a TCP port or a pseudo-terminal, for demos and CI')
+    .option(
+      '--listen <tcp://HOST:PORT>',
+      `TCP address to serve (default ${DEFAULT_LISTEN} when no --pty)`,
+      parseListen,
+    )
+    .option(
+      '--pty <path>',
+      'serve a pseudo-terminal linked at this path (opened like /dev/ttyUSB0)',
+      nonEmpty('--pty'),
+    )
+    .option('--sn <sn>', 'serial number (default PBM0000001)', identity('--sn'))
+    .option('--model <model>', 'model (default PB-MOCK)', identity('--model'))
+    .option('--fw <version>', 'firmware version (default 1.0.0)', identity('--fw'))
+    .option('--state <file>', 'keep the terminal state in this JSON file (loaded at start, saved on change)')
+    .option(
+      '--diag-fail <check:code,...>',
+      'checks that report a failure code, e.g. printer:paper_out',
+      parseDiagFail,
+    )
+    .option('--fault <spec>', 'faults to inject, e.g. "drop:p=0.05;delay:ms=200" (docs/mock.md)', parseFault)
+    .option(
+      '--seed <n>',
+      "seed of the faults' randomness (default: random, logged)",
+      integer('--seed', 0, 2 ** 32 - 1),
+    )
+    .option(
+      '--baud <n>',
+      'line rate of replies in bit/s, 10 bits per byte (0: unpaced)',
+      integer('--baud', 0, 10_000_000),
+      115200,
+    )
+    .option('--tamper', 'the PIN-pad tamper switch has tripped (STATUS tamper=1, DIAG tamper fails)')
+    .addOption(
+      new Option('--reboot-ms <ms>', 'how long REBOOT keeps the terminal down')
+        .argParser(integer('--reboot-ms', 0, 600_000))
+        .default(500),
+    )
+    .addOption(
+      new Option('--diag-time-scale <x>', 'DIAG check times = typical times x this (0: instant)')
+        .argParser(nonNegative('--diag-time-scale'))
+        .default(1),
+    )
+    .option('--log-level <level>', `${LOG_LEVELS.join(', ')}`, oneOf('--log-level', LOG_LEVELS), 'info')
+    .option(
+      '--log-format <format>',
+      'json or pretty (logs go to stderr)',
+      oneOf('--log-format', ['json', 'pretty']),
+      'json',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  posbridge mock --listen tcp://127.0.0.1:7001 --state /tmp/pos.json\n' +
+        '  posbridge mock --pty /tmp/pos0 --diag-fail printer:paper_out --fault "drop:p=0.05" --seed 7\n',
+    )
+    .action(async (options: MockOptions) => {
+      deps.result.exitCode = await runMock(options, deps);
+    });
+}
+
+async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<number> {
+  const { io } = deps;
+  const log: Logger = createLogger(
+    { logLevel: options.logLevel, logFormat: options.logFormat },
+    io.stderr as unknown as NodeJS.WritableStream,
+  );
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
+  const closers: (() => Promise<void>)[] = [];
+  let terminal: MockTerminal | undefined;
+  try {
+    terminal = new MockTerminal({
+      identity: { sn: options.sn, model: options.model, fw: options.fw },
+      ...(options.state !== undefined && { store: new FileStateStore(options.state) }),
+      ...(options.tamper && { tamper: true }),
+      ...(options.diagFail !== undefined && { diagFaults: formatDiagFaults(options.diagFail) }),
+      ...(options.fault !== undefined && { faults: options.fault }),
+      seed,
+      baud: options.baud,
+      rebootMs: options.rebootMs,
+      diagTimeScale: options.diagTimeScale,
+      logger: log,
+    });
+    const attach = terminal.attach.bind(terminal);
+    const { sn } = terminal.identity;
+    const stopped: Promise<string>[] = [(deps.stopSignal ?? processStopSignal)()];
+
+    if (options.listen || options.pty === undefined) {
+      const address = options.listen ?? parseListen(DEFAULT_LISTEN);
+      const tcp = await listenTcp(address, attach);
+      closers.push(() => tcp.close());
+      io.stdout.write(
+        `mock terminal ${sn} listening on tcp://${formatHost(tcp.address.host)}:${tcp.address.port}\n`,
+      );
+    }
+    if (options.pty !== undefined) {
+      const pty = await openPty({ linkPath: options.pty }, attach);
+      closers.push(() => pty.close());
+      stopped.push(
+        pty.closed.then((error) => {
+          if (error) throw error;
+          return 'pty closed';
+        }),
+      );
+      io.stdout.write(`mock terminal ${sn} on pty ${pty.path}\n`);
+    }
+    log.info(
+      {
+        sn,
+        state: options.state ?? 'memory',
+        faults: options.fault?.length ? options.fault : undefined,
+        seed,
+        baud: options.baud,
+      },
+      options.fault?.length
+        ? `mock terminal ready (fault seed ${seed}: rerun with --seed ${seed})`
+        : 'mock terminal ready',
+    );
+
+    const reason = await Promise.race(stopped);
+    log.info({ reason }, 'stopping');
+    await closeAll(closers);
+    terminal.close();
+    return EXIT_OK;
+  } catch (error) {
+    await closeAll(closers).catch(() => undefined);
+    terminal?.close();
+    io.stderr.write(`posbridge mock: ${describe(error)}\n`);
+    return isUsageError(error) ? EXIT_USAGE : EXIT_FAILED;
+  }
+}
+
+async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
+  for (const close of closers.reverse()) await close();
+}
+
+function isUsageError(error: unknown): boolean {
+  if (error instanceof MockConfigError) return true;
+  return (
+    error instanceof TransportError && (error.code === 'INVALID_ARGUMENT' || error.code === 'PATH_EXISTS')
+  );
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0]!;
+}
+
+function processStopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+// --- option parsers: a bad value is a usage error naming the option (exit 2) ---
+
+export function parseListen(value: string): TcpAddress {
+  const match = /^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/.exec(value);
+  const port = match ? Number(match[2]) : Number.NaN;
+  if (!match || port > 65535) {
+    throw new InvalidArgumentError(
+      'expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:7001 (port 0: any free port)',
+    );
+  }
+  return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+function parseFault(value: string): FaultSpec[] {
+  try {
+    return parseFaultSpec(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function parseDiagFail(value: string): DiagFaults {
+  try {
+    return parseDiagFaults(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function identity(flag: string): (value: string) => string {
+  return (value) => {
+    const problem = identityProblem(value);
+    if (problem) throw new InvalidArgumentError(`${flag} ${problem}`);
+    return value;
+  };
+}
+
+function nonEmpty(flag: string): (value: string) => string {
+  return (value) => {
+    if (value.trim() === '') throw new InvalidArgumentError(`${flag} needs a path`);
+    return value;
+  };
+}
+
+function integer(flag: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}`);
+    }
+    return Number(value);
+  };
+}
+
+function nonNegative(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(value))
+      throw new InvalidArgumentError(`${flag} must be a number, 0 or more`);
+    return Number(value);
+  };
+}
+
+function oneOf(flag: string, allowed: string[]): (value: string) => string {
+  return (value) => {
+    if (!allowed.includes(value))
+      throw new InvalidArgumentError(`${flag} must be one of ${allowed.join(', ')}`);
+    return value;
+  };
+}

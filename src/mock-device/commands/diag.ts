@@ -1,0 +1,111 @@
+/**
+ * DIAG runs the checks in the order of `checks=` (default DIAG_CHECK_ORDER) and sends one DATA
+ * line as each finishes, so a sender's timeout restarts with each line. A check takes
+ * DIAG_CHECKS[check].typicalMs x diagTimeScale (0: all at once, synchronously, as unit tests
+ * want); `ms=` is its measured duration on the terminal's clock.
+ */
+import {
+  DIAG_CHECK_ORDER,
+  DIAG_CHECKS,
+  type DiagCheck,
+  type DiagStatus,
+  type FieldList,
+  isDiagCheck,
+} from '../../protocol/index.js';
+import type { TimerHandle } from '../clock.js';
+import { evaluateCheck } from '../diag-evaluate.js';
+import { asciiArg, echoArg } from './args.js';
+import {
+  type CommandContext,
+  type CommandHandler,
+  type CommandResult,
+  type Final,
+  fail,
+  ok,
+} from './context.js';
+
+export const diag: CommandHandler = {
+  run(ctx) {
+    const checks = requestedChecks(ctx);
+    return Array.isArray(checks) ? runChecks(ctx, checks) : checks;
+  },
+};
+
+/** D15: unknown name 422 unknown-check `check=NAME`; a repeat or an empty list/name 422 invalid-value. */
+function requestedChecks(ctx: CommandContext): DiagCheck[] | Final {
+  const { request } = ctx;
+  if (!request.args.has('checks')) return [...DIAG_CHECK_ORDER];
+  const text = asciiArg(request, 'checks');
+  if (text === undefined) return fail('unknown-check', [['check', echoArg(request, 'checks')]]);
+  const invalid = fail(
+    'invalid-value',
+    [['key', 'checks']],
+    'checks: a comma-separated list of check names, no repeats',
+  );
+  const checks: DiagCheck[] = [];
+  for (const name of text.split(',')) {
+    if (name === '') return invalid;
+    if (!isDiagCheck(name)) return fail('unknown-check', [['check', name.slice(0, 64)]]);
+    if (checks.includes(name)) return invalid;
+    checks.push(name);
+  }
+  return checks;
+}
+
+function runChecks(ctx: CommandContext, checks: DiagCheck[]): CommandResult {
+  const { core } = ctx;
+  const counts: Record<DiagStatus, number> = { pass: 0, warn: 0, fail: 0 };
+  const duration = (check: DiagCheck) =>
+    Math.max(0, Math.round(DIAG_CHECKS[check].typicalMs * core.diagTimeScale));
+  const report = (check: DiagCheck, startedAt: number) => {
+    const result = evaluateCheck(core.state, check);
+    counts[result.status]++;
+    const fields: [string, string | number][] = [
+      ['check', check],
+      ['status', result.status],
+    ];
+    if (result.code !== undefined) fields.push(['code', result.code]);
+    if (result.hint !== undefined) fields.push(['hint', result.hint]);
+    fields.push(['ms', Math.max(0, Math.round(core.clock.now() - startedAt))]);
+    ctx.data(fields as FieldList);
+  };
+  const summary = () =>
+    ok([
+      ['pass', counts.pass],
+      ['warn', counts.warn],
+      ['fail', counts.fail],
+    ]);
+
+  let next = 0;
+  while (next < checks.length && duration(checks[next]!) === 0) report(checks[next++]!, core.clock.now());
+  if (next === checks.length) return summary();
+
+  return {
+    deferred(finish, failed) {
+      let timer: TimerHandle | undefined;
+      const step = () => {
+        if (next === checks.length) {
+          finish(summary());
+          return;
+        }
+        const check = checks[next]!;
+        const startedAt = core.clock.now();
+        timer = core.scheduler.setTimeout(() => {
+          timer = undefined;
+          try {
+            report(check, startedAt);
+            next++;
+            step();
+          } catch (error) {
+            failed(error);
+          }
+        }, duration(check));
+      };
+      step();
+      return () => {
+        if (timer !== undefined) core.scheduler.clearTimeout(timer);
+        timer = undefined;
+      };
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * TIME reads or sets the terminal's clock (UTC, whole seconds). The clock is the host clock plus
+ * an offset that TIME sets; it keeps running from the instant given (D16). RESET keeps it.
+ */
+import { formatUtc, parseUtc } from '../../protocol/index.js';
+import { asciiArg } from './args.js';
+import { type CommandHandler, fail, ok } from './context.js';
+
+export const time: CommandHandler = {
+  run({ core, request }) {
+    if (request.args.has('utc')) {
+      const text = asciiArg(request, 'utc');
+      const utc = text === undefined ? undefined : parseUtc(text);
+      if (utc === undefined)
+        return fail('invalid-value', [['key', 'utc']], 'utc must be YYYY-MM-DDTHH:MM:SSZ');
+      core.state.clock = { offsetMs: Math.round(utc - core.clock.now()), set: true };
+      core.commit();
+    }
+    return ok([['utc', formatUtc(core.terminalNow())]]);
+  },
+};

@@ -1,0 +1,43 @@
+/**
+ * The mock terminal: a faithful TSP/1 device for demos and CI, with faults as composable
+ * behaviours. Transports (in-process serialport binding, pty, TCP) live in ./transports and hand
+ * it DeviceLinks; nothing here imports src/daemon.
+ */
+export type {
+  ConnectionInfo,
+  Direction,
+  MockBehaviour,
+  OutgoingLine,
+  RequestInfo,
+  RequestPlan,
+} from './behaviour.js';
+export { type Clock, type Scheduler, systemClock, systemScheduler, type TimerHandle } from './clock.js';
+export { type DiagFaults, formatDiagFaults, parseDiagFaults } from './diag-faults.js';
+export { isMockConfigError, MockConfigError } from './errors.js';
+export {
+  busyFor,
+  corruptLines,
+  createFaultBehaviours,
+  delayReplies,
+  dropReplies,
+  FAULT_KINDS,
+  FAULTS,
+  type FaultKind,
+  type FaultSpec,
+  formatFault,
+  parseFaultSpec,
+  rebootAt,
+  silentAfter,
+  spuriousEvents,
+} from './faults/index.js';
+export { HostSession, MockHarness } from './harness.js';
+export { DEFAULT_IDENTITY, identityProblem, type TerminalIdentity } from './identity.js';
+export type { DeviceLink, LinkHandler } from './link.js';
+export { type MockLogger, silentLogger } from './logger.js';
+export { createMemoryLink, type MemoryHostEnd, type MemoryLink } from './memory-link.js';
+export { DEFAULT_REBOOT_MS, DEFAULT_SEED, type MockTerminalOptions } from './options.js';
+export { createRandom, type Random } from './prng.js';
+export type { PersistentState } from './state.js';
+export { FileStateStore, MemoryStateStore, type StateStore } from './state-store.js';
+export { MockTerminal } from './terminal.js';
+export { VIRTUAL_EPOCH, VirtualClock } from './virtual-clock.js';

@@ -1,0 +1,465 @@
+/**
+ * The mock terminal: one device, any number of connections (attach a DeviceLink per plug-in).
+ *
+ * The engine implements TSP/1 as DESIGN.md and docs/DECISIONS-DRAFT.md specify: for each line,
+ * the fault order 413, 400 (bytes), 460, 404, 400 (arguments) (src/protocol readRequest), then
+ * 503 not-ready while rebooting, the behaviours' plan (faults), at-most-once replay, 503 busy while
+ * another request executes, then 401, 403, 428 (authorize) and the handler's 422, 423, 409.
+ * Terminal-wide state (accounts, lockout, settings, binding, clock) is persistent and saved after
+ * every change; connection state (login, replay cache, CRC mode) lives in Connection.
+ *
+ * No input crashes it: every handler exception answers `ERR code=500 reason=internal` and is logged.
+ */
+import {
+  commandSpec,
+  type DiagCheck,
+  diagCode,
+  encodeErr,
+  type FieldList,
+  type Frame,
+  MAX_FREE_TEXT,
+  maskLine,
+  NOT_REPLAYED,
+  type Rejection,
+  type Request,
+  readRequest,
+} from '../protocol/index.js';
+import type { MockBehaviour, RequestPlan } from './behaviour.js';
+import { type Clock, type Scheduler, systemClock, systemScheduler, type TimerHandle } from './clock.js';
+import { authorize } from './commands/authorize.js';
+import {
+  type CommandContext,
+  type CommandResult,
+  type Final,
+  fail,
+  isDeferred,
+  type TerminalCore,
+} from './commands/context.js';
+import { COMMAND_HANDLERS } from './commands/table.js';
+import { Connection, type ConnectionHost, type Login } from './connection.js';
+import { MockConfigError } from './errors.js';
+import { createFaultBehaviours } from './faults/index.js';
+import { resolveIdentity, type TerminalIdentity } from './identity.js';
+import type { DeviceLink } from './link.js';
+import { expireLock } from './lockout.js';
+import { type MockLogger, silentLogger } from './logger.js';
+import { type MockTerminalOptions, resolveNumbers } from './options.js';
+import { createRandom, deriveSeed, type Random } from './prng.js';
+import { ReplyWriter } from './reply-writer.js';
+import { cloneState, factoryState, type PersistentState } from './state.js';
+import { MemoryStateStore, type StateStore } from './state-store.js';
+
+interface Execution {
+  connection: Connection;
+  cancel(): void;
+}
+
+export class MockTerminal {
+  readonly identity: TerminalIdentity;
+  private state: PersistentState;
+  private readonly store: StateStore;
+  private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
+  private readonly log: MockLogger;
+  private readonly random: Random;
+  private readonly baud: number;
+  private readonly rebootMs: number;
+  private readonly diagTimeScale: number;
+  private readonly behaviourList: MockBehaviour[];
+  private readonly connections = new Set<Connection>();
+  private nextConnectionId = 1;
+  private requestSeq = 0;
+  private down = false;
+  private bootTimer: TimerHandle | undefined;
+  private executing: Execution | undefined;
+  private isClosed = false;
+  private readonly host: ConnectionHost;
+  private readonly core: TerminalCore;
+
+  constructor(options: MockTerminalOptions = {}) {
+    const numbers = resolveNumbers(options);
+    this.clock = options.clock ?? systemClock;
+    this.scheduler = options.scheduler ?? systemScheduler;
+    this.log = options.logger ?? silentLogger;
+    this.baud = numbers.baud;
+    this.rebootMs = numbers.rebootMs;
+    this.diagTimeScale = numbers.diagTimeScale;
+    this.random = createRandom(deriveSeed(numbers.seed, 'passwords'));
+    this.store = options.store ?? new MemoryStateStore();
+    this.behaviourList = [
+      ...(options.behaviours ?? []),
+      ...(options.faults === undefined ? [] : createFaultBehaviours(options.faults, numbers.seed)),
+    ];
+
+    const given = options.identity ?? {};
+    const loaded = this.store.load();
+    if (loaded) {
+      if (given.sn !== undefined && given.sn !== loaded.identity.sn) {
+        throw new MockConfigError(
+          `state file ${this.store.description} belongs to terminal ${loaded.identity.sn}, not ${given.sn}`,
+          'STATE_FILE',
+        );
+      }
+      loaded.identity = resolveIdentity({ ...loaded.identity, ...definedIdentity(given) });
+      this.state = loaded;
+    } else {
+      this.state = factoryState(resolveIdentity(given), this.random);
+    }
+    this.identity = this.state.identity;
+    if (options.tamper !== undefined) this.state.hardware.tamper = options.tamper;
+    if (numbers.diagFaults !== undefined) this.state.hardware.diagFaults = numbers.diagFaults;
+    this.commit();
+
+    const terminal = this;
+    this.host = {
+      clock: this.clock,
+      scheduler: this.scheduler,
+      baud: this.baud,
+      log: this.log,
+      behaviours: this.behaviourList,
+      handleFrame: (connection, frame) => this.handleFrame(connection, frame),
+      connectionClosed: (connection) => this.connectionClosed(connection),
+    };
+    this.core = {
+      get state() {
+        return terminal.state;
+      },
+      clock: this.clock,
+      scheduler: this.scheduler,
+      random: this.random,
+      diagTimeScale: this.diagTimeScale,
+      terminalNow: () => this.clock.now() + this.state.clock.offsetMs,
+      commit: () => this.commit(),
+      broadcast: (name, fields) => this.broadcast(name, fields),
+      endLogins: (match) => this.endLogins(match),
+      clearReplayCaches: () => {
+        for (const connection of this.connections) connection.replay.clear();
+      },
+      reboot: () => this.goDown('REBOOT'),
+      resetToFactory: () => {
+        const { clock, hardware } = this.state;
+        this.state = factoryState(this.identity, this.random, { clock, hardware });
+        this.commit();
+        this.log.info({}, 'reset to factory state');
+      },
+    };
+  }
+
+  /** A host plugged in: serve this link until it closes. Usable directly as a transport's LinkHandler. */
+  attach(link: DeviceLink): void {
+    if (this.isClosed) {
+      link.close();
+      return;
+    }
+    const connection = new Connection(this.nextConnectionId++, link, this.host);
+    this.connections.add(connection);
+    this.log.info({ connection: link.label }, 'connection opened');
+    connection.start();
+  }
+
+  /** A copy of the persistent state (tests and tools read it; changing it changes nothing). */
+  snapshot(): PersistentState {
+    return cloneState(this.state);
+  }
+
+  /** The terminal is rebooting (requests get 503 not-ready). */
+  get isDown(): boolean {
+    return this.down;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** The behaviours, in the order they are consulted (test behaviours, then faults). */
+  get behaviours(): readonly MockBehaviour[] {
+    return this.behaviourList;
+  }
+
+  /** A behaviour consulted first (`first`, the default) or after the others. */
+  addBehaviour(behaviour: MockBehaviour, position: 'first' | 'last' = 'first'): void {
+    if (position === 'first') this.behaviourList.unshift(behaviour);
+    else this.behaviourList.push(behaviour);
+  }
+
+  removeBehaviour(behaviour: MockBehaviour): void {
+    const at = this.behaviourList.indexOf(behaviour);
+    if (at >= 0) this.behaviourList.splice(at, 1);
+  }
+
+  /** Power-cycle from outside (not a TSP/1 command): down for the reboot time, then `EVT boot`. */
+  reboot(): void {
+    this.goDown('power cycle');
+  }
+
+  /** Trip or clear the PIN-pad tamper latch. */
+  setTamper(tampered: boolean): void {
+    this.state.hardware.tamper = tampered;
+    this.commit();
+  }
+
+  /** Make a check report `code` (a DIAG_CHECKS code of that check), or pass again with undefined. */
+  setDiagFault(check: DiagCheck, code: string | undefined): void {
+    if (code !== undefined && !diagCode(check, code))
+      throw new MockConfigError(`unknown code ${code} for check ${check}`);
+    if (code === undefined) delete this.state.hardware.diagFaults[check];
+    else this.state.hardware.diagFaults[check] = code;
+    this.commit();
+  }
+
+  /** Stop: every connection is closed, timers are cancelled, the state is saved. Idempotent. */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.executing?.cancel();
+    this.executing = undefined;
+    if (this.bootTimer !== undefined) this.scheduler.clearTimeout(this.bootTimer);
+    this.bootTimer = undefined;
+    for (const connection of [...this.connections]) connection.close();
+    try {
+      this.commit();
+    } catch (error) {
+      this.log.error({ err: error }, 'could not save the state at shutdown');
+    }
+  }
+
+  private commit(): void {
+    this.store.save(this.state);
+  }
+
+  private handleFrame(connection: Connection, frame: Frame): void {
+    let request: Request | undefined;
+    try {
+      const now = this.clock.now();
+      if (expireLock(this.state, now)) {
+        this.commit();
+        this.log.info({}, 'lockout ended');
+      }
+      if (connection.touch(now)) this.log.info({ connection: connection.label }, 'login ended: idle');
+      const read = readRequest(frame);
+      if (!read.ok) {
+        this.reject(connection, read.rejection, frame);
+        return;
+      }
+      request = read.request;
+      this.handleRequest(connection, request);
+    } catch (error) {
+      this.log.error({ connection: connection.label, err: error }, 'internal error');
+      const context = { id: request?.id, crc: request?.crc ?? false };
+      connection.sendReply(encodeErr(context, 500, 'internal'));
+    }
+  }
+
+  private reject(connection: Connection, rejection: Rejection, frame: Frame): void {
+    const fields: [string, string][] = [];
+    if (rejection.key !== undefined) fields.push(['key', rejection.key]);
+    if (rejection.msg !== undefined) fields.push(['msg', rejection.msg.slice(0, MAX_FREE_TEXT)]);
+    // D5: a 413 leaves the CRC mode of events as it was.
+    if (rejection.code !== 413) connection.crc = rejection.crc;
+    const line = frame.kind === 'too-long' ? `(${frame.length} bytes)` : maskLine(frame.text);
+    this.log.info({ connection: connection.label, request: line, reply: rejection.code }, 'rejected');
+    const reply = encodeErr(
+      { id: rejection.id, crc: rejection.crc },
+      rejection.code,
+      rejection.reason,
+      fields,
+    );
+    // A 404 answers a readable request: stored like any reply but 400, 413, 460 and 503 (its
+    // retransmission would get the same answer anyway; the entry replaces that ID's old one).
+    if (rejection.id !== undefined && frame.kind === 'line' && !NOT_REPLAYED.has(rejection.code)) {
+      connection.replay.store(rejection.id, frame.text, [reply]);
+    }
+    connection.sendReply(reply);
+  }
+
+  private handleRequest(connection: Connection, request: Request): void {
+    connection.crc = request.crc;
+    const masked = maskLine(request.raw);
+    const context = { id: request.id, crc: request.crc };
+    if (this.down) {
+      this.log.info({ connection: connection.label, request: masked }, 'not ready (rebooting)');
+      connection.sendReply(encodeErr(context, 503, 'not-ready'));
+      return;
+    }
+    const plan = this.planRequest(connection, request);
+    if (plan.reboot === 'before') {
+      this.log.info({ connection: connection.label, request: masked }, 'fault: reboot before executing');
+      this.goDown('fault');
+      return;
+    }
+    const writer = new ReplyWriter(connection, context, plan);
+    if (plan.busy) {
+      this.log.info({ connection: connection.label, request: masked }, 'fault: busy');
+      writer.final(fail('busy'));
+      return;
+    }
+    const stored = request.id !== undefined ? connection.replay.lookup(request.id, request.raw) : undefined;
+    if (stored) {
+      this.log.info({ connection: connection.label, request: masked }, 'replayed');
+      writer.replay(stored);
+      if (plan.reboot === 'after') this.goDown('fault');
+      return;
+    }
+    if (this.executing) {
+      writer.final(fail('busy'));
+      return;
+    }
+    this.execute(connection, request, writer, plan, masked);
+  }
+
+  /** Asks every behaviour; the first busy or reboot wins, drops stick, delays add up. */
+  private planRequest(connection: Connection, request: Request): RequestPlan {
+    const info = { connection, request, seq: ++this.requestSeq, now: this.clock.now() };
+    const plan: RequestPlan = {};
+    for (const behaviour of this.behaviourList) {
+      let wish: RequestPlan | undefined;
+      try {
+        wish = behaviour.onRequest?.(info);
+      } catch (error) {
+        this.log.error(
+          { connection: connection.label, behaviour: behaviour.name, err: error },
+          'behaviour failed',
+        );
+      }
+      if (!wish) continue;
+      if (plan.busy === undefined && plan.reboot === undefined) {
+        if (wish.reboot) plan.reboot = wish.reboot;
+        else if (wish.busy) plan.busy = true;
+      }
+      if (wish.dropReply) plan.dropReply = true;
+      if (wish.delayMs) plan.delayMs = (plan.delayMs ?? 0) + wish.delayMs;
+      this.log.debug({ connection: connection.label, behaviour: behaviour.name, wish }, 'behaviour');
+    }
+    if (plan.reboot === 'after') plan.dropReply = true;
+    return plan;
+  }
+
+  private execute(
+    connection: Connection,
+    request: Request,
+    writer: ReplyWriter,
+    plan: RequestPlan,
+    masked: string,
+  ): void {
+    const handler = COMMAND_HANDLERS[request.verb];
+    const effects: (() => void)[] = [];
+    const ctx: CommandContext = {
+      core: this.core,
+      session: connection,
+      request,
+      data: (fields) => writer.data(fields),
+      afterReply: (effect) => effects.push(effect),
+    };
+
+    const complete = (final: Final): void => {
+      if (this.executing?.connection === connection) this.executing = undefined;
+      writer.final(final);
+      const code = final.ok ? 200 : final.code;
+      if (request.id !== undefined && !NOT_REPLAYED.has(code))
+        connection.replay.store(request.id, request.raw, writer.lines);
+      this.log.info(
+        {
+          connection: connection.label,
+          request: masked,
+          reply: final.ok ? 'OK' : `ERR ${final.code} ${final.reason}`,
+        },
+        plan.dropReply ? 'command (reply dropped)' : 'command',
+      );
+      for (const effect of effects) {
+        try {
+          effect();
+        } catch (error) {
+          this.log.error({ err: error }, 'internal error after a reply');
+        }
+      }
+      if (plan.reboot === 'after') {
+        this.log.info({ connection: connection.label }, 'fault: reboot after executing, reply never sent');
+        this.goDown('fault');
+      }
+    };
+    const internal = (error: unknown): Final => {
+      effects.length = 0;
+      this.log.error(
+        { connection: connection.label, request: masked, err: error },
+        'internal error in a command',
+      );
+      return fail('internal');
+    };
+
+    let result: CommandResult;
+    try {
+      const early = handler.precheck?.(ctx) ?? authorize(commandSpec(request.verb), connection, this.state);
+      result = early ?? handler.run(ctx);
+    } catch (error) {
+      result = internal(error);
+    }
+    if (!isDeferred(result)) {
+      complete(result);
+      return;
+    }
+
+    let settled = false;
+    let cancel = (): void => {};
+    const finish = (final: Final): void => {
+      if (settled) return;
+      settled = true;
+      complete(final);
+    };
+    this.executing = {
+      connection,
+      cancel: () => {
+        settled = true;
+        cancel();
+      },
+    };
+    try {
+      cancel = result.deferred(finish, (error) => finish(internal(error)));
+    } catch (error) {
+      finish(internal(error));
+    }
+  }
+
+  private broadcast(name: string, fields: FieldList): void {
+    this.log.info({ event: name }, 'event');
+    for (const connection of this.connections) connection.sendEvent(name, fields);
+  }
+
+  private endLogins(match: (login: Login) => boolean): void {
+    for (const connection of this.connections) {
+      if (connection.login && match(connection.login)) connection.login = undefined;
+    }
+  }
+
+  private goDown(reason: string): void {
+    if (this.down || this.isClosed) return;
+    this.down = true;
+    this.executing?.cancel();
+    this.executing = undefined;
+    for (const connection of this.connections) {
+      connection.login = undefined;
+      connection.replay.clear();
+    }
+    this.log.info({ reason, downMs: this.rebootMs }, 'rebooting');
+    this.bootTimer = this.scheduler.setTimeout(() => {
+      this.bootTimer = undefined;
+      this.down = false;
+      this.broadcast('boot', [['sn', this.identity.sn]]);
+    }, this.rebootMs);
+  }
+
+  private connectionClosed(connection: Connection): void {
+    this.connections.delete(connection);
+    if (this.executing?.connection === connection) {
+      this.executing.cancel();
+      this.executing = undefined;
+    }
+    this.log.info({ connection: connection.label }, 'connection closed');
+  }
+}
+
+function definedIdentity(given: Partial<TerminalIdentity>): Partial<TerminalIdentity> {
+  const out: Partial<TerminalIdentity> = {};
+  if (given.model !== undefined) out.model = given.model;
+  if (given.fw !== undefined) out.fw = given.fw;
+  return out;
+}
