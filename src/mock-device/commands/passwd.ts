@@ -27,7 +27,9 @@ export const passwd: CommandHandler = {
     if (request.args.has('old')) return undefined;
     const user = request.args.get('user');
     const adminSettingOther =
-      session.login?.user === ADMIN && user !== undefined && !sameBytes(user, new TextEncoder().encode(ADMIN));
+      session.login?.user === ADMIN &&
+      user !== undefined &&
+      !sameBytes(user, new TextEncoder().encode(ADMIN));
     return adminSettingOther ? undefined : missingOld();
   },
 
