@@ -129,7 +129,8 @@ function tokenize(body: string, crc: boolean): LineResult {
         return withVerb(fail('syntax', `bad key "${key.slice(0, 16)}"`, crc, id, key), words);
       pos = eq + 1;
       const value = body[pos] === '"' ? readQuoted() : readBare();
-      if (typeof value === 'string') return withVerb(fail('syntax', `${key.slice(0, 16)}: ${value}`, crc, id, key), words);
+      if (typeof value === 'string')
+        return withVerb(fail('syntax', `${key.slice(0, 16)}: ${value}`, crc, id, key), words);
       fields.push({ key, value });
     }
     skipSpaces();

@@ -130,7 +130,7 @@ function framesOf(chunks: Uint8Array[]): Frame[] {
   return frames;
 }
 
-/** An independent model of the framing rules (DESIGN.md + docs/DECISIONS-DRAFT.md D1-D3). */
+/** An independent model of the framing rules (docs/protocol.md D1-D3). */
 function modelFrames(data: Uint8Array): Frame[] {
   const frames: Frame[] = [];
   let start = 0;

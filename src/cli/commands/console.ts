@@ -1,0 +1,146 @@
+/**
+ * `posbridge console`: type TSP/1 commands, see replies and events as they arrive. IDs and CRCs
+ * are added unless --raw. History (up arrow) is kept, and saved with secrets masked.
+ */
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { type ConsoleLine, ConsoleSession } from '../../daemon/console-session.js';
+import { createFileTrace } from '../../daemon/trace.js';
+import { maskLine, parseReply } from '../../protocol/index.js';
+import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { painter } from '../io.js';
+import { runAction } from '../run-action.js';
+
+interface ConsoleOptions extends CommonOptions {
+  raw?: boolean;
+  history: boolean;
+}
+
+export function registerConsole(program: Command, deps: CliDeps): void {
+  addCommonOptions(program.command('console'))
+    .description('interactive line console: type TSP/1 commands, see replies and events as they come')
+    .option('--raw', 'send exactly what is typed (no @ID, no CRC)')
+    .option('--no-history', 'do not load or save the history file')
+    .addHelpText(
+      'after',
+      `
+Lines typed get an @ID and a CRC (unless --raw); replies and events print as they arrive.
+The history file ($XDG_STATE_HOME/posbridge/console_history) stores lines with secrets masked.
+Ctrl-D or "quit" ends the console.
+
+Example:
+  posbridge console --port /dev/ttyUSB0 --trace console.log
+  printf 'HELLO\\nSTATUS\\n' | posbridge console --port mock://demo
+`,
+    )
+    .action((options: ConsoleOptions) => runAction(deps, options, () => consoleAction(deps, options)));
+}
+
+async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<number> {
+  const { io } = deps;
+  const paint = painter(io);
+  const logger = deps.createLogger(options);
+  const transport = await deps.openTransport(options, logger);
+  const trace = options.trace ? createFileTrace(options.trace) : undefined;
+  const historyPath = join(
+    io.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'),
+    'posbridge',
+    'console_history',
+  );
+  const history = options.history ? await loadHistory(historyPath) : [];
+  const awaiting = new Set<string>();
+  let lastActivity = Date.now();
+  let settled: (() => void) | undefined;
+
+  const show = (line: ConsoleLine) => {
+    lastActivity = Date.now();
+    const colour = line.badCrc
+      ? 'red'
+      : line.kind === 'event'
+        ? 'cyan'
+        : line.kind === 'reply'
+          ? 'green'
+          : 'yellow';
+    const note = line.badCrc
+      ? paint('red', '  (bad CRC)')
+      : line.kind === 'bad-bytes'
+        ? paint('red', '  (bytes outside ASCII)')
+        : '';
+    io.stdout.write(`${paint(colour, `< ${maskLine(line.text)}`)}${note}\n`);
+    const reply = parseReply(line.text);
+    if (reply.ok && (reply.reply.kind === 'ok' || reply.reply.kind === 'err')) {
+      awaiting.delete(reply.reply.id ?? '');
+      if (awaiting.size === 0) settled?.();
+    }
+  };
+  const session = new ConsoleSession(
+    transport,
+    { raw: options.raw === true, trace, firstId: 1 + Math.floor(Math.random() * 9000) },
+    show,
+  );
+  let closedByPeer = false;
+  transport.onClose((error) => {
+    closedByPeer = true;
+    io.stderr.write(`${paint('red', 'the terminal went away')}${error ? `: ${error.message}` : ''}\n`);
+    settled?.();
+    rl.close();
+  });
+
+  const rl = createInterface({
+    input: io.stdin,
+    output: io.stdin.isTTY ? (io.stdout as NodeJS.WritableStream) : undefined,
+    terminal: io.stdin.isTTY === true,
+    history: [...history].reverse(),
+    historySize: 1000,
+    removeHistoryDuplicates: true,
+  });
+  if (io.stdin.isTTY)
+    io.stderr.write(
+      `connected to ${options.port}; type HELP-less TSP/1 commands (HELLO, STATUS, ...), Ctrl-D to leave\n`,
+    );
+
+  for await (const typed of rl) {
+    const line = typed.trim();
+    if (line === '') continue;
+    if (line === 'quit' || line === 'exit') break;
+    const sent = await session.send(typed).catch((error: Error) => {
+      io.stderr.write(`${paint('red', 'not sent:')} ${error.message}\n`);
+      return undefined;
+    });
+    if (sent === undefined) continue;
+    io.stdout.write(`${paint('dim', `> ${maskLine(sent)}`)}\n`);
+    const id = /^@([0-9]+) /.exec(sent)?.[1];
+    if (id) awaiting.add(id);
+    if (options.history)
+      await appendFile(historyPath, `${maskLine(line)}\n`, { mode: 0o600 }).catch(() => undefined);
+  }
+
+  // Piped input ends before the replies arrive: wait for them, within the reply timeout.
+  if (!closedByPeer && awaiting.size > 0) {
+    await new Promise<void>((resolve) => {
+      const tick = setInterval(() => {
+        if (Date.now() - lastActivity > options.timeout) finish();
+      }, 50);
+      const finish = () => {
+        clearInterval(tick);
+        settled = undefined;
+        resolve();
+      };
+      settled = finish;
+    });
+  }
+  rl.close();
+  await transport.close().catch(() => undefined);
+  await trace?.close();
+  return closedByPeer ? EXIT.unreachable : EXIT.ok;
+}
+
+async function loadHistory(path: string): Promise<string[]> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 }).catch(() => undefined);
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).slice(-1000);
+}

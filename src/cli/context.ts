@@ -1,0 +1,75 @@
+/**
+ * What every command gets: its IO, the engine (built from the common flags), a logger, the
+ * clock. The CLI is thin: it parses flags, calls the engine, prints.
+ */
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import type { Engine } from '../daemon/engine.js';
+import type { ListedPort, Transport } from '../daemon/ports/index.js';
+import type { CliIo } from './io.js';
+
+export interface CommonOptions {
+  port?: string;
+  baud: number;
+  timeout: number;
+  trace?: string;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+  json?: boolean;
+}
+
+export interface EngineHandle {
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+export interface CliDeps {
+  io: CliIo;
+  /** Where the action that ran leaves its exit code (commander drops return values). */
+  result: { exitCode: number };
+  now(): Date;
+  randomBytes(n: number): Uint8Array;
+  /** The OS user and host, the defaults for --technician and --station. */
+  user(): string;
+  hostname(): string;
+  createLogger(options: CommonOptions): Logger;
+  createEngine(options: CommonOptions, logger: Logger): Promise<EngineHandle>;
+  /** Serial ports with their USB identity (injected: the real lister needs udev). */
+  listPorts(): Promise<ListedPort[]>;
+  /** Opens a raw transport, for the console. */
+  openTransport(options: CommonOptions, logger: Logger): Promise<Transport>;
+}
+
+/** The flags every terminal command takes (DESIGN.md, "The command line"). */
+export function addCommonOptions(command: Command, portRequired = true): Command {
+  const port = '--port <port>';
+  const portHelp = 'terminal port: /dev/ttyUSB0, /dev/serial/by-id/..., tcp://HOST:PORT or mock://NAME';
+  if (portRequired) command.requiredOption(port, portHelp);
+  else command.option(port, portHelp);
+  return command
+    .option('--baud <rate>', 'line rate in baud', parsePositiveInt('--baud'), 115200)
+    .option(
+      '--timeout <ms>',
+      'reply timeout per command in milliseconds',
+      parsePositiveInt('--timeout'),
+      3000,
+    )
+    .option('--trace <file>', 'write the wire (both directions, timestamped, secrets masked) to this file')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'warn')
+    .option('--log-format <format>', 'json or pretty (logs go to stderr)', 'json')
+    .option('--json', 'print exactly one JSON document on stdout');
+}
+
+export function parsePositiveInt(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^[0-9]+$/.test(value) || Number(value) <= 0) {
+      throw new InvalidOptionValue(`${flag} must be a positive whole number, not "${value}"`);
+    }
+    return Number(value);
+  };
+}
+
+/** commander turns this into a usage error (exit 2). */
+export class InvalidOptionValue extends Error {
+  readonly code = 'commander.invalidArgument';
+}

@@ -1,0 +1,57 @@
+/** pino on stderr, with every field that could hold a secret redacted. */
+import { type Logger, pino } from 'pino';
+import type { CommonOptions } from './context.js';
+
+export const REDACTED_PATHS = [
+  'password',
+  'old',
+  'new',
+  'confirm',
+  'adminPassword',
+  'newPassword',
+  'secret',
+  'value',
+  '*.password',
+  '*.old',
+  '*.new',
+  '*.confirm',
+  '*.adminPassword',
+  '*.newPassword',
+  '*.secret',
+  '*.value',
+  'settle.account',
+];
+
+export function createLogger(
+  options: Pick<CommonOptions, 'logLevel' | 'logFormat'>,
+  destination: NodeJS.WritableStream = process.stderr,
+): Logger {
+  const level = options.logLevel;
+  const base = { level, redact: { paths: REDACTED_PATHS, censor: '***' }, base: { pid: process.pid } };
+  if (options.logFormat === 'pretty') {
+    // A readable line without an extra transport process: time, level, message, then fields.
+    return pino(
+      { ...base, base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
+      prettyStream(destination),
+    );
+  }
+  return pino(base, destination);
+}
+
+function prettyStream(out: NodeJS.WritableStream): { write(line: string): void } {
+  const names: Record<number, string> = {
+    10: 'TRACE',
+    20: 'DEBUG',
+    30: 'INFO',
+    40: 'WARN',
+    50: 'ERROR',
+    60: 'FATAL',
+  };
+  return {
+    write(line: string) {
+      const { time, level, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
+      out.write(`${String(time).slice(11, 23)} ${names[level as number] ?? level} ${msg ?? ''}${extra}\n`);
+    },
+  };
+}

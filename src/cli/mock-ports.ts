@@ -1,0 +1,111 @@
+/**
+ * `mock://NAME[?options]`: an in-process mock terminal per NAME, reached through the mock's
+ * in-process serialport binding and the daemon's ordinary serial code path, so a demo or a test
+ * exercises the same stack a USB cable does. The CLI is the composition root: src/daemon never
+ * learns that the mock exists.
+ */
+
+import { PosbridgeError } from '../daemon/errors.js';
+import { type PortFactory, serialPortFactory } from '../daemon/ports/index.js';
+import { MockTerminal, type MockTerminalOptions } from '../mock-device/index.js';
+import { createInProcessBinding } from '../mock-device/transports/index.js';
+
+/** Query parameters a mock:// port accepts, mapped to MockTerminal options. */
+const PARAMETERS: Record<string, (value: string, options: MockTerminalOptions) => void> = {
+  'diag-fail': (v, o) => {
+    o.diagFaults = v;
+  },
+  tamper: (v, o) => {
+    o.tamper = v === '1' || v === 'true';
+  },
+  fault: (v, o) => {
+    o.faults = v;
+  },
+  seed: (v, o) => {
+    o.seed = integer('seed', v);
+  },
+  baud: (v, o) => {
+    o.baud = integer('baud', v);
+  },
+  sn: (v, o) => {
+    o.identity = { ...o.identity, sn: v };
+  },
+  'reboot-ms': (v, o) => {
+    o.rebootMs = integer('reboot-ms', v);
+  },
+  'diag-time-scale': (v, o) => {
+    o.diagTimeScale = Number(v);
+  },
+};
+
+function integer(name: string, value: string): number {
+  if (!/^[0-9]+$/.test(value))
+    throw new PosbridgeError('USAGE', `mock:// option ${name} must be a whole number, not "${value}"`);
+  return Number(value);
+}
+
+export interface MockPortsOptions {
+  /** Defaults every mock:// terminal starts from (tests pass a virtual clock, diagTimeScale 0...). */
+  defaults?: MockTerminalOptions;
+}
+
+/** The terminals of this process, by NAME: each is one terminal for the life of the process. */
+export class MockPorts {
+  private readonly terminals = new Map<string, MockTerminal>();
+  private portFactory: PortFactory | undefined;
+
+  constructor(private readonly options: MockPortsOptions = {}) {}
+
+  /** The PortFactory to register under the `mock` scheme (one binding: one lock per NAME). */
+  factory(): PortFactory {
+    this.portFactory ??= serialPortFactory({
+      binding: createInProcessBinding((path) => {
+        const terminal = this.terminal(path);
+        return (link) => terminal.attach(link);
+      }) as never,
+      deviceChecks: false,
+    });
+    return this.portFactory;
+  }
+
+  /** The terminal a mock:// name designates, created on first use. */
+  terminal(portName: string): MockTerminal {
+    const url = parseMockUrl(portName);
+    let terminal = this.terminals.get(url.name);
+    if (!terminal) {
+      const options: MockTerminalOptions = { baud: 0, ...this.options.defaults };
+      for (const [key, value] of url.params) {
+        const apply = PARAMETERS[key];
+        if (!apply) {
+          throw new PosbridgeError('USAGE', `unknown mock:// option "${key}"`, {
+            hint: `known: ${Object.keys(PARAMETERS).join(', ')}`,
+          });
+        }
+        apply(value, options);
+      }
+      try {
+        terminal = new MockTerminal(options);
+      } catch (error) {
+        throw new PosbridgeError('USAGE', `bad mock:// port ${portName}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      this.terminals.set(url.name, terminal);
+    }
+    return terminal;
+  }
+
+  async close(): Promise<void> {
+    for (const terminal of this.terminals.values()) await terminal.close();
+    this.terminals.clear();
+  }
+}
+
+function parseMockUrl(portName: string): { name: string; params: URLSearchParams } {
+  const match = /^mock:\/\/([^?]+)(?:\?(.*))?$/.exec(portName);
+  if (!match)
+    throw new PosbridgeError('USAGE', `"${portName}" is not a mock port`, {
+      hint: 'write mock://NAME, e.g. mock://demo',
+    });
+  return { name: match[1]!, params: new URLSearchParams(match[2] ?? '') };
+}

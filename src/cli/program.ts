@@ -1,0 +1,61 @@
+/**
+ * The posbridge command line: flags in, engine call, output out. Built from injected deps so the
+ * tests run it in-process exactly as a person would.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerConsole } from './commands/console.js';
+import { registerDemo } from './commands/demo.js';
+import { registerDiag } from './commands/diag.js';
+import { registerInfo } from './commands/info.js';
+import { registerMockCommand } from './commands/mock.js';
+import { registerOperator } from './commands/operator.js';
+import { registerPasswd } from './commands/passwd.js';
+import { registerPorts } from './commands/ports.js';
+import { registerProvision } from './commands/provision.js';
+import type { CliDeps } from './context.js';
+import { EXIT } from './exit-codes.js';
+import { VERSION } from './version.js';
+
+export function buildProgram(deps: CliDeps): Command {
+  const program = new Command('posbridge')
+    .description('Provision, configure and diagnose POS terminals over serial/USB (TSP/1)')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (text) => deps.io.stdout.write(text),
+      writeErr: (text) => deps.io.stderr.write(text),
+    })
+    .exitOverride();
+  registerPorts(program, deps);
+  registerInfo(program, deps);
+  registerProvision(program, deps);
+  registerPasswd(program, deps);
+  registerOperator(program, deps);
+  registerDiag(program, deps);
+  registerConsole(program, deps);
+  registerMockCommand(program, deps);
+  registerDemo(program, deps);
+  for (const command of allCommands(program)) command.exitOverride();
+  return program;
+}
+
+function allCommands(command: Command): Command[] {
+  return command.commands.flatMap((c) => [c, ...allCommands(c)]);
+}
+
+/** Run the CLI; resolves to the exit code (never calls process.exit itself). */
+export async function runCli(argv: string[], baseDeps: Omit<CliDeps, 'result'>): Promise<number> {
+  const deps: CliDeps = { ...baseDeps, result: { exitCode: EXIT.ok } };
+  const program = buildProgram(deps);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return deps.result.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code))
+        return EXIT.ok;
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * One place where a command's outcome becomes output and an exit code: a PosbridgeError is a
+ * message and a hint for people (or a JSON error document), never a stack trace.
+ */
+import { PosbridgeError } from '../daemon/errors.js';
+import type { CliDeps, CommonOptions } from './context.js';
+import { EXIT, exitCodeForError } from './exit-codes.js';
+import { type CliIo, painter } from './io.js';
+import { renderErrorLines } from './render.js';
+
+export async function runAction(
+  deps: CliDeps,
+  options: Pick<CommonOptions, 'json'>,
+  body: () => Promise<number>,
+): Promise<void> {
+  try {
+    deps.result.exitCode = await body();
+  } catch (error) {
+    deps.result.exitCode = reportError(deps.io, options, error);
+  }
+}
+
+export function reportError(io: CliIo, options: Pick<CommonOptions, 'json'>, error: unknown): number {
+  const known = error instanceof PosbridgeError ? error : undefined;
+  const code = known?.code ?? 'INTERNAL';
+  const message = known ? known.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
+  const hint =
+    known?.hint ??
+    (known
+      ? undefined
+      : 'this is a bug in posbridge: please report it with --trace and --log-level debug output');
+  if (options.json)
+    io.stdout.write(`${JSON.stringify({ error: { code, message, ...(hint && { hint }) } }, null, 2)}\n`);
+  else io.stderr.write(renderErrorLines(message, hint, painter(io)));
+  if (!known && process.env.POSBRIDGE_DEBUG) io.stderr.write(`${(error as Error)?.stack}\n`);
+  return known ? exitCodeForError(code) : EXIT.refused;
+}
+
+export function printJson(io: CliIo, document: unknown): void {
+  io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+}

@@ -1,0 +1,199 @@
+/**
+ * The engine: every operation the command line offers, as one interface. LocalEngine runs them
+ * in this process (the CLI opens the port itself); the daemon serves the same operations over its
+ * local API. One code path for the logic, whichever transport carries the request.
+ */
+import { PosbridgeError } from './errors.js';
+import type { Secret } from './secret.js';
+import { chooseAdminCredential, loginAdmin, loginForAdminCommand } from './workflow/admin-login.js';
+import { generatePassword } from './workflow/generate-password.js';
+import type { OperatorSpec } from './workflow/profile.js';
+import { type ProvisionDeps, type ProvisionRequest, provision } from './workflow/provision.js';
+import type { ProvisionReport, StepListener } from './workflow/report.js';
+import type {
+  DiagCheckResult,
+  DiagOutcome,
+  HelloInfo,
+  OperatorInfo,
+  StatusInfo,
+  TerminalOps,
+} from './workflow/terminal-ops.js';
+
+/** An open connection to one terminal. */
+export interface TerminalConnection extends TerminalOps {
+  close(): Promise<void>;
+}
+
+/** Opens a port by the name the user typed (device path, tcp://, mock://). */
+export type Connector = (port: string) => Promise<TerminalConnection>;
+
+export interface InfoReport {
+  kind: 'info';
+  port: string;
+  hello: HelloInfo;
+  status: StatusInfo;
+}
+
+export interface DiagReport {
+  kind: 'diag';
+  port: string;
+  sn: string;
+  diagnostics: DiagOutcome;
+}
+
+export type OperatorAction =
+  | { action: 'list' }
+  | { action: 'add'; id: string; name: string; perms: string[]; password: Secret }
+  | { action: 'set'; id: string; name?: string; perms?: string[] }
+  | { action: 'del'; id: string };
+
+export interface OperatorReport {
+  kind: 'operator';
+  port: string;
+  sn: string;
+  action: OperatorAction['action'];
+  id?: string;
+  operators: OperatorInfo[];
+}
+
+export interface PasswdReport {
+  kind: 'passwd';
+  port: string;
+  sn: string;
+  user: string;
+}
+
+export interface ProvisionCall {
+  request: ProvisionRequest;
+  onStep?: StepListener;
+  /** Where generated operator passwords are kept (owner-only file), before they are sent. */
+  recordGenerated?: ProvisionDeps['recordGenerated'];
+  /** Resolves an operator password source that is not `generate` (env or file). */
+  readOperatorSecret?: (id: string, source: Exclude<OperatorSpec['password'], 'generate'>) => Promise<Secret>;
+}
+
+export interface Engine {
+  info(port: string): Promise<InfoReport>;
+  provision(call: ProvisionCall): Promise<ProvisionReport>;
+  diag(
+    port: string,
+    options: { adminPassword?: Secret; checks?: string[]; onCheck?: (r: DiagCheckResult) => void },
+  ): Promise<DiagReport>;
+  passwd(
+    port: string,
+    options: { user?: string; adminPassword: Secret; newPassword: Secret },
+  ): Promise<PasswdReport>;
+  operator(
+    port: string,
+    options: { adminPassword?: Secret; operation: OperatorAction },
+  ): Promise<OperatorReport>;
+}
+
+export interface LocalEngineDeps {
+  connect: Connector;
+  now(): Date;
+  randomBytes(n: number): Uint8Array;
+}
+
+export class LocalEngine implements Engine {
+  constructor(private readonly deps: LocalEngineDeps) {}
+
+  async info(port: string): Promise<InfoReport> {
+    return this.withTerminal(port, async (ops) => {
+      const hello = await ops.hello();
+      const status = await ops.status();
+      return { kind: 'info', port, hello, status };
+    });
+  }
+
+  async provision(call: ProvisionCall): Promise<ProvisionReport> {
+    const { request } = call;
+    return this.withTerminal(request.port, (ops) =>
+      provision(ops, request, {
+        now: this.deps.now,
+        onStep: call.onStep,
+        recordGenerated: call.recordGenerated,
+        operatorPassword: async ({ id, source }) => {
+          if (source === 'generate') return generatePassword(this.deps.randomBytes);
+          if (!call.readOperatorSecret)
+            throw new PosbridgeError('USAGE', `no way to read the password of operator ${id}`);
+          return call.readOperatorSecret(id, source);
+        },
+      }),
+    );
+  }
+
+  async diag(port: string, options: Parameters<Engine['diag']>[1]): Promise<DiagReport> {
+    return this.withTerminal(port, async (ops) => {
+      const { sn } = await ops.hello();
+      await loginForAdminCommand(ops, options.adminPassword);
+      try {
+        const diagnostics = await ops.diag(options.checks, options.onCheck);
+        return { kind: 'diag', port, sn, diagnostics };
+      } finally {
+        await ops.logout().catch(() => undefined);
+      }
+    });
+  }
+
+  async passwd(port: string, options: Parameters<Engine['passwd']>[1]): Promise<PasswdReport> {
+    return this.withTerminal(port, async (ops) => {
+      const { sn } = await ops.hello();
+      const status = await ops.status();
+      if (status.factoryPw.includes('admin')) {
+        throw new PosbridgeError('NOT_PROVISIONED', 'the terminal still has its factory admin password', {
+          hint: 'run posbridge provision, which replaces it safely',
+        });
+      }
+      const credential = chooseAdminCredential(status, options.adminPassword);
+      await loginAdmin(ops, credential);
+      const user = options.user ?? 'admin';
+      try {
+        if (user === 'admin') await ops.passwd({ old: options.adminPassword, new: options.newPassword });
+        else await ops.passwd({ user, new: options.newPassword });
+      } finally {
+        await ops.logout().catch(() => undefined);
+      }
+      return { kind: 'passwd', port, sn, user };
+    });
+  }
+
+  async operator(port: string, options: Parameters<Engine['operator']>[1]): Promise<OperatorReport> {
+    return this.withTerminal(port, async (ops) => {
+      const { sn } = await ops.hello();
+      await loginForAdminCommand(ops, options.adminPassword);
+      const op = options.operation;
+      try {
+        if (op.action === 'add')
+          await ops.userAdd({ id: op.id, name: op.name, perms: op.perms, password: op.password });
+        else if (op.action === 'set') {
+          await ops.userSet({
+            id: op.id,
+            ...(op.name !== undefined && { name: op.name }),
+            ...(op.perms && { perms: op.perms }),
+          });
+        } else if (op.action === 'del') await ops.userDel(op.id);
+        const operators = await ops.userList();
+        return {
+          kind: 'operator',
+          port,
+          sn,
+          action: op.action,
+          ...(op.action !== 'list' && { id: op.id }),
+          operators,
+        };
+      } finally {
+        await ops.logout().catch(() => undefined);
+      }
+    });
+  }
+
+  private async withTerminal<T>(port: string, body: (ops: TerminalConnection) => Promise<T>): Promise<T> {
+    const connection = await this.deps.connect(port);
+    try {
+      return await body(connection);
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * One error class with stable codes, a hint for the person in front of the terminal, and the exit
+ * code the CLI maps it to (DESIGN.md, "The command line"). An ERR reply from the terminal is a
+ * TerminalError that keeps every field of the reply. Messages never hold a secret: requests are
+ * described by their verb, never by their line.
+ */
+import type { ErrorSlug } from '../protocol/index.js';
+
+export type PosbridgeErrorCode =
+  /** The port name points at nothing (no such device path, unknown host). */
+  | 'PORT_NOT_FOUND'
+  /** Another process (or another open in this one) holds the port. */
+  | 'PORT_BUSY'
+  /** The port exists but could not be opened (permissions, refused connection, bad baud rate). */
+  | 'PORT_OPEN_FAILED'
+  /** Serial ports could not be listed (udevadm missing, ...). */
+  | 'PORT_LIST_FAILED'
+  /** The link went away (cable pulled, TCP peer gone) while it was in use. */
+  | 'DISCONNECTED'
+  /** The session was closed by its owner while the request was pending. */
+  | 'CLOSED'
+  /** The terminal stopped answering (after the bounded retransmissions). */
+  | 'TIMEOUT'
+  /**
+   * The terminal restarted (EVT boot) while a request was in flight and its reply never came;
+   * the request was not resent (its replay cache is gone), so its outcome is unknown.
+   */
+  | 'REBOOTED'
+  /** The terminal answered something that cannot be read or does not fit the protocol. */
+  | 'BAD_REPLY'
+  /** The terminal answered ERR (see TerminalError). */
+  | 'TERMINAL_ERROR'
+  /** The command line or the call was wrong. */
+  | 'USAGE'
+  /** A value given by the user breaks a TSP/1 rule; nothing was sent. */
+  | 'INVALID_VALUE'
+  /** A new password breaks the password policy; nothing was sent. */
+  | 'WEAK_PASSWORD'
+  /** Going on could lock the terminal; stopped before spending a login attempt. */
+  | 'LOCKOUT_RISK'
+  /** The terminal is locked after failed logins. */
+  | 'LOCKED'
+  /** The terminal reports tamper: quarantined, no credential was set. */
+  | 'TAMPERED'
+  /** A check (diagnostics, read-back) failed. */
+  | 'CHECK_FAILED'
+  /** The terminal speaks another protocol version, or lacks a capability we need. */
+  | 'UNSUPPORTED'
+  /** The terminal refused the credentials (the workflow's reading of a 401). */
+  | 'BAD_CREDENTIALS'
+  /** The operation needs a provisioned terminal (e.g. the admin password is still the factory one). */
+  | 'NOT_PROVISIONED'
+  /** The terminal is not the one expected (bound to other merchant/terminal numbers, other sn). */
+  | 'WRONG_TERMINAL'
+  /** Reading back what was set did not match. */
+  | 'VERIFY_FAILED'
+  /** A bug in posbridge. */
+  | 'INTERNAL';
+
+export interface PosbridgeErrorOptions {
+  /** What the person should do next. */
+  hint?: string | undefined;
+  /** Machine-readable context (port name, verb, request ID, holders...). Never a secret. */
+  details?: Record<string, unknown> | undefined;
+  cause?: unknown;
+}
+
+export class PosbridgeError extends Error {
+  override name = 'PosbridgeError';
+  readonly code: PosbridgeErrorCode;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: PosbridgeErrorCode, message: string, options: PosbridgeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details ?? {};
+  }
+
+  /** A JSON view for `--json` output and the local API (no stack, no cause chain). */
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, hint: this.hint, ...this.details };
+  }
+}
+
+export interface TerminalErrorInit {
+  /** The verb of the request the terminal refused. */
+  verb: string;
+  /** The request ID the reply echoed, if any. */
+  id?: string | undefined;
+  /** Every field of the ERR line (code and reason included), as text. */
+  fields: Record<string, string>;
+}
+
+/** `ERR code=NNN reason=slug [key=value...]`: the terminal said no. */
+export class TerminalError extends PosbridgeError {
+  override name = 'TerminalError';
+  /** The numeric code (401, 423, ...); 0 if the reply had none that could be read. */
+  readonly status: number;
+  /** The slug (`bad-credentials`, `locked`, ...). */
+  readonly reason: string;
+  /** Every field of the reply, as text. */
+  readonly fields: Record<string, string>;
+  readonly verb: string;
+  /** 401: login attempts left before the terminal locks (absent when lockout is disabled). */
+  readonly remaining?: number;
+  /** 423: seconds until the lock ends. */
+  readonly retryAfter?: number;
+  /** 400/422: the argument or setting the terminal objects to. */
+  readonly key?: string;
+  /** The terminal's words for people, if it gave any. */
+  readonly msg?: string;
+
+  constructor(init: TerminalErrorInit) {
+    const { verb, fields } = init;
+    const status = toInt(fields.code) ?? 0;
+    const reason = fields.reason ?? 'unknown';
+    const remaining = toInt(fields.remaining);
+    const retryAfter = toInt(fields.retry_after);
+    const parts = [`${verb} refused by the terminal: ${status} ${reason}`];
+    if (fields.key !== undefined) parts.push(`key=${fields.key}`);
+    if (remaining !== undefined) parts.push(`remaining=${remaining}`);
+    if (retryAfter !== undefined) parts.push(`retry_after=${retryAfter}s`);
+    if (fields.msg !== undefined) parts.push(`(${fields.msg})`);
+    super('TERMINAL_ERROR', parts.join(' '), {
+      hint: hintFor(status, reason, { remaining, retryAfter, key: fields.key }),
+      details: { status, reason, verb, ...(init.id !== undefined && { id: init.id }), fields },
+    });
+    this.status = status;
+    this.reason = reason;
+    this.fields = fields;
+    this.verb = verb;
+    if (remaining !== undefined) this.remaining = remaining;
+    if (retryAfter !== undefined) this.retryAfter = retryAfter;
+    if (fields.key !== undefined) this.key = fields.key;
+    if (fields.msg !== undefined) this.msg = fields.msg;
+  }
+}
+
+function toInt(text: string | undefined): number | undefined {
+  if (text === undefined || !/^[0-9]{1,9}$/.test(text)) return undefined;
+  return Number(text);
+}
+
+function hintFor(
+  status: number,
+  reason: string,
+  extra: { remaining: number | undefined; retryAfter: number | undefined; key: string | undefined },
+): string {
+  switch (reason as ErrorSlug) {
+    case 'auth-required':
+      return 'Log in first; a login ends at LOGOUT, reboot, disconnect or after 300 s idle.';
+    case 'bad-credentials':
+      return extra.remaining === undefined
+        ? 'The password was wrong. Check which password is current (posbridge info shows factory passwords) before trying again.'
+        : extra.remaining === 0
+          ? 'The password was wrong and the terminal is now locked. Wait for the lock to end; do not retry.'
+          : `The password was wrong; ${extra.remaining} attempt(s) left before the terminal locks. Do not retry blindly.`;
+    case 'permission':
+      return 'Only the admin may do this: log in as admin.';
+    case 'unknown-command':
+      return 'The terminal does not know this command: check its firmware (posbridge info).';
+    case 'wrong-state':
+      return 'The terminal is not in a state that allows this (e.g. bound to other merchant/terminal numbers: RESET it first).';
+    case 'exists':
+      return 'It already exists: use the command that changes it instead.';
+    case 'line-too-long':
+      return 'A value is too long for one TSP/1 line (512 bytes): shorten it.';
+    case 'invalid-value':
+      return extra.key === undefined
+        ? 'A value was refused: check it.'
+        : `The value of ${extra.key} was refused: check it.`;
+    case 'weak-password':
+      return 'Choose a stronger password: 6-32 printable characters, not a default, not a run or one repeated character.';
+    case 'unknown-key':
+      return 'The terminal has no such setting: check the key (net.mode, host.addr, ...).';
+    case 'unknown-user':
+      return 'No such operator: list them with posbridge operator list.';
+    case 'unknown-check':
+      return 'The terminal has no such diagnostic check: run posbridge diag without --checks to see them.';
+    case 'locked':
+      return extra.retryAfter === undefined
+        ? 'The terminal is locked after failed logins: wait before trying again.'
+        : `The terminal is locked after failed logins: wait ${extra.retryAfter} s before trying again.`;
+    case 'password-change-required':
+      return 'The password must be changed first (posbridge passwd).';
+    case 'bad-crc':
+    case 'syntax':
+      return 'The line arrived damaged: check the cable and the baud rate (--baud).';
+    case 'internal':
+      return 'The terminal failed internally: try once more, then return it for service.';
+    case 'not-ready':
+    case 'busy':
+      return 'The terminal is busy or restarting: wait a moment and run the command again.';
+    default:
+      return status >= 500 ? 'The terminal failed: try again later.' : 'The terminal refused the request.';
+  }
+}
+
+export function isPosbridgeError(error: unknown, code?: PosbridgeErrorCode): error is PosbridgeError {
+  return error instanceof PosbridgeError && (code === undefined || error.code === code);
+}
+
+/** An ERR reply, optionally with the given status (`isTerminalError(e, 401)`) and reason. */
+export function isTerminalError(error: unknown, status?: number, reason?: string): error is TerminalError {
+  return (
+    error instanceof TerminalError &&
+    (status === undefined || error.status === status) &&
+    (reason === undefined || error.reason === reason)
+  );
+}
+
+/** Exit codes of the CLI (DESIGN.md, "The command line"). */
+export const EXIT = {
+  OK: 0,
+  /** The terminal said no, or a check failed. */
+  REFUSED: 1,
+  /** The command line was wrong. */
+  USAGE: 2,
+  /** The terminal cannot be reached, stopped answering, or the link went away. */
+  UNREACHABLE: 3,
+  /** Stopped to avoid a lockout, or the terminal is locked. */
+  LOCKOUT: 4,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+const EXIT_BY_CODE: Record<PosbridgeErrorCode, ExitCode> = {
+  PORT_NOT_FOUND: EXIT.UNREACHABLE,
+  PORT_BUSY: EXIT.UNREACHABLE,
+  PORT_OPEN_FAILED: EXIT.UNREACHABLE,
+  PORT_LIST_FAILED: EXIT.UNREACHABLE,
+  DISCONNECTED: EXIT.UNREACHABLE,
+  CLOSED: EXIT.UNREACHABLE,
+  TIMEOUT: EXIT.UNREACHABLE,
+  REBOOTED: EXIT.UNREACHABLE,
+  BAD_REPLY: EXIT.UNREACHABLE,
+  TERMINAL_ERROR: EXIT.REFUSED,
+  USAGE: EXIT.USAGE,
+  INVALID_VALUE: EXIT.USAGE,
+  WEAK_PASSWORD: EXIT.USAGE,
+  LOCKOUT_RISK: EXIT.LOCKOUT,
+  LOCKED: EXIT.LOCKOUT,
+  TAMPERED: EXIT.REFUSED,
+  CHECK_FAILED: EXIT.REFUSED,
+  UNSUPPORTED: EXIT.REFUSED,
+  BAD_CREDENTIALS: EXIT.REFUSED,
+  NOT_PROVISIONED: EXIT.REFUSED,
+  WRONG_TERMINAL: EXIT.REFUSED,
+  VERIFY_FAILED: EXIT.REFUSED,
+  INTERNAL: EXIT.REFUSED,
+};
+
+/**
+ * The exit code for an error: 1 the terminal said no / a check failed, 2 usage, 3 cannot reach /
+ * stopped answering / disconnected / port busy, 4 lockout risk or locked. A 423, and a 401 that
+ * used the last attempt, are lockouts (4); a 503 the session gave up retrying is "stopped
+ * answering" (3). Anything that is not a PosbridgeError is a failure (1).
+ */
+export function exitCodeFor(error: unknown): ExitCode {
+  if (error instanceof TerminalError) {
+    if (error.status === 423) return EXIT.LOCKOUT;
+    if (error.status === 401 && error.remaining === 0) return EXIT.LOCKOUT;
+    if (error.status === 503) return EXIT.UNREACHABLE;
+    return EXIT.REFUSED;
+  }
+  if (error instanceof PosbridgeError) return EXIT_BY_CODE[error.code];
+  return EXIT.REFUSED;
+}

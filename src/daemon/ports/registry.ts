@@ -1,0 +1,98 @@
+/**
+ * From the port name a person types to an open Transport (DESIGN.md, "Ports"):
+ *   /dev/ttyUSB0, /dev/serial/by-id/..., any other path (a pty symlink)  -> the serial factory
+ *   tcp://HOST:PORT                                                     -> TCP
+ *   SCHEME://...                                                        -> a factory registered for SCHEME
+ * The composition root registers `mock` (the in-process mock terminal); src/daemon knows it only
+ * through the PortFactory interface.
+ */
+import { PosbridgeError } from '../errors.js';
+import { serialPortFactory } from './serial.js';
+import { tcpPortFactory } from './tcp.js';
+import type { PortFactory, PortOpenOptions, Transport } from './transport.js';
+
+const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
+const SCHEME_NAME = /^[a-z][a-z0-9+.-]*$/;
+
+export type ParsedPortName = { kind: 'device'; path: string } | { kind: 'scheme'; scheme: string };
+
+export function parsePortName(name: string): ParsedPortName {
+  const match = SCHEME.exec(name);
+  if (match) return { kind: 'scheme', scheme: match[1]!.toLowerCase() };
+  return { kind: 'device', path: name };
+}
+
+export interface PortRegistryOptions {
+  /** Opens device paths. Default: serialPortFactory() (serialport, platform binding). */
+  devices?: PortFactory | undefined;
+  /** Opens tcp:// names. Default: tcpPortFactory(). */
+  tcp?: PortFactory | undefined;
+}
+
+export class PortRegistry {
+  private readonly factories = new Map<string, PortFactory>();
+  private devices: PortFactory;
+
+  constructor(options: PortRegistryOptions = {}) {
+    this.devices = options.devices ?? serialPortFactory();
+    this.factories.set('tcp', options.tcp ?? tcpPortFactory());
+  }
+
+  /** Opens `SCHEME://...` names with `factory` (replacing any earlier one for SCHEME). */
+  register(scheme: string, factory: PortFactory): this {
+    const key = scheme.toLowerCase();
+    if (!SCHEME_NAME.test(key)) throw new PosbridgeError('USAGE', `invalid port scheme "${scheme}"`);
+    this.factories.set(key, factory);
+    return this;
+  }
+
+  /** Opens device paths with `factory` instead of the default serial one. */
+  setDeviceFactory(factory: PortFactory): this {
+    this.devices = factory;
+    return this;
+  }
+
+  /** Schemes that open, e.g. ['mock', 'tcp']. */
+  schemes(): string[] {
+    return [...this.factories.keys()].sort();
+  }
+
+  /** Opens a port by name. Rejects with a PosbridgeError (USAGE, PORT_NOT_FOUND, PORT_BUSY, PORT_OPEN_FAILED). */
+  open(name: string, options: Partial<PortOpenOptions> = {}): Promise<Transport> {
+    const openOptions: PortOpenOptions = { baudRate: 115_200, ...options };
+    if (name.trim() === '') {
+      return Promise.reject(
+        new PosbridgeError('USAGE', 'no port given', {
+          hint: 'Name the terminal with --port (posbridge ports lists serial ports).',
+        }),
+      );
+    }
+    const parsed = parsePortName(name);
+    if (parsed.kind === 'device') return this.devices.open(name, openOptions);
+    const factory = this.factories.get(parsed.scheme);
+    if (!factory) {
+      const known = [...this.schemes().map((s) => `${s}://`), 'a device path'].join(', ');
+      return Promise.reject(
+        new PosbridgeError('USAGE', `unsupported port type ${parsed.scheme}:// in ${name}`, {
+          hint: `Use one of: ${known}.`,
+          details: { port: name, scheme: parsed.scheme },
+        }),
+      );
+    }
+    return factory.open(name, openOptions);
+  }
+}
+
+/** A registry with the default device and TCP factories. */
+export function createPortRegistry(options: PortRegistryOptions = {}): PortRegistry {
+  return new PortRegistry(options);
+}
+
+/** Opens `name` through `registry` (default: a registry with the device and TCP factories). */
+export function openPort(
+  name: string,
+  options: Partial<PortOpenOptions> = {},
+  registry: PortRegistry = createPortRegistry(),
+): Promise<Transport> {
+  return registry.open(name, options);
+}

@@ -1,0 +1,581 @@
+/**
+ * A TSP/1 session over one Transport: one request in flight, a FIFO queue behind it.
+ *
+ * What it does for every request: gives it an ID (incrementing from a random start, wrapping in
+ * 1..99999999), sends it with a CRC and CRLF, reads frames with the protocol's LineSplitter,
+ * correlates replies by ID, collects DATA lines, resolves on OK and rejects with a TerminalError
+ * on ERR. Timeouts, retransmission with the same bytes, 503 backoff and the handling of damaged
+ * lines are the Exchange state machine's (exchange.ts); this class runs it against the transport
+ * and the timers. EVT lines go to listeners whenever they arrive (TSP/1: between any two lines of
+ * a reply too). When the link goes away every pending and queued request fails at once with
+ * DISCONNECTED, and nothing is ever resent on a new link (its replay cache is empty).
+ *
+ * Secrets: arguments may be Secret values; they are revealed only into the line written to the
+ * transport. The trace and the log see lines through maskLine only.
+ */
+import type { Logger } from 'pino';
+import {
+  COMMANDS,
+  type CommandSpec,
+  encodeLine,
+  type Frame,
+  LINE_END,
+  LineSplitter,
+  MAX_LINE_BYTES,
+  parseReply,
+  readLeadingId,
+  type Verb,
+} from '../protocol/index.js';
+import { PosbridgeError, type PosbridgeErrorCode, TerminalError } from './errors.js';
+import {
+  Exchange,
+  type ExchangeAction,
+  type ExchangeConfig,
+  type ExchangeEvent,
+  type ExchangeFailureReason,
+  type Fields,
+} from './exchange.js';
+import type { Transport } from './ports/transport.js';
+import { Secret } from './secret.js';
+import {
+  type Clock,
+  type RandomSource,
+  systemClock,
+  systemRandom,
+  systemTimers,
+  type TimerHandle,
+  type Timers,
+} from './timers.js';
+import { traceLine, traceText, type WireTrace } from './trace.js';
+
+export type { Fields } from './exchange.js';
+
+export interface SessionOptions {
+  /** A pino logger (tests pass a silent one). Lines reach it masked. */
+  logger: Logger;
+  timers?: Timers | undefined;
+  /** Timestamps of trace lines and events. */
+  clock?: Clock | undefined;
+  /** Picks the first request ID. */
+  random?: RandomSource | undefined;
+  /** Reply timeout of `normal` commands (command table), in ms; restarted by each DATA/EVT line. */
+  timeoutMs?: number | undefined;
+  /** Reply timeout of `slow` commands (DIAG), in ms, restarted by each DATA/EVT line. */
+  slowTimeoutMs?: number | undefined;
+  /** Retransmissions of one request (same ID, same bytes) before it fails. */
+  maxRetransmits?: number | undefined;
+  /** Resends of one request after a 503 busy/not-ready before it fails. */
+  busyRetries?: number | undefined;
+  /** First backoff after a 503, in ms; doubles on each retry up to busyBackoffMaxMs. */
+  busyBackoffMs?: number | undefined;
+  busyBackoffMaxMs?: number | undefined;
+  /** Wire trace sink (`--trace FILE`); the session masks before recording. */
+  trace?: WireTrace | undefined;
+}
+
+/**
+ * Defaults. At 115200 baud a full 512-byte line takes 45 ms, so 2 s is many round trips of a
+ * terminal that answers at all; DIAG's checks (network, host) may each take seconds, and its timer
+ * restarts at every DATA line. 503 backoff: 200, 400, 800, 1600, 2000, 2000... ms, 8 retries,
+ * about 11 s in all: longer than a reboot's not-ready window (0.5 s on the mock).
+ */
+export const SESSION_DEFAULTS = {
+  timeoutMs: 2000,
+  slowTimeoutMs: 15_000,
+  maxRetransmits: 3,
+  busyRetries: 8,
+  busyBackoffMs: 200,
+  busyBackoffMaxMs: 2000,
+} as const;
+
+/** IDs are 1 to 8 digits; we use 1..99999999 and wrap. */
+export const MAX_REQUEST_ID = 99_999_999;
+
+export type ArgValue = string | number | Secret;
+/** Arguments by key, in the order they are written; undefined values are left out. */
+export type RequestArgs = Readonly<Record<string, ArgValue | undefined>>;
+
+export interface RequestOptions {
+  /** Overrides the reply timeout of this request, in ms. */
+  timeoutMs?: number | undefined;
+  /**
+   * Each DATA line as it arrives. After a retransmission the terminal's replay may deliver a line
+   * again: consumers dedupe (the resolved reply's `data` is exact).
+   */
+  onData?: ((fields: Fields) => void) | undefined;
+}
+
+export interface Reply {
+  id: string;
+  verb: Verb;
+  /** Fields of the OK line. */
+  fields: Fields;
+  /** Fields of each DATA line, in order. */
+  data: Fields[];
+}
+
+export interface TerminalEvent {
+  /** `boot`, `state`, `lockout`, ... */
+  name: string;
+  fields: Fields;
+  at: Date;
+}
+
+/**
+ * The number of DATA lines an OK announces, for the commands whose OK says it. Used to tell a
+ * complete reply from one that lost a line (see exchange.ts).
+ */
+export const ANNOUNCED_DATA: Partial<Record<Verb, (ok: Fields) => number | undefined>> = {
+  DIAG: (ok) => {
+    const counts = [ok.pass, ok.warn, ok.fail].map(count);
+    return counts.every((n) => n !== undefined) ? counts.reduce((a, b) => a! + b!, 0) : undefined;
+  },
+  'USER-LIST': (ok) => count(ok.count),
+};
+
+function count(text: string | undefined): number | undefined {
+  return text !== undefined && /^[0-9]{1,6}$/.test(text) ? Number(text) : undefined;
+}
+
+interface Entry {
+  verb: Verb;
+  args: ReadonlyArray<readonly [string, ArgValue]>;
+  exchange: Exchange;
+  onData: ((fields: Fields) => void) | undefined;
+  resolve: (reply: Reply) => void;
+  reject: (error: PosbridgeError) => void;
+  id?: string;
+  line?: string;
+  timer?: TimerHandle;
+}
+
+export class Session {
+  readonly name: string;
+  private readonly transport: Transport;
+  private readonly logger: Logger;
+  private readonly timers: Timers;
+  private readonly clock: Clock;
+  private readonly trace: WireTrace | undefined;
+  private readonly settings: Required<
+    Omit<SessionOptions, 'logger' | 'timers' | 'clock' | 'random' | 'trace'>
+  >;
+  private readonly splitter = new LineSplitter();
+  private readonly queue: Entry[] = [];
+  private inFlight: Entry | undefined;
+  private nextId: number;
+  private ended: PosbridgeError | undefined;
+  private readonly eventListeners = new Set<(event: TerminalEvent) => void>();
+  private readonly closeListeners = new Set<(error: PosbridgeError) => void>();
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(transport: Transport, options: SessionOptions) {
+    this.transport = transport;
+    this.name = transport.name;
+    this.logger = options.logger;
+    this.timers = options.timers ?? systemTimers;
+    this.clock = options.clock ?? systemClock;
+    this.trace = options.trace;
+    this.settings = {
+      timeoutMs: options.timeoutMs ?? SESSION_DEFAULTS.timeoutMs,
+      slowTimeoutMs: options.slowTimeoutMs ?? SESSION_DEFAULTS.slowTimeoutMs,
+      maxRetransmits: options.maxRetransmits ?? SESSION_DEFAULTS.maxRetransmits,
+      busyRetries: options.busyRetries ?? SESSION_DEFAULTS.busyRetries,
+      busyBackoffMs: options.busyBackoffMs ?? SESSION_DEFAULTS.busyBackoffMs,
+      busyBackoffMaxMs: options.busyBackoffMaxMs ?? SESSION_DEFAULTS.busyBackoffMaxMs,
+    };
+    const random = (options.random ?? systemRandom)();
+    this.nextId = Math.min(MAX_REQUEST_ID, Math.max(1, 1 + Math.floor(random * MAX_REQUEST_ID)));
+    this.unsubscribe.push(
+      transport.onData((bytes) => this.receive(bytes)),
+      transport.onClose((error) => this.linkEnded(error)),
+    );
+    if (transport.closed) this.linkEnded(new Error('the transport was already closed'));
+  }
+
+  /** True once the link ended or close() was called: every request now fails at once. */
+  get closed(): boolean {
+    return this.ended !== undefined;
+  }
+
+  /** Requests in flight or queued. */
+  get pending(): number {
+    return this.queue.length + (this.inFlight ? 1 : 0);
+  }
+
+  /**
+   * Sends a request and resolves with its OK reply. Rejects with a TerminalError (ERR), or a
+   * PosbridgeError: TIMEOUT, BAD_REPLY, REBOOTED, DISCONNECTED, CLOSED, USAGE (unknown argument),
+   * INVALID_VALUE (line over 512 bytes; nothing sent).
+   */
+  request(verb: Verb, args: RequestArgs = {}, options: RequestOptions = {}): Promise<Reply> {
+    if (this.ended) return Promise.reject(this.ended);
+    let entries: Array<readonly [string, ArgValue]>;
+    try {
+      entries = this.checkArgs(verb, args);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const spec: CommandSpec = COMMANDS[verb];
+    const timeoutMs =
+      options.timeoutMs ?? (spec.timeout === 'slow' ? this.settings.slowTimeoutMs : this.settings.timeoutMs);
+    const config: ExchangeConfig = {
+      timeoutMs,
+      maxRetransmits: this.settings.maxRetransmits,
+      busyRetries: this.settings.busyRetries,
+      busyBackoffMs: (attempt) =>
+        Math.min(this.settings.busyBackoffMaxMs, this.settings.busyBackoffMs * 2 ** (attempt - 1)),
+      expectedData: ANNOUNCED_DATA[verb],
+    };
+    return new Promise<Reply>((resolve, reject) => {
+      this.queue.push({
+        verb,
+        args: entries,
+        exchange: new Exchange(config),
+        onData: options.onData,
+        resolve,
+        reject,
+      });
+      this.pump();
+    });
+  }
+
+  /** EVT lines, as they arrive. Returns a function that removes the listener. */
+  onEvent(listener: (event: TerminalEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Called once when the session ends (link gone: DISCONNECTED; close(): CLOSED). */
+  onClose(listener: (error: PosbridgeError) => void): () => void {
+    if (this.ended) {
+      const ended = this.ended;
+      queueMicrotask(() => listener(ended));
+      return () => {};
+    }
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  /** Fails everything pending with CLOSED and closes the transport. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.ended) {
+      this.end(
+        new PosbridgeError('CLOSED', `${this.name}: session closed`, {
+          details: { port: this.name },
+        }),
+      );
+    }
+    await this.transport.close();
+  }
+
+  private checkArgs(verb: Verb, args: RequestArgs): Array<readonly [string, ArgValue]> {
+    const spec: CommandSpec = COMMANDS[verb];
+    const entries: Array<readonly [string, ArgValue]> = [];
+    for (const [key, value] of Object.entries(args)) {
+      if (value === undefined) continue;
+      if (!Object.hasOwn(spec.args, key)) {
+        throw new PosbridgeError('USAGE', `${verb} takes no argument ${key}`, { details: { verb, key } });
+      }
+      entries.push([key, value]);
+    }
+    for (const [key, arg] of Object.entries(spec.args)) {
+      if (arg.required && !entries.some(([k]) => k === key)) {
+        throw new PosbridgeError('USAGE', `${verb} needs ${key}=`, { details: { verb, key } });
+      }
+    }
+    // Worst case ID width: the line must fit whatever ID it gets.
+    const length = this.encode(verb, String(MAX_REQUEST_ID), entries).length;
+    if (length > MAX_LINE_BYTES) {
+      throw new PosbridgeError(
+        'INVALID_VALUE',
+        `${verb} request would be ${length} bytes, over the TSP/1 limit of ${MAX_LINE_BYTES}`,
+        { hint: 'Shorten the values (names, addresses).', details: { verb, length } },
+      );
+    }
+    return entries;
+  }
+
+  private encode(verb: Verb, id: string, args: ReadonlyArray<readonly [string, ArgValue]>): string {
+    return encodeLine({
+      id,
+      words: [verb],
+      fields: args.map(([key, value]) => [key, value instanceof Secret ? value.reveal() : value] as const),
+      crc: true,
+    });
+  }
+
+  private takeId(): string {
+    const id = this.nextId;
+    this.nextId = id >= MAX_REQUEST_ID ? 1 : id + 1;
+    return String(id);
+  }
+
+  private pump(): void {
+    if (this.inFlight || this.ended) return;
+    const entry = this.queue.shift();
+    if (!entry) return;
+    entry.id = this.takeId();
+    entry.line = this.encode(entry.verb, entry.id, entry.args);
+    this.inFlight = entry;
+    this.dispatch(entry, { type: 'start' });
+  }
+
+  private dispatch(entry: Entry, event: ExchangeEvent): void {
+    for (const action of entry.exchange.handle(event)) this.run(entry, action);
+  }
+
+  private run(entry: Entry, action: ExchangeAction): void {
+    switch (action.type) {
+      case 'send':
+        this.send(entry, action.resend);
+        return;
+      case 'arm':
+        this.setTimer(entry, 'reply', action.ms);
+        return;
+      case 'backoff':
+        this.logger.info(
+          { port: this.name, verb: entry.verb, id: entry.id, ms: action.ms },
+          'terminal busy, retrying',
+        );
+        this.setTimer(entry, 'backoff', action.ms);
+        return;
+      case 'disarm':
+        this.clearTimer(entry);
+        return;
+      case 'data':
+        if (entry.onData) {
+          try {
+            entry.onData(action.fields);
+          } catch (error) {
+            this.logger.error({ err: error, verb: entry.verb }, 'DATA listener threw');
+          }
+        }
+        return;
+      case 'resolve':
+        this.settle(entry);
+        entry.resolve({ id: entry.id!, verb: entry.verb, fields: action.fields, data: action.data });
+        this.pump();
+        return;
+      case 'fail':
+        this.settle(entry);
+        entry.reject(this.failure(entry, action.reason, action.detail, action.fields));
+        this.pump();
+        return;
+    }
+  }
+
+  private settle(entry: Entry): void {
+    this.clearTimer(entry);
+    if (this.inFlight === entry) this.inFlight = undefined;
+  }
+
+  private send(entry: Entry, resend: string | undefined): void {
+    const line = entry.line!;
+    if (resend !== undefined) {
+      this.logger.warn(
+        { port: this.name, verb: entry.verb, id: entry.id, reason: resend },
+        'resending request',
+      );
+    }
+    this.logger.debug({ port: this.name, line: traceText(line) }, '>');
+    traceLine(this.trace, this.clock, '>', line);
+    this.transport.write(Buffer.from(`${line}${LINE_END}`, 'latin1')).catch((error: unknown) => {
+      // A dead link reports itself through onClose; a failed write otherwise ends as a timeout.
+      this.logger.debug({ port: this.name, err: error }, 'write failed');
+    });
+  }
+
+  private setTimer(entry: Entry, kind: 'reply' | 'backoff', ms: number): void {
+    this.clearTimer(entry);
+    entry.timer = this.timers.setTimeout(() => {
+      entry.timer = undefined;
+      if (this.inFlight !== entry) return;
+      this.dispatch(entry, kind === 'reply' ? { type: 'timeout' } : { type: 'backoff-elapsed' });
+    }, ms);
+  }
+
+  private clearTimer(entry: Entry): void {
+    if (entry.timer !== undefined) this.timers.clearTimeout(entry.timer);
+    entry.timer = undefined;
+  }
+
+  private receive(bytes: Uint8Array): void {
+    for (const frame of this.splitter.push(bytes)) {
+      try {
+        this.frame(frame);
+      } catch (error) {
+        // A bug here must not leave the request hanging: its timer still runs.
+        this.logger.error({ err: error, port: this.name }, 'failed to handle a received line');
+      }
+    }
+  }
+
+  private frame(frame: Frame): void {
+    if (frame.kind === 'too-long') {
+      const note = `[${frame.length} bytes without a line end, discarded]`;
+      this.traceIn(note);
+      this.damaged(undefined, 'unreadable', `a line of ${frame.length} bytes`);
+      return;
+    }
+    if (frame.kind === 'bad-bytes') {
+      this.traceIn(frame.text);
+      this.damaged(
+        readLeadingId(frame.text),
+        'unreadable',
+        `byte outside printable ASCII at offset ${frame.offset}`,
+      );
+      return;
+    }
+    const text = frame.text;
+    this.traceIn(text);
+    const parsed = parseReply(text);
+    if (!parsed.ok) {
+      this.damaged(readLeadingId(text), parsed.crcBad ? 'bad-crc' : 'unreadable', parsed.problem);
+      return;
+    }
+    const { reply } = parsed;
+    if (reply.kind === 'evt') {
+      this.event(reply.event!, reply.fields);
+      return;
+    }
+    const entry = this.inFlight;
+    if (reply.id === undefined) {
+      // Only a line that was not read (413 has no ID; a 400/460 whose ID could not be read)
+      // concerns the request in flight; anything else without an ID is not ours.
+      if (entry && reply.kind === 'err' && ['400', '413', '460'].includes(reply.fields.code ?? '')) {
+        this.dispatch(entry, { type: 'err', fields: reply.fields });
+      } else {
+        this.logger.warn({ port: this.name, line: traceText(text) }, 'ignoring a reply without ID');
+      }
+      return;
+    }
+    if (!entry || reply.id !== entry.id) {
+      // A late reply to a request that already completed (e.g. the replay of a retransmission).
+      this.logger.debug({ port: this.name, id: reply.id }, 'ignoring a reply to no pending request');
+      return;
+    }
+    if (!reply.crc) {
+      // We always send a CRC, so every reply line must carry one (TSP/1); without it the line
+      // cannot be trusted.
+      this.dispatch(entry, { type: 'damaged', kind: 'unreadable', detail: 'reply line without CRC' });
+      return;
+    }
+    if (reply.kind === 'data') this.dispatch(entry, { type: 'data', fields: reply.fields });
+    else if (reply.kind === 'ok') this.dispatch(entry, { type: 'ok', fields: reply.fields });
+    else this.dispatch(entry, { type: 'err', fields: reply.fields });
+  }
+
+  /** A line that cannot be trusted: it concerns the request in flight unless it names another ID. */
+  private damaged(id: string | undefined, kind: 'bad-crc' | 'unreadable', detail: string): void {
+    const entry = this.inFlight;
+    this.logger.warn({ port: this.name, kind, detail, id }, 'damaged line from the terminal');
+    if (!entry || (id !== undefined && id !== entry.id)) return;
+    this.dispatch(entry, { type: 'damaged', kind, detail });
+  }
+
+  private event(name: string, fields: Fields): void {
+    const event: TerminalEvent = { name, fields, at: this.clock() };
+    if (name === 'boot')
+      this.logger.info({ port: this.name, fields }, 'terminal restarted (EVT boot): login gone');
+    else this.logger.debug({ port: this.name, name, fields }, 'event');
+    if (this.inFlight) this.dispatch(this.inFlight, { type: 'event', name });
+    for (const listener of [...this.eventListeners]) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error({ err: error, event: name }, 'event listener threw');
+      }
+    }
+  }
+
+  private traceIn(raw: string): void {
+    this.logger.debug({ port: this.name, line: traceText(raw) }, '<');
+    traceLine(this.trace, this.clock, '<', raw);
+  }
+
+  private linkEnded(cause?: Error): void {
+    if (this.ended) return;
+    const detail = cause?.message ?? 'the link was closed';
+    this.end(
+      new PosbridgeError('DISCONNECTED', `${this.name}: the link went away (${detail})`, {
+        hint: 'Check the cable and that the terminal is on, then run the command again: it resumes from the terminal state.',
+        details: { port: this.name },
+        cause,
+      }),
+    );
+  }
+
+  /** Fails the request in flight and every queued one at once, then tells the close listeners. */
+  private end(error: PosbridgeError): void {
+    if (this.ended) return;
+    this.ended = error;
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.splitter.reset();
+    const entry = this.inFlight;
+    if (entry) {
+      this.dispatch(
+        entry,
+        error.code === 'CLOSED'
+          ? { type: 'closed', detail: error.message }
+          : { type: 'disconnected', detail: error.message },
+      );
+    }
+    for (const queued of this.queue.splice(0)) queued.reject(this.failure(queued, 'closed', error.message));
+    for (const listener of [...this.closeListeners]) {
+      try {
+        listener(error);
+      } catch (listenerError) {
+        this.logger.error({ err: listenerError }, 'close listener threw');
+      }
+    }
+    this.closeListeners.clear();
+  }
+
+  private failure(
+    entry: Entry,
+    reason: ExchangeFailureReason,
+    detail: string,
+    fields?: Fields,
+  ): PosbridgeError {
+    const { verb } = entry;
+    if (fields && (reason === 'refused' || reason === 'busy'))
+      return new TerminalError({ verb, id: entry.id, fields });
+    const details = {
+      port: this.name,
+      verb,
+      ...(entry.id !== undefined && { id: entry.id }),
+      sends: entry.exchange.sends,
+      reason,
+    };
+    if ((reason === 'closed' || reason === 'disconnected') && this.ended) {
+      return new PosbridgeError(this.ended.code, `${verb}: ${this.ended.message}`, {
+        hint: this.ended.hint,
+        details,
+        cause: this.ended.cause,
+      });
+    }
+    const [code, hint] = FAILURE_TEXT[reason];
+    return new PosbridgeError(code, `${verb} on ${this.name}: ${detail}`, { hint, details });
+  }
+}
+
+const NOISE_HINT =
+  'The line is noisy or the speed is wrong: check the cable and --baud, then run the command again.';
+
+const FAILURE_TEXT: Record<ExchangeFailureReason, [PosbridgeErrorCode, string]> = {
+  timeout: [
+    'TIMEOUT',
+    'The terminal stopped answering: check that it is on, the cable, and --baud; then run the command again (it resumes).',
+  ],
+  'bad-crc': ['BAD_REPLY', NOISE_HINT],
+  unreadable: ['BAD_REPLY', NOISE_HINT],
+  incomplete: ['BAD_REPLY', NOISE_HINT],
+  refused: ['BAD_REPLY', 'The terminal refused without saying why.'],
+  busy: ['TIMEOUT', 'The terminal stayed busy: wait a moment and run the command again.'],
+  'reboot-lost': [
+    'REBOOTED',
+    'The terminal restarted in the middle of the command. Run the command again: it reads the terminal state first.',
+  ],
+  disconnected: ['DISCONNECTED', 'Check the cable and that the terminal is on, then run the command again.'],
+  closed: ['CLOSED', 'The session was closed.'],
+};

@@ -1,0 +1,112 @@
+/**
+ * Logging in as the admin without ever risking the terminal: the password STATUS says is current
+ * is chosen, the attempt count is read right before the attempt, a rejected password is reported
+ * and never sent again, and the last attempt is only spent on a password known to be right.
+ */
+import { FACTORY_ADMIN_PASSWORD } from '../../protocol/index.js';
+import { isTerminalError, PosbridgeError } from '../errors.js';
+import { Secret } from '../secret.js';
+import type { StatusInfo, TerminalOps } from './terminal-ops.js';
+
+export interface AdminCredential {
+  password: Secret;
+  /** Evidence says the terminal holds it (STATUS factory_pw, or this tool set it). */
+  known: boolean;
+  /** How to name it in messages, e.g. "the factory admin password". */
+  label: string;
+}
+
+/** Which password to try: the factory one while STATUS lists it, else the one given. */
+export function chooseAdminCredential(
+  status: StatusInfo,
+  given: Secret | undefined,
+  givenKnown = false,
+): AdminCredential {
+  if (status.factoryPw.includes('admin')) {
+    return { password: new Secret(FACTORY_ADMIN_PASSWORD), known: true, label: 'the factory admin password' };
+  }
+  if (!given) {
+    throw new PosbridgeError(
+      'USAGE',
+      'the admin password is needed (the terminal no longer has its factory password)',
+      {
+        hint: 'give it with --admin-password-stdin, --admin-password-file or POSBRIDGE_ADMIN_PASSWORD',
+      },
+    );
+  }
+  return { password: given, known: givenKnown, label: 'the admin password given' };
+}
+
+export async function loginAdmin(
+  ops: TerminalOps,
+  credential: AdminCredential,
+): Promise<{ mustChange: boolean }> {
+  const status = await ops.status(); // attempts_left right before the attempt
+  if (status.locked) {
+    throw new PosbridgeError(
+      'LOCKED',
+      'the terminal is locked after failed login attempts; posbridge sent no password',
+      {
+        hint: 'wait for the lockout to end (lockout.seconds, 300 s by default), then run again',
+      },
+    );
+  }
+  if (!credential.known && status.attemptsLeft !== undefined && status.attemptsLeft <= 1) {
+    throw new PosbridgeError(
+      'LOCKOUT_RISK',
+      `only ${status.attemptsLeft} login attempt left and ${credential.label} is not known to be right: posbridge will not spend it`,
+      {
+        hint: 'make sure of the admin password (who set it, and when), then wait for the lockout counter to reset or log in by hand',
+      },
+    );
+  }
+  try {
+    const result = await ops.login('admin', credential.password);
+    return { mustChange: result.mustChange };
+  } catch (error) {
+    if (isTerminalError(error, 401)) {
+      const remaining = error.remaining === undefined ? '' : ` (${error.remaining} attempts left)`;
+      throw new PosbridgeError(
+        'BAD_CREDENTIALS',
+        `the terminal rejected ${credential.label}${remaining}; posbridge never resends a rejected password`,
+        {
+          hint: 'find the right admin password before running again',
+          cause: error,
+        },
+      );
+    }
+    if (isTerminalError(error, 423)) {
+      throw new PosbridgeError(
+        'LOCKED',
+        `the terminal is locked (retry after ${error.retryAfter ?? '?'} s)`,
+        {
+          hint: 'wait for the lockout to end, then run again',
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  }
+}
+
+/** Log in for an admin command (diag, operator, ...): a factory terminal must be provisioned first. */
+export async function loginForAdminCommand(ops: TerminalOps, given: Secret | undefined): Promise<void> {
+  const status = await ops.status();
+  if (status.tamper) {
+    throw new PosbridgeError('TAMPERED', 'the terminal reports tamper=1: posbridge sends it no credential', {
+      hint: 'do not use it; return it to the vendor',
+    });
+  }
+  const credential = chooseAdminCredential(status, given);
+  const { mustChange } = await loginAdmin(ops, credential);
+  if (mustChange) {
+    await ops.logout();
+    throw new PosbridgeError(
+      'NOT_PROVISIONED',
+      'the admin must change the factory password before anything else',
+      {
+        hint: 'run posbridge provision first',
+      },
+    );
+  }
+}

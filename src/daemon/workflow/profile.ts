@@ -1,0 +1,148 @@
+/**
+ * The provisioning profile: settings and operators a terminal should end up with. A JSON or YAML
+ * file, validated at the boundary so an error names the file and the field, before any byte is
+ * sent to a terminal.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import {
+  isSettingKey,
+  isTextWithin,
+  OPERATOR_ID,
+  PERMISSIONS,
+  parsePermissions,
+  SETTINGS,
+  type SettingKey,
+} from '../../protocol/index.js';
+import { PosbridgeError } from '../errors.js';
+
+const operatorSchema = z
+  .object({
+    id: z.string().regex(OPERATOR_ID, 'must be two digits 01-99'),
+    name: z.string().refine((n) => isTextWithin(n, 1, 32), 'must be 1 to 32 bytes of UTF-8 text'),
+    perms: z
+      .array(z.enum(PERMISSIONS))
+      .min(1, 'must list at least one of sale, refund, query, report, settings')
+      .refine((p) => new Set(p).size === p.length, 'must not repeat a permission'),
+    /**
+     * Where the operator's first password comes from: generated (default), or an environment
+     * variable / file named here. Never the password itself: profiles get committed and shared.
+     */
+    password: z
+      .union([
+        z.literal('generate'),
+        z.object({ env: z.string().min(1) }).strict(),
+        z.object({ file: z.string().min(1) }).strict(),
+      ])
+      .default('generate'),
+  })
+  .strict();
+
+const settingsSchema = z
+  .record(z.string(), z.union([z.string(), z.number()]))
+  .superRefine((settings, ctx) => {
+    for (const [key, raw] of Object.entries(settings)) {
+      if (!isSettingKey(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `unknown setting (known: ${Object.keys(SETTINGS).join(', ')})`,
+        });
+        continue;
+      }
+      if (key.startsWith('lockout.')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'lockout settings are not set by a profile (they guard the terminal)',
+        });
+        continue;
+      }
+      const spec = SETTINGS[key];
+      if (spec.parse(String(raw)) === undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: `must be ${spec.rule}` });
+    }
+  });
+
+export const profileSchema = z
+  .object({
+    settings: settingsSchema.default({}),
+    operators: z.array(operatorSchema).default([]),
+    /** What happens to the factory operator 01 when the profile does not list it. */
+    factoryOperator: z.enum(['replace-password', 'delete']).default('replace-password'),
+    /** Set the terminal clock from this machine's clock. */
+    setClock: z.boolean().default(true),
+    /** Checks to run (default: all twelve). */
+    diagChecks: z.array(z.string()).optional(),
+  })
+  .strict()
+  .superRefine((profile, ctx) => {
+    const ids = profile.operators.map((o) => o.id);
+    ids.forEach((id, index) => {
+      if (ids.indexOf(id) !== index)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['operators', index, 'id'],
+          message: `operator ${id} listed twice`,
+        });
+    });
+  });
+
+export type Profile = z.output<typeof profileSchema>;
+export type OperatorSpec = Profile['operators'][number];
+
+export const DEFAULT_PROFILE: Profile = profileSchema.parse({});
+
+/** Normalized settings in table order, as strings. */
+export function desiredSettings(profile: Profile): Array<[SettingKey, string]> {
+  return Object.entries(profile.settings).map(([key, value]) => {
+    const settingKey = key as SettingKey;
+    return [settingKey, SETTINGS[settingKey].parse(String(value)) ?? String(value)];
+  });
+}
+
+export function canonicalPerms(perms: readonly string[]): string[] {
+  return parsePermissions(perms.join(',')) ?? [...perms];
+}
+
+export function parseProfile(text: string, source: string): Profile {
+  let data: unknown;
+  try {
+    data = /\.ya?ml$/i.test(source) ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw new PosbridgeError(
+      'USAGE',
+      `profile ${source} is not valid ${/\.ya?ml$/i.test(source) ? 'YAML' : 'JSON'}: ${(error as Error).message}`,
+      {
+        hint: 'fix the file (a .yaml/.yml name is read as YAML, anything else as JSON)',
+      },
+    );
+  }
+  const result = profileSchema.safeParse(data ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`,
+    );
+    throw new PosbridgeError('USAGE', `profile ${source} is invalid: ${problems.join('; ')}`, {
+      hint: 'see docs/cli.md, "Profile file"',
+    });
+  }
+  return result.data;
+}
+
+export async function loadProfile(path: string): Promise<Profile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new PosbridgeError(
+      'USAGE',
+      `cannot read profile ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      {
+        hint: 'check the path given to --profile',
+      },
+    );
+  }
+  return parseProfile(text, path);
+}

@@ -1,0 +1,437 @@
+/**
+ * The provisioning workflow (DESIGN.md, "Provisioning workflow"): identify, log in with the
+ * password STATUS says is current, replace the admin password, bind the merchant and terminal
+ * numbers, set the clock and settings, create operators, make sure no factory password survives,
+ * run the diagnostics, read everything back.
+ *
+ * The terminal's state is the source of truth: every step first looks at what the terminal says
+ * and does only what is missing, so a run cut by a pulled cable is finished by running again, and
+ * a run on a finished terminal changes nothing and says so.
+ *
+ * Terminals are precious: a rejected password is never sent again, and the last remaining login
+ * attempt is never spent on a password that is not known to be right.
+ */
+import { FACTORY_ADMIN_PASSWORD, FACTORY_OPERATOR_PASSWORD, showSetting } from '../../protocol/index.js';
+import { PosbridgeError } from '../errors.js';
+import { Secret } from '../secret.js';
+import { chooseAdminCredential, loginAdmin } from './admin-login.js';
+import { canonicalPerms, desiredSettings, type OperatorSpec, type Profile } from './profile.js';
+import type {
+  ProvisionReport,
+  RunOutcome,
+  StepListener,
+  StepName,
+  StepOutcome,
+  StepRecord,
+} from './report.js';
+import type { StatusInfo, TerminalOps } from './terminal-ops.js';
+
+export interface ProvisionRequest {
+  port: string;
+  merchant: string;
+  terminal: string;
+  name?: string;
+  /** The admin password the terminal must end up with. */
+  adminPassword: Secret;
+  /**
+   * True when there is evidence the terminal already holds `adminPassword` (this tool set it,
+   * per the audit trail). Only such a password may be tried on the last remaining attempt.
+   */
+  adminPasswordKnown?: boolean;
+  profile: Profile;
+  technician: string;
+  station: string;
+  dryRun?: boolean;
+}
+
+export interface ProvisionDeps {
+  now(): Date;
+  /** The first password of an operator, from the profile's source or generated. */
+  operatorPassword(operator: { id: string; source: OperatorSpec['password'] }): Promise<Secret>;
+  /** Keep a generated password where its owner can read it; called before it is sent. */
+  recordGenerated?(id: string, password: Secret): Promise<void>;
+  onStep?: StepListener;
+}
+
+/** A clock drift below this is "in sync" and not worth reporting as a change. */
+const CLOCK_TOLERANCE_MS = 2000;
+
+/** What ended a run early with a report (not a crash): carries the report for the caller. */
+export class WorkflowStopped extends PosbridgeError {
+  constructor(
+    cause: PosbridgeError,
+    readonly report: ProvisionReport,
+  ) {
+    super(cause.code, cause.message, { hint: cause.hint, cause });
+  }
+}
+
+export async function provision(
+  ops: TerminalOps,
+  request: ProvisionRequest,
+  deps: ProvisionDeps,
+): Promise<ProvisionReport> {
+  const run = new Run(ops, request, deps);
+  return run.execute();
+}
+
+class Run {
+  private readonly steps: StepRecord[] = [];
+  private readonly report: ProvisionReport;
+
+  constructor(
+    private readonly ops: TerminalOps,
+    private readonly request: ProvisionRequest,
+    private readonly deps: ProvisionDeps,
+  ) {
+    this.report = {
+      kind: 'provision',
+      outcome: 'failed',
+      port: request.port,
+      technician: request.technician,
+      station: request.station,
+      merchant: request.merchant,
+      terminalNumber: request.terminal,
+      startedAt: deps.now().toISOString(),
+      finishedAt: '',
+      steps: this.steps,
+    };
+  }
+
+  async execute(): Promise<ProvisionReport> {
+    try {
+      const outcome = await this.work();
+      return this.finish(outcome);
+    } catch (error) {
+      const failure =
+        error instanceof PosbridgeError
+          ? error
+          : new PosbridgeError('INTERNAL', `unexpected failure: ${(error as Error).message}`, {
+              cause: error,
+            });
+      this.report.error = {
+        code: failure.code,
+        message: failure.message,
+        ...(failure.hint && { hint: failure.hint }),
+      };
+      const outcome: RunOutcome = failure.code === 'TAMPERED' ? 'quarantined' : 'failed';
+      throw new WorkflowStopped(failure, this.finish(outcome));
+    }
+  }
+
+  private finish(outcome: RunOutcome): ProvisionReport {
+    this.report.outcome = outcome;
+    this.report.finishedAt = this.deps.now().toISOString();
+    return this.report;
+  }
+
+  private async work(): Promise<RunOutcome> {
+    const status = await this.identify();
+    if (this.request.dryRun) {
+      this.plan(status);
+      return 'planned';
+    }
+    const login = await this.login(status);
+    await this.replaceAdminPassword(login.viaFactory);
+    await this.bind(status);
+    await this.setClock();
+    await this.applySettings();
+    await this.applyOperators();
+    await this.removeFactoryOperator();
+    await this.diagnose();
+    await this.verify();
+    await this.step('logout', async () => {
+      await this.ops.logout();
+      return ['done', 'logged out'];
+    });
+    const changed = this.steps.some(
+      (s) =>
+        s.outcome === 'done' && !['login', 'diagnostics', 'verify', 'logout', 'identify'].includes(s.step),
+    );
+    return changed ? 'provisioned' : 'already-provisioned';
+  }
+
+  /** Run one step, record it, tell the listener; a failure is recorded, then rethrown. */
+  private async step(name: StepName, body: () => Promise<[StepOutcome, string]>): Promise<void> {
+    const startedAt = this.deps.now().toISOString();
+    try {
+      const [outcome, detail] = await body();
+      this.record({ step: name, outcome, detail, startedAt, finishedAt: this.deps.now().toISOString() });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      this.record({
+        step: name,
+        outcome: 'failed',
+        detail,
+        startedAt,
+        finishedAt: this.deps.now().toISOString(),
+      });
+      throw error;
+    }
+  }
+
+  private record(step: StepRecord): void {
+    this.steps.push(step);
+    this.deps.onStep?.(step);
+  }
+
+  private async identify(): Promise<StatusInfo> {
+    let status: StatusInfo | undefined;
+    await this.step('identify', async () => {
+      const hello = await this.ops.hello();
+      this.report.terminal = { model: hello.model, sn: hello.sn, fw: hello.fw };
+      status = await this.ops.status();
+      const bound = status.merchant
+        ? `, bound to merchant ${status.merchant} terminal ${status.terminal}`
+        : '';
+      const factory =
+        status.factoryPw.length > 0
+          ? `factory passwords: ${status.factoryPw.join(', ')}`
+          : 'no factory password';
+      return ['done', `${hello.model} sn ${hello.sn} fw ${hello.fw}, ${status.state}${bound}, ${factory}`];
+    });
+    const current = status!;
+    if (current.tamper) {
+      throw new PosbridgeError(
+        'TAMPERED',
+        `terminal ${this.report.terminal?.sn} reports tamper=1: quarantined, no credential was touched`,
+        {
+          hint: 'do not use or provision it; return it to the vendor',
+        },
+      );
+    }
+    if (
+      current.merchant &&
+      (current.merchant !== this.request.merchant || current.terminal !== this.request.terminal)
+    ) {
+      throw new PosbridgeError(
+        'WRONG_TERMINAL',
+        `terminal ${this.report.terminal?.sn} is already bound to merchant ${current.merchant} terminal ${current.terminal}, not ${this.request.merchant}/${this.request.terminal}`,
+        {
+          hint: 'check the numbers and the terminal; rebinding needs a factory RESET by an authorized person',
+        },
+      );
+    }
+    return current;
+  }
+
+  private plan(status: StatusInfo): void {
+    const at = this.deps.now().toISOString();
+    const planned = (step: StepName, outcome: StepOutcome, detail: string) =>
+      this.record({ step, outcome, detail, startedAt: at, finishedAt: at });
+    const viaFactory = status.factoryPw.includes('admin');
+    if (status.locked) planned('login', 'failed', 'terminal is locked: a run would stop here');
+    else if (viaFactory)
+      planned('login', 'planned', 'log in as admin with the factory password (STATUS lists it as current)');
+    else planned('login', 'planned', `log in as admin with the new password (${attemptsText(status)})`);
+    planned(
+      'admin-password',
+      viaFactory ? 'planned' : 'already',
+      viaFactory ? 'replace the factory admin password' : 'admin password already replaced',
+    );
+    const bound = status.merchant === this.request.merchant && status.terminal === this.request.terminal;
+    const nameOk = this.request.name === undefined || this.request.name === status.name;
+    planned(
+      'bind',
+      bound && nameOk ? 'already' : 'planned',
+      bound && nameOk
+        ? 'numbers already bound'
+        : `bind merchant ${this.request.merchant} terminal ${this.request.terminal}`,
+    );
+    if (this.request.profile.setClock)
+      planned('clock', 'planned', 'set the clock if it is off by more than 2 s');
+    const settings = desiredSettings(this.request.profile);
+    if (settings.length > 0)
+      planned('settings', 'planned', `check and set ${settings.map(([k]) => k).join(', ')}`);
+    const operators = this.request.profile.operators;
+    if (operators.length > 0)
+      planned('operators', 'planned', `check and create ${operators.map((o) => o.id).join(', ')}`);
+    const factoryOperator = status.factoryPw.includes('01');
+    planned(
+      'factory-operator',
+      factoryOperator ? 'planned' : 'already',
+      factoryOperator
+        ? `operator 01 still has its factory password: ${this.factoryOperatorAction()}`
+        : 'no operator holds a factory password',
+    );
+    planned('diagnostics', 'planned', 'run the self-diagnostics');
+  }
+
+  private factoryOperatorAction(): string {
+    if (this.request.profile.operators.some((o) => o.id === '01'))
+      return 'give it the password of the profile';
+    return this.request.profile.factoryOperator === 'delete'
+      ? 'delete it'
+      : 'give it a new password (to change at first login)';
+  }
+
+  private async login(status: StatusInfo): Promise<{ viaFactory: boolean }> {
+    const credential = chooseAdminCredential(
+      status,
+      this.request.adminPassword,
+      this.request.adminPasswordKnown,
+    );
+    const viaFactory = status.factoryPw.includes('admin');
+    await this.step('login', async () => {
+      await loginAdmin(this.ops, credential);
+      return ['done', `logged in as admin with ${credential.label}`];
+    });
+    return { viaFactory };
+  }
+
+  private async replaceAdminPassword(viaFactory: boolean): Promise<void> {
+    await this.step('admin-password', async () => {
+      if (!viaFactory) return ['already', 'admin password already replaced'];
+      await this.ops.passwd({ old: new Secret(FACTORY_ADMIN_PASSWORD), new: this.request.adminPassword });
+      return ['done', 'factory admin password replaced'];
+    });
+  }
+
+  private async bind(status: StatusInfo): Promise<void> {
+    const { merchant, terminal, name } = this.request;
+    await this.step('bind', async () => {
+      const nameOk = name === undefined || name === status.name;
+      if (status.merchant === merchant && status.terminal === terminal && nameOk) {
+        return ['already', `merchant ${merchant} terminal ${terminal} already bound`];
+      }
+      const result = await this.ops.init({ merchant, terminal, ...(name !== undefined && { name }) });
+      return [
+        result.changed ? 'done' : 'already',
+        `merchant ${merchant} terminal ${terminal}${name ? ` "${name}"` : ''} bound`,
+      ];
+    });
+  }
+
+  private async setClock(): Promise<void> {
+    if (!this.request.profile.setClock) return;
+    await this.step('clock', async () => {
+      const terminalTime = await this.ops.time();
+      const drift = terminalTime.getTime() - this.deps.now().getTime();
+      // The clock is written even when in sync: a terminal whose clock was never set reads
+      // close to real time yet reports `clock not_set` in DIAG until TIME sets it.
+      await this.ops.time(this.deps.now());
+      if (Math.abs(drift) <= CLOCK_TOLERANCE_MS)
+        return ['already', `clock in sync (drift ${(drift / 1000).toFixed(1)} s)`];
+      return ['done', `clock set (was off by ${(drift / 1000).toFixed(1)} s)`];
+    });
+  }
+
+  private async applySettings(): Promise<void> {
+    const settings = desiredSettings(this.request.profile);
+    if (settings.length === 0) return;
+    await this.step('settings', async () => {
+      const changed: string[] = [];
+      for (const [key, value] of settings) {
+        const shown = showSetting(key, value);
+        if ((await this.ops.get(key)) === shown) continue;
+        await this.ops.set(key, key === 'settle.account' ? new Secret(value) : value);
+        changed.push(`${key}=${shown}`);
+      }
+      if (changed.length === 0) return ['already', `${settings.length} settings already as the profile says`];
+      return ['done', `set ${changed.join(', ')}`];
+    });
+  }
+
+  private async applyOperators(): Promise<void> {
+    const wanted = this.request.profile.operators;
+    if (wanted.length === 0) return;
+    await this.step('operators', async () => {
+      const existing = new Map((await this.ops.userList()).map((o) => [o.id, o]));
+      const actions: string[] = [];
+      for (const spec of wanted) {
+        const perms = canonicalPerms(spec.perms);
+        const current = existing.get(spec.id);
+        if (current) {
+          const sameName = current.name === spec.name;
+          const samePerms = current.perms.join(',') === perms.join(',');
+          if (sameName && samePerms) continue;
+          await this.ops.userSet({
+            id: spec.id,
+            ...(!sameName && { name: spec.name }),
+            ...(!samePerms && { perms }),
+          });
+          actions.push(`updated ${spec.id}`);
+        } else {
+          const password = await this.operatorPassword(spec.id, spec.password);
+          await this.ops.userAdd({ id: spec.id, name: spec.name, perms, password });
+          actions.push(`created ${spec.id} (${perms.join(',')})`);
+        }
+      }
+      if (actions.length === 0)
+        return ['already', `operators ${wanted.map((o) => o.id).join(', ')} already as the profile says`];
+      return ['done', actions.join('; ')];
+    });
+  }
+
+  private async removeFactoryOperator(): Promise<void> {
+    await this.step('factory-operator', async () => {
+      const status = await this.ops.status();
+      if (!status.factoryPw.includes('01')) return ['already', 'no operator holds a factory password'];
+      const listed = this.request.profile.operators.find((o) => o.id === '01');
+      if (!listed && this.request.profile.factoryOperator === 'delete') {
+        await this.ops.userDel('01');
+        return ['done', 'factory operator 01 deleted'];
+      }
+      const password = await this.operatorPassword('01', listed?.password ?? 'generate');
+      await this.ops.passwd({ user: '01', new: password });
+      return ['done', 'operator 01 given a new password (to change at first login)'];
+    });
+  }
+
+  private async operatorPassword(id: string, source: OperatorSpec['password']): Promise<Secret> {
+    const password = await this.deps.operatorPassword({ id, source });
+    if (password.reveal() === FACTORY_OPERATOR_PASSWORD) {
+      throw new PosbridgeError('USAGE', `the password for operator ${id} is the factory one`, {
+        hint: 'choose another',
+      });
+    }
+    if (source === 'generate') await this.deps.recordGenerated?.(id, password);
+    return password;
+  }
+
+  private async diagnose(): Promise<void> {
+    await this.step('diagnostics', async () => {
+      const summary = await this.ops.diag(this.request.profile.diagChecks);
+      this.report.diagnostics = summary;
+      const text = `${summary.results.length} checks: ${summary.pass} pass, ${summary.warn} warn, ${summary.fail} fail`;
+      return [summary.fail > 0 ? 'failed' : 'done', text];
+    });
+  }
+
+  private async verify(): Promise<void> {
+    await this.step('verify', async () => {
+      const status = await this.ops.status();
+      const problems: string[] = [];
+      if (status.merchant !== this.request.merchant || status.terminal !== this.request.terminal)
+        problems.push('numbers not bound');
+      if (status.factoryPw.length > 0)
+        problems.push(`factory password still held by ${status.factoryPw.join(', ')}`);
+      for (const [key, value] of desiredSettings(this.request.profile)) {
+        if ((await this.ops.get(key)) !== showSetting(key, value))
+          problems.push(`${key} reads back differently`);
+      }
+      if (this.request.profile.operators.length > 0) {
+        const operators = new Map((await this.ops.userList()).map((o) => [o.id, o]));
+        for (const spec of this.request.profile.operators) {
+          const current = operators.get(spec.id);
+          if (
+            !current ||
+            current.perms.join(',') !== canonicalPerms(spec.perms).join(',') ||
+            current.name !== spec.name
+          ) {
+            problems.push(`operator ${spec.id} reads back differently`);
+          }
+        }
+      }
+      if (problems.length > 0)
+        throw new PosbridgeError('VERIFY_FAILED', `read-back found: ${problems.join('; ')}`, {
+          hint: 'run again; if it repeats, report the trace',
+        });
+      return ['done', 'read back: numbers, passwords, settings and operators as intended'];
+    });
+  }
+}
+
+function attemptsText(status: StatusInfo): string {
+  return status.attemptsLeft === undefined ? 'lockout disabled' : `${status.attemptsLeft} attempts left`;
+}
