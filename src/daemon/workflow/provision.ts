@@ -282,6 +282,13 @@ class Run {
   private async replaceAdminPassword(viaFactory: boolean): Promise<void> {
     await this.step('admin-password', async () => {
       if (!viaFactory) return ['already', 'admin password already replaced'];
+      // PASSWD with old= costs an attempt if old is wrong; it is right (we just logged in with
+      // it), but a lock set meanwhile from another connection still stops us before sending it.
+      if ((await this.ops.status()).locked) {
+        throw new PosbridgeError('LOCKED', 'the terminal locked itself before the password change', {
+          hint: 'wait for the lockout to end, then run again',
+        });
+      }
       await this.ops.passwd({ old: new Secret(FACTORY_ADMIN_PASSWORD), new: this.request.adminPassword });
       return ['done', 'factory admin password replaced'];
     });
