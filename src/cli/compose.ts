@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { Logger } from 'pino';
+import { AuditedEngine } from '../daemon/audit/audited-engine.js';
+import { AuditStore, defaultAuditPath } from '../daemon/audit/index.js';
 import { TerminalDriver } from '../daemon/driver.js';
 import { type Connector, LocalEngine } from '../daemon/engine.js';
 import { createPortRegistry, listPorts } from '../daemon/ports/index.js';
@@ -23,10 +25,31 @@ export function productionDeps(io: CliIo, mockOptions: MockPortsOptions = {}): O
     user: () => io.env.USER ?? safeUser(),
     hostname: () => hostname(),
     createLogger: (options) => createLogger(options, io.stderr as NodeJS.WritableStream),
-    createEngine: async (options, logger) => createLocalEngine(options, logger, mockPorts),
+    createEngine: async (options, logger) => {
+      const local = createLocalEngine(options, logger, mockPorts);
+      const store = AuditStore.open(auditPath(io.env));
+      const engine = new AuditedEngine(local.engine, store, {
+        technician: io.env.USER ?? safeUser(),
+        station: hostname(),
+        now: () => new Date(),
+      });
+      return {
+        engine,
+        close: async () => {
+          await local.close();
+          store.close();
+        },
+      };
+    },
+    auditPath: () => auditPath(io.env),
     listPorts: () => listPorts(),
     openTransport: (options) => portRegistry(mockPorts).open(options.port!, { baudRate: options.baud }),
   };
+}
+
+/** POSBRIDGE_AUDIT, else the user's data directory (docs/cli.md, "Audit trail"). */
+export function auditPath(env: NodeJS.ProcessEnv): string {
+  return env.POSBRIDGE_AUDIT || defaultAuditPath(env);
 }
 
 function safeUser(): string {

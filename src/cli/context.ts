@@ -36,6 +36,8 @@ export interface CliDeps {
   createEngine(options: CommonOptions, logger: Logger): Promise<EngineHandle>;
   /** Serial ports with their USB identity (injected: the real lister needs udev). */
   listPorts(): Promise<ListedPort[]>;
+  /** Where the audit trail lives (POSBRIDGE_AUDIT or the user's data directory). */
+  auditPath(): string;
   /** Opens a raw transport, for the console. */
   openTransport(options: CommonOptions, logger: Logger): Promise<Transport>;
 }
@@ -55,9 +57,31 @@ export function addCommonOptions(command: Command, portRequired = true): Command
       3000,
     )
     .option('--trace <file>', 'write the wire (both directions, timestamped, secrets masked) to this file')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'warn')
-    .option('--log-format <format>', 'json or pretty (logs go to stderr)', 'json')
+    .option(
+      '--log-level <level>',
+      'fatal, error, warn, info, debug, trace or silent',
+      oneOf('--log-level', LOG_LEVELS),
+      'warn',
+    )
+    .option(
+      '--log-format <format>',
+      'json or pretty (logs go to stderr)',
+      oneOf('--log-format', LOG_FORMATS),
+      'json',
+    )
     .option('--json', 'print exactly one JSON document on stdout');
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_FORMATS = ['json', 'pretty'];
+
+/** A value from a fixed list, else a usage error naming the flag (pino would throw on a bad level). */
+export function oneOf(flag: string, allowed: readonly string[]): (value: string) => string {
+  return (value) => {
+    if (!allowed.includes(value))
+      throw new InvalidOptionValue(`${flag} must be one of ${allowed.join(', ')}, not "${value}"`);
+    return value;
+  };
 }
 
 export function parsePositiveInt(flag: string): (value: string) => number {

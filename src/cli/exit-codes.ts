@@ -2,20 +2,23 @@
  * Exit codes (DESIGN.md): 0 success, 1 the terminal said no or a check failed, 2 usage error,
  * 3 the terminal cannot be reached or stopped answering, 4 stopped to avoid a lockout or locked.
  */
+import { exitCodeFor, PosbridgeError } from '../daemon/errors.js';
+
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, lockout: 4 } as const;
 
-const BY_CODE: Record<string, number> = {
-  USAGE: EXIT.usage,
-  PORT_NOT_FOUND: EXIT.unreachable,
-  PORT_BUSY: EXIT.unreachable,
-  PORT_OPEN_FAILED: EXIT.unreachable,
-  DISCONNECTED: EXIT.unreachable,
-  TIMEOUT: EXIT.unreachable,
-  BAD_REPLY: EXIT.unreachable,
-  LOCKOUT_RISK: EXIT.lockout,
-  LOCKED: EXIT.lockout,
-};
-
-export function exitCodeForError(code: string | undefined): number {
-  return (code !== undefined && BY_CODE[code]) || EXIT.refused;
+/**
+ * The exit code for an error, by the daemon's one table (src/daemon/errors.ts `exitCodeFor`), so
+ * the CLI and the local API never disagree: a 423 is 4, a reboot mid-command or a closed link 3,
+ * a weak password 2. An error that only restates another (a stopped workflow keeps the code of
+ * what stopped it) is judged by that one, so a terminal's ERR keeps its status.
+ */
+export function exitCodeForError(error: unknown): number {
+  let current = error;
+  while (
+    current instanceof PosbridgeError &&
+    current.cause instanceof PosbridgeError &&
+    current.cause.code === current.code
+  )
+    current = current.cause;
+  return exitCodeFor(current);
 }

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerConsole } from './commands/console.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDiag } from './commands/diag.js';
+import { registerHistory } from './commands/history.js';
 import { registerInfo } from './commands/info.js';
 import { registerMockCommand } from './commands/mock.js';
 import { registerOperator } from './commands/operator.js';
@@ -34,6 +35,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerDiag(program, deps);
   registerConsole(program, deps);
   registerMockCommand(program, deps);
+  registerHistory(program, deps);
   registerDemo(program, deps);
   for (const command of allCommands(program)) command.exitOverride();
   return program;

@@ -2,6 +2,7 @@
  * One place where a command's outcome becomes output and an exit code: a PosbridgeError is a
  * message and a hint for people (or a JSON error document), never a stack trace.
  */
+import { isAuditError } from '../daemon/audit/index.js';
 import { PosbridgeError } from '../daemon/errors.js';
 import type { CliDeps, CommonOptions } from './context.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
@@ -21,7 +22,7 @@ export async function runAction(
 }
 
 export function reportError(io: CliIo, options: Pick<CommonOptions, 'json'>, error: unknown): number {
-  const known = error instanceof PosbridgeError ? error : undefined;
+  const known = error instanceof PosbridgeError || isAuditError(error) ? error : undefined;
   const code = known?.code ?? 'INTERNAL';
   const message = known ? known.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
   const hint =
@@ -33,7 +34,7 @@ export function reportError(io: CliIo, options: Pick<CommonOptions, 'json'>, err
     io.stdout.write(`${JSON.stringify({ error: { code, message, ...(hint && { hint }) } }, null, 2)}\n`);
   else io.stderr.write(renderErrorLines(message, hint, painter(io)));
   if (!known && process.env.POSBRIDGE_DEBUG) io.stderr.write(`${(error as Error)?.stack}\n`);
-  return known ? exitCodeForError(code) : EXIT.refused;
+  return known ? exitCodeForError(known) : EXIT.refused;
 }
 
 export function printJson(io: CliIo, document: unknown): void {

@@ -9,7 +9,7 @@ import { chooseAdminCredential, loginAdmin, loginForAdminCommand } from './workf
 import { generatePassword } from './workflow/generate-password.js';
 import type { OperatorSpec } from './workflow/profile.js';
 import { type ProvisionDeps, type ProvisionRequest, provision } from './workflow/provision.js';
-import type { ProvisionReport, StepListener } from './workflow/report.js';
+import type { ProvisionReport, StepListener, TerminalIdentity } from './workflow/report.js';
 import type {
   DiagCheckResult,
   DiagOutcome,
@@ -38,6 +38,7 @@ export interface DiagReport {
   kind: 'diag';
   port: string;
   sn: string;
+  terminal: TerminalIdentity;
   diagnostics: DiagOutcome;
 }
 
@@ -51,6 +52,7 @@ export interface OperatorReport {
   kind: 'operator';
   port: string;
   sn: string;
+  terminal: TerminalIdentity;
   action: OperatorAction['action'];
   id?: string;
   operators: OperatorInfo[];
@@ -60,12 +62,15 @@ export interface PasswdReport {
   kind: 'passwd';
   port: string;
   sn: string;
+  terminal: TerminalIdentity;
   user: string;
 }
 
 export interface ProvisionCall {
   request: ProvisionRequest;
   onStep?: StepListener;
+  /** HELLO named the terminal (before any other step). */
+  onIdentified?: ProvisionDeps['onIdentified'];
   /** Where generated operator passwords are kept (owner-only file), before they are sent. */
   recordGenerated?: ProvisionDeps['recordGenerated'];
   /** Resolves an operator password source that is not `generate` (env or file). */
@@ -112,6 +117,7 @@ export class LocalEngine implements Engine {
       provision(ops, request, {
         now: this.deps.now,
         onStep: call.onStep,
+        onIdentified: call.onIdentified,
         recordGenerated: call.recordGenerated,
         operatorPassword: async ({ id, source }) => {
           if (source === 'generate') return generatePassword(this.deps.randomBytes);
@@ -125,11 +131,12 @@ export class LocalEngine implements Engine {
 
   async diag(port: string, options: Parameters<Engine['diag']>[1]): Promise<DiagReport> {
     return this.withTerminal(port, async (ops) => {
-      const { sn } = await ops.hello();
+      const { sn, model, fw } = await ops.hello();
+      const terminal = { model, sn, fw };
       await loginForAdminCommand(ops, options.adminPassword);
       try {
         const diagnostics = await ops.diag(options.checks, options.onCheck);
-        return { kind: 'diag', port, sn, diagnostics };
+        return { kind: 'diag', port, sn, terminal, diagnostics };
       } finally {
         await ops.logout().catch(() => undefined);
       }
@@ -138,7 +145,8 @@ export class LocalEngine implements Engine {
 
   async passwd(port: string, options: Parameters<Engine['passwd']>[1]): Promise<PasswdReport> {
     return this.withTerminal(port, async (ops) => {
-      const { sn } = await ops.hello();
+      const { sn, model, fw } = await ops.hello();
+      const terminal = { model, sn, fw };
       const status = await ops.status();
       if (status.factoryPw.includes('admin')) {
         throw new PosbridgeError('NOT_PROVISIONED', 'the terminal still has its factory admin password', {
@@ -154,13 +162,14 @@ export class LocalEngine implements Engine {
       } finally {
         await ops.logout().catch(() => undefined);
       }
-      return { kind: 'passwd', port, sn, user };
+      return { kind: 'passwd', port, sn, terminal, user };
     });
   }
 
   async operator(port: string, options: Parameters<Engine['operator']>[1]): Promise<OperatorReport> {
     return this.withTerminal(port, async (ops) => {
-      const { sn } = await ops.hello();
+      const { sn, model, fw } = await ops.hello();
+      const terminal = { model, sn, fw };
       await loginForAdminCommand(ops, options.adminPassword);
       const op = options.operation;
       try {
@@ -177,6 +186,7 @@ export class LocalEngine implements Engine {
         return {
           kind: 'operator',
           port,
+          terminal,
           sn,
           action: op.action,
           ...(op.action !== 'list' && { id: op.id }),

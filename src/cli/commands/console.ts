@@ -52,7 +52,8 @@ async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<nu
     'console_history',
   );
   const history = options.history ? await loadHistory(historyPath) : [];
-  const awaiting = new Set<string>();
+  // Requests sent and not yet answered, by ID ('' for a line without one, e.g. with --raw).
+  const awaiting = new Map<string, number>();
   let lastActivity = Date.now();
   let settled: (() => void) | undefined;
 
@@ -73,7 +74,10 @@ async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<nu
     io.stdout.write(`${paint(colour, `< ${maskLine(line.text)}`)}${note}\n`);
     const reply = parseReply(line.text);
     if (reply.ok && (reply.reply.kind === 'ok' || reply.reply.kind === 'err')) {
-      awaiting.delete(reply.reply.id ?? '');
+      const key = reply.reply.id ?? '';
+      const left = (awaiting.get(key) ?? 0) - 1;
+      if (left > 0) awaiting.set(key, left);
+      else awaiting.delete(key);
       if (awaiting.size === 0) settled?.();
     }
   };
@@ -83,7 +87,9 @@ async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<nu
     show,
   );
   let closedByPeer = false;
+  let leaving = false;
   transport.onClose((error) => {
+    if (leaving) return; // our own close at the end, not the terminal going away
     closedByPeer = true;
     io.stderr.write(`${paint('red', 'the terminal went away')}${error ? `: ${error.message}` : ''}\n`);
     settled?.();
@@ -107,14 +113,23 @@ async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<nu
     const line = typed.trim();
     if (line === '') continue;
     if (line === 'quit' || line === 'exit') break;
-    const sent = await session.send(typed).catch((error: Error) => {
+    // Framed and shown before it is sent: the reply may arrive before write() resolves (an
+    // in-process terminal answers at once), and must then be counted and printed after it.
+    const framed = options.raw ? typed : session.frame(typed);
+    const key = /^@([0-9]+) /.exec(framed)?.[1] ?? '';
+    io.stdout.write(`${paint('dim', `> ${maskLine(framed)}`)}\n`);
+    awaiting.set(key, (awaiting.get(key) ?? 0) + 1);
+    lastActivity = Date.now(); // the reply timeout runs from the send
+    const sent = await session.send(framed).catch((error: Error) => {
       io.stderr.write(`${paint('red', 'not sent:')} ${error.message}\n`);
       return undefined;
     });
-    if (sent === undefined) continue;
-    io.stdout.write(`${paint('dim', `> ${maskLine(sent)}`)}\n`);
-    const id = /^@([0-9]+) /.exec(sent)?.[1];
-    if (id) awaiting.add(id);
+    if (sent === undefined) {
+      const left = (awaiting.get(key) ?? 1) - 1;
+      if (left > 0) awaiting.set(key, left);
+      else awaiting.delete(key);
+      continue;
+    }
     if (options.history)
       await appendFile(historyPath, `${maskLine(line)}\n`, { mode: 0o600 }).catch(() => undefined);
   }
@@ -134,6 +149,7 @@ async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<nu
     });
   }
   rl.close();
+  leaving = true;
   await transport.close().catch(() => undefined);
   await trace?.close();
   return closedByPeer ? EXIT.unreachable : EXIT.ok;

@@ -113,8 +113,10 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
           station: options.station ?? deps.hostname(),
           dryRun: options.dryRun === true,
         },
+        onIdentified: (terminal) => {
+          sn = terminal.sn;
+        },
         onStep: (step) => {
-          if (step.step === 'identify') sn = /sn (\S+)/.exec(step.detail)?.[1];
           if (!options.json) io.stdout.write(renderStep(step, paint));
         },
         recordGenerated: async (id, password) => {
@@ -133,7 +135,7 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
       if (generatedTo) report.credentialsFile = generatedTo;
       if (options.json) printJson(io, report);
       else io.stdout.write(renderProvisionSummary(report, paint));
-      return report.outcome === 'quarantined' ? EXIT.refused : exitCodeForError(error.code);
+      return report.outcome === 'quarantined' ? EXIT.refused : exitCodeForError(error);
     }
     if (generatedTo) report.credentialsFile = generatedTo;
     if (options.json) printJson(io, report);

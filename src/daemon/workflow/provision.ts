@@ -23,6 +23,7 @@ import type {
   StepName,
   StepOutcome,
   StepRecord,
+  TerminalIdentity,
 } from './report.js';
 import type { StatusInfo, TerminalOps } from './terminal-ops.js';
 
@@ -51,6 +52,8 @@ export interface ProvisionDeps {
   /** Keep a generated password where its owner can read it; called before it is sent. */
   recordGenerated?(id: string, password: Secret): Promise<void>;
   onStep?: StepListener;
+  /** Called once HELLO has named the terminal, before any other step. */
+  onIdentified?(terminal: TerminalIdentity): void;
 }
 
 /** A clock drift below this is "in sync" and not worth reporting as a change. */
@@ -180,6 +183,7 @@ class Run {
     await this.step('identify', async () => {
       const hello = await this.ops.hello();
       this.report.terminal = { model: hello.model, sn: hello.sn, fw: hello.fw };
+      this.deps.onIdentified?.(this.report.terminal);
       status = await this.ops.status();
       const bound = status.merchant
         ? `, bound to merchant ${status.merchant} terminal ${status.terminal}`

@@ -1,0 +1,132 @@
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { type AuditRun, AuditStore, REPORT_COLUMNS, toCsv, toJson } from '../../daemon/audit/index.js';
+import { PosbridgeError } from '../../daemon/errors.js';
+import type { CliDeps } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { painter } from '../io.js';
+import { renderStep } from '../render.js';
+import { printJson, runAction } from '../run-action.js';
+
+interface HistoryOptions {
+  sn?: string;
+  since?: string;
+  limit?: string;
+  verify?: boolean;
+  json?: boolean;
+  audit?: string;
+}
+
+export function registerHistory(program: Command, deps: CliDeps): void {
+  program
+    .command('history')
+    .description('what was done to which terminal, by whom and when, from the audit trail')
+    .option('--sn <sn>', 'only this terminal')
+    .option('--since <date>', 'only runs started at or after this date (YYYY-MM-DD or ISO 8601)')
+    .option('--limit <n>', 'at most this many runs, newest first', '50')
+    .option('--verify', 'check the hash chain: exit 1 if a record was edited or deleted')
+    .option('--audit <file>', 'the audit trail file (default: POSBRIDGE_AUDIT or the user data directory)')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .addHelpText('after', '\nExample:\n  posbridge history --sn PBM0000001\n  posbridge history --verify\n')
+    .action((options: HistoryOptions) =>
+      runAction(deps, options, async () => {
+        const path = options.audit ?? deps.auditPath();
+        if (!existsSync(path)) {
+          if (options.json)
+            printJson(
+              deps.io,
+              options.verify
+                ? { kind: 'verify', ok: true, file: path, rows: 0 }
+                : { kind: 'history', runs: [] },
+            );
+          else deps.io.stdout.write(`no audit trail yet at ${path}\n`);
+          return EXIT.ok;
+        }
+        const store = AuditStore.open(path, { readonly: true });
+        try {
+          if (options.verify) {
+            const result = store.verify();
+            if (options.json) printJson(deps.io, { kind: 'verify', ...result });
+            else {
+              const paint = painter(deps.io);
+              deps.io.stdout.write(
+                result.ok
+                  ? `${paint('green', 'intact')}: ${result.rows} records in ${result.file}, head ${result.head.seq} ${result.head.hash.slice(0, 16)}...\n`
+                  : `${paint('red', 'TAMPERED')}: ${result.file}: record ${result.problem?.seq}: ${result.problem?.message}\n`,
+              );
+            }
+            return result.ok ? EXIT.ok : EXIT.refused;
+          }
+          const runs = store.history({
+            ...(options.sn !== undefined && { sn: options.sn }),
+            ...(options.since !== undefined && { since: parseDate(options.since) }),
+            limit: parseLimit(options.limit),
+          });
+          if (options.json) printJson(deps.io, { kind: 'history', runs });
+          else deps.io.stdout.write(renderHistory(runs, painter(deps.io)));
+          return EXIT.ok;
+        } finally {
+          store.close();
+        }
+      }),
+    );
+
+  program
+    .command('report')
+    .description('provisioning runs for the acquirer, as CSV or JSON')
+    .option('--format <format>', 'csv or json', 'csv')
+    .option('--since <date>', 'only runs started at or after this date')
+    .option('--audit <file>', 'the audit trail file')
+    .addHelpText('after', '\nExample:\n  posbridge report --format csv --since 2026-11-01 > november.csv\n')
+    .action((options: { format: string; since?: string; audit?: string }) =>
+      runAction(deps, {}, async () => {
+        if (options.format !== 'csv' && options.format !== 'json') {
+          throw new PosbridgeError('USAGE', `--format must be csv or json, not "${options.format}"`);
+        }
+        const store = AuditStore.open(options.audit ?? deps.auditPath(), { readonly: true });
+        try {
+          const rows = store.report(options.since !== undefined ? { since: parseDate(options.since) } : {});
+          deps.io.stdout.write(options.format === 'csv' ? toCsv(rows, REPORT_COLUMNS) : `${toJson(rows)}\n`);
+          return EXIT.ok;
+        } finally {
+          store.close();
+        }
+      }),
+    );
+}
+
+function parseDate(text: string): Date {
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00:00Z`) : new Date(text);
+  if (Number.isNaN(date.getTime())) {
+    throw new PosbridgeError('USAGE', `--since must be a date (YYYY-MM-DD or ISO 8601), not "${text}"`);
+  }
+  return date;
+}
+
+function parseLimit(text: string | undefined): number {
+  const n = Number(text ?? '50');
+  if (!Number.isInteger(n) || n <= 0)
+    throw new PosbridgeError('USAGE', `--limit must be a positive whole number, not "${text}"`);
+  return n;
+}
+
+function renderHistory(runs: AuditRun[], paint: ReturnType<typeof painter>): string {
+  if (runs.length === 0) return 'no runs recorded\n';
+  return runs
+    .map((run) => {
+      const who = run.terminal ? `${run.terminal.model} sn ${run.terminal.sn}` : run.port;
+      const colour =
+        run.outcome === 'failed' || run.outcome === 'quarantined'
+          ? 'red'
+          : run.outcome === 'unfinished'
+            ? 'yellow'
+            : 'green';
+      let out = `${run.startedAt} ${run.kind.padEnd(9)} ${who}  ${paint(colour, run.outcome)}  by ${run.technician} at ${run.station}\n`;
+      for (const step of run.steps) out += renderStep(step, paint);
+      if (run.diagnostics)
+        out += `  diagnostics: ${run.diagnostics.pass} pass, ${run.diagnostics.warn} warn, ${run.diagnostics.fail} fail\n`;
+      if (run.error) out += `  error: ${run.error.message}\n`;
+      return out;
+    })
+    .join('\n');
+}

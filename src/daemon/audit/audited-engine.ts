@@ -1,0 +1,153 @@
+/**
+ * The audit trail around any Engine: every provision, diag, passwd and operator run and each of
+ * its steps is written as it happens (one committed transaction each), whether the engine runs
+ * in this process or in the daemon. Only what reports already hold goes in: no secret.
+ */
+import type {
+  DiagReport,
+  Engine,
+  InfoReport,
+  OperatorReport,
+  PasswdReport,
+  ProvisionCall,
+} from '../engine.js';
+import { PosbridgeError } from '../errors.js';
+import { WorkflowStopped } from '../workflow/provision.js';
+import type { ProvisionReport } from '../workflow/report.js';
+import type { AuditStore } from './store.js';
+import type { AuditRunKind } from './types.js';
+
+export interface AuditContext {
+  /** Who runs diag/passwd/operator (provision names its own technician and station). */
+  technician: string;
+  station: string;
+  now(): Date;
+}
+
+export class AuditedEngine implements Engine {
+  constructor(
+    private readonly inner: Engine,
+    private readonly store: AuditStore,
+    private readonly context: AuditContext,
+  ) {}
+
+  info(port: string): Promise<InfoReport> {
+    return this.inner.info(port); // reads only: nothing to record
+  }
+
+  async provision(call: ProvisionCall): Promise<ProvisionReport> {
+    const { request } = call;
+    const runId = this.store.startRun({
+      kind: 'provision',
+      port: request.port,
+      technician: request.technician,
+      station: request.station,
+      merchant: request.merchant,
+      terminalNumber: request.terminal,
+      details: { dryRun: request.dryRun === true },
+    });
+    let identified = false;
+    const finish = (report: ProvisionReport) => {
+      if (report.terminal && !identified) this.store.recordTerminal(runId, report.terminal);
+      if (report.diagnostics) this.store.recordDiagnostics(runId, report.diagnostics.results);
+      this.store.finishRun(runId, {
+        outcome: report.outcome,
+        ...(report.error && { error: report.error }),
+        ...(report.credentialsFile && { details: { credentialsFile: report.credentialsFile } }),
+      });
+    };
+    try {
+      const report = await this.inner.provision({
+        ...call,
+        onIdentified: (terminal) => {
+          this.store.recordTerminal(runId, terminal);
+          identified = true;
+          call.onIdentified?.(terminal);
+        },
+        onStep: (step) => {
+          this.store.recordStep(runId, step);
+          call.onStep?.(step);
+        },
+      });
+      finish(report);
+      return report;
+    } catch (error) {
+      if (error instanceof WorkflowStopped) finish(error.report);
+      else this.failRun(runId, error);
+      throw error;
+    }
+  }
+
+  diag(port: string, options: Parameters<Engine['diag']>[1]): Promise<DiagReport> {
+    return this.recorded(
+      'diag',
+      port,
+      { checks: options.checks ?? 'all' },
+      () => this.inner.diag(port, options),
+      (runId, report) => {
+        this.store.recordDiagnostics(runId, report.diagnostics.results);
+        return report.diagnostics.fail > 0 ? 'failed' : 'ok';
+      },
+    );
+  }
+
+  passwd(port: string, options: Parameters<Engine['passwd']>[1]): Promise<PasswdReport> {
+    return this.recorded(
+      'passwd',
+      port,
+      { user: options.user ?? 'admin' },
+      () => this.inner.passwd(port, options),
+      () => 'ok',
+    );
+  }
+
+  operator(port: string, options: Parameters<Engine['operator']>[1]): Promise<OperatorReport> {
+    const op = options.operation;
+    const details: Record<string, string> =
+      op.action === 'list' ? { action: 'list' } : { action: op.action, id: op.id };
+    return this.recorded(
+      'operator',
+      port,
+      details,
+      () => this.inner.operator(port, options),
+      () => 'ok',
+    );
+  }
+
+  private async recorded<R extends { terminal: { model: string; sn: string; fw: string } }>(
+    kind: AuditRunKind,
+    port: string,
+    details: Record<string, string | string[]>,
+    run: () => Promise<R>,
+    outcomeOf: (runId: string, report: R) => 'ok' | 'failed',
+  ): Promise<R> {
+    const runId = this.store.startRun({
+      kind,
+      port,
+      technician: this.context.technician,
+      station: this.context.station,
+      details,
+    });
+    try {
+      const report = await run();
+      this.store.recordTerminal(runId, report.terminal);
+      this.store.finishRun(runId, { outcome: outcomeOf(runId, report) });
+      return report;
+    } catch (error) {
+      this.failRun(runId, error);
+      throw error;
+    }
+  }
+
+  private failRun(runId: string, error: unknown): void {
+    const known = error instanceof PosbridgeError ? error : undefined;
+    this.store.finishRun(runId, {
+      outcome: 'failed',
+      error: {
+        code: known?.code ?? 'INTERNAL',
+        message: known?.message ?? 'internal error',
+        ...(known?.hint && { hint: known.hint }),
+      },
+    });
+  }
+}
