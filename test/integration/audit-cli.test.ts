@@ -22,8 +22,16 @@ function captureIo(env: NodeJS.ProcessEnv, stdinText = ''): CliIo & { out: () =>
   const stdin = new PassThrough();
   stdin.end(stdinText);
   return {
-    stdout: { write: (t: string) => void (out += t) },
-    stderr: { write: (t: string) => void (err += t) },
+    stdout: {
+      write: (t: string) => {
+        out += t;
+      },
+    },
+    stderr: {
+      write: (t: string) => {
+        err += t;
+      },
+    },
     stdin,
     env,
     out: () => out,
