@@ -1,0 +1,247 @@
+/**
+ * `posbridge scan`: every connected terminal that still holds a factory credential, read from
+ * STATUS (`factory_pw`) alone: no login, so no attempt is ever spent. The ports checked are those
+ * the daemon would manage (allow-listed USB IDs, config `ports`) plus `--port`; every other listed
+ * port (a modem, a GPS, a microcontroller board) gets no byte. It runs a short-lived
+ * DaemonPortManager (discovery + HELLO/STATUS identification), the same code as the daemon.
+ *
+ * Exit 0: no terminal holds a factory credential; 1: some do; 3: none found holding one, but a
+ * port that should have been checked could not be (missing, busy, not answering).
+ */
+import type { Command } from 'commander';
+import { loadDaemonConfig } from '../../daemon/config/index.js';
+import type { IgnoredPort } from '../../daemon/discovery/index.js';
+import { createDaemonPorts } from '../../daemon/discovery/index.js';
+import type { TerminalInfo } from '../../daemon/hub.js';
+import { createPortRegistry, type PortRegistry } from '../../daemon/ports/index.js';
+import { type CliDeps, type CommonOptions, parsePositiveInt } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { type Colour, painter } from '../io.js';
+import { MockPorts } from '../mock-ports.js';
+import { printJson, runAction } from '../run-action.js';
+
+export interface ScanDeps extends CliDeps {
+  /**
+   * The registry ports open through. Default: device paths, tcp://, and mock:// terminals of
+   * this process. (The composition root may share its own, e.g. a test's mock terminals.)
+   */
+  portRegistry?: (() => PortRegistry) | undefined;
+}
+
+interface ScanOptions {
+  port: string[];
+  config?: string;
+  baud?: number;
+  timeout?: number;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+  json?: boolean;
+}
+
+/** One terminal that answered. */
+export interface ScannedTerminal {
+  port: string;
+  byId?: string;
+  usb?: TerminalInfo['usb'];
+  model: string;
+  sn: string;
+  fw: string;
+  state: 'factory' | 'initialized';
+  /** Accounts still holding their factory password (`admin`, `01`); [] for none. */
+  factoryPw: string[];
+  /** True when factoryPw is not empty. */
+  factoryCredential: boolean;
+  attemptsLeft?: number;
+  locked: boolean;
+  tamper: boolean;
+}
+
+export interface ScanReport {
+  kind: 'scan';
+  station: string;
+  /** Terminals that answered HELLO and STATUS. */
+  terminals: ScannedTerminal[];
+  /** How many of them hold a factory credential. */
+  withFactoryCredential: number;
+  /** Ports that should have been checked but could not be. */
+  problems: Array<{ port: string; code: string; message: string }>;
+  /** Listed ports that were left alone (not on the allow-list, not named): no byte sent. */
+  ignored: IgnoredPort[];
+  /** The port listing failed (e.g. no udevadm): only named ports were checked. */
+  listError?: { code: string; message: string; hint?: string };
+}
+
+export function registerScan(program: Command, deps: ScanDeps): void {
+  program
+    .command('scan')
+    .description(
+      'list connected terminals that still hold a factory password, from STATUS alone (no login, no attempt spent)',
+    )
+    .option(
+      '--port <port>',
+      'also check this port (repeatable): /dev/ttyUSB0, /dev/serial/by-id/..., tcp://HOST:PORT, mock://NAME',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option(
+      '--config <file>',
+      'daemon config file: allow-list, ports, timeouts (default $XDG_CONFIG_HOME/posbridge/daemon.yaml)',
+    )
+    .option(
+      '--baud <rate>',
+      'line rate in baud (default: the config file, else 115200)',
+      parsePositiveInt('--baud'),
+    )
+    .option(
+      '--timeout <ms>',
+      'reply timeout per command in milliseconds (default: config timeouts.requestMs)',
+      parsePositiveInt('--timeout'),
+    )
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'warn')
+    .option('--log-format <format>', 'json or pretty (logs go to stderr)', 'json')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 no terminal holds a factory password, 1 some do, 3 a port could not be checked.\n' +
+        '\nExample:\n  posbridge scan\n  posbridge scan --port tcp://10.0.0.7:4001 --json\n',
+    )
+    .action((options: ScanOptions) => runAction(deps, options, () => scan(deps, options)));
+}
+
+async function scan(deps: ScanDeps, options: ScanOptions): Promise<number> {
+  const loaded = await loadDaemonConfig({
+    path: options.config,
+    env: deps.io.env,
+    hostname: () => deps.hostname(),
+  });
+  const config = loaded.config;
+  if (options.baud !== undefined) config.baud = options.baud;
+  if (options.timeout !== undefined) config.timeouts.requestMs = options.timeout;
+  const common: CommonOptions = {
+    baud: config.baud,
+    timeout: config.timeouts.requestMs,
+    logLevel: options.logLevel,
+    logFormat: options.logFormat,
+    ...(options.json && { json: true }),
+  };
+  const logger = deps.createLogger(common);
+  let mockPorts: MockPorts | undefined;
+  let registry: PortRegistry;
+  if (deps.portRegistry) registry = deps.portRegistry();
+  else {
+    mockPorts = new MockPorts();
+    registry = createPortRegistry();
+    registry.register('mock', mockPorts.factory());
+  }
+  const { discovery, manager } = createDaemonPorts({
+    config,
+    registry,
+    logger,
+    extraPorts: options.port,
+    hotPlug: false,
+    heartbeat: false,
+    lister: () => deps.listPorts(),
+  });
+  let report: ScanReport;
+  try {
+    await manager.start();
+    const listError = discovery.listError;
+    if (listError && options.port.length === 0 && config.ports.length === 0) throw listError;
+    await manager.settled();
+    report = buildReport(config.station, manager.list(), discovery.absent(), discovery.ignored());
+    if (listError) {
+      report.listError = {
+        code: listError.code,
+        message: listError.message,
+        ...(listError.hint !== undefined && { hint: listError.hint }),
+      };
+    }
+  } finally {
+    await manager.close();
+    await mockPorts?.close();
+  }
+  if (options.json) printJson(deps.io, report);
+  else deps.io.stdout.write(renderScan(report, painter(deps.io)));
+  if (report.withFactoryCredential > 0) return EXIT.refused;
+  return report.problems.length > 0 ? EXIT.unreachable : EXIT.ok;
+}
+
+function buildReport(
+  station: string,
+  infos: TerminalInfo[],
+  absent: string[],
+  ignored: IgnoredPort[],
+): ScanReport {
+  const terminals: ScannedTerminal[] = [];
+  const problems: ScanReport['problems'] = [];
+  for (const info of infos) {
+    if (info.hello && info.status && info.state !== 'error') {
+      const { hello, status } = info;
+      const terminal: ScannedTerminal = {
+        port: info.port,
+        model: hello.model,
+        sn: hello.sn,
+        fw: hello.fw,
+        state: status.state,
+        factoryPw: [...status.factoryPw],
+        factoryCredential: status.factoryPw.length > 0,
+        locked: status.locked,
+        tamper: status.tamper,
+      };
+      if (info.byId !== undefined) terminal.byId = info.byId;
+      if (info.usb !== undefined) terminal.usb = info.usb;
+      if (status.attemptsLeft !== undefined) terminal.attemptsLeft = status.attemptsLeft;
+      terminals.push(terminal);
+    } else {
+      problems.push({
+        port: info.port,
+        code: info.error?.code ?? 'INTERNAL',
+        message: info.error?.message ?? `${info.port}: not identified (${info.state})`,
+      });
+    }
+  }
+  for (const port of absent) {
+    problems.push({ port, code: 'PORT_NOT_FOUND', message: `no such port: ${port}` });
+  }
+  terminals.sort(
+    (a, b) => Number(b.factoryCredential) - Number(a.factoryCredential) || a.port.localeCompare(b.port),
+  );
+  return {
+    kind: 'scan',
+    station,
+    terminals,
+    withFactoryCredential: terminals.filter((t) => t.factoryCredential).length,
+    problems,
+    ignored,
+  };
+}
+
+function renderScan(report: ScanReport, paint: (colour: Colour, text: string) => string): string {
+  let out = '';
+  for (const t of report.terminals) {
+    const mark = t.factoryCredential ? paint('red', 'FACTORY') : paint('green', 'ok     ');
+    const what = t.factoryCredential
+      ? `factory password still set for: ${t.factoryPw.join(', ')}`
+      : `no factory password (${t.state})`;
+    const extra = [t.locked && 'locked', t.tamper && 'TAMPER'].filter(Boolean).join(', ');
+    out += `${mark} ${t.port}  ${t.model} sn ${t.sn}  ${what}${extra ? `  [${extra}]` : ''}\n`;
+  }
+  for (const p of report.problems) out += `${paint('yellow', 'UNCHECKED')} ${p.port}  ${p.message}\n`;
+  const n = report.terminals.length;
+  const k = report.withFactoryCredential;
+  const plural = n === 1 ? '' : 's';
+  if (n === 0) out += 'no terminal found (name one with --port; posbridge ports lists serial ports)\n';
+  else if (k === 0)
+    out += `${n} terminal${plural} checked, none holds a factory password (read from STATUS: no login was tried)\n`;
+  else
+    out += `${k} of ${n} terminal${plural} still hold${k === 1 ? 's' : ''} a factory password (read from STATUS: no login was tried)\n`;
+  if (report.ignored.length > 0) {
+    const list = report.ignored
+      .map((p) => `${p.path}${p.usb?.vendorId ? ` (${p.usb.vendorId}:${p.usb.productId ?? '????'})` : ''}`)
+      .join(', ');
+    out += paint('dim', `not probed (not on the allow-list; name one with --port to include it): ${list}\n`);
+  }
+  if (report.listError)
+    out += paint('yellow', `warning: ${report.listError.message}; only named ports were checked\n`);
+  return out;
+}

@@ -1,0 +1,311 @@
+import { constants } from 'node:fs';
+import { access, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Command, Option } from 'commander';
+import type { Logger } from 'pino';
+import type { Engine } from '../../daemon/engine.js';
+import { PosbridgeError } from '../../daemon/errors.js';
+import { Secret } from '../../daemon/secret.js';
+import {
+  type CreateStationHub,
+  LiveView,
+  loadManifest,
+  type Manifest,
+  renderJunit,
+  renderStationSummary,
+  StaticHub,
+  Station,
+  type StationEvent,
+  type StationHub,
+  stationExitCode,
+} from '../../daemon/station/index.js';
+import type { OperatorSpec } from '../../daemon/workflow/profile.js';
+import { checkPassword, PASSWORD_PROBLEM_TEXT } from '../../protocol/index.js';
+import { addCommonOptions, type CliDeps, type CommonOptions, parsePositiveInt } from '../context.js';
+import { credentialsRecorder } from '../credentials-file.js';
+import { EXIT } from '../exit-codes.js';
+import { painter } from '../io.js';
+import { printJson, runAction } from '../run-action.js';
+import { SecretReader } from '../secrets.js';
+import { ADMIN_PASSWORD_SOURCE } from './provision.js';
+
+/** The CLI's deps, plus the daemon's port manager as a hub (discovery and hot-plug) once wired. */
+export interface StationCliDeps extends CliDeps {
+  createHub?: CreateStationHub;
+  /** Resolves when the run must stop (as Ctrl-C). Default: the first SIGINT or SIGTERM. */
+  stopSignal?: () => Promise<string>;
+}
+
+interface StationOptions extends Omit<CommonOptions, 'port'> {
+  manifest: string;
+  port: string[];
+  adminPasswordStdin?: boolean;
+  adminPasswordFile?: string;
+  junit?: string;
+  concurrency?: number;
+  timeoutTotal?: number;
+  untilIdle?: boolean;
+  technician?: string;
+  station?: string;
+  credentialsOut: string;
+}
+
+export function registerStation(program: Command, deps: StationCliDeps): void {
+  const command = addCommonOptions(program.command('station'), false);
+  // The common --port names one port; here it is repeatable.
+  const portOption = command.options.find((o) => o.long === '--port') as Option;
+  portOption.description =
+    'a port to watch (repeatable): /dev/ttyUSB0, tcp://HOST:PORT, mock://NAME?sn=SN; without it, the daemon port manager (discovery, hot-plug)';
+  portOption.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+  command
+    .description(
+      'provision every terminal of a manifest as it is plugged in, matched by serial number, several at once',
+    )
+    .requiredOption(
+      '--manifest <file>',
+      'CSV or JSON: sn, merchant, terminal, name, profile (docs/station.md)',
+    )
+    .option('--admin-password-stdin', 'read the new admin password (one for the whole run) from stdin')
+    .option('--admin-password-file <file>', 'read the new admin password from the first line of this file')
+    .option('--junit <file>', 'write JUnit XML here: one test case per manifest row')
+    .option(
+      '--concurrency <n>',
+      'terminals provisioned at once (default: all)',
+      parsePositiveInt('--concurrency'),
+    )
+    .option(
+      '--timeout-total <s>',
+      'stop waiting for terminals after this many seconds (runs under way finish)',
+      parsePositiveInt('--timeout-total'),
+    )
+    .option('--until-idle', 'end as soon as no terminal is running or being identified (implied by --port)')
+    .option('--technician <name>', 'who does the work, for the record (default: the OS user)')
+    .option('--station <name>', 'where, for the record (default: the host name)')
+    .option(
+      '--credentials-out <file>',
+      'append generated operator passwords here (mode 0600)',
+      'posbridge-operator-passwords.txt',
+    )
+    .addHelpText(
+      'after',
+      `
+One admin password for the whole run, from stdin, a file, POSBRIDGE_ADMIN_PASSWORD or a hidden
+prompt; never from the manifest or the command line. A terminal whose serial number is not in
+the manifest is reported and left untouched. Exit 0 when every row is provisioned, 1 when a row
+failed, was quarantined or failed its diagnostics, 3 when a row was never seen.
+
+Example:
+  printf 'Adm1n-2026\\n' | posbridge station --manifest terminals.csv --admin-password-stdin \\
+      --port mock://a?sn=PB001 --port mock://b?sn=PB002 --junit station.xml
+`,
+    )
+    .action((options: StationOptions) => runAction(deps, options, () => stationAction(deps, options)));
+}
+
+async function stationAction(deps: StationCliDeps, options: StationOptions): Promise<number> {
+  const { io } = deps;
+  const paint = painter(io);
+  const manifest = await loadManifest(options.manifest);
+  const ports = [...new Set(options.port ?? [])];
+  if (ports.length === 0 && !deps.createHub) {
+    throw new PosbridgeError('USAGE', 'no port to watch', {
+      hint: 'name the ports with --port P (repeatable), or run the daemon for discovery and hot-plug',
+    });
+  }
+  const adminPassword = (await new SecretReader(io).read({
+    ...ADMIN_PASSWORD_SOURCE,
+    stdin: options.adminPasswordStdin,
+    file: options.adminPasswordFile,
+    confirm: true,
+  })) as Secret;
+  const problem = checkPassword(adminPassword.reveal());
+  if (problem) {
+    throw new PosbridgeError('USAGE', `the new admin password ${PASSWORD_PROBLEM_TEXT[problem]}`, {
+      hint: 'choose 6-32 printable characters, not a default, a repeat or a straight run; nothing was sent',
+    });
+  }
+  const operatorSecrets = await readOperatorSecrets(manifest, io.env);
+  if (options.junit) await checkWritable(options.junit, '--junit');
+
+  const common: CommonOptions = { ...options, port: undefined };
+  const logger = deps.createLogger(common);
+  const engineHandle = await deps.createEngine(common, logger);
+  let hub: StationHub | undefined;
+  try {
+    hub =
+      ports.length > 0
+        ? new StaticHub(ports, { engine: engineHandle.engine, now: deps.now }).start()
+        : await deps.createHub!({
+            baudRate: options.baud,
+            timeoutMs: options.timeout,
+            logger,
+            ...(options.trace !== undefined && { trace: options.trace }),
+          });
+    const engine: Engine = hub.engine ?? engineHandle.engine;
+    const station = new Station({
+      rows: manifest.rows,
+      manifest: manifest.path,
+      hub,
+      engine,
+      adminPassword,
+      technician: options.technician ?? deps.user(),
+      station: options.station ?? deps.hostname(),
+      ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
+      // A fixed list of ports brings no new terminal: the run ends when they are all handled.
+      untilIdle: options.untilIdle === true || ports.length > 0,
+      now: deps.now,
+      recordGenerated: (sn, id, password) =>
+        credentialsRecorder(options.credentialsOut, () => sn, deps.now)(id, password),
+      readOperatorSecret: async (id, source) => {
+        const secret = operatorSecrets.get(sourceKey(source));
+        if (!secret) throw new PosbridgeError('USAGE', `no password source for operator ${id}`);
+        return secret;
+      },
+    });
+    station.subscribe((event) => logEvent(logger, event));
+    if (!options.json) {
+      io.stdout.write(
+        `station: ${manifest.rows.length} terminals in ${manifest.path}; ${
+          ports.length > 0 ? `watching ${ports.length} port(s)` : 'plug them in'
+        } (Ctrl-C stops taking new ones)\n`,
+      );
+      const view = new LiveView((text) => io.stdout.write(text), {
+        tty: io.stdout.isTTY === true,
+        paint,
+        columns: () => (io.stdout as { columns?: number }).columns,
+      });
+      station.subscribe((event) => view.handle(event));
+    }
+    const summary = await runWithStops(station, options.timeoutTotal, deps.stopSignal);
+    if (options.json) printJson(io, summary);
+    else io.stdout.write(renderStationSummary(summary, paint));
+    const code = stationExitCode(summary);
+    if (options.junit) {
+      try {
+        await writeFile(options.junit, renderJunit(summary, { hostname: deps.hostname() }));
+      } catch (error) {
+        // The terminals are done; only the report is lost: say so, and fail the run.
+        io.stderr.write(
+          `error: cannot write the JUnit report ${options.junit}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`,
+        );
+        return Math.max(code, EXIT.refused);
+      }
+      if (!options.json) io.stdout.write(`JUnit report written to ${options.junit}\n`);
+    }
+    return code;
+  } finally {
+    await hub?.close().catch(() => undefined);
+    await engineHandle.close();
+  }
+}
+
+/**
+ * Run to the end, stopping at --timeout-total or at the first SIGINT/SIGTERM (no new terminal,
+ * runs under way finish); our handlers are then gone, so a second signal ends the process.
+ */
+async function runWithStops(
+  station: Station,
+  timeoutTotal: number | undefined,
+  stopSignal: (() => Promise<string>) | undefined,
+) {
+  const onSignal = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    station.stop('signal');
+  };
+  if (stopSignal) void stopSignal().then(() => station.stop('signal'));
+  else {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  const timer =
+    timeoutTotal === undefined ? undefined : setTimeout(() => station.stop('timeout'), timeoutTotal * 1000);
+  try {
+    return await station.run();
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** The report can be written (checked up front, without creating it: a run takes a while). */
+async function checkWritable(path: string, flag: string): Promise<void> {
+  try {
+    await access(path, constants.W_OK).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      await access(dirname(path), constants.W_OK);
+    });
+  } catch (error) {
+    throw new PosbridgeError(
+      'USAGE',
+      `cannot write ${flag} file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      { hint: 'check that the directory exists and is writable; nothing was sent' },
+    );
+  }
+}
+
+type SecretSource = Exclude<OperatorSpec['password'], 'generate'>;
+
+function sourceKey(source: SecretSource): string {
+  return 'env' in source ? `env:${source.env}` : `file:${source.file}`;
+}
+
+/**
+ * Operator passwords the manifest's profiles name (env or file), read and checked before any byte
+ * is sent, as `posbridge provision` does; keyed by source, since profiles may share one.
+ */
+async function readOperatorSecrets(manifest: Manifest, env: NodeJS.ProcessEnv): Promise<Map<string, Secret>> {
+  const secrets = new Map<string, Secret>();
+  for (const row of manifest.rows) {
+    for (const operator of row.profile.operators) {
+      const source = operator.password;
+      if (source === 'generate' || secrets.has(sourceKey(source))) continue;
+      const value =
+        'env' in source
+          ? env[source.env]
+          : (await readFile(source.file, 'utf8').catch(() => undefined))?.split(/\r?\n/)[0];
+      const where = 'env' in source ? `environment variable ${source.env}` : `file ${source.file}`;
+      const profile = `profile ${row.profilePath ?? '(default)'} (manifest ${row.where})`;
+      if (!value)
+        throw new PosbridgeError(
+          'USAGE',
+          `the password of operator ${operator.id} in ${profile} should come from ${where}, which is empty or missing`,
+          { hint: 'set it, or use "generate" in the profile; nothing was sent' },
+        );
+      const problem = checkPassword(value);
+      if (problem)
+        throw new PosbridgeError(
+          'USAGE',
+          `the password of operator ${operator.id} in ${profile} (from ${where}) ${PASSWORD_PROBLEM_TEXT[problem]}`,
+          { hint: 'choose a stronger one; nothing was sent' },
+        );
+      secrets.set(sourceKey(source), new Secret(value));
+    }
+  }
+  return secrets;
+}
+
+/** What the station does, for the log (stderr; --log-level info shows it): never a secret. */
+function logEvent(logger: Logger, event: StationEvent): void {
+  switch (event.type) {
+    case 'unknown':
+      logger.info({ port: event.port, sn: event.sn }, 'serial number not in the manifest: left untouched');
+      break;
+    case 'started':
+      logger.info({ port: event.port, sn: event.sn, attempt: event.attempt }, 'provisioning');
+      break;
+    case 'finished':
+      logger.info(
+        { port: event.port, sn: event.sn, outcome: event.result.outcome, error: event.result.error?.code },
+        'row finished',
+      );
+      break;
+    case 'repeat':
+    case 'duplicate':
+      logger.info({ port: event.port, sn: event.sn, event: event.type }, 'seen again: not run');
+      break;
+    default:
+      break;
+  }
+}

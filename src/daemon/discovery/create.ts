@@ -1,0 +1,108 @@
+/**
+ * The production wiring of discovery and the port manager from the daemon's config: ports open as
+ * TerminalDrivers through the port registry (devices, tcp://, and whatever schemes the composition
+ * root registered, e.g. mock://), with the config's baud rate and timeouts. `posbridge daemon` and
+ * `posbridge scan` both build their manager here: one code path.
+ */
+import type { Logger } from 'pino';
+import { type LoadConfigOptions, loadDaemonConfig } from '../config/load.js';
+import type { DaemonConfig } from '../config/schema.js';
+import { TerminalDriver } from '../driver.js';
+import type { PortRegistry } from '../ports/registry.js';
+import type { Clock, Timers } from '../timers.js';
+import { Discovery, type DiscoveryFs, type DiscoveryLister } from './discovery.js';
+import { DaemonPortManager, type OpenTerminal } from './manager.js';
+import type { WatchSource } from './watch.js';
+
+export interface CreateDaemonPortsOptions {
+  config: DaemonConfig;
+  registry: PortRegistry;
+  logger: Logger;
+  /** Ports named on the command line, managed like config `ports`. */
+  extraPorts?: readonly string[] | undefined;
+  /** Watch config `watch` for hot-plug. Default true; false for one-shot use (scan). */
+  hotPlug?: boolean | undefined;
+  /** Heartbeat the idle links. Default true. */
+  heartbeat?: boolean | undefined;
+  lister?: DiscoveryLister | undefined;
+  watchSource?: WatchSource | undefined;
+  fs?: DiscoveryFs | undefined;
+  timers?: Timers | undefined;
+  clock?: Clock | undefined;
+  /** Replaces the TerminalDriver opener (tests). */
+  open?: OpenTerminal | undefined;
+}
+
+export interface DaemonPorts {
+  discovery: Discovery;
+  manager: DaemonPortManager;
+}
+
+export function createDaemonPorts(options: CreateDaemonPortsOptions): DaemonPorts {
+  const { config, registry, logger } = options;
+  const { requestMs, identifyMs, heartbeatMs } = config.timeouts;
+  const discovery = new Discovery({
+    allow: config.allow,
+    ports: [...config.ports, ...(options.extraPorts ?? [])],
+    watch: options.hotPlug === false ? [] : config.watch,
+    lister: options.lister,
+    watchSource: options.watchSource,
+    fs: options.fs,
+    timers: options.timers,
+    logger,
+  });
+  const open: OpenTerminal =
+    options.open ??
+    ((port) =>
+      TerminalDriver.open(port, {
+        registry,
+        logger,
+        baudRate: config.baud,
+        timeoutMs: requestMs,
+        timers: options.timers,
+        clock: options.clock,
+      }));
+  const manager = new DaemonPortManager({
+    open,
+    discovery,
+    logger,
+    timers: options.timers,
+    clock: options.clock,
+    identifyMs,
+    heartbeatMs: options.heartbeat === false ? 0 : heartbeatMs,
+  });
+  return { discovery, manager };
+}
+
+export interface StartDaemonPortsOptions
+  extends Omit<CreateDaemonPortsOptions, 'config'>,
+    Pick<LoadConfigOptions, 'env' | 'hostname' | 'homedir'> {
+  /** `--config FILE` (must exist); default: the default location, absent = defaults. */
+  configFile?: string | undefined;
+}
+
+/**
+ * What `posbridge daemon` runs: loads and validates the config file (errors name the file and the
+ * field), builds discovery and the port manager, and starts them (hot-plug on). The caller closes
+ * `manager` (which closes the discovery too).
+ */
+export async function startDaemonPorts(
+  options: StartDaemonPortsOptions,
+): Promise<DaemonPorts & { config: DaemonConfig; configPath: string }> {
+  const loaded = await loadDaemonConfig({
+    path: options.configFile,
+    env: options.env,
+    hostname: options.hostname,
+    homedir: options.homedir,
+  });
+  const ports = createDaemonPorts({ ...options, config: loaded.config });
+  options.logger.info(
+    {
+      config: loaded.found ? loaded.path : `${loaded.path} (absent: defaults)`,
+      station: loaded.config.station,
+    },
+    'daemon config',
+  );
+  await ports.manager.start();
+  return { ...ports, config: loaded.config, configPath: loaded.path };
+}

@@ -1,0 +1,5 @@
+export * from './create.js';
+export * from './discovery.js';
+export * from './glob.js';
+export * from './manager.js';
+export * from './watch.js';

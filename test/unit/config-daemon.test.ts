@@ -1,0 +1,185 @@
+/**
+ * The daemon's config file: defaults, JSON and YAML, the allow-list forms, and errors that name
+ * the file and the field.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  CONFIG_DEFAULTS,
+  defaultConfigPath,
+  loadDaemonConfig,
+  parseDaemonConfig,
+} from '../../src/daemon/config/index.js';
+import { isPosbridgeError, type PosbridgeError } from '../../src/daemon/errors.js';
+import { DEFAULT_TERMINAL_IDS } from '../../src/daemon/ports/list.js';
+
+const FILE = '/home/tech/.config/posbridge/daemon.yaml';
+const host = () => 'bench-3';
+
+function problem(text: string, file = FILE): PosbridgeError {
+  try {
+    parseDaemonConfig(text, file, host);
+  } catch (error) {
+    if (isPosbridgeError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a config error');
+}
+
+describe('daemon config: defaults and forms', () => {
+  it('an empty file is every default; the station is the host name', () => {
+    const config = parseDaemonConfig('', FILE, host);
+    expect(config).toEqual({
+      station: 'bench-3',
+      allow: DEFAULT_TERMINAL_IDS.map((id) => ({ ...id })),
+      ports: [],
+      watch: ['/dev'],
+      baud: 115200,
+      timeouts: { requestMs: 2000, identifyMs: 5000, heartbeatMs: 5000 },
+    });
+    expect(CONFIG_DEFAULTS.timeouts.heartbeatMs).toBe(5000);
+  });
+
+  it('reads every field from YAML', () => {
+    const config = parseDaemonConfig(
+      [
+        'station: counter-2',
+        'allow:',
+        '  - defaults',
+        '  - "0403:6015"',
+        '  - 0x10C4',
+        '  - 0403',
+        '  - { vendorId: 0x0ca6, productId: 0001 }',
+        '  - { vendorId: "1a86", productId: "7523", label: CH340 cable of the Move/5000 }',
+        'ports:',
+        '  - tcp://10.0.0.7:4001',
+        '  - /dev/serial/by-id/usb-FTDI_FT231X_DN04ABCD-if00-port0',
+        '  - /run/pos/pos[0-9]',
+        '  - mock://demo',
+        'watch: [/dev, /run/pos]',
+        'baud: 9600',
+        'timeouts: { requestMs: 1500, identifyMs: 2500, heartbeatMs: 0 }',
+        'audit: /var/lib/posbridge/audit.sqlite',
+        'socket: /run/user/1000/posbridge/daemon.sock',
+      ].join('\n'),
+      FILE,
+      host,
+    );
+    expect(config.station).toBe('counter-2');
+    expect(config.allow.slice(DEFAULT_TERMINAL_IDS.length)).toEqual([
+      { vendorId: '0403', productId: '6015', label: 'USB 0403:6015' },
+      { vendorId: '10c4', label: 'USB 10c4' },
+      { vendorId: '0403', label: 'USB 0403' },
+      { vendorId: '0ca6', productId: '0001', label: 'USB 0ca6:0001' },
+      { vendorId: '1a86', productId: '7523', label: 'CH340 cable of the Move/5000' },
+    ]);
+    expect(config.ports).toHaveLength(4);
+    expect(config.watch).toEqual(['/dev', '/run/pos']);
+    expect(config.baud).toBe(9600);
+    expect(config.timeouts).toEqual({ requestMs: 1500, identifyMs: 2500, heartbeatMs: 0 });
+    expect(config.audit).toBe('/var/lib/posbridge/audit.sqlite');
+    expect(config.socket).toBe('/run/user/1000/posbridge/daemon.sock');
+  });
+
+  it('reads JSON when the name ends in .json; allow replaces the defaults unless it lists "defaults"', () => {
+    const config = parseDaemonConfig(
+      JSON.stringify({ allow: ['2fb8', '2fb8'], timeouts: { heartbeatMs: 10000 } }),
+      '/etc/pb.json',
+      host,
+    );
+    expect(config.allow).toEqual([{ vendorId: '2fb8', label: 'USB 2fb8' }]);
+    expect(config.timeouts).toEqual({ requestMs: 2000, identifyMs: 5000, heartbeatMs: 10000 });
+  });
+
+  it('the default location follows XDG_CONFIG_HOME, else ~/.config', () => {
+    expect(defaultConfigPath({ XDG_CONFIG_HOME: '/x/cfg' })).toBe('/x/cfg/posbridge/daemon.yaml');
+    expect(defaultConfigPath({ HOME: '/home/ana' })).toBe('/home/ana/.config/posbridge/daemon.yaml');
+    expect(defaultConfigPath({ XDG_CONFIG_HOME: 'relative', HOME: '/home/ana' })).toBe(
+      '/home/ana/.config/posbridge/daemon.yaml',
+    );
+  });
+});
+
+describe('daemon config: files', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'posbridge-config-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('an absent file at the default location means defaults', async () => {
+    const loaded = await loadDaemonConfig({ env: { XDG_CONFIG_HOME: dir }, hostname: host });
+    expect(loaded).toMatchObject({ found: false, path: join(dir, 'posbridge/daemon.yaml') });
+    expect(loaded.config.watch).toEqual(['/dev']);
+  });
+
+  it('the default file is read when present', async () => {
+    await (await import('node:fs/promises')).mkdir(join(dir, 'posbridge'));
+    await writeFile(join(dir, 'posbridge/daemon.yaml'), 'station: shop-9\n');
+    const loaded = await loadDaemonConfig({ env: { XDG_CONFIG_HOME: dir }, hostname: host });
+    expect(loaded).toMatchObject({ found: true, config: { station: 'shop-9' } });
+  });
+
+  it('a file named with --config must exist', async () => {
+    const path = join(dir, 'nope.yaml');
+    const error = await loadDaemonConfig({ path }).catch((e) => e);
+    expect(error).toMatchObject({ code: 'USAGE' });
+    expect(error.message).toContain(path);
+    expect(error.message).toContain('ENOENT');
+  });
+});
+
+describe('daemon config: errors name the file and the field', () => {
+  it.each([
+    ['timeouts: { heartbeatMs: -5 }', 'timeouts.heartbeatMs', /0 \(off\) or a whole number of milliseconds/],
+    ['timeouts: { requestMs: 2.5 }', 'timeouts.requestMs', /whole number of milliseconds/],
+    ['timeouts: { identifyMs: "fast" }', 'timeouts.identifyMs', /whole number/],
+    ['timeouts: { heartbeat: 100 }', 'timeouts.heartbeat', /unknown field \(did you mean heartbeatMs\?\)/],
+    ['timeout: { requestMs: 100 }', 'timeout', /unknown field \(did you mean timeouts\?\)/],
+    ['allow: ["0b00", "gps"]', 'allow[1]', /"VVVV".*not "gps"/],
+    ['allow: [{ vendorId: 12345 }]', 'allow[0].vendorId', /4 hex digits/],
+    ['allow: [{ vendorId: true }]', 'allow[0].vendorId', /4 hex digits/],
+    ['allow: [{ vendorId: "0b00", model: x }]', 'allow[0].model', /unknown field/],
+    ['allow: "0b00"', 'allow', /must be a list/],
+    ['ports: [ttyUSB0]', 'ports[0]', /absolute device path/],
+    ['ports: ["/dev/*/x"]', 'ports[0]', /only in the last part/],
+    ['ports: ["tcp://10.0.0.7"]', 'ports[0]', /tcp:\/\/HOST:PORT/],
+    ['watch: [dev]', 'watch[0]', /absolute directory/],
+    ['station: ""', 'station', /must not be empty/],
+    ['baud: 0', 'baud', /positive whole number/],
+    ['socket: 12', 'socket', /file path/],
+  ])('%s -> %s', (text, field, message) => {
+    const error = problem(text);
+    expect(error.code).toBe('USAGE');
+    expect(error.message).toContain(FILE);
+    expect(error.details.problems).toEqual(
+      expect.arrayContaining([{ field, message: expect.stringMatching(message) }]),
+    );
+    expect(error.message).toContain(`${field}: `);
+    expect(error.hint).toMatch(/docs\/daemon.md/);
+  });
+
+  it('lists every problem at once', () => {
+    const error = problem('baud: -1\nwatch: [x]\nextra: 1');
+    expect((error.details.problems as Array<{ field: string }>).map((p) => p.field).sort()).toEqual([
+      'baud',
+      'extra',
+      'watch[0]',
+    ]);
+  });
+
+  it('syntax errors name the file, the format and the line', () => {
+    expect(problem('allow: [0b00\nports: x').message).toMatch(
+      new RegExp(`^config file ${FILE} is not valid YAML: .*line \\d+`),
+    );
+    expect(problem('station: a\nstation: b').message).toMatch(/Map keys must be unique/);
+    expect(problem('{"station": ', '/etc/pb.json').message).toMatch(
+      /^config file \/etc\/pb.json is not valid JSON/,
+    );
+    expect(problem('- a\n- b').message).toMatch(/\(top level\): must be a mapping/);
+  });
+});

@@ -1,0 +1,542 @@
+/**
+ * DaemonPortManager with mock terminals on in-memory cables, a stand-in discovery and manual
+ * timers: identification, the not-TSP/1 case, FIFO leases, heartbeats (skipped while leased, a
+ * silent link marked gone), unplug failing pending work with DISCONNECTED at once, on-demand
+ * opens and shutdown. Nothing sleeps: time moves only when a test advances it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type {
+  DiscoveryChange,
+  DiscoverySource,
+  PortCandidate,
+} from '../../src/daemon/discovery/discovery.js';
+import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/discovery/manager.js';
+import { TerminalDriver } from '../../src/daemon/driver.js';
+import { isPosbridgeError, PosbridgeError } from '../../src/daemon/errors.js';
+import type { HubEvent } from '../../src/daemon/hub.js';
+import { createMemoryLink, type MemoryPeer } from '../../src/daemon/ports/memory.js';
+import { Secret } from '../../src/daemon/secret.js';
+import { Session } from '../../src/daemon/session.js';
+import type { TimerHandle, Timers } from '../../src/daemon/timers.js';
+import { type MockBehaviour, MockTerminal } from '../../src/mock-device/index.js';
+import { silentLogger } from './daemon-wire.helper.js';
+
+/** Timers that fire only when the test advances them. */
+class ManualTimers implements Timers {
+  now = 0;
+  private nextId = 1;
+  private readonly pending = new Map<number, { at: number; callback: () => void }>();
+
+  setTimeout(callback: () => void, ms: number): TimerHandle {
+    const id = this.nextId++;
+    this.pending.set(id, { at: this.now + Math.max(0, ms), callback });
+    return id;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.pending.delete(handle as number);
+  }
+
+  /** Moves time forward, firing due timers in order and letting I/O (microtasks) run after each. */
+  async advance(ms: number): Promise<void> {
+    const target = this.now + ms;
+    await settle();
+    for (;;) {
+      let next: [number, { at: number; callback: () => void }] | undefined;
+      for (const item of this.pending)
+        if (item[1].at <= target && (!next || item[1].at < next[1].at)) next = item;
+      if (!next) break;
+      this.pending.delete(next[0]);
+      this.now = next[1].at;
+      next[1].callback();
+      await settle();
+    }
+    this.now = target;
+  }
+}
+
+/** Lets microtasks and immediate callbacks run (memory links cross in microtasks). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+class FakeDiscovery implements DiscoverySource {
+  private readonly current = new Map<string, PortCandidate>();
+  private readonly listeners = new Set<(change: DiscoveryChange) => void>();
+  closed = false;
+
+  constructor(initial: string[] = []) {
+    for (const port of initial) this.current.set(port, { port, reason: 'named' });
+  }
+  async start(): Promise<void> {
+    for (const candidate of this.current.values()) this.emit({ type: 'appeared', candidate });
+  }
+  candidates(): PortCandidate[] {
+    return [...this.current.values()];
+  }
+  has(port: string): boolean {
+    return this.current.has(port);
+  }
+  onChange(listener: (change: DiscoveryChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+  appear(port: string, extra: Partial<PortCandidate> = {}): void {
+    const candidate: PortCandidate = { port, reason: 'allowed', ...extra };
+    this.current.set(port, candidate);
+    this.emit({ type: 'appeared', candidate });
+  }
+  disappear(port: string): void {
+    const candidate = this.current.get(port);
+    if (!candidate) return;
+    this.current.delete(port);
+    this.emit({ type: 'disappeared', candidate });
+  }
+  private emit(change: DiscoveryChange): void {
+    for (const listener of [...this.listeners]) listener(change);
+  }
+}
+
+/** Counts requests per verb and bytes, and can mute the terminal (replies dropped). */
+class Meter implements MockBehaviour {
+  readonly name = 'test:meter';
+  readonly verbs: string[] = [];
+  bytesIn = 0;
+  muted = false;
+  onBytes(_c: unknown, direction: 'in' | 'out', count: number): undefined {
+    if (direction === 'in') this.bytesIn += count;
+    return undefined;
+  }
+  onRequest(info: { request: { verb: string } }): { dropReply: true } | undefined {
+    this.verbs.push(info.request.verb);
+    return this.muted ? { dropReply: true } : undefined;
+  }
+  count(verb: string): number {
+    return this.verbs.filter((v) => v === verb).length;
+  }
+}
+
+const REQUEST_MS = 100;
+
+interface Rig {
+  timers: ManualTimers;
+  discovery: FakeDiscovery;
+  manager: DaemonPortManager;
+  events: HubEvent[];
+  opens: string[];
+  peers: Map<string, MemoryPeer>;
+  terminal(port: string, sn?: string): { terminal: MockTerminal; meter: Meter };
+  /** A device on `port` that answers every line with `reply` (a modem), or nothing. */
+  foreign(port: string, reply?: string): { bytes: () => number; text: () => string };
+}
+
+const rigs: Rig[] = [];
+afterEach(async () => {
+  for (const rig of rigs.splice(0)) {
+    const closing = rig.manager.close();
+    await rig.timers.advance(60_000);
+    await closing;
+  }
+});
+
+function makeRig(options: { heartbeatMs?: number; initial?: string[] } = {}): Rig {
+  const timers = new ManualTimers();
+  const discovery = new FakeDiscovery(options.initial);
+  const terminals = new Map<string, MockTerminal>();
+  const foreign = new Map<string, { reply: string | undefined; bytes: number; text: string }>();
+  const opens: string[] = [];
+  const peers = new Map<string, MemoryPeer>();
+  const open = async (port: string): Promise<ManagedTerminal> => {
+    opens.push(port);
+    const terminal = terminals.get(port);
+    const device = foreign.get(port);
+    if (!terminal && !device)
+      throw new PosbridgeError('PORT_NOT_FOUND', `no such port: ${port}`, { details: { port } });
+    const { transport, peer } = createMemoryLink(port);
+    peers.set(port, peer);
+    if (terminal) terminal.attach(peer);
+    else {
+      peer.onReceive((bytes) => {
+        device!.bytes += bytes.length;
+        device!.text += Buffer.from(bytes).toString('latin1');
+        if (device!.reply !== undefined) peer.send(Buffer.from(`${device!.reply}\r\n`));
+      });
+    }
+    const session = new Session(transport, {
+      logger: silentLogger,
+      timers,
+      timeoutMs: REQUEST_MS,
+      random: () => 0.5,
+    });
+    return new TerminalDriver(session, { timers });
+  };
+  const manager = new DaemonPortManager({
+    open,
+    discovery,
+    logger: silentLogger,
+    timers,
+    clock: () => new Date(timers.now),
+    identifyMs: 1000,
+    heartbeatMs: options.heartbeatMs ?? 5000,
+    reprobeMs: 3000,
+    closeGraceMs: 10_000,
+  });
+  const events: HubEvent[] = [];
+  manager.subscribe((event) => events.push(event));
+  const rig: Rig = {
+    timers,
+    discovery,
+    manager,
+    events,
+    opens,
+    peers,
+    terminal(port, sn = `SN${terminals.size + 1}`) {
+      const terminal = new MockTerminal({ baud: 0, diagTimeScale: 0, rebootMs: 5, identity: { sn } });
+      const meter = new Meter();
+      terminal.addBehaviour(meter);
+      terminals.set(port, terminal);
+      return { terminal, meter };
+    },
+    foreign(port, reply) {
+      const state = { reply, bytes: 0, text: '' };
+      foreign.set(port, state);
+      return { bytes: () => state.bytes, text: () => state.text };
+    },
+  };
+  rigs.push(rig);
+  return rig;
+}
+
+function kinds(events: HubEvent[], port?: string): string[] {
+  return events
+    .filter((e) => !port || ('terminal' in e && e.terminal.port === port))
+    .map((e) => ('terminal' in e ? `${e.type}:${e.terminal.state}` : e.type));
+}
+
+describe('DaemonPortManager: identification', () => {
+  it('a port that appears is announced, then identified with HELLO and STATUS (added, then updated)', async () => {
+    const rig = makeRig();
+    const { meter } = rig.terminal('mem://a', 'PBX001');
+    await rig.manager.start();
+    rig.discovery.appear('mem://a', {
+      usb: { vendorId: '0b00', productId: '0001' },
+      byId: '/dev/serial/by-id/x',
+    });
+    await rig.timers.advance(0);
+    expect(kinds(rig.events)).toEqual(['terminal-added:identifying', 'terminal-updated:present']);
+    const added = rig.events[0] as Extract<HubEvent, { type: 'terminal-added' }>;
+    expect(added.terminal).toMatchObject({
+      port: 'mem://a',
+      usb: { vendorId: '0b00' },
+      byId: '/dev/serial/by-id/x',
+    });
+    const updated = rig.events[1] as Extract<HubEvent, { type: 'terminal-updated' }>;
+    expect(updated.terminal.hello).toMatchObject({ sn: 'PBX001', proto: 1, state: 'factory' });
+    expect(updated.terminal.status).toMatchObject({ factoryPw: ['admin', '01'], locked: false });
+    expect(meter.verbs).toEqual(['HELLO', 'STATUS']);
+    expect(rig.manager.list()).toEqual([expect.objectContaining({ port: 'mem://a', state: 'present' })]);
+    await rig.manager.settled();
+  });
+
+  it('candidates known at start are identified; settled() waits for them', async () => {
+    const rig = makeRig({ initial: ['mem://a', 'mem://b'] });
+    rig.terminal('mem://a');
+    rig.terminal('mem://b');
+    await rig.manager.start();
+    expect(rig.manager.list().map((t) => t.state)).toEqual(['identifying', 'identifying']);
+    await rig.manager.settled();
+    expect(rig.manager.list().map((t) => t.state)).toEqual(['present', 'present']);
+  });
+
+  it('a device that is not TSP/1 (a modem answering OK) is marked error, closed, and not probed again until it reappears', async () => {
+    const rig = makeRig();
+    const modem = rig.foreign('mem://modem', 'OK');
+    await rig.manager.start();
+    rig.discovery.appear('mem://modem');
+    await rig.timers.advance(1000);
+    expect(kinds(rig.events)).toEqual(['terminal-added:identifying', 'terminal-updated:error']);
+    const [info] = rig.manager.list();
+    expect(info).toMatchObject({ state: 'error', error: { code: 'UNSUPPORTED' } });
+    expect(info!.error!.message).toMatch(/not a TSP\/1 terminal/);
+    const bytes = modem.bytes();
+    await rig.timers.advance(60_000);
+    expect(rig.opens).toEqual(['mem://modem']);
+    expect(modem.bytes()).toBe(bytes);
+
+    rig.discovery.disappear('mem://modem');
+    rig.discovery.appear('mem://modem');
+    await rig.timers.advance(0);
+    expect(rig.opens).toEqual(['mem://modem', 'mem://modem']);
+  });
+
+  it('a silent device is marked error (the session gave up, at the latest after identifyMs)', async () => {
+    const rig = makeRig();
+    const mute = rig.foreign('mem://mute');
+    await rig.manager.start();
+    rig.discovery.appear('mem://mute');
+    await rig.timers.advance(REQUEST_MS - 1);
+    expect(rig.manager.list()[0]!.state).toBe('identifying');
+    await rig.timers.advance(1000);
+    expect(rig.manager.list()[0]).toMatchObject({ state: 'error', error: { code: 'UNSUPPORTED' } });
+    expect(rig.manager.list()[0]!.error!.message).toMatch(/TIMEOUT|stopped answering|no reply|within/i);
+    // HELLO and its retransmissions (the same line), nothing else.
+    const lines = mute.text().split('\r\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(new Set(lines).size).toBe(1);
+    expect(lines[0]).toMatch(/^@\d+ HELLO proto=1 \*[0-9A-F]{4}$/);
+  });
+
+  it('a port that fails to open is listed as error and opened again later', async () => {
+    const rig = makeRig();
+    await rig.manager.start();
+    rig.discovery.appear('mem://late');
+    await rig.timers.advance(0);
+    expect(rig.manager.list()[0]).toMatchObject({ state: 'error', error: { code: 'PORT_NOT_FOUND' } });
+    rig.terminal('mem://late');
+    await rig.timers.advance(3000);
+    expect(rig.manager.list()[0]).toMatchObject({ state: 'present' });
+    expect(rig.opens).toEqual(['mem://late', 'mem://late']);
+  });
+});
+
+describe('DaemonPortManager: leases', () => {
+  it('hands the connection to one operation at a time, in order; busy while leased; close() gives it back', async () => {
+    const rig = makeRig();
+    const { meter } = rig.terminal('mem://a');
+    await rig.manager.start();
+    rig.discovery.appear('mem://a');
+    await rig.timers.advance(0);
+    rig.events.length = 0;
+
+    const order: string[] = [];
+    const first = await rig.manager.lease('mem://a');
+    expect(rig.manager.list()[0]!.state).toBe('busy');
+    const second = rig.manager.lease('mem://a').then((c) => {
+      order.push('second');
+      return c;
+    });
+    const third = rig.manager.lease('mem://a').then((c) => {
+      order.push('third');
+      return c;
+    });
+    await settle();
+    expect(order).toEqual([]);
+    expect((await first.hello()).sn).toBe('SN1');
+    await first.close();
+    const c2 = await second;
+    expect(order).toEqual(['second']);
+    await c2.status();
+    await c2.close();
+    const c3 = await third;
+    expect(order).toEqual(['second', 'third']);
+    await c3.close();
+    await settle();
+    expect(kinds(rig.events)).toEqual(['terminal-updated:busy', 'terminal-updated:present']);
+    expect(rig.manager.list()[0]!.state).toBe('present');
+    // The lease's close() kept the port open: no second open.
+    expect(rig.opens).toEqual(['mem://a']);
+    // After the last release a STATUS refreshes what the list shows.
+    expect(meter.verbs.at(-1)).toBe('STATUS');
+    await expect(first.status()).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('skips heartbeats while leased and checks idle links every heartbeatMs', async () => {
+    const rig = makeRig({ heartbeatMs: 5000 });
+    const { meter } = rig.terminal('mem://a');
+    await rig.manager.start();
+    rig.discovery.appear('mem://a');
+    await rig.timers.advance(0);
+    const base = meter.count('STATUS');
+    await rig.timers.advance(15_000);
+    expect(meter.count('STATUS')).toBe(base + 3);
+
+    const lease = await rig.manager.lease('mem://a');
+    const during = meter.count('STATUS');
+    await rig.timers.advance(30_000);
+    expect(meter.count('STATUS')).toBe(during);
+    await lease.close();
+    await rig.timers.advance(0);
+    expect(meter.count('STATUS')).toBe(during + 1);
+    await rig.timers.advance(5000);
+    expect(meter.count('STATUS')).toBe(during + 2);
+  });
+
+  it('shows what an operation changed: a new admin password drops admin from factory_pw', async () => {
+    const rig = makeRig();
+    rig.terminal('mem://a');
+    await rig.manager.start();
+    rig.discovery.appear('mem://a');
+    await rig.timers.advance(0);
+    const lease = await rig.manager.lease('mem://a');
+    await lease.login('admin', new Secret('1234'));
+    await lease.passwd({ old: new Secret('1234'), new: new Secret('Qx7-admin-Pw') });
+    await lease.logout();
+    rig.events.length = 0;
+    await lease.close();
+    await rig.timers.advance(0);
+    const last = rig.events.at(-1) as Extract<HubEvent, { type: 'terminal-updated' }>;
+    expect(last.type).toBe('terminal-updated');
+    expect(last.terminal.status?.factoryPw).toEqual(['01']);
+  });
+
+  it('opens a port that is not known yet on demand (the caller named it), once for concurrent leases', async () => {
+    const rig = makeRig();
+    rig.terminal('tcp://10.0.0.7:4001');
+    await rig.manager.start();
+    const [a, b] = [rig.manager.lease('tcp://10.0.0.7:4001'), rig.manager.lease('tcp://10.0.0.7:4001')];
+    const first = await a;
+    expect((await first.hello()).sn).toBe('SN1');
+    await first.close();
+    await (await b).close();
+    expect(rig.opens).toEqual(['tcp://10.0.0.7:4001']);
+    expect(kinds(rig.events).slice(0, 2)).toEqual(['terminal-added:identifying', 'terminal-updated:present']);
+    await expect(rig.manager.lease('mem://nothing')).rejects.toMatchObject({ code: 'PORT_NOT_FOUND' });
+    expect(rig.manager.list().map((t) => t.port)).toEqual(['tcp://10.0.0.7:4001']);
+  });
+
+  it('a lease of a port that is not TSP/1 fails with UNSUPPORTED (after one more try: the caller named it)', async () => {
+    const rig = makeRig();
+    rig.foreign('mem://modem', 'ERROR');
+    await rig.manager.start();
+    rig.discovery.appear('mem://modem');
+    await rig.timers.advance(1000);
+    const lease = rig.manager.lease('mem://modem').catch((e) => e);
+    await rig.timers.advance(1000);
+    expect(await lease).toMatchObject({ code: 'UNSUPPORTED' });
+    expect(rig.opens).toEqual(['mem://modem', 'mem://modem']);
+  });
+});
+
+describe('DaemonPortManager: links that die', () => {
+  it('unplug (the port disappears): pending calls and queued leases fail at once with DISCONNECTED', async () => {
+    const rig = makeRig();
+    const { meter } = rig.terminal('mem://a');
+    await rig.manager.start();
+    rig.discovery.appear('mem://a');
+    await rig.timers.advance(0);
+    const lease = await rig.manager.lease('mem://a');
+    meter.muted = true;
+    const pending = lease.status().catch((e) => e);
+    const queued = rig.manager.lease('mem://a').catch((e) => e);
+    await settle();
+    rig.events.length = 0;
+    rig.discovery.disappear('mem://a');
+    const [error, waiter] = await Promise.all([pending, queued]);
+    expect(isPosbridgeError(error, 'DISCONNECTED')).toBe(true);
+    expect(isPosbridgeError(waiter, 'DISCONNECTED')).toBe(true);
+    expect(kinds(rig.events)).toEqual(['terminal-removed:gone']);
+    expect(rig.manager.list()).toEqual([]);
+    await expect(lease.hello()).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    await lease.close();
+  });
+
+  it('the link ends (cable pulled at the terminal): terminal-removed, the lease fails with DISCONNECTED', async () => {
+    const rig = makeRig();
+    const { meter } = rig.terminal('mem://a');
+    await rig.manager.start();
+    rig.discovery.appear('mem://a');
+    await rig.timers.advance(0);
+    const lease = await rig.manager.lease('mem://a');
+    meter.muted = true;
+    const pending = lease.status().catch((e) => e);
+    await settle();
+    rig.peers.get('mem://a')!.close();
+    expect(await pending).toMatchObject({ code: 'DISCONNECTED' });
+    expect(kinds(rig.events).at(-1)).toBe('terminal-removed:gone');
+  });
+
+  it('a heartbeat without a reply marks a silent link gone, closes it, and probes the still-present port again later', async () => {
+    const rig = makeRig({ heartbeatMs: 5000 });
+    const { terminal, meter } = rig.terminal('mem://a');
+    await rig.manager.start();
+    rig.discovery.appear('mem://a');
+    await rig.timers.advance(0);
+    meter.muted = true;
+    rig.events.length = 0;
+    await rig.timers.advance(5000);
+    expect(kinds(rig.events)).toEqual([]);
+    // The session's reply timeout and its 3 retransmissions: 4 x REQUEST_MS of silence.
+    await rig.timers.advance(4 * REQUEST_MS);
+    expect(kinds(rig.events)).toEqual(['terminal-removed:gone']);
+    const removed = rig.events[0] as Extract<HubEvent, { type: 'terminal-removed' }>;
+    expect(removed.terminal.error?.code).toBe('DISCONNECTED');
+    expect(terminal.connectionCount).toBe(0);
+    expect(rig.manager.list()).toEqual([]);
+    // Still listed by discovery: opened again after reprobeMs; it answers again by then.
+    meter.muted = false;
+    await rig.timers.advance(3000);
+    expect(kinds(rig.events).slice(1)).toEqual(['terminal-added:identifying', 'terminal-updated:present']);
+    expect(terminal.connectionCount).toBe(1);
+  });
+
+  it('a heartbeat answered with an error (503) keeps the link', async () => {
+    const rig = makeRig({ heartbeatMs: 5000 });
+    const { terminal } = rig.terminal('mem://a');
+    await rig.manager.start();
+    rig.discovery.appear('mem://a');
+    await rig.timers.advance(0);
+    terminal.addBehaviour({ name: 'busy', onRequest: () => ({ busy: true }) });
+    await rig.timers.advance(5000 + 60_000);
+    expect(rig.manager.list()[0]!.state).toBe('present');
+  });
+
+  it('an EVT (reboot) refreshes the status', async () => {
+    const rig = makeRig({ heartbeatMs: 0 });
+    const { terminal, meter } = rig.terminal('mem://a');
+    await rig.manager.start();
+    rig.discovery.appear('mem://a');
+    await rig.timers.advance(0);
+    const before = meter.count('STATUS');
+    terminal.reboot();
+    // The mock's own reboot timer (5 ms, real time) brings EVT boot.
+    for (let i = 0; i < 200 && meter.count('STATUS') === before; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await rig.timers.advance(0);
+    }
+    expect(meter.count('STATUS')).toBe(before + 1);
+  });
+});
+
+describe('DaemonPortManager: close()', () => {
+  it('waits for a running lease, fails queued ones with CLOSED, refuses new ones, closes every port and the discovery', async () => {
+    const rig = makeRig();
+    rig.terminal('mem://a');
+    rig.terminal('mem://b');
+    await rig.manager.start();
+    rig.discovery.appear('mem://a');
+    rig.discovery.appear('mem://b');
+    await rig.timers.advance(0);
+    const lease = await rig.manager.lease('mem://a');
+    const queued = rig.manager.lease('mem://a').catch((e) => e);
+    let done = false;
+    const closing = rig.manager.close().then(() => {
+      done = true;
+    });
+    expect(await queued).toMatchObject({ code: 'CLOSED' });
+    await rig.timers.advance(1000);
+    expect(done).toBe(false);
+    expect((await lease.status()).state).toBe('factory');
+    await lease.close();
+    await closing;
+    expect(rig.discovery.closed).toBe(true);
+    await expect(rig.manager.lease('mem://b')).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('a lease never given back: after closeGraceMs the port closes under it', async () => {
+    const rig = makeRig();
+    const { meter } = rig.terminal('mem://a');
+    await rig.manager.start();
+    rig.discovery.appear('mem://a');
+    await rig.timers.advance(0);
+    const lease = await rig.manager.lease('mem://a');
+    meter.muted = true;
+    const pending = lease.diag().catch((e) => e);
+    const closing = rig.manager.close();
+    await rig.timers.advance(10_000);
+    await closing;
+    expect(await pending).toMatchObject({ code: 'CLOSED' });
+  });
+});
