@@ -4,6 +4,15 @@ import { productionDeps } from './compose.js';
 import { processIo } from './io.js';
 import { runCli } from './program.js';
 
+// A reader that goes away (`posbridge ports --json | head -1`) is not an error of ours: without
+// a listener the EPIPE is an unhandled 'error' event, a crash with a stack trace. Later writes to
+// the closed pipe are dropped; the command runs to its end (a provisioning is not cut short).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
 runCli(process.argv.slice(2), productionDeps(processIo())).then(
   (code) => {
     process.exitCode = code;

@@ -54,8 +54,10 @@ export async function runCli(argv: string[], baseDeps: Omit<CliDeps, 'result'>):
     return deps.result.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
+      // --help and --version: 0. Help shown because a command is missing (`posbridge`,
+      // `posbridge operator`) is a usage error: commander gives it exit code 1, we give 2.
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code))
-        return EXIT.ok;
+        return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return EXIT.usage;
     }
     throw error;

@@ -24,11 +24,25 @@ const LOOSE_SECRET = new RegExp(
   'g',
 );
 
+/**
+ * A line that does not parse (a bad CRC, broken quoting) is masked by pattern. Its CRC, if any,
+ * was computed over the secret: it would leak 16 bits of it, so it is replaced by `*????` too.
+ */
+function maskUnreadable(text: string): string {
+  let masked = false;
+  const out = text.replace(LOOSE_SECRET, (_m, lead: string, key: string) => {
+    masked = true;
+    return `${lead}${key}=${MASK}`;
+  });
+  if (!masked) return text;
+  const crc = splitCrc(out);
+  return crc ? `${crc.body} *????` : out;
+}
+
 /** The line with every secret value replaced by `***` (the CRC is recomputed so the trace reads true). */
 export function maskLine(text: string): string {
   const parsed = parseLine(text);
-  if (!parsed.ok)
-    return text.replace(LOOSE_SECRET, (_m, lead: string, key: string) => `${lead}${key}=${MASK}`);
+  if (!parsed.ok) return maskUnreadable(text);
   const { line } = parsed;
   const verb = lookupVerb(line.words[0]!);
   const spec: CommandSpec | undefined = verb === undefined ? undefined : COMMANDS[verb];

@@ -54,7 +54,7 @@ export async function loginAdmin(
   if (!credential.known && status.attemptsLeft !== undefined && status.attemptsLeft <= 1) {
     throw new PosbridgeError(
       'LOCKOUT_RISK',
-      `only ${status.attemptsLeft} login attempt left and ${credential.label} is not known to be right: posbridge will not spend it`,
+      `only ${attemptsText(status.attemptsLeft)} left and ${credential.label} is not known to be right: posbridge will not spend it`,
       {
         hint: 'make sure of the admin password (who set it, and when), then wait for the lockout counter to reset or log in by hand',
       },
@@ -64,8 +64,15 @@ export async function loginAdmin(
     const result = await ops.login('admin', credential.password);
     return { mustChange: result.mustChange };
   } catch (error) {
+    if (isTerminalError(error, 401) && error.remaining === 0) {
+      // The failure that reached lockout.max: the terminal is locked now (exit 4, not 1).
+      throw new PosbridgeError('LOCKED', `the terminal rejected ${credential.label} and locked itself`, {
+        hint: 'wait for the lockout to end; find the right admin password before running again',
+        cause: error,
+      });
+    }
     if (isTerminalError(error, 401)) {
-      const remaining = error.remaining === undefined ? '' : ` (${error.remaining} attempts left)`;
+      const remaining = error.remaining === undefined ? '' : ` (${attemptsText(error.remaining)} left)`;
       throw new PosbridgeError(
         'BAD_CREDENTIALS',
         `the terminal rejected ${credential.label}${remaining}; posbridge never resends a rejected password`,
@@ -109,4 +116,8 @@ export async function loginForAdminCommand(ops: TerminalOps, given: Secret | und
       },
     );
   }
+}
+
+function attemptsText(count: number): string {
+  return count === 1 ? '1 attempt' : `${count} attempts`;
 }
