@@ -7,6 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
+  DIAG_CHECK_ORDER,
+  isDiagCheck,
   isSettingKey,
   isTextWithin,
   OPERATOR_ID,
@@ -73,8 +75,15 @@ export const profileSchema = z
     factoryOperator: z.enum(['replace-password', 'delete']).default('replace-password'),
     /** Set the terminal clock from this machine's clock. */
     setClock: z.boolean().default(true),
-    /** Checks to run (default: all twelve). */
-    diagChecks: z.array(z.string()).optional(),
+    /**
+     * Checks to run (default: all twelve). Checked here like the rest of the profile: a typo
+     * found by the terminal at the DIAG step would stop a run that already changed it.
+     */
+    diagChecks: z
+      .array(z.string().refine(isDiagCheck, `unknown check (known: ${DIAG_CHECK_ORDER.join(', ')})`))
+      .min(1, 'must name at least one check (leave diagChecks out to run them all)')
+      .refine((checks) => new Set(checks).size === checks.length, 'must not name a check twice')
+      .optional(),
   })
   .strict()
   .superRefine((profile, ctx) => {

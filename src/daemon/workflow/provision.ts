@@ -11,7 +11,13 @@
  * Terminals are precious: a rejected password is never sent again, and the last remaining login
  * attempt is never spent on a password that is not known to be right.
  */
-import { FACTORY_ADMIN_PASSWORD, FACTORY_OPERATOR_PASSWORD, showSetting } from '../../protocol/index.js';
+import {
+  FACTORY_ADMIN_PASSWORD,
+  FACTORY_OPERATOR_PASSWORD,
+  SETTINGS,
+  type SettingSpec,
+  showSetting,
+} from '../../protocol/index.js';
 import { PosbridgeError } from '../errors.js';
 import { Secret } from '../secret.js';
 import { chooseAdminCredential, loginAdmin } from './admin-login.js';
@@ -332,14 +338,31 @@ class Run {
     if (settings.length === 0) return;
     await this.step('settings', async () => {
       const changed: string[] = [];
+      const rewritten: string[] = [];
       for (const [key, value] of settings) {
         const shown = showSetting(key, value);
-        if ((await this.ops.get(key)) === shown) continue;
-        await this.ops.set(key, key === 'settle.account' ? new Secret(value) : value);
+        const same = (await this.ops.get(key)) === shown;
+        const spec: SettingSpec = SETTINGS[key];
+        if (spec.secret) {
+          // Write-only (settle.account): GET shows `****` and the last four, so another account
+          // ending the same way reads back alike. It is written on every run; the same value
+          // written again changes nothing on the terminal.
+          await this.ops.set(key, new Secret(value));
+          if (same) rewritten.push(key);
+          else changed.push(`${key}=${shown}`);
+          continue;
+        }
+        if (same) continue;
+        await this.ops.set(key, value);
         changed.push(`${key}=${shown}`);
       }
-      if (changed.length === 0) return ['already', `${settings.length} settings already as the profile says`];
-      return ['done', `set ${changed.join(', ')}`];
+      const note =
+        rewritten.length > 0
+          ? ` (${rewritten.join(', ')} written again: the terminal shows only its last four)`
+          : '';
+      if (changed.length === 0)
+        return ['already', `${settings.length} settings already as the profile says${note}`];
+      return ['done', `set ${changed.join(', ')}${note}`];
     });
   }
 

@@ -1,0 +1,343 @@
+/**
+ * The whole CLI in-process against mock terminals the test holds: `runCli` with a captured
+ * stdout/stderr/stdin, the production composition (createLocalEngine, the mock's in-process
+ * serialport binding, the daemon's serial code path), and a MockPorts whose terminals the test
+ * inspects (snapshot()) and whose cable it can pull (binding.unplug).
+ *
+ * The engine is productionDeps' (the audit trail around the local engine, the audit database in
+ * the scratch directory), built over this rig's MockPorts rather than productionDeps' own.
+ *
+ * What the terminal did is observed from its side: a behaviour counts bytes and requests per
+ * connection, the mock's logger tells an executed command from a replayed one (at-most-once).
+ * Nothing here sleeps: mock terminals are unpaced (baud 0), DIAG is instant (diagTimeScale 0) and
+ * a reboot takes 5 ms unless a test says otherwise.
+ */
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { auditPath, createLocalEngine, productionDeps } from '../../src/cli/compose.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { MockPorts } from '../../src/cli/mock-ports.js';
+import { runCli } from '../../src/cli/program.js';
+import { AuditedEngine } from '../../src/daemon/audit/audited-engine.js';
+import { AuditStore } from '../../src/daemon/audit/index.js';
+import { type PortFactory, serialPortFactory } from '../../src/daemon/ports/index.js';
+import {
+  createMemoryLink,
+  HostSession,
+  type MockBehaviour,
+  type MockLogger,
+  type MockTerminal,
+  type MockTerminalOptions,
+  type PersistentState,
+} from '../../src/mock-device/index.js';
+import { createInProcessBinding, type InProcessBinding } from '../../src/mock-device/transports/index.js';
+
+/** Options every terminal of a rig starts from: fast, and observable through `log`. */
+export const FAST: MockTerminalOptions = { baud: 0, diagTimeScale: 0, rebootMs: 5 };
+
+export const MERCHANT = '822100052110023';
+export const TERMINAL = '10023456';
+export const ADMIN_PW = 'Zq8-Adm1n-Secret!';
+export const OTHER_PW = 'Wrong-Guess-77x';
+export const SETTLE_ACCOUNT = '6222020200112233445';
+
+/** One entry the mock logged. */
+export interface MockLogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  fields: Record<string, unknown>;
+  message: string;
+}
+
+/** A MockLogger that keeps everything (the mock masks lines before logging them). */
+export class RecordingMockLogger implements MockLogger {
+  readonly entries: MockLogEntry[] = [];
+  debug(fields: object, message: string): void {
+    this.entries.push({ level: 'debug', fields: fields as Record<string, unknown>, message });
+  }
+  info(fields: object, message: string): void {
+    this.entries.push({ level: 'info', fields: fields as Record<string, unknown>, message });
+  }
+  warn(fields: object, message: string): void {
+    this.entries.push({ level: 'warn', fields: fields as Record<string, unknown>, message });
+  }
+  error(fields: object, message: string): void {
+    this.entries.push({ level: 'error', fields: fields as Record<string, unknown>, message });
+  }
+
+  /**
+   * Requests the terminal executed (not replayed from its cache), as their masked lines, with the
+   * reply's code: `{ line: '@12 PASSWD old=*** new=*** *1A2B', verb: 'PASSWD', reply: 'OK' }`.
+   */
+  executed(): Array<{ line: string; verb: string; reply: string }> {
+    return this.entries
+      .filter((e) => e.message === 'command' || e.message === 'command (reply dropped)')
+      .map((e) => {
+        const line = String(e.fields.request);
+        return { line, verb: verbOf(line), reply: String(e.fields.reply) };
+      });
+  }
+
+  /** How many times the terminal executed `verb` (optionally only those whose line matches). */
+  executions(verb: string, match?: RegExp): number {
+    return this.executed().filter((e) => e.verb === verb && (!match || match.test(e.line))).length;
+  }
+
+  clear(): void {
+    this.entries.length = 0;
+  }
+}
+
+function verbOf(line: string): string {
+  return line
+    .replace(/^@\d+\s+/, '')
+    .split(' ')[0]!
+    .toUpperCase();
+}
+
+/** Counts what crosses the cable, per connection and in all, and the verbs the terminal read. */
+export class CableMeter implements MockBehaviour {
+  readonly name = 'test:cable-meter';
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly connections = new Set<number>();
+  /** Every request read while the terminal was up (retransmissions included), in order. */
+  readonly requests: Array<{ connection: number; verb: string; raw: string; bytesSoFar: number }> = [];
+
+  get total(): number {
+    return this.bytesIn + this.bytesOut;
+  }
+
+  onBytes(connection: { id: number }, direction: 'in' | 'out', count: number): undefined {
+    this.connections.add(connection.id);
+    if (direction === 'in') this.bytesIn += count;
+    else this.bytesOut += count;
+    return undefined;
+  }
+
+  onRequest(info: { connection: { id: number }; request: { verb: string; raw: string } }): undefined {
+    this.connections.add(info.connection.id);
+    this.requests.push({
+      connection: info.connection.id,
+      verb: info.request.verb,
+      raw: info.request.raw,
+      bytesSoFar: this.total,
+    });
+    return undefined;
+  }
+
+  /** The verbs read, in order. */
+  verbs(): string[] {
+    return this.requests.map((r) => r.verb);
+  }
+
+  count(verb: string): number {
+    return this.requests.filter((r) => r.verb === verb).length;
+  }
+
+  reset(): void {
+    this.bytesIn = 0;
+    this.bytesOut = 0;
+    this.connections.clear();
+    this.requests.length = 0;
+  }
+}
+
+/** MockPorts whose in-process binding the test can reach (to pull a cable). */
+export class TestMockPorts extends MockPorts {
+  readonly binding: InProcessBinding;
+  private readonly ownFactory: PortFactory;
+
+  constructor(defaults: MockTerminalOptions) {
+    super({ defaults });
+    this.binding = createInProcessBinding((path) => {
+      const terminal = this.terminal(path);
+      return (link) => terminal.attach(link);
+    });
+    this.ownFactory = serialPortFactory({ binding: this.binding as never, deviceChecks: false });
+  }
+
+  override factory(): PortFactory {
+    return this.ownFactory;
+  }
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export interface CliCall {
+  /** Standard input (e.g. the admin password and a newline). */
+  stdin?: string;
+  /** Environment beyond USER and NO_COLOR (POSBRIDGE_ADMIN_PASSWORD...). */
+  env?: Record<string, string>;
+}
+
+export function captureIo(call: CliCall = {}): CliIo & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const stdin = Readable.from(call.stdin === undefined ? [] : [Buffer.from(call.stdin)]) as Readable & {
+    isTTY?: boolean;
+  };
+  stdin.isTTY = false;
+  return {
+    out,
+    err,
+    stdout: { write: (text: string) => void out.push(text), isTTY: false },
+    stderr: { write: (text: string) => void err.push(text), isTTY: false },
+    stdin,
+    env: { USER: 'tech-tester', NO_COLOR: '1', ...call.env },
+  };
+}
+
+/**
+ * One test's world: mock terminals by name, a scratch directory, and `cli(...)` to run posbridge
+ * against them. `log` hears every terminal of the rig.
+ */
+export class WorkflowRig {
+  readonly log = new RecordingMockLogger();
+  readonly ports: TestMockPorts;
+  readonly meters = new Map<string, CableMeter>();
+  dir = '';
+
+  constructor(defaults: MockTerminalOptions = {}) {
+    this.ports = new TestMockPorts({ ...FAST, logger: this.log, ...defaults });
+  }
+
+  async init(): Promise<this> {
+    this.dir = await mkdtemp(join(tmpdir(), 'posbridge-workflow-'));
+    return this;
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  /** Everything posbridge keeps (audit trail, history) goes to the scratch directory. */
+  sandboxEnv(): Record<string, string> {
+    return {
+      HOME: this.dir,
+      POSBRIDGE_AUDIT: this.path('audit.sqlite3'),
+      XDG_DATA_HOME: this.path('data'),
+      XDG_STATE_HOME: this.path('state'),
+    };
+  }
+
+  /** The terminal behind `port` (created on first use with the port's ?options), with a meter. */
+  terminal(port: string): MockTerminal {
+    const terminal = this.ports.terminal(port);
+    const name = nameOf(port);
+    if (!this.meters.has(name)) {
+      const meter = new CableMeter();
+      this.meters.set(name, meter);
+      terminal.addBehaviour(meter, 'last');
+    }
+    return terminal;
+  }
+
+  meter(port: string): CableMeter {
+    this.terminal(port);
+    return this.meters.get(nameOf(port))!;
+  }
+
+  /** Runs `posbridge ...argv` in-process; stdout, stderr and the exit code as a person sees them. */
+  async cli(argv: string[], call: CliCall = {}): Promise<CliRun> {
+    const io = captureIo({ ...call, env: { ...this.sandboxEnv(), ...call.env } });
+    const ports = this.ports;
+    const deps = {
+      ...productionDeps(io),
+      hostname: () => 'station-test',
+      // productionDeps' engine (the audit trail around the local engine), over this rig's ports.
+      createEngine: async (
+        options: Parameters<typeof createLocalEngine>[0],
+        logger: Parameters<typeof createLocalEngine>[1],
+      ) => {
+        const local = createLocalEngine(options, logger, ports);
+        const store = AuditStore.open(auditPath(io.env));
+        const engine = new AuditedEngine(local.engine, store, {
+          technician: io.env.USER ?? 'unknown',
+          station: 'station-test',
+          now: () => new Date(),
+        });
+        return {
+          engine,
+          close: async () => {
+            await local.close();
+            store.close();
+          },
+        };
+      },
+    };
+    const started = performance.now();
+    const code = await runCli(argv, deps);
+    return { code, stdout: io.out.join(''), stderr: io.err.join(''), ms: performance.now() - started };
+  }
+
+  /**
+   * `posbridge provision` with the usual numbers, the admin password (ADMIN_PW unless `password`
+   * says otherwise; null: no --admin-password-stdin) on stdin, operator passwords generated into
+   * the scratch directory; `extra` flags are appended.
+   */
+  provision(
+    port: string,
+    extra: string[] = [],
+    call: CliCall & { password?: string | null } = {},
+  ): Promise<CliRun> {
+    const { password = ADMIN_PW, ...rest } = call;
+    return this.cli(
+      [
+        'provision',
+        '--port',
+        port,
+        '--merchant',
+        MERCHANT,
+        '--terminal',
+        TERMINAL,
+        ...(password === null ? [] : ['--admin-password-stdin']),
+        '--credentials-out',
+        this.path('operator-passwords.txt'),
+        ...extra,
+      ],
+      { ...(password !== null && { stdin: `${password}\n` }), ...rest },
+    );
+  }
+
+  /** A person at the terminal's other port (in memory, no CRC): lines in, lines out. */
+  byHand(port: string): HostSession {
+    const { link, host } = createMemoryLink('by hand');
+    this.terminal(port).attach(link);
+    return new HostSession(host);
+  }
+
+  /** Every file under the rig's directory (subdirectories too), with its mode. */
+  async files(): Promise<Array<{ path: string; mode: number }>> {
+    const entries = await readdir(this.dir, { recursive: true, withFileTypes: true });
+    return Promise.all(
+      entries
+        .filter((entry) => entry.isFile())
+        .map(async (entry) => {
+          const path = join(entry.parentPath, entry.name);
+          return { path, mode: (await stat(path)).mode & 0o777 };
+        }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.ports.close();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+function nameOf(port: string): string {
+  return /^mock:\/\/([^?]+)/.exec(port)?.[1] ?? port;
+}
+
+/** The persistent state without what a run always touches: the clock offset. */
+export function withoutClock(state: PersistentState): Omit<PersistentState, 'clock'> & { clock?: unknown } {
+  const { clock: _clock, ...rest } = state;
+  return { ...rest, clock: { set: state.clock.set } };
+}
