@@ -16,8 +16,9 @@ import type { CliIo } from './io.js';
 import { createLogger } from './logger.js';
 import { MockPorts, type MockPortsOptions } from './mock-ports.js';
 
-export function productionDeps(io: CliIo, mockOptions: MockPortsOptions = {}): Omit<CliDeps, 'result'> {
-  const mockPorts = new MockPorts(mockOptions);
+/** `mock` is the process's mock terminals, or options to make them (tests pass their own). */
+export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {}): Omit<CliDeps, 'result'> {
+  const mockPorts = mock instanceof MockPorts ? mock : new MockPorts(mock);
   return {
     io,
     now: () => new Date(),
@@ -78,6 +79,8 @@ export function createLocalEngine(
       logger,
       baudRate: options.baud,
       timeoutMs: options.timeout,
+      // DIAG's wait restarts at every DATA line; a check may take several seconds on hardware.
+      slowTimeoutMs: options.timeout * 5,
       ...(options.trace !== undefined && { trace: options.trace }),
     });
   const engine = new LocalEngine({ connect, now: () => new Date(), randomBytes: (n) => randomBytes(n) });

@@ -51,7 +51,7 @@ export interface MockPortsOptions {
 
 /** The terminals of this process, by NAME: each is one terminal for the life of the process. */
 export class MockPorts {
-  private readonly terminals = new Map<string, MockTerminal>();
+  private readonly terminals = new Map<string, { terminal: MockTerminal; options: string }>();
   private portFactory: PortFactory | undefined;
 
   constructor(private readonly options: MockPortsOptions = {}) {}
@@ -71,32 +71,41 @@ export class MockPorts {
   /** The terminal a mock:// name designates, created on first use. */
   terminal(portName: string): MockTerminal {
     const url = parseMockUrl(portName);
-    let terminal = this.terminals.get(url.name);
-    if (!terminal) {
-      const options: MockTerminalOptions = { baud: 0, ...this.options.defaults };
-      for (const [key, value] of url.params) {
-        const apply = PARAMETERS[key];
-        if (!apply) {
-          throw new PosbridgeError('USAGE', `unknown mock:// option "${key}"`, {
-            hint: `known: ${Object.keys(PARAMETERS).join(', ')}`,
-          });
-        }
-        apply(value, options);
-      }
-      try {
-        terminal = new MockTerminal(options);
-      } catch (error) {
-        throw new PosbridgeError('USAGE', `bad mock:// port ${portName}: ${(error as Error).message}`, {
-          cause: error,
+    const canonical = [...url.params].sort(([a], [b]) => a.localeCompare(b)).join('&');
+    const known = this.terminals.get(url.name);
+    if (known) {
+      // One NAME is one terminal: options given later would be silently ignored, so refuse them.
+      if (canonical !== '' && canonical !== known.options) {
+        throw new PosbridgeError('USAGE', `mock://${url.name} already runs with other options`, {
+          hint: `use mock://${url.name} alone to reach it, or another name for another terminal`,
         });
       }
-      this.terminals.set(url.name, terminal);
+      return known.terminal;
     }
+    const options: MockTerminalOptions = { baud: 0, ...this.options.defaults };
+    for (const [key, value] of url.params) {
+      const apply = PARAMETERS[key];
+      if (!apply) {
+        throw new PosbridgeError('USAGE', `unknown mock:// option "${key}"`, {
+          hint: `known: ${Object.keys(PARAMETERS).join(', ')}`,
+        });
+      }
+      apply(value, options);
+    }
+    let terminal: MockTerminal;
+    try {
+      terminal = new MockTerminal(options);
+    } catch (error) {
+      throw new PosbridgeError('USAGE', `bad mock:// port ${portName}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    this.terminals.set(url.name, { terminal, options: canonical });
     return terminal;
   }
 
   async close(): Promise<void> {
-    for (const terminal of this.terminals.values()) await terminal.close();
+    for (const { terminal } of this.terminals.values()) terminal.close();
     this.terminals.clear();
   }
 }

@@ -58,6 +58,11 @@ export async function runCli(argv: string[], baseDeps: Omit<CliDeps, 'result'>):
       // `posbridge operator`) is a usage error: commander gives it exit code 1, we give 2.
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code))
         return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      // commander has told people on stderr; --json promises one document on stdout too.
+      if (argv.includes('--json')) {
+        const message = error.message.replace(/^error: /, '');
+        deps.io.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message } }, null, 2)}\n`);
+      }
       return EXIT.usage;
     }
     throw error;

@@ -273,10 +273,9 @@ describe('--json prints exactly one JSON document', () => {
     expectUntouched(rig);
   });
 
-  // Known bug (src/cli/program.ts, runCli): a usage error found by commander (missing or unknown
-  // option, bad option value) is written for people on stderr and stdout stays empty, even with
-  // --json. Remove `.fails` once runCli answers it with the JSON error document.
-  it.fails('on a usage error found by the option parser (missing --merchant, unknown option)', async () => {
+  // A usage error found by commander (missing or unknown option, bad option value) is written
+  // for people on stderr, and with --json also as the one JSON error document on stdout.
+  it('on a usage error found by the option parser (missing --merchant, unknown option)', async () => {
     const rig = await newRig();
     for (const argv of [
       ['provision', '--port', PORT, '--terminal', TERMINAL, '--json'],

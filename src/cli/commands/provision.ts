@@ -81,13 +81,17 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
   validateNumbers(options);
   const profile: Profile = options.profile ? await loadProfile(options.profile) : DEFAULT_PROFILE;
   const secrets = new SecretReader(io);
-  const adminPassword = (await secrets.read({
-    ...ADMIN_PASSWORD_SOURCE,
-    stdin: options.adminPasswordStdin,
-    file: options.adminPasswordFile,
-    confirm: true,
-  })) as Secret;
-  const problem = checkPassword(adminPassword.reveal());
+  // A dry run sends no password, so it needs none (but checks one if given).
+  const adminPassword = await secrets.read(
+    {
+      ...ADMIN_PASSWORD_SOURCE,
+      stdin: options.adminPasswordStdin,
+      file: options.adminPasswordFile,
+      confirm: true,
+    },
+    options.dryRun !== true,
+  );
+  const problem = adminPassword && checkPassword(adminPassword.reveal());
   if (problem) {
     throw new PosbridgeError('USAGE', `the new admin password ${PASSWORD_PROBLEM_TEXT[problem]}`, {
       hint: 'choose 6-32 printable characters, not a default, a repeat or a straight run; nothing was sent',
@@ -107,7 +111,7 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
           merchant: options.merchant,
           terminal: options.terminal,
           ...(options.name !== undefined && { name: options.name }),
-          adminPassword,
+          ...(adminPassword && { adminPassword }),
           profile,
           technician: options.technician ?? deps.user(),
           station: options.station ?? deps.hostname(),

@@ -38,8 +38,8 @@ export interface ProvisionRequest {
   merchant: string;
   terminal: string;
   name?: string;
-  /** The admin password the terminal must end up with. */
-  adminPassword: Secret;
+  /** The admin password the terminal must end up with (a dry run may leave it out). */
+  adminPassword?: Secret;
   /**
    * True when there is evidence the terminal already holds `adminPassword` (this tool set it,
    * per the audit trail). Only such a password may be tried on the last remaining attempt.
@@ -143,7 +143,7 @@ class Run {
     const login = await this.login(status);
     await this.replaceAdminPassword(login.viaFactory);
     await this.bind(status);
-    await this.setClock();
+    await this.setClock(status.state === 'factory');
     await this.applySettings();
     await this.applyOperators();
     await this.removeFactoryOperator();
@@ -267,6 +267,15 @@ class Run {
     planned('diagnostics', 'planned', 'run the self-diagnostics');
   }
 
+  private requireAdminPassword(): Secret {
+    if (!this.request.adminPassword) {
+      throw new PosbridgeError('USAGE', 'the new admin password is needed to replace the factory one', {
+        hint: 'give it with --admin-password-stdin, --admin-password-file or POSBRIDGE_ADMIN_PASSWORD',
+      });
+    }
+    return this.request.adminPassword;
+  }
+
   private factoryOperatorAction(): string {
     if (this.request.profile.operators.some((o) => o.id === '01'))
       return 'give it the password of the profile';
@@ -299,7 +308,7 @@ class Run {
           hint: 'wait for the lockout to end, then run again',
         });
       }
-      await this.ops.passwd({ old: new Secret(FACTORY_ADMIN_PASSWORD), new: this.request.adminPassword });
+      await this.ops.passwd({ old: new Secret(FACTORY_ADMIN_PASSWORD), new: this.requireAdminPassword() });
       return ['done', 'factory admin password replaced'];
     });
   }
@@ -319,7 +328,8 @@ class Run {
     });
   }
 
-  private async setClock(): Promise<void> {
+  /** `fresh`: the terminal came in factory state, so its clock was never set by anyone. */
+  private async setClock(fresh: boolean): Promise<void> {
     if (!this.request.profile.setClock) return;
     await this.step('clock', async () => {
       const terminalTime = await this.ops.time();
@@ -327,6 +337,7 @@ class Run {
       // The clock is written even when in sync: a terminal whose clock was never set reads
       // close to real time yet reports `clock not_set` in DIAG until TIME sets it.
       await this.ops.time(this.deps.now());
+      if (fresh) return ['done', 'clock set (a factory terminal reports it as not set until it is)'];
       if (Math.abs(drift) <= CLOCK_TOLERANCE_MS)
         return ['already', `clock in sync (drift ${(drift / 1000).toFixed(1)} s)`];
       return ['done', `clock set (was off by ${(drift / 1000).toFixed(1)} s)`];
