@@ -8,10 +8,12 @@ import { hostname, userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import { AuditedEngine } from '../daemon/audit/audited-engine.js';
 import { AuditStore, defaultAuditPath } from '../daemon/audit/index.js';
+import { startDaemonPorts } from '../daemon/discovery/index.js';
 import { TerminalDriver } from '../daemon/driver.js';
 import { type Connector, LocalEngine } from '../daemon/engine.js';
 import { createPortRegistry, listPorts } from '../daemon/ports/index.js';
 import type { CliDeps, CommonOptions, EngineHandle } from './context.js';
+import { engineViaDaemonOr } from './daemon-client.js';
 import type { CliIo } from './io.js';
 import { createLogger } from './logger.js';
 import { MockPorts, type MockPortsOptions } from './mock-ports.js';
@@ -19,6 +21,8 @@ import { MockPorts, type MockPortsOptions } from './mock-ports.js';
 /** `mock` is the process's mock terminals, or options to make them (tests pass their own). */
 export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {}): Omit<CliDeps, 'result'> {
   const mockPorts = mock instanceof MockPorts ? mock : new MockPorts(mock);
+  /** The daemon's station name, from its config (set once its port manager is built). */
+  let daemonStation: string | undefined;
   return {
     io,
     now: () => new Date(),
@@ -26,23 +30,75 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
     user: () => io.env.USER ?? safeUser(),
     hostname: () => hostname(),
     createLogger: (options) => createLogger(options, io.stderr as NodeJS.WritableStream),
-    createEngine: async (options, logger) => {
-      const local = createLocalEngine(options, logger, mockPorts);
-      const store = AuditStore.open(auditPath(io.env));
-      const engine = new AuditedEngine(local.engine, store, {
-        technician: io.env.USER ?? safeUser(),
-        station: hostname(),
-        now: () => new Date(),
+    // Through the daemon when one answers (it owns the ports and writes the audit trail);
+    // otherwise in this process, audited here.
+    createEngine: async (options, logger) =>
+      engineViaDaemonOr(options, io.env, logger, () => {
+        const local = createLocalEngine(options, logger, mockPorts);
+        const store = AuditStore.open(auditPath(io.env));
+        const engine = new AuditedEngine(local.engine, store, {
+          technician: io.env.USER ?? safeUser(),
+          station: hostname(),
+          now: () => new Date(),
+        });
+        return {
+          engine,
+          close: async () => {
+            await local.close();
+            store.close();
+          },
+        };
+      }),
+    // posbridge daemon: discovery and hot-plug over the same registry (mock:// included).
+    createPortManager: async ({ configFile, logger }) => {
+      const ports = await startDaemonPorts({
+        configFile,
+        registry: portRegistry(mockPorts),
+        logger,
+        env: io.env,
       });
+      daemonStation = ports.config.station;
+      return ports.manager;
+    },
+    // The daemon writes the audit trail of what it runs, whoever asked.
+    wrapDaemonEngine: (engine) => {
+      const store = AuditStore.open(auditPath(io.env));
       return {
-        engine,
-        close: async () => {
-          await local.close();
-          store.close();
-        },
+        engine: new AuditedEngine(engine, store, {
+          technician: io.env.USER ?? safeUser(),
+          station: daemonStation ?? hostname(),
+          now: () => new Date(),
+        }),
+        close: async () => store.close(),
       };
     },
     auditPath: () => auditPath(io.env),
+    portRegistry: () => portRegistry(mockPorts),
+    // posbridge station without --port: terminals as the daemon's port manager finds them, and
+    // operations through its leases (the same code path as the daemon).
+    createHub: async ({ logger }) => {
+      const ports = await startDaemonPorts({ registry: portRegistry(mockPorts), logger, env: io.env });
+      await ports.manager.settled();
+      const store = AuditStore.open(auditPath(io.env));
+      const local = new LocalEngine({
+        connect: (port) => ports.manager.lease(port),
+        now: () => new Date(),
+        randomBytes: (n) => randomBytes(n),
+      });
+      return {
+        list: () => ports.manager.list(),
+        subscribe: (listener) => ports.manager.subscribe(listener),
+        close: async () => {
+          await ports.manager.close();
+          store.close();
+        },
+        engine: new AuditedEngine(local, store, {
+          technician: io.env.USER ?? safeUser(),
+          station: ports.config.station,
+          now: () => new Date(),
+        }),
+      };
+    },
     listPorts: () => listPorts(),
     openTransport: (options) => portRegistry(mockPorts).open(options.port!, { baudRate: options.baud }),
   };

@@ -5,7 +5,9 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Engine } from '../daemon/engine.js';
-import type { ListedPort, Transport } from '../daemon/ports/index.js';
+import type { ListedPort, PortRegistry, Transport } from '../daemon/ports/index.js';
+import type { CreateStationHub } from '../daemon/station/index.js';
+import type { DaemonCommandDeps } from './commands/daemon.js';
 import type { CliIo } from './io.js';
 
 export interface CommonOptions {
@@ -16,6 +18,8 @@ export interface CommonOptions {
   logLevel: string;
   logFormat: 'json' | 'pretty';
   json?: boolean;
+  /** `--socket PATH`: go through the daemon there (an error if none answers). */
+  socket?: string;
 }
 
 export interface EngineHandle {
@@ -23,7 +27,8 @@ export interface EngineHandle {
   close(): Promise<void>;
 }
 
-export interface CliDeps {
+/** DaemonCommandDeps: what `posbridge daemon` needs (all optional). */
+export interface CliDeps extends DaemonCommandDeps {
   io: CliIo;
   /** Where the action that ran leaves its exit code (commander drops return values). */
   result: { exitCode: number };
@@ -36,6 +41,10 @@ export interface CliDeps {
   createEngine(options: CommonOptions, logger: Logger): Promise<EngineHandle>;
   /** Serial ports with their USB identity (injected: the real lister needs udev). */
   listPorts(): Promise<ListedPort[]>;
+  /** The daemon's port manager as a hub, for `posbridge station` without --port. */
+  createHub?: CreateStationHub;
+  /** The registry ports open through (devices, tcp://, this process's mock:// terminals). */
+  portRegistry?: () => PortRegistry;
   /** Where the audit trail lives (POSBRIDGE_AUDIT or the user's data directory). */
   auditPath(): string;
   /** Opens a raw transport, for the console. */
@@ -68,6 +77,10 @@ export function addCommonOptions(command: Command, portRequired = true): Command
       'json or pretty (logs go to stderr)',
       oneOf('--log-format', LOG_FORMATS),
       'json',
+    )
+    .option(
+      '--socket <path>',
+      "go through the posbridge daemon at this socket (default: $POSBRIDGE_SOCKET, else the daemon's default socket, when a daemon answers there)",
     )
     .option('--json', 'print exactly one JSON document on stdout');
 }

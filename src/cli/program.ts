@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerConsole } from './commands/console.js';
+import { registerDaemon } from './commands/daemon.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDiag } from './commands/diag.js';
 import { registerHistory } from './commands/history.js';
@@ -13,6 +14,8 @@ import { registerOperator } from './commands/operator.js';
 import { registerPasswd } from './commands/passwd.js';
 import { registerPorts } from './commands/ports.js';
 import { registerProvision } from './commands/provision.js';
+import { registerScan } from './commands/scan.js';
+import { registerStation } from './commands/station.js';
 import type { CliDeps } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { VERSION } from './version.js';
@@ -34,6 +37,9 @@ export function buildProgram(deps: CliDeps): Command {
   registerOperator(program, deps);
   registerDiag(program, deps);
   registerConsole(program, deps);
+  registerDaemon(program, deps);
+  registerStation(program, deps);
+  registerScan(program, deps);
   registerMockCommand(program, deps);
   registerHistory(program, deps);
   registerDemo(program, deps);

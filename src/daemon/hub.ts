@@ -38,7 +38,13 @@ export type HubEvent =
   | { type: 'terminal-updated'; terminal: TerminalInfo }
   | { type: 'terminal-removed'; terminal: TerminalInfo }
   | { type: 'step'; port: string; operation: string; step: StepRecord }
-  | { type: 'operation-finished'; port: string; operation: string; outcome: string; report?: ProvisionReport };
+  | {
+      type: 'operation-finished';
+      port: string;
+      operation: string;
+      outcome: string;
+      report?: ProvisionReport;
+    };
 
 export interface TerminalHub {
   list(): TerminalInfo[];

@@ -1,0 +1,115 @@
+/**
+ * `posbridge daemon`: the long-running service. It claims the API socket (refusing if a daemon
+ * already answers there, replacing a stale socket), builds the port manager (discovery,
+ * hot-plug) and serves every engine operation over the local API until SIGINT/SIGTERM, when it
+ * lets running operations finish, closes the ports and removes the socket.
+ */
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import { Daemon, type DaemonEngine, runUntilSignal, type SignalSource } from '../../daemon/api/lifecycle.js';
+import { resolveSocketPath } from '../../daemon/api/socket.js';
+import { type Engine, LocalEngine } from '../../daemon/engine.js';
+import { PosbridgeError } from '../../daemon/errors.js';
+import type { PortManager } from '../../daemon/hub.js';
+import { type CliDeps, type CommonOptions, oneOf } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { runAction } from '../run-action.js';
+import { VERSION } from '../version.js';
+
+/** What the port manager factory gets: it loads and validates the config file itself. */
+export interface DaemonPortManagerOptions {
+  /** `--config FILE`, when given. */
+  configFile?: string;
+  logger: Logger;
+}
+
+/** What `posbridge daemon` needs beyond CliDeps (all optional, so other commands ignore them). */
+export interface DaemonCommandDeps {
+  /** Discovery and the ports it owns (the DaemonPortManager, wired in compose.ts). */
+  createPortManager?: (options: DaemonPortManagerOptions) => Promise<PortManager>;
+  /** Wraps the daemon's engine, e.g. in the audit trail; its close() runs after the last operation. */
+  wrapDaemonEngine?: (engine: Engine, logger: Logger) => Promise<DaemonEngine> | DaemonEngine;
+  /** Where SIGINT/SIGTERM come from (default: this process). */
+  signals?: SignalSource;
+  /** The user's uid, for the default socket path and the ownership checks (default: getuid()). */
+  uid?: () => number;
+}
+
+interface DaemonOptions {
+  socket?: string;
+  config?: string;
+  logLevel: string;
+  logFormat: 'json' | 'pretty';
+}
+
+export function registerDaemon(program: Command, deps: CliDeps & DaemonCommandDeps): void {
+  program
+    .command('daemon')
+    .description('the long-running service: owns the serial ports, serves the local API on a Unix socket')
+    .option(
+      '--socket <path>',
+      'the API socket (default: $POSBRIDGE_SOCKET, else $XDG_RUNTIME_DIR/posbridge/daemon.sock, else /tmp/posbridge-$UID/daemon.sock)',
+    )
+    .option('--config <file>', 'daemon config: allow-list of USB IDs, extra ports, station name, timeouts')
+    .option(
+      '--log-level <level>',
+      'fatal, error, warn, info, debug, trace or silent',
+      oneOf('--log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+      'info',
+    )
+    .option(
+      '--log-format <format>',
+      'json or pretty (logs go to stderr)',
+      oneOf('--log-format', ['json', 'pretty']),
+      'json',
+    )
+    .addHelpText(
+      'after',
+      `
+While it runs, the other commands (info, provision, diag, passwd, operator) go through it: it owns
+the ports. The socket is mode 0600: only you can use it. SIGINT/SIGTERM stop it in order: running
+operations finish (a second signal cuts them short), the ports close, the socket is removed.
+
+Example:
+  posbridge daemon --log-format pretty
+  systemctl --user enable --now posbridge     (contrib/posbridge.service)
+`,
+    )
+    .action((options: DaemonOptions) => runAction(deps, {}, () => daemonAction(deps, options)));
+}
+
+async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOptions): Promise<number> {
+  const { createPortManager } = deps;
+  if (!createPortManager) {
+    throw new PosbridgeError('UNSUPPORTED', 'this build of posbridge has no port manager for the daemon', {
+      hint: 'run the commands without the daemon: they open the port themselves',
+    });
+  }
+  const logger = deps.createLogger({
+    logLevel: options.logLevel,
+    logFormat: options.logFormat,
+  } as CommonOptions);
+  const uid = deps.uid?.() ?? process.getuid?.() ?? 0;
+  const socket = resolveSocketPath(deps.io.env, options.socket, uid);
+  const daemon = await Daemon.start({
+    socket,
+    uid,
+    logger,
+    version: VERSION,
+    now: deps.now,
+    createPortManager: () =>
+      createPortManager({ ...(options.config !== undefined && { configFile: options.config }), logger }),
+    createEngine: (portManager) => {
+      const engine = new LocalEngine({
+        connect: (port) => portManager.lease(port),
+        now: deps.now,
+        randomBytes: deps.randomBytes,
+      });
+      return deps.wrapDaemonEngine ? deps.wrapDaemonEngine(engine, logger) : { engine };
+    },
+  });
+  deps.io.stdout.write(`posbridge daemon listening on ${daemon.socketPath} (pid ${process.pid})\n`);
+  const reason = await runUntilSignal(daemon, deps.signals ?? process);
+  deps.io.stdout.write(`posbridge daemon stopped (${reason})\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,219 @@
+/**
+ * The daemon's life: claim the socket first (a second daemon is refused before it touches a
+ * single port; a stale socket is replaced), then build the port manager and the engine, then
+ * serve. On SIGINT/SIGTERM: stop taking operations (503), let running ones finish (bounded
+ * wait), close the port manager (what still runs fails cleanly), close the engine (the audit
+ * store), then the socket. A second signal cuts the wait short.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Engine } from '../engine.js';
+import type { PortManager } from '../hub.js';
+import { ApiServer } from './server.js';
+import { type ClaimedSocket, listenExclusive, releaseSocket, type SocketLocation } from './socket.js';
+
+/** The daemon's engine, and what to close after the last operation (e.g. the audit store). */
+export interface DaemonEngine {
+  engine: Engine;
+  close?(): Promise<void>;
+}
+
+export interface DaemonOptions {
+  socket: SocketLocation;
+  uid: number;
+  logger: Logger;
+  /** Built once the socket is ours: it may open and probe ports. */
+  createPortManager(): Promise<PortManager>;
+  /** The engine over the port manager (a LocalEngine leasing its connections, audited). */
+  createEngine(portManager: PortManager): Promise<DaemonEngine> | DaemonEngine;
+  version?: string;
+  pid?: number;
+  now?: () => Date;
+  /** How long running operations may take to finish at shutdown; default 10 s. */
+  drainTimeoutMs?: number;
+  /** After the port manager closed, how long failing operations get to answer; default 2 s. */
+  settleTimeoutMs?: number;
+  heartbeatMs?: number;
+  bodyLimitBytes?: number;
+  generatedAckTimeoutMs?: number;
+}
+
+export class Daemon {
+  private stopping: Promise<void> | undefined;
+  private hurry: (() => void) | undefined;
+  private markStopped!: (reason: string) => void;
+  /** Resolves with the reason once the daemon has stopped, however it was asked to. */
+  readonly stopped = new Promise<string>((resolve) => {
+    this.markStopped = resolve;
+  });
+
+  private constructor(
+    readonly socketPath: string,
+    private readonly http: ReturnType<typeof createServer>,
+    private readonly claimed: ClaimedSocket,
+    private readonly api: ApiServer,
+    private readonly portManager: PortManager,
+    private readonly engine: DaemonEngine,
+    private readonly options: DaemonOptions,
+  ) {}
+
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const { logger } = options;
+    const pid = options.pid ?? process.pid;
+    let api: ApiServer | undefined;
+    // Until the port manager is up, the socket answers health (so a second daemon can name this
+    // one) and asks everything else to wait.
+    const starting = new ApiServer({
+      engine: notReady,
+      hub: { list: () => [], subscribe: () => () => undefined, publish: () => undefined },
+      logger,
+      socket: options.socket.path,
+      pid,
+      ...(options.version !== undefined && { version: options.version }),
+    });
+    const http = createServer((req: IncomingMessage, res: ServerResponse) => {
+      if (api) return void api.handle(req, res);
+      if (req.url?.startsWith('/v1/health')) {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        return void res.end(`${JSON.stringify(starting.health('starting'))}\n`);
+      }
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(
+        `${JSON.stringify({ error: { code: 'CLOSED', message: 'the daemon is starting', hint: 'try again in a moment' } })}\n`,
+      );
+    });
+    // Long operations (a DIAG, a whole provisioning) must not be cut by the server's timeouts.
+    http.requestTimeout = 0;
+    http.headersTimeout = 60_000;
+    http.keepAliveTimeout = 5_000;
+
+    const claimed = await listenExclusive(http, options.socket, options.uid);
+    logger.info({ socket: claimed.path, pid }, 'socket claimed');
+    let portManager: PortManager | undefined;
+    try {
+      portManager = await options.createPortManager();
+      const engine = await options.createEngine(portManager);
+      api = new ApiServer({
+        engine: engine.engine,
+        hub: portManager,
+        logger,
+        socket: claimed.path,
+        pid,
+        ...(options.version !== undefined && { version: options.version }),
+        ...(options.now && { now: options.now }),
+        ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
+        ...(options.bodyLimitBytes !== undefined && { bodyLimitBytes: options.bodyLimitBytes }),
+        ...(options.generatedAckTimeoutMs !== undefined && {
+          generatedAckTimeoutMs: options.generatedAckTimeoutMs,
+        }),
+      });
+      logger.info({ socket: claimed.path, pid }, 'daemon ready');
+      return new Daemon(claimed.path, http, claimed, api, portManager, engine, options);
+    } catch (error) {
+      await portManager?.close().catch(() => undefined);
+      await closeServer(http);
+      await releaseSocket(claimed);
+      throw error;
+    }
+  }
+
+  /** Operations running now. */
+  get running(): number {
+    return this.api.running;
+  }
+
+  /**
+   * The orderly stop (idempotent): refuse new work, wait for running operations (up to the drain
+   * timeout, or until `stop({ now: true })`), close the port manager and the engine, then the
+   * socket.
+   */
+  stop(options: { now?: boolean; reason?: string } = {}): Promise<void> {
+    if (options.now) {
+      if (this.stopping && options.reason !== undefined) this.reason = options.reason;
+      this.hurry?.();
+    }
+    this.stopping ??= this.shutdown(options.reason ?? 'stop', options.now === true);
+    return this.stopping;
+  }
+
+  private reason = '';
+
+  private async shutdown(reason: string, now: boolean): Promise<void> {
+    this.reason = reason;
+    const { logger } = this.options;
+    logger.info({ reason, running: this.api.running }, 'daemon stopping');
+    // New operations are refused (503) from here on, but the socket keeps answering: running
+    // operations still get their acknowledgements, a CLI started now is told the daemon is
+    // stopping (rather than racing it for the ports), and so is a second daemon.
+    this.api.beginShutdown();
+    this.http.closeIdleConnections();
+    if (!now) {
+      const hurried = new Promise<boolean>((resolve) => {
+        this.hurry = () => resolve(false);
+      });
+      const drained = await Promise.race([this.api.drain(this.options.drainTimeoutMs ?? 10_000), hurried]);
+      if (!drained)
+        logger.warn({ running: this.api.running }, 'operations still running: closing their ports');
+    }
+    await this.portManager
+      .close()
+      .catch((error: unknown) => logger.warn({ err: error }, 'closing the port manager failed'));
+    // What still ran now fails (its port is closed) and answers its caller.
+    const settleMs = this.options.settleTimeoutMs ?? 2_000;
+    await this.api.drain(settleMs);
+    const closed = closeServer(this.http);
+    this.http.closeAllConnections();
+    // An operation still waiting on its caller (a generated password) fails now its stream is
+    // gone; the engine (the audit store) closes once nothing uses it any more.
+    await this.api.drain(settleMs);
+    await this.engine
+      .close?.()
+      .catch((error: unknown) => logger.warn({ err: error }, 'closing the engine failed'));
+    await closed;
+    await releaseSocket(this.claimed);
+    logger.info({ reason: this.reason }, 'daemon stopped');
+    this.markStopped(this.reason);
+  }
+}
+
+function closeServer(server: ReturnType<typeof createServer>): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+  });
+}
+
+const notReady: Engine = new Proxy({} as Engine, {
+  get: () => () => Promise.reject(new Error('the daemon is starting')),
+});
+
+/** Where signals come from (process by default; tests pass an EventEmitter). */
+export interface SignalSource {
+  on(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
+  off(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
+}
+
+/**
+ * Serves until SIGINT or SIGTERM (or until stopped otherwise), then stops in order; a second
+ * signal stops at once (running operations fail cleanly instead of finishing). Resolves with
+ * the reason it ended (the signal's name).
+ */
+export async function runUntilSignal(daemon: Daemon, signals: SignalSource = process): Promise<string> {
+  let first: string | undefined;
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const handler = () => {
+      if (first === undefined) {
+        first = signal;
+        void daemon.stop({ reason: signal });
+      } else void daemon.stop({ now: true, reason: `${first}, then ${signal}` });
+    };
+    signals.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  try {
+    return await daemon.stopped;
+  } finally {
+    for (const [signal, handler] of handlers) signals.off(signal, handler);
+  }
+}

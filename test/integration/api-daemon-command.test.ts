@@ -1,0 +1,324 @@
+/**
+ * `posbridge daemon` run in-process as a person would run it, and the other commands going
+ * through it: the output of info, provision, diag, operator and passwd is the same through the
+ * daemon as in-process (two identical mock worlds), exit codes included; a second daemon is
+ * refused with a message naming the socket and the pid; SIGTERM stops it with exit 0 and
+ * removes the socket.
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { CommanderError } from 'commander';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type DaemonCommandDeps, registerDaemon } from '../../src/cli/commands/daemon.js';
+import { productionDeps } from '../../src/cli/compose.js';
+import type { CliDeps } from '../../src/cli/context.js';
+import { engineViaDaemonOr } from '../../src/cli/daemon-client.js';
+import type { CliIo } from '../../src/cli/io.js';
+import { buildProgram } from '../../src/cli/program.js';
+import { PosbridgeError } from '../../src/daemon/errors.js';
+import { ADMIN_PW, fixedNow, MockWorld, scratchDir, seededBytes, silent } from './api-rig.helper.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let dir: string;
+let socket: string;
+const worlds: MockWorld[] = [];
+
+beforeEach(() => {
+  dir = scratchDir();
+  socket = join(dir, 'daemon.sock');
+});
+
+afterEach(async () => {
+  for (const world of worlds.splice(0)) await world.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function io(env: NodeJS.ProcessEnv, stdin = ''): CliIo & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const input = Readable.from(stdin === '' ? [] : [Buffer.from(stdin)]) as Readable & { isTTY?: boolean };
+  input.isTTY = false;
+  return {
+    out,
+    err,
+    stdout: { write: (t: string) => void out.push(t), isTTY: false },
+    stderr: { write: (t: string) => void err.push(t), isTTY: false },
+    stdin: input,
+    env: { USER: 'tech-tester', NO_COLOR: '1', POSBRIDGE_AUDIT: join(dir, 'audit.sqlite3'), ...env },
+  };
+}
+
+/**
+ * posbridge as main.ts runs it, plus `daemon` (registered here until program.ts does): the
+ * commands pick the daemon when one answers, else `world` in-process.
+ */
+async function posbridge(
+  argv: string[],
+  options: { world?: MockWorld; env?: NodeJS.ProcessEnv; stdin?: string; daemon?: DaemonCommandDeps } = {},
+): Promise<Run> {
+  const cliIo = io(options.env ?? {}, options.stdin);
+  const world = options.world;
+  const deps: CliDeps & DaemonCommandDeps = {
+    ...productionDeps(cliIo),
+    now: fixedNow,
+    hostname: () => 'station-test',
+    randomBytes: seededBytes(),
+    createEngine: (commonOptions, logger) =>
+      engineViaDaemonOr(commonOptions, cliIo.env, logger, () => {
+        if (!world) throw new Error('this run should have gone through the daemon');
+        return { engine: world.localEngine(), close: async () => undefined };
+      }),
+    ...options.daemon,
+    result: { exitCode: 0 },
+  };
+  const program = buildProgram(deps);
+  // Until program.ts registers it.
+  if (!program.commands.some((c) => c.name() === 'daemon')) registerDaemon(program, deps);
+  for (const command of program.commands) command.exitOverride();
+  let code: number;
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    code = deps.result.exitCode;
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    code = 2;
+  }
+  return { code, stdout: cliIo.out.join(''), stderr: cliIo.err.join('') };
+}
+
+/** `posbridge daemon --socket S` over its own mock world, until `signals` says stop. */
+function startDaemonCommand(signals: EventEmitter, extra: string[] = []) {
+  const world = new MockWorld();
+  worlds.push(world);
+  const run = posbridge(['daemon', '--socket', socket, '--log-level', 'silent', ...extra], {
+    daemon: { createPortManager: async () => world.portManager(), signals },
+  });
+  return { world, run };
+}
+
+async function listening(): Promise<void> {
+  await expect.poll(() => existsSync(socket), { timeout: 5000 }).toBe(true);
+}
+
+describe('posbridge daemon', () => {
+  it('serves until SIGTERM, then exits 0 and removes its socket', async () => {
+    const signals = new EventEmitter();
+    const { run } = startDaemonCommand(signals);
+    await listening();
+    const viaDaemon = await posbridge(['info', '--port', 'mock://a', '--json'], {
+      env: { POSBRIDGE_SOCKET: socket },
+    });
+    expect(viaDaemon.code).toBe(0);
+    expect(JSON.parse(viaDaemon.stdout)).toMatchObject({ kind: 'info', port: 'mock://a' });
+    signals.emit('SIGTERM');
+    const daemon = await run;
+    expect(daemon.code).toBe(0);
+    expect(daemon.stdout).toBe(
+      `posbridge daemon listening on ${socket} (pid ${process.pid})\nposbridge daemon stopped (SIGTERM)\n`,
+    );
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it('a second daemon on the same socket is refused, naming the socket and the pid', async () => {
+    const signals = new EventEmitter();
+    const { run } = startDaemonCommand(signals);
+    await listening();
+    const second = await posbridge(['daemon', '--socket', socket], {
+      daemon: {
+        createPortManager: async () => {
+          throw new Error('the second daemon must not build a port manager');
+        },
+      },
+    });
+    expect(second.code).toBe(3);
+    expect(second.stdout).toBe('');
+    expect(second.stderr).toContain(
+      `a posbridge daemon (pid ${process.pid}) is already running at ${socket}`,
+    );
+    expect(second.stderr).toMatch(/what to do: stop it first/);
+    expect(existsSync(socket)).toBe(true);
+    signals.emit('SIGINT');
+    expect((await run).code).toBe(0);
+  });
+
+  it('without a port manager in this build, it says so', async () => {
+    const run = await posbridge(['daemon', '--socket', socket], { daemon: { createPortManager: undefined } });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/no port manager for the daemon/);
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it('a bad --log-level is a usage error', async () => {
+    const run = await posbridge(['daemon', '--socket', socket, '--log-level', 'loud'], {
+      daemon: { createPortManager: async () => new MockWorld().portManager() },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--log-level must be one of fatal, error, warn, info, debug, trace, silent/);
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it('takes its socket from POSBRIDGE_SOCKET when --socket is not given', async () => {
+    const signals = new EventEmitter();
+    const world = new MockWorld();
+    worlds.push(world);
+    const run = posbridge(['daemon', '--log-level', 'silent'], {
+      env: { POSBRIDGE_SOCKET: socket },
+      daemon: { createPortManager: async () => world.portManager(), signals },
+    });
+    await listening();
+    signals.emit('SIGTERM');
+    expect((await run).stdout).toContain(`listening on ${socket}`);
+  });
+});
+
+describe('the commands through the daemon print what they print in-process', () => {
+  it('info, provision, diag, operator, passwd; and their errors', async () => {
+    const signals = new EventEmitter();
+    const { run } = startDaemonCommand(signals);
+    await listening();
+    const local = new MockWorld();
+    worlds.push(local);
+    const through = { env: { POSBRIDGE_SOCKET: socket } };
+    const inProcess = { world: local, env: { XDG_RUNTIME_DIR: join(dir, 'no-daemon-here') } };
+    const credentials = join(dir, 'operator-passwords.txt');
+
+    const both = async (argv: string[], stdin = ''): Promise<Run> => {
+      const here = await posbridge(argv, { ...inProcess, stdin });
+      const hereCredentials = existsSync(credentials) ? readFileSync(credentials, 'utf8') : '';
+      rmSync(credentials, { force: true });
+      const there = await posbridge(argv, { ...through, stdin });
+      const thereCredentials = existsSync(credentials) ? readFileSync(credentials, 'utf8') : '';
+      rmSync(credentials, { force: true });
+      expect(there, argv.join(' ')).toEqual(here);
+      expect(thereCredentials).toEqual(hereCredentials);
+      return here;
+    };
+
+    const port = ['--port', 'mock://a'];
+    expect((await both(['info', ...port])).stdout).toMatch(/PB-MOCK sn PBM0000001/);
+    expect((await both(['info', ...port, '--json'])).code).toBe(0);
+    const provision = await both(
+      [
+        'provision',
+        ...port,
+        '--merchant',
+        '822100052110023',
+        '--terminal',
+        '10023456',
+        '--admin-password-stdin',
+        '--credentials-out',
+        credentials,
+      ],
+      `${ADMIN_PW}\n`,
+    );
+    expect(provision.code).toBe(0);
+    expect(provision.stdout).toMatch(/provisioned/);
+    expect(provision.stdout).toMatch(/factory-operator\s+done/);
+    const again = await both(
+      [
+        'provision',
+        ...port,
+        '--merchant',
+        '822100052110023',
+        '--terminal',
+        '10023456',
+        '--admin-password-stdin',
+        '--json',
+      ],
+      `${ADMIN_PW}\n`,
+    );
+    expect(JSON.parse(again.stdout).outcome).toBe('already-provisioned');
+    expect((await both(['diag', ...port, '--admin-password-stdin'], `${ADMIN_PW}\n`)).code).toBe(0);
+    expect(
+      (
+        await both(
+          ['diag', ...port, '--admin-password-stdin', '--json', '--checks', 'printer'],
+          `${ADMIN_PW}\n`,
+        )
+      ).code,
+    ).toBe(0);
+    const add = await both(
+      [
+        'operator',
+        'add',
+        ...port,
+        '--id',
+        '05',
+        '--name',
+        'Weekend',
+        '--perms',
+        'sale',
+        '--admin-password-stdin',
+        '--password-stdin',
+      ],
+      `${ADMIN_PW}\nW33kend-Shift!\n`,
+    );
+    expect(add.code).toBe(0);
+    expect(
+      (await both(['operator', 'list', ...port, '--admin-password-stdin'], `${ADMIN_PW}\n`)).stdout,
+    ).toMatch(/05\s+Weekend/);
+    const wrong = await both(['diag', ...port, '--admin-password-stdin'], 'Wr0ng-Guess-77\n');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/error:/);
+    const unknown = await both(
+      ['operator', 'del', ...port, '--id', '66', '--admin-password-stdin', '--json'],
+      `${ADMIN_PW}\n`,
+    );
+    expect(JSON.parse(unknown.stdout).error.code).toBe('TERMINAL_ERROR');
+    const passwd = await both(
+      ['passwd', ...port, '--admin-password-stdin', '--new-password-stdin'],
+      `${ADMIN_PW}\nN3w-Adm1n-Pass!\n`,
+    );
+    expect(passwd.code).toBe(0);
+    const tampered = await both(
+      [
+        'provision',
+        '--port',
+        'mock://t?tamper=1',
+        '--merchant',
+        '822100052110023',
+        '--terminal',
+        '10023456',
+        '--admin-password-stdin',
+      ],
+      `${ADMIN_PW}\n`,
+    );
+    expect(tampered.code).toBe(1);
+    expect(tampered.stdout).toMatch(/QUARANTINED/);
+
+    signals.emit('SIGTERM');
+    expect((await run).code).toBe(0);
+  });
+});
+
+describe('which engine a command uses', () => {
+  const options = { baud: 115200, timeout: 3000, logLevel: 'warn', logFormat: 'json' as const };
+
+  it('--socket insists on a daemon there', async () => {
+    const error = await engineViaDaemonOr({ ...options, socket: join(dir, 'none.sock') }, {}, silent, () => {
+      throw new Error('must not run in-process');
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PosbridgeError);
+    expect((error as PosbridgeError).code).toBe('PORT_NOT_FOUND');
+    expect((error as PosbridgeError).message).toBe(
+      `no posbridge daemon answers at ${join(dir, 'none.sock')}`,
+    );
+  });
+
+  it('POSBRIDGE_SOCKET or the default socket without a daemon: in-process', async () => {
+    const world = new MockWorld();
+    worlds.push(world);
+    const handle = { engine: world.localEngine(), close: async () => undefined };
+    expect(
+      await engineViaDaemonOr(options, { POSBRIDGE_SOCKET: join(dir, 'none.sock') }, silent, () => handle),
+    ).toBe(handle);
+    expect(await engineViaDaemonOr(options, { XDG_RUNTIME_DIR: dir }, silent, () => handle)).toBe(handle);
+  });
+});
