@@ -228,7 +228,7 @@ describe('lockout: exit 4', () => {
         'Wrong-Pass-9\n',
       );
       expect(wrong.code).toBe(1);
-      expect(wrong.stderr).toContain(`(${left} attempts left)`);
+      expect(wrong.stderr).toContain(left === 1 ? '(1 attempt left)' : `(${left} attempts left)`);
     }
     const run = await cli.run(
       ['diag', '--port', 'mock://careful', '--admin-password-stdin', '--json'],

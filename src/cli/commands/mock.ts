@@ -3,7 +3,9 @@
  * pseudo-terminal (`--pty PATH`), for demos, picocom and CI. Logs what happens to stderr (lines
  * masked: never a password), says where it can be reached on stdout, and stops cleanly on SIGINT
  * or SIGTERM (pty link removed, state saved, exit 0). docs/mock.md documents every option.
+ * With `--replay TRACE` it plays the terminal side of a wire trace instead (docs/evidence.md).
  */
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
 import {
@@ -17,6 +19,7 @@ import {
   parseDiagFaults,
   parseFaultSpec,
 } from '../../mock-device/index.js';
+import { parseTrace, ReplayTerminal } from '../../mock-device/replay/index.js';
 import { listenTcp, openPty, TransportError } from '../../mock-device/transports/index.js';
 import { createLogger } from '../logger.js';
 
@@ -44,6 +47,7 @@ interface MockOptions {
   tamper?: boolean;
   logLevel: string;
   logFormat: 'json' | 'pretty';
+  replay?: string;
 }
 
 interface TcpAddress {
@@ -103,6 +107,11 @@ export function registerMockCommand(program: Command, deps: MockCommandDeps): Co
         .argParser(nonNegative('--diag-time-scale'))
         .default(1),
     )
+    .option(
+      '--replay <trace>',
+      "play the terminal side of a wire trace (--trace output): reproduce a field trace's terminal",
+      nonEmpty('--replay'),
+    )
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')}`, oneOf('--log-level', LOG_LEVELS), 'info')
     .option(
       '--log-format <format>',
@@ -114,7 +123,8 @@ export function registerMockCommand(program: Command, deps: MockCommandDeps): Co
       'after',
       '\nExamples:\n' +
         '  posbridge mock --listen tcp://127.0.0.1:7001 --state /tmp/pos.json\n' +
-        '  posbridge mock --pty /tmp/pos0 --diag-fail printer:paper_out --fault "drop:p=0.05" --seed 7\n',
+        '  posbridge mock --pty /tmp/pos0 --diag-fail printer:paper_out --fault "drop:p=0.05" --seed 7\n' +
+        '  posbridge mock --replay field.trace --listen tcp://127.0.0.1:7001\n',
     )
     .action(async (options: MockOptions) => {
       deps.result.exitCode = await runMock(options, deps);
@@ -130,21 +140,25 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
   const closers: (() => Promise<void>)[] = [];
   let terminal: MockTerminal | undefined;
+  let replay: ReplayTerminal | undefined;
   try {
-    terminal = new MockTerminal({
-      identity: { sn: options.sn, model: options.model, fw: options.fw },
-      ...(options.state !== undefined && { store: new FileStateStore(options.state) }),
-      ...(options.tamper && { tamper: true }),
-      ...(options.diagFail !== undefined && { diagFaults: formatDiagFaults(options.diagFail) }),
-      ...(options.fault !== undefined && { faults: options.fault }),
-      seed,
-      baud: options.baud,
-      rebootMs: options.rebootMs,
-      diagTimeScale: options.diagTimeScale,
-      logger: log,
-    });
-    const attach = terminal.attach.bind(terminal);
-    const { sn } = terminal.identity;
+    if (options.replay !== undefined) replay = openReplay(options.replay, options, log);
+    terminal = replay
+      ? undefined
+      : new MockTerminal({
+          identity: { sn: options.sn, model: options.model, fw: options.fw },
+          ...(options.state !== undefined && { store: new FileStateStore(options.state) }),
+          ...(options.tamper && { tamper: true }),
+          ...(options.diagFail !== undefined && { diagFaults: formatDiagFaults(options.diagFail) }),
+          ...(options.fault !== undefined && { faults: options.fault }),
+          seed,
+          baud: options.baud,
+          rebootMs: options.rebootMs,
+          diagTimeScale: options.diagTimeScale,
+          logger: log,
+        });
+    const attach = replay ? replay.attach.bind(replay) : terminal!.attach.bind(terminal);
+    const sn = replay ? `(replay of ${options.replay})` : terminal!.identity.sn;
     const stopped: Promise<string>[] = [(deps.stopSignal ?? processStopSignal)()];
 
     if (options.listen || options.pty === undefined) {
@@ -166,30 +180,79 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
       );
       io.stdout.write(`mock terminal ${sn} on pty ${pty.path}\n`);
     }
-    log.info(
-      {
-        sn,
-        state: options.state ?? 'memory',
-        faults: options.fault?.length ? options.fault : undefined,
-        seed,
-        baud: options.baud,
-      },
-      options.fault?.length
-        ? `mock terminal ready (fault seed ${seed}: rerun with --seed ${seed})`
-        : 'mock terminal ready',
-    );
+    if (!replay)
+      log.info(
+        {
+          sn,
+          state: options.state ?? 'memory',
+          faults: options.fault?.length ? options.fault : undefined,
+          seed,
+          baud: options.baud,
+        },
+        options.fault?.length
+          ? `mock terminal ready (fault seed ${seed}: rerun with --seed ${seed})`
+          : 'mock terminal ready',
+      );
 
     const reason = await Promise.race(stopped);
     log.info({ reason }, 'stopping');
     await closeAll(closers);
-    terminal.close();
+    terminal?.close();
+    if (replay) {
+      replay.close();
+      const progress = replay.progress;
+      if (progress.complete) log.info(progress, 'replay: the trace was played to its end');
+      else
+        log.warn(
+          progress,
+          `replay: stopped with ${progress.hostLines - progress.matched} host line(s) of the trace not seen`,
+        );
+    }
     return EXIT_OK;
   } catch (error) {
     await closeAll(closers).catch(() => undefined);
     terminal?.close();
+    replay?.close();
     io.stderr.write(`posbridge mock: ${describe(error)}\n`);
     return isUsageError(error) ? EXIT_USAGE : EXIT_FAILED;
   }
+}
+
+/**
+ * The replay stand-in: the trace's terminal side (mock/replay/replay-terminal.ts). The options
+ * that shape a simulated terminal (state, faults, hardware, identity) mean nothing to a recording.
+ */
+function openReplay(file: string, options: MockOptions, log: Logger): ReplayTerminal {
+  const clash = (
+    [
+      ['--state', options.state],
+      ['--fault', options.fault],
+      ['--diag-fail', options.diagFail],
+      ['--tamper', options.tamper],
+      ['--sn', options.sn],
+      ['--model', options.model],
+      ['--fw', options.fw],
+      ['--seed', options.seed],
+    ] as const
+  ).find(([, value]) => value !== undefined);
+  if (clash) throw new MockConfigError(`--replay plays a recorded terminal: ${clash[0]} does not apply`);
+  let content: string;
+  try {
+    content = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new MockConfigError(`cannot read the trace ${file}: ${(error as Error).message}`);
+  }
+  let entries: ReturnType<typeof parseTrace>['entries'];
+  try {
+    entries = parseTrace(content).entries;
+  } catch (error) {
+    throw new MockConfigError(`trace ${file}: ${(error as Error).message}`);
+  }
+  if (!entries.some((e) => e.direction === '>'))
+    throw new MockConfigError(`trace ${file} holds no host line (">") to answer`);
+  const replay = new ReplayTerminal(entries, { logger: log, baud: options.baud });
+  log.info({ trace: file, ...replay.progress }, 'replaying the terminal side of a trace');
+  return replay;
 }
 
 async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
