@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { Logger } from 'pino';
+import { connectDaemon } from '../daemon/api/client.js';
+import { resolveSocketPath } from '../daemon/api/socket.js';
 import { AuditedEngine } from '../daemon/audit/audited-engine.js';
 import { AuditStore, defaultAuditPath } from '../daemon/audit/index.js';
 import { startDaemonPorts } from '../daemon/discovery/index.js';
@@ -14,6 +16,7 @@ import { type Connector, LocalEngine } from '../daemon/engine.js';
 import { createPortRegistry, listPorts } from '../daemon/ports/index.js';
 import type { CliDeps, CommonOptions, EngineHandle } from './context.js';
 import { engineViaDaemonOr } from './daemon-client.js';
+import { daemonHub } from './daemon-hub.js';
 import type { CliIo } from './io.js';
 import { createLogger } from './logger.js';
 import { MockPorts, type MockPortsOptions } from './mock-ports.js';
@@ -77,6 +80,9 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
     // posbridge station without --port: terminals as the daemon's port manager finds them, and
     // operations through its leases (the same code path as the daemon).
     createHub: async ({ logger }) => {
+      const uid = process.getuid?.() ?? 0;
+      const remote = await connectDaemon(resolveSocketPath(io.env, undefined, uid), uid);
+      if (remote) return daemonHub(remote);
       const ports = await startDaemonPorts({ registry: portRegistry(mockPorts), logger, env: io.env });
       await ports.manager.settled();
       const store = AuditStore.open(auditPath(io.env));

@@ -352,7 +352,10 @@ describe('posbridge station over eight mock terminals', () => {
     );
     expect(weak.code).toBe(2);
     expect(weak.stderr).toContain('the new admin password');
-    const noPort = await station(['--manifest', manifest, '--admin-password-stdin']);
+    // Without --port the daemon's port manager supplies terminals; a build without one says so.
+    const noPort = await station(['--manifest', manifest, '--admin-password-stdin'], undefined, {
+      createHub: undefined,
+    });
     expect(noPort.code).toBe(2);
     expect(noPort.stderr).toContain('no port to watch');
   });
