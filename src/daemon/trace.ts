@@ -10,7 +10,7 @@
  * are written as \xHH so the file stays one line per wire line.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { maskLine } from '../protocol/index.js';
+import { traceText } from '../protocol/index.js';
 import { type Clock, systemClock } from './timers.js';
 
 export type Direction = '>' | '<';
@@ -27,20 +27,7 @@ export interface WireTrace {
   close(): Promise<void>;
 }
 
-/** A wire line made safe to store: secrets masked, non-printable bytes escaped. */
-export function traceText(raw: string): string {
-  return maskLine(escapeNonPrintable(raw));
-}
-
-export function escapeNonPrintable(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0x20 && code <= 0x7e) out += text[i];
-    else out += `\\x${(code & 0xff).toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
+export { escapeNonPrintable, traceText } from '../protocol/index.js';
 
 export function formatTraceRecord(entry: TraceRecord): string {
   return `${entry.at.toISOString()} ${entry.direction} ${entry.text}`;

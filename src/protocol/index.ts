@@ -12,5 +12,6 @@ export * from './request.js';
 export * from './settings.js';
 export * from './splitter.js';
 export * from './splitter-stream.js';
+export * from './trace-text.js';
 export * from './validators.js';
 export * from './value-codec.js';

@@ -30,7 +30,6 @@ export {
   unmask,
 } from './transcript.js';
 export {
-  escapeNonPrintable,
   leadingId,
   matchKey,
   type Readdress,

@@ -10,26 +10,13 @@
  * CRC by the mirror rule (docs/protocol.md 6.3): when the live host's line had one, never on a 413.
  * A recorded line whose CRC did not match (damaged on the wire) is sent damaged the same way.
  */
-import { appendCrc, crc16, formatCrc, maskLine, readLeadingId, splitCrc } from '../../protocol/index.js';
+import { appendCrc, crc16, formatCrc, readLeadingId, splitCrc, traceText } from '../../protocol/index.js';
 
 /** Values a host writes differently on every run, by verb: compared as `key=*`. */
 export const VOLATILE_FIELDS: Readonly<Record<string, readonly string[]>> = { TIME: ['utc'] };
 
-/** Bytes outside printable ASCII as `\xHH`, as the daemon's trace writes them (src/daemon/trace.ts). */
-export function escapeNonPrintable(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0x20 && code <= 0x7e) out += text[i];
-    else out += `\\x${(code & 0xff).toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
 /** A wire line as a trace shows it: non-printable bytes escaped, secrets masked. */
-export function tracedForm(raw: string): string {
-  return maskLine(escapeNonPrintable(raw));
-}
+export const tracedForm = traceText;
 
 const LEADING_ID = /^( *@)([0-9]{1,8})( +)/;
 
