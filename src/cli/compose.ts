@@ -79,9 +79,9 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
     portRegistry: () => portRegistry(mockPorts),
     // posbridge station without --port: terminals as the daemon's port manager finds them, and
     // operations through its leases (the same code path as the daemon).
-    createHub: async ({ logger }) => {
+    createHub: async ({ logger, socket }) => {
       const uid = process.getuid?.() ?? 0;
-      const remote = await connectDaemon(resolveSocketPath(io.env, undefined, uid), uid);
+      const remote = await connectDaemon(resolveSocketPath(io.env, socket, uid), uid);
       if (remote) return daemonHub(remote);
       const ports = await startDaemonPorts({ registry: portRegistry(mockPorts), logger, env: io.env });
       await ports.manager.settled();

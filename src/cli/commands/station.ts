@@ -140,6 +140,7 @@ async function stationAction(deps: StationCliDeps, options: StationOptions): Pro
             timeoutMs: options.timeout,
             logger,
             ...(options.trace !== undefined && { trace: options.trace }),
+            ...(options.socket !== undefined && { socket: options.socket }),
           });
     const engine: Engine = hub.engine ?? engineHandle.engine;
     const station = new Station({

@@ -29,6 +29,8 @@ export interface StationHubOptions {
   timeoutMs: number;
   trace?: string;
   logger: Logger;
+  /** `--socket PATH`: the daemon to go through (else POSBRIDGE_SOCKET or the default socket). */
+  socket?: string;
 }
 
 export type CreateStationHub = (options: StationHubOptions) => Promise<StationHub>;
