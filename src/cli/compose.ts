@@ -26,6 +26,8 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
   const mockPorts = mock instanceof MockPorts ? mock : new MockPorts(mock);
   /** The daemon's station name, from its config (set once its port manager is built). */
   let daemonStation: string | undefined;
+  /** The daemon config's audit file, if it names one (POSBRIDGE_AUDIT still wins). */
+  let daemonAudit: string | undefined;
   return {
     io,
     now: () => new Date(),
@@ -61,11 +63,12 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
         env: io.env,
       });
       daemonStation = ports.config.station;
+      daemonAudit = ports.config.audit;
       return ports.manager;
     },
     // The daemon writes the audit trail of what it runs, whoever asked.
     wrapDaemonEngine: (engine) => {
-      const store = AuditStore.open(auditPath(io.env));
+      const store = AuditStore.open(io.env.POSBRIDGE_AUDIT || daemonAudit || auditPath(io.env));
       return {
         engine: new AuditedEngine(engine, store, {
           technician: io.env.USER ?? safeUser(),

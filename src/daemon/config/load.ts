@@ -137,7 +137,6 @@ function resolve(data: z.output<typeof daemonConfigSchema>, hostname: () => stri
     timeouts: { ...data.timeouts },
   };
   if (data.audit !== undefined) config.audit = data.audit;
-  if (data.socket !== undefined) config.socket = data.socket;
   return config;
 }
 

@@ -86,7 +86,6 @@ const KNOWN_FIELDS = [
   'baud',
   'timeouts',
   'audit',
-  'socket',
   'requestMs',
   'identifyMs',
   'heartbeatMs',
@@ -194,10 +193,8 @@ export const daemonConfigSchema = z
       .positive('must be a positive whole number')
       .optional(),
     timeouts: timeoutsSchema.prefault({}),
-    /** The audit store (SQLite file). Default: the user's data directory. */
+    /** The audit store (SQLite file). POSBRIDGE_AUDIT wins; default: the user's data directory. */
     audit: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
-    /** The local API's Unix socket. Default: under $XDG_RUNTIME_DIR. */
-    socket: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
   })
   .strict();
 
@@ -219,7 +216,6 @@ export interface DaemonConfig {
   baud: number;
   timeouts: { requestMs: number; identifyMs: number; heartbeatMs: number };
   audit?: string;
-  socket?: string;
 }
 
 export type DaemonConfigInput = z.input<typeof daemonConfigSchema>;
