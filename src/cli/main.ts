@@ -1,8 +1,6 @@
 #!/usr/bin/env node
 /** The posbridge executable: real IO in, exit code out. */
-import { productionDeps } from './compose.js';
-import { processIo } from './io.js';
-import { runCli } from './program.js';
+import { VERSION } from './version.js';
 
 // A reader that goes away (`posbridge ports --json | head -1`) is not an error of ours: without
 // a listener the EPIPE is an unhandled 'error' event, a crash with a stack trace. Later writes to
@@ -13,12 +11,23 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-runCli(process.argv.slice(2), productionDeps(processIo())).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`posbridge: internal error: ${(error as Error)?.message ?? String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+  // Scripts ask for the version often; it needs none of the ~600 ms of modules behind the rest.
+  process.stdout.write(`${VERSION}\n`);
+} else {
+  const [{ productionDeps }, { processIo }, { runCli }] = await Promise.all([
+    import('./compose.js'),
+    import('./io.js'),
+    import('./program.js'),
+  ]);
+  runCli(argv, productionDeps(processIo())).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`posbridge: internal error: ${(error as Error)?.message ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

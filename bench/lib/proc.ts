@@ -1,0 +1,78 @@
+/**
+ * Other processes' CPU time and memory from /proc (Linux): the python pty bridges and the mock
+ * terminals' process are not this process, so process.cpuUsage() does not see them.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+let clockTicks: number | undefined;
+
+/** Clock ticks per second of /proc/PID/stat times (`getconf CLK_TCK`, almost always 100). */
+export function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    const out = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+    const value = Number(out.stdout?.trim());
+    clockTicks = Number.isInteger(value) && value > 0 ? value : 100;
+  }
+  return clockTicks;
+}
+
+export interface ProcSample {
+  pid: number;
+  /** User + system CPU time, ms. */
+  cpuMs: number;
+  /** Resident set size, KiB. */
+  rssKiB: number;
+}
+
+/** CPU time and RSS of one process, or undefined if it is gone. */
+export function sampleProcess(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return { pid, cpuMs: ((utime + stime) * 1000) / ticksPerSecond(), rssKiB: rss ? Number(rss[1]) : 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The direct children of `pid` (scanning /proc for their parent PID). */
+export function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === pid) children.push(Number(name));
+    } catch {
+      // It ended while we looked.
+    }
+  }
+  return children;
+}
+
+export interface GroupSample {
+  count: number;
+  cpuMs: number;
+  rssKiB: number;
+}
+
+export function sampleGroup(pids: readonly number[]): GroupSample {
+  let count = 0;
+  let cpuMs = 0;
+  let rssKiB = 0;
+  for (const pid of pids) {
+    const s = sampleProcess(pid);
+    if (!s) continue;
+    count++;
+    cpuMs += s.cpuMs;
+    rssKiB += s.rssKiB;
+  }
+  return { count, cpuMs, rssKiB };
+}

@@ -1,0 +1,259 @@
+/**
+ * Benchmark 3, scale: 1, 8, 32 and 64 mock terminals on ptys provisioned at once by one
+ * DaemonPortManager + LocalEngine (the daemon's code path: each operation leases its port; a port
+ * named for the first time is opened and identified, HELLO + STATUS, then lent).
+ *
+ * The terminals live in another process (bench/mock-farm.ts), each behind its own python3 pty
+ * bridge, paced at 115200 baud with the declared DIAG time (diagTimeScale 1), so the wire and the
+ * terminals' processing dominate as on real hardware. They are all started before the timed
+ * section; between runs every terminal is replaced by a factory-new one.
+ *
+ * Reported per size: wall time (median of the runs) and its ratio to one terminal; this process's
+ * peak RSS (sampled every 50 ms) and CPU time (process.cpuUsage); the mock process's and the
+ * bridges' CPU and RSS from /proc.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { DaemonPortManager } from '../src/daemon/discovery/manager.js';
+import { TerminalDriver } from '../src/daemon/driver.js';
+import { createPortRegistry, serialPortFactory } from '../src/daemon/ports/index.js';
+import { directIoBinding } from './lib/direct-io-binding.js';
+import { startFarm } from './lib/farm.js';
+import { silentLogger } from './lib/logger.js';
+import { sampleGroup, sampleProcess } from './lib/proc.js';
+import { assertProvisioned, engineFor, provisionRequest, seededRandom } from './lib/provisioning.js';
+import { median, round, roundSummary, type Summary, summarize } from './lib/stats.js';
+
+export const SCALE_TARGET = 1.1;
+/** The target is set at this many terminals (a shorter run reports without judging). */
+export const SCALE_TARGET_AT = 64;
+
+export interface ScaleOptions {
+  sizes: number[];
+  /**
+   * `direct-io` is an experiment: the daemon opens the ptys with bench/lib/direct-io-binding.ts
+   * instead of posbridge's own serial binding (see section 2).
+   */
+  binding?: 'posbridge' | 'direct-io';
+  /** `tcp` is an experiment: the terminals on TCP listeners instead of ptys (no python bridges). */
+  transport?: 'pty' | 'tcp';
+  reps: number;
+  baud: number;
+  diagTimeScale: number;
+  log: (line: string) => void;
+}
+
+export interface ScaleCase {
+  terminals: number;
+  wallMs: Summary;
+  /** median wall(N) / median wall(1). */
+  wallRatio: number;
+  /**
+   * Peak RSS of this process during the first run of this size, MiB. Sizes run in ascending order
+   * in the first repetition, and V8 keeps what it took, so this is the high-water mark of a daemon
+   * that has served N terminals at once.
+   */
+  peakRssMiB: number;
+  /** Peak RSS minus RSS just before that run, MiB. */
+  rssGrowthMiB: number;
+  /** Peak JS heap in use during the run above the live heap before it (after a GC), MiB (median run). */
+  heapGrowthMiB: number;
+  /** Live heap after the run and a GC, minus before: memory the run left behind, MiB (median run). */
+  heapRetainedMiB: number;
+  /** CPU time of this process during the run, ms (median run). */
+  cpuMs: number;
+  cpuPerTerminalMs: number;
+  /** The mock terminals' process and the pty bridges, CPU during the run, ms (median run). */
+  mockCpuMs: number;
+  bridgesCpuMs: number;
+  /** Worst lateness of this process's event loop during the run, ms (median run). */
+  eventLoopDelayMaxMs: number;
+  target?: number;
+  met?: boolean;
+}
+
+export interface ScaleResults {
+  binding: 'posbridge' | 'direct-io';
+  transport: 'pty' | 'tcp';
+  baud: number;
+  diagTimeScale: number;
+  reps: number;
+  /** Time to start the mock process with all its terminals and bridges (untimed section), ms. */
+  farmStartMs: number;
+  bridges: { count: number; rssMiBTotal: number; rssMiBEach: number };
+  mockProcessRssMiB: number;
+  /** RSS of this process before any run, MiB. */
+  baselineRssMiB: number;
+  cases: ScaleCase[];
+}
+
+interface Run {
+  wallMs: number;
+  peakRss: number;
+  rssGrowth: number;
+  heapGrowth: number;
+  heapRetained: number;
+  cpuMs: number;
+  mockCpuMs: number;
+  bridgesCpuMs: number;
+  loopMaxMs: number;
+}
+
+const MiB = 2 ** 20;
+
+/** A full GC when the process runs with --expose-gc (run.ts starts it so), else nothing. */
+function collectGarbage(): void {
+  globalThis.gc?.();
+}
+
+export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
+  // Ascending: the first repetition's peak RSS at N is then the high-water mark after serving N.
+  options = { ...options, sizes: [...options.sizes].sort((a, b) => a - b) };
+  const max = Math.max(...options.sizes);
+  const dir = mkdtempSync(path.join(tmpdir(), 'posbridge-bench-scale-'));
+  const farmStarted = performance.now();
+  const farm = await startFarm({
+    transport: options.transport ?? 'pty',
+    count: max,
+    baud: options.baud,
+    diagTimeScale: options.diagTimeScale,
+    dir,
+  });
+  const farmStartMs = performance.now() - farmStarted;
+  options.log(`  scale: ${max} mock terminals on ptys ready in ${(farmStartMs / 1000).toFixed(1)} s`);
+  const logger = silentLogger();
+  const registry =
+    options.binding === 'direct-io'
+      ? createPortRegistry({
+          devices: serialPortFactory({ binding: await directIoBinding(), deviceChecks: true }),
+        })
+      : createPortRegistry();
+  const runs = new Map<number, Run[]>(options.sizes.map((n) => [n, []]));
+  let bridges = { count: 0, rssMiBTotal: 0, rssMiBEach: 0 };
+  let mockProcessRssMiB = 0;
+  let baselineRssMiB = 0;
+
+  const runOnce = async (n: number): Promise<Run> => {
+    await farm.fresh();
+    const manager = new DaemonPortManager({
+      open: (port) =>
+        TerminalDriver.open(port, { registry, logger, baudRate: options.baud, random: seededRandom(n) }),
+      logger,
+    });
+    const engine = engineFor((port) => manager.lease(port), n);
+    const ports = farm.ports.slice(0, n);
+    const helpers = farm.helperPids();
+    collectGarbage();
+    const rssBefore = process.memoryUsage.rss();
+    const heapBefore = process.memoryUsage().heapUsed;
+    let peakRss = rssBefore;
+    let peakHeap = heapBefore;
+    const sample = () => {
+      const usage = process.memoryUsage();
+      peakRss = Math.max(peakRss, usage.rss);
+      peakHeap = Math.max(peakHeap, usage.heapUsed);
+    };
+    const sampler = setInterval(sample, 50);
+    sampler.unref();
+    // A coarse resolution: a 1 ms sampling timer would itself cost CPU in the process measured.
+    const loop = monitorEventLoopDelay({ resolution: 20 });
+    loop.enable();
+    const mockBefore = sampleProcess(farm.pid);
+    const bridgesBefore = sampleGroup(helpers);
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const reports = await Promise.all(
+      ports.map((port, i) => engine.provision({ request: provisionRequest(port, i) })),
+    );
+    const wallMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const bridgesAfter = sampleGroup(helpers);
+    const mockAfter = sampleProcess(farm.pid);
+    loop.disable();
+    clearInterval(sampler);
+    sample();
+    for (const report of reports) assertProvisioned(report);
+    await manager.close();
+    collectGarbage();
+    const heapAfter = process.memoryUsage().heapUsed;
+    if (n === max) {
+      bridges = {
+        count: bridgesAfter.count,
+        rssMiBTotal: round(bridgesAfter.rssKiB / 1024, 1),
+        rssMiBEach: round(bridgesAfter.rssKiB / 1024 / Math.max(1, bridgesAfter.count), 2),
+      };
+      mockProcessRssMiB = round((mockAfter?.rssKiB ?? 0) / 1024, 1);
+    }
+    return {
+      wallMs,
+      peakRss,
+      rssGrowth: peakRss - rssBefore,
+      heapGrowth: peakHeap - heapBefore,
+      heapRetained: heapAfter - heapBefore,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      mockCpuMs: (mockAfter?.cpuMs ?? 0) - (mockBefore?.cpuMs ?? 0),
+      bridgesCpuMs: bridgesAfter.cpuMs - bridgesBefore.cpuMs,
+      // The histogram records the time between samples: what exceeds the resolution is lateness.
+      loopMaxMs: Math.max(0, loop.max / 1e6 - 20),
+    };
+  };
+
+  try {
+    // Warm-up (module loading, JIT), not recorded.
+    await runOnce(1);
+    collectGarbage();
+    baselineRssMiB = round(process.memoryUsage.rss() / MiB, 1);
+    // Sizes interleaved across repetitions: a change in the machine's load touches every size.
+    for (let rep = 0; rep < options.reps; rep++) {
+      for (const n of options.sizes) {
+        const run = await runOnce(n);
+        runs.get(n)!.push(run);
+        options.log(
+          `  scale ${n} terminals run ${rep + 1}: ${run.wallMs.toFixed(0)} ms, peak RSS ${(run.peakRss / MiB).toFixed(0)} MiB, CPU ${run.cpuMs.toFixed(0)} ms`,
+        );
+      }
+    }
+  } finally {
+    await farm.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const base = median(runs.get(options.sizes[0]!)!.map((r) => r.wallMs));
+  const cases = options.sizes.map((n): ScaleCase => {
+    const list = runs.get(n)!;
+    const wall = summarize(list.map((r) => r.wallMs));
+    const mid = [...list].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(list.length / 2)]!;
+    const first = list[0]!;
+    const ratio = wall.median / base;
+    const judged = n === SCALE_TARGET_AT;
+    return {
+      terminals: n,
+      wallMs: roundSummary(wall, 0),
+      wallRatio: round(ratio, 3),
+      peakRssMiB: round(first.peakRss / MiB, 1),
+      rssGrowthMiB: round(first.rssGrowth / MiB, 1),
+      heapGrowthMiB: round(median(list.map((r) => r.heapGrowth)) / MiB, 1),
+      heapRetainedMiB: round(median(list.map((r) => r.heapRetained)) / MiB, 2),
+      cpuMs: round(mid.cpuMs, 0),
+      cpuPerTerminalMs: round(mid.cpuMs / n, 1),
+      mockCpuMs: round(mid.mockCpuMs, 0),
+      bridgesCpuMs: round(mid.bridgesCpuMs, 0),
+      eventLoopDelayMaxMs: round(mid.loopMaxMs, 1),
+      ...(judged && { target: SCALE_TARGET, met: ratio <= SCALE_TARGET }),
+    };
+  });
+  return {
+    binding: options.binding ?? 'posbridge',
+    transport: options.transport ?? 'pty',
+    baud: options.baud,
+    diagTimeScale: options.diagTimeScale,
+    reps: options.reps,
+    farmStartMs: round(farmStartMs, 0),
+    bridges,
+    mockProcessRssMiB,
+    baselineRssMiB,
+    cases,
+  };
+}
