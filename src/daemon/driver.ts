@@ -10,6 +10,8 @@
  */
 import type { Logger } from 'pino';
 import {
+  COMMANDS,
+  type CommandSpec,
   checkPassword,
   formatUtc,
   isSettingKey,
@@ -26,7 +28,7 @@ import {
   TERMINAL_NUMBER,
   type Verb,
 } from '../protocol/index.js';
-import { isPosbridgeError, PosbridgeError } from './errors.js';
+import { isPosbridgeError, isTerminalError, PosbridgeError } from './errors.js';
 import type { PortRegistry } from './ports/registry.js';
 import { Secret } from './secret.js';
 import {
@@ -130,12 +132,19 @@ export class TerminalDriver {
   private readonly timers: Timers;
   private readonly rebootTimeoutMs: number;
   private readonly ownedTrace: WireTrace | undefined;
+  /** EVT boot lines seen on this session. */
+  private boots = 0;
+  /** The login this driver holds, and how many restarts had been seen when it was granted. */
+  private loggedIn: { user: string; boots: number } | undefined;
 
   constructor(session: Session, options: DriverOptions = {}) {
     this.session = session;
     this.timers = options.timers ?? systemTimers;
     this.rebootTimeoutMs = options.rebootTimeoutMs ?? DRIVER_DEFAULTS.rebootTimeoutMs;
     this.ownedTrace = options.ownedTrace;
+    this.session.onEvent((event) => {
+      if (event.name === 'boot') this.boots++;
+    });
   }
 
   /**
@@ -207,15 +216,32 @@ export class TerminalDriver {
     return status;
   }
 
-  /** One attempt, never repeated. A wrong password is a TerminalError 401 (`remaining`), 423 when locked. */
+  /**
+   * One attempt, never repeated. A wrong password is a TerminalError 401 (`remaining`), 423 when
+   * locked. An OK that may come from before a restart (EVT boot arrived while LOGIN was under way)
+   * is REBOOTED: the restart ended that login, and the commands after it would get 401.
+   */
   async login(user: string, password: Secret): Promise<{ user: string; mustChange: boolean }> {
     checkUser(user);
     if (password.length === 0) throw invalid('password', 'the password is empty');
     const reply = await this.request('LOGIN', { user, password });
-    return { user: field(reply, 'user'), mustChange: flagField(reply, 'must_change') };
+    if (reply.rebooted) {
+      throw new PosbridgeError(
+        'REBOOTED',
+        `LOGIN on ${this.name}: the terminal restarted while logging in; the login it granted ended with the restart`,
+        {
+          hint: 'The terminal restarted in the middle of the command. Run the command again: it reads the terminal state first.',
+          details: { port: this.name, verb: 'LOGIN' },
+        },
+      );
+    }
+    const granted = { user: field(reply, 'user'), mustChange: flagField(reply, 'must_change') };
+    this.loggedIn = { user: granted.user, boots: this.boots };
+    return granted;
   }
 
   async logout(): Promise<void> {
+    this.loggedIn = undefined;
     await this.request('LOGOUT');
   }
 
@@ -361,6 +387,9 @@ export class TerminalDriver {
    * device may re-enumerate during a reboot: the link then ends and this rejects with DISCONNECTED.
    */
   async reboot(): Promise<void> {
+    // A restart we ask for ends the login as expected: the terminal, not the driver, answers the
+    // commands after it.
+    this.loggedIn = undefined;
     let booted = false;
     let resolveBoot!: () => void;
     const boot = new Promise<void>((resolve) => {
@@ -439,7 +468,33 @@ export class TerminalDriver {
     args?: RequestArgs,
     options?: Parameters<Session['request']>[2],
   ): Promise<Reply> {
-    return this.session.request(verb, args, options);
+    // The terminal restarted (EVT boot) since it granted our login: the login is gone, and a
+    // command that needs it would be refused (401, or 400 key=old for a PASSWD user=NN, D31).
+    // Say what happened instead of sending it.
+    const spec: CommandSpec = COMMANDS[verb];
+    const loginLost = () =>
+      spec.access !== 'public' && this.loggedIn !== undefined && this.boots > this.loggedIn.boots;
+    if (loginLost()) return Promise.reject(this.loginEnded(verb, `${verb} was not sent`));
+    // The restart may also come while the request is under way: the session then resends it only
+    // if it cannot have run, and the terminal refuses it for want of the login it just lost.
+    return this.session.request(verb, args, options).catch((error: unknown) => {
+      const refusedForLogin =
+        isTerminalError(error, 401, 'auth-required') || (verb === 'PASSWD' && isTerminalError(error, 400));
+      if (refusedForLogin && loginLost())
+        throw this.loginEnded(verb, `the terminal refused ${verb} for want of it (nothing ran)`);
+      throw error;
+    });
+  }
+
+  private loginEnded(verb: Verb, what: string): PosbridgeError {
+    return new PosbridgeError(
+      'REBOOTED',
+      `${verb} on ${this.name}: the terminal restarted after the login (EVT boot), which ended it; ${what}`,
+      {
+        hint: 'The terminal restarted in the middle of the command. Run the command again: it reads the terminal state first.',
+        details: { port: this.name, verb },
+      },
+    );
   }
 }
 

@@ -15,7 +15,8 @@
  *   is incomplete (a line of it was lost or damaged): it is dropped and the replay of a
  *   retransmission already sent (or, if none is on its way, a new one) completes it.
  * - 503 busy/not-ready is never stored for replay (the request did not run): resend after a
- *   backoff, bounded. 400/413/460 mean the terminal did not read our line: resend at once.
+ *   backoff, bounded. 400/413/460 mean the terminal did not read our line: resend at once; but a
+ *   400 that names a `key=` read it intact and refused an argument, which no resend changes.
  * - Once the resends are used up, a damaged line does not end the exchange: the replay asked for
  *   by an earlier resend may still arrive whole. Only the timer running out does.
  * - After `EVT boot` the terminal's replay cache is gone: a request that may have run before the
@@ -78,7 +79,12 @@ export type ExchangeAction =
   | { type: 'disarm' }
   /** A DATA line was accepted (a replay may deliver a line again: consumers dedupe). */
   | { type: 'data'; fields: Fields }
-  | { type: 'resolve'; fields: Fields; data: Fields[] }
+  /**
+   * The reply. `rebooted`: EVT boot arrived after the line went out, so the reply may come from
+   * before the restart: its effects on the terminal's stored state stand, but whatever it says
+   * about the connection (a LOGIN's login) is gone.
+   */
+  | { type: 'resolve'; fields: Fields; data: Fields[]; rebooted?: true }
   | { type: 'fail'; reason: ExchangeFailureReason; detail: string; fields?: Fields };
 
 export interface ExchangeConfig {
@@ -177,7 +183,12 @@ export class Exchange {
       if (this.awaitingReplay) return [this.arm()];
       return this.resend('incomplete', detail);
     }
-    return this.finishWith({ type: 'resolve', fields, data: this.data });
+    return this.finishWith({
+      type: 'resolve',
+      fields,
+      data: this.data,
+      ...(this.rebootLost && { rebooted: true as const }),
+    });
   }
 
   private onErr(fields: Fields): ExchangeAction[] {
@@ -197,7 +208,12 @@ export class Exchange {
       this.phase = 'backoff';
       return [{ type: 'disarm' }, { type: 'backoff', ms: this.config.busyBackoffMs(this.busyRetries) }];
     }
-    if (NOT_READ_CODES.has(code)) return this.resend('not-read', `terminal answered ${code}`, fields);
+    // A 400 naming a key= read our line (its CRC passed: in TSP/1's fault order 460 comes before
+    // the 400 of arguments) and refused an argument, e.g. PASSWD user=NN without old= once the
+    // login is gone (D31): the same bytes would get the same answer.
+    const readAndRefused = code === '400' && fields.key !== undefined;
+    if (NOT_READ_CODES.has(code) && !readAndRefused)
+      return this.resend('not-read', `terminal answered ${code}`, fields);
     return this.finish('refused', `terminal answered ${code} ${fields.reason ?? ''}`.trim(), fields);
   }
 

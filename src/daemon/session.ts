@@ -88,6 +88,28 @@ export const SESSION_DEFAULTS = {
   busyBackoffMaxMs: 2000,
 } as const;
 
+/**
+ * Whether a damaged line may be an `EVT boot`: its start reads `EVT boot ` give or take one bit
+ * (line noise flips bits; one flip anywhere in the line leaves at most one here). A reply to us
+ * always starts with `@ID`, several bits away from it.
+ */
+export function mayBeDamagedBoot(text: string): boolean {
+  const start = text.length === BOOT_START.length - 1 ? BOOT_START.slice(0, -1) : BOOT_START;
+  if (text.length < start.length) return false;
+  let bits = 0;
+  for (let i = 0; i < start.length; i++) {
+    let diff = text.charCodeAt(i) ^ start.charCodeAt(i);
+    while (diff > 0) {
+      bits += diff & 1;
+      diff >>= 1;
+    }
+    if (bits > 1) return false;
+  }
+  return true;
+}
+
+const BOOT_START = 'EVT boot ';
+
 /** IDs are 1 to 8 digits; we use 1..99999999 and wrap. */
 export const MAX_REQUEST_ID = 99_999_999;
 
@@ -112,6 +134,12 @@ export interface Reply {
   fields: Fields;
   /** Fields of each DATA line, in order. */
   data: Fields[];
+  /**
+   * EVT boot arrived after the request went out and before this reply: the reply may come from
+   * before the restart. What the command stored stands; what it says about the connection (a
+   * LOGIN's login) does not: the restart ended it.
+   */
+  rebooted?: boolean;
 }
 
 export interface TerminalEvent {
@@ -353,7 +381,13 @@ export class Session {
         return;
       case 'resolve':
         this.settle(entry);
-        entry.resolve({ id: entry.id!, verb: entry.verb, fields: action.fields, data: action.data });
+        entry.resolve({
+          id: entry.id!,
+          verb: entry.verb,
+          fields: action.fields,
+          data: action.data,
+          ...(action.rebooted && { rebooted: true }),
+        });
         this.pump();
         return;
       case 'fail':
@@ -419,6 +453,7 @@ export class Session {
     }
     if (frame.kind === 'bad-bytes') {
       this.traceIn(frame.text);
+      if (this.damagedBoot(frame.text, `byte outside printable ASCII at offset ${frame.offset}`)) return;
       this.damaged(
         readLeadingId(frame.text),
         'unreadable',
@@ -430,6 +465,7 @@ export class Session {
     this.traceIn(text);
     const parsed = parseReply(text);
     if (!parsed.ok) {
+      if (this.damagedBoot(text, parsed.problem)) return;
       this.damaged(readLeadingId(text), parsed.crcBad ? 'bad-crc' : 'unreadable', parsed.problem);
       return;
     }
@@ -463,6 +499,18 @@ export class Session {
     if (reply.kind === 'data') this.dispatch(entry, { type: 'data', fields: reply.fields });
     else if (reply.kind === 'ok') this.dispatch(entry, { type: 'ok', fields: reply.fields });
     else this.dispatch(entry, { type: 'err', fields: reply.fields });
+  }
+
+  /**
+   * A damaged line that reads `EVT boot` (give or take the flipped bit) is a restart all the
+   * same: our login and the terminal's replay cache are gone, so the request in flight must not
+   * be resent, which taking the line for a damaged reply would do.
+   */
+  private damagedBoot(text: string, detail: string): boolean {
+    if (!mayBeDamagedBoot(text)) return false;
+    this.logger.warn({ port: this.name, detail }, 'damaged EVT boot: taken as a restart');
+    this.event('boot', {});
+    return true;
   }
 
   /** A line that cannot be trusted: it concerns the request in flight unless it names another ID. */
