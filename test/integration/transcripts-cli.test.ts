@@ -8,11 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { registerMockCommand } from '../../src/cli/commands/mock.js';
 import { readTranscript, type Transcript } from '../../src/mock-device/replay/index.js';
 import { fillCommand, summarize, TranscriptCli } from '../fixtures/transcripts/cli.js';
+import { type MockCommandRun, runMockCommand } from '../helpers/mock-command.js';
 
 const DIR = resolve(import.meta.dirname, '../fixtures/transcripts');
 const NAMES = readdirSync(DIR)
@@ -23,53 +22,9 @@ const NAMES = readdirSync(DIR)
 const file = (name: string): string => join(DIR, `${name}.trace`);
 const load = (name: string): Transcript => readTranscript(name, readFileSync(file(name), 'utf8'));
 
-interface MockRun {
-  code: Promise<number>;
-  stdout(): string;
-  stderr(): string;
-  stop(): void;
-}
+const mock = runMockCommand;
 
-/** `posbridge mock ARGS` in-process, stopped by stop() instead of a signal. */
-function mock(args: string[]): MockRun {
-  let out = '';
-  let err = '';
-  let stop!: (signal: string) => void;
-  const stopped = new Promise<string>((resolve) => {
-    stop = resolve;
-  });
-  const deps = {
-    io: {
-      stdout: {
-        write: (t: string) => {
-          out += t;
-        },
-      },
-      stderr: {
-        write: (t: string) => {
-          err += t;
-        },
-      },
-    },
-    result: { exitCode: 0 },
-    stopSignal: () => stopped,
-  };
-  const program = new Command('posbridge').exitOverride().configureOutput({
-    writeOut: (t) => deps.io.stdout.write(t),
-    writeErr: (t) => deps.io.stderr.write(t),
-  });
-  registerMockCommand(program, deps).exitOverride();
-  const code = program.parseAsync(['mock', ...args], { from: 'user' }).then(
-    () => deps.result.exitCode,
-    (error) => {
-      if (error instanceof CommanderError) return 2;
-      throw error;
-    },
-  );
-  return { code, stdout: () => out, stderr: () => err, stop: () => stop('SIGTERM') };
-}
-
-async function printed(run: MockRun, pattern: RegExp): Promise<string> {
+async function printed(run: MockCommandRun, pattern: RegExp): Promise<string> {
   for (let i = 0; i < 500; i++) {
     const match = pattern.exec(run.stdout());
     if (match) return match[1]!;
@@ -80,7 +35,7 @@ async function printed(run: MockRun, pattern: RegExp): Promise<string> {
 }
 
 /** Log records of the mock (pino JSON lines on stderr). */
-function records(run: MockRun): Array<Record<string, unknown>> {
+function records(run: MockCommandRun): Array<Record<string, unknown>> {
   return run
     .stderr()
     .split('\n')

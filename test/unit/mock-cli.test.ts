@@ -3,9 +3,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { registerMockCommand } from '../../src/cli/commands/mock.js';
+import { runMockCommand } from '../helpers/mock-command.js';
 
 let dir: string;
 beforeEach(() => {
@@ -15,50 +14,7 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  code: Promise<number>;
-  stdout: () => string;
-  stderr: () => string;
-  stop: (signal?: string) => void;
-}
-
-function run(args: string[]): Run {
-  let out = '';
-  let err = '';
-  let stop!: (signal: string) => void;
-  const stopped = new Promise<string>((resolve) => {
-    stop = resolve;
-  });
-  const deps = {
-    io: {
-      stdout: {
-        write: (t: string) => {
-          out += t;
-        },
-      },
-      stderr: {
-        write: (t: string) => {
-          err += t;
-        },
-      },
-    },
-    result: { exitCode: 0 },
-    stopSignal: () => stopped,
-  };
-  const program = new Command('posbridge').exitOverride().configureOutput({
-    writeOut: (t) => deps.io.stdout.write(t),
-    writeErr: (t) => deps.io.stderr.write(t),
-  });
-  registerMockCommand(program, deps).exitOverride();
-  const code = program.parseAsync(['mock', ...args], { from: 'user' }).then(
-    () => deps.result.exitCode,
-    (error) => {
-      if (error instanceof CommanderError) return 2;
-      throw error;
-    },
-  );
-  return { code, stdout: () => out, stderr: () => err, stop: (signal = 'SIGTERM') => stop(signal) };
-}
+const run = runMockCommand;
 
 async function until(condition: () => boolean, what: string): Promise<void> {
   const start = Date.now();
