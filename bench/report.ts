@@ -287,7 +287,7 @@ ${
     ? `
 **Missed** over ${missed.map((c) => label[c.transport]).join(' and ')}. What would close it:
 
-- **Readiness-driven I/O in the serial binding.** src/daemon/ports/guarded-binding.ts already
+- **Readiness-driven I/O in the serial binding.** src/host/ports/guarded-binding.ts already
   re-implements the unix read; reading with \`readSync\` on the non-blocking fd when the poller says
   readable (and writing with \`writeSync\`, waiting for writable on EAGAIN) removes the thread pool from
   the path. bench/lib/direct-io-binding.ts is that change as a prototype${

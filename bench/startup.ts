@@ -136,12 +136,7 @@ export async function runStartup(options: StartupOptions): Promise<StartupResult
       { module: ALL_OF_MAIN, specifiers: mainGraph.map(file) },
       { module: ALL_PACKAGES, specifiers: graph.packages },
       ...graph.packages.map((p) => ({ module: p, specifiers: [p] })),
-      ...[
-        'dist/cli/program.js',
-        'dist/cli/compose.js',
-        'dist/mock-device/index.js',
-        'dist/daemon/audit/index.js',
-      ]
+      ...['dist/cli/program.js', 'dist/cli/compose.js', 'dist/mock-device/index.js', 'dist/audit/index.js']
         .filter((m) => existsSync(path.join(options.root, m)))
         .map((m) => ({ module: m, specifiers: [file(m)] })),
     ];

@@ -11,8 +11,8 @@
  *   (they are part of the physical limit), which flatters this ratio.
  */
 import { performance } from 'node:perf_hooks';
-import { TerminalDriver } from '../src/daemon/driver.js';
-import { createPortRegistry, serialPortFactory } from '../src/daemon/ports/index.js';
+import { TerminalDriver } from '../src/host/driver.js';
+import { createPortRegistry, serialPortFactory } from '../src/host/ports/index.js';
 import { MockTerminal } from '../src/mock-device/index.js';
 import { createInProcessBinding } from '../src/mock-device/transports/index.js';
 import { silentLogger } from './lib/logger.js';

@@ -5,7 +5,7 @@
  * thread pool. bindings-cpp's unix read costs three thread-pool hops per reply (a read that finds
  * nothing, the poll, a read that finds the bytes) and its write one more; this measures how many
  * round trips per second that leaves on the table. Zero-byte reads are disconnects, as in
- * src/daemon/ports/guarded-binding.ts.
+ * src/host/ports/guarded-binding.ts.
  */
 import { readSync, writeSync } from 'node:fs';
 import type {

@@ -3,11 +3,11 @@
  * factory value, and two operators), fixed numbers and passwords, and seeded randomness so that
  * every run sends the same bytes.
  */
-import { type Connector, LocalEngine } from '../../src/daemon/engine.js';
-import { Secret } from '../../src/daemon/secret.js';
-import { type Profile, profileSchema } from '../../src/daemon/workflow/profile.js';
-import type { ProvisionRequest } from '../../src/daemon/workflow/provision.js';
-import type { ProvisionReport } from '../../src/daemon/workflow/report.js';
+import { type Connector, LocalEngine } from '../../src/host/engine.js';
+import { Secret } from '../../src/host/secret.js';
+import { type Profile, profileSchema } from '../../src/host/workflow/profile.js';
+import type { ProvisionRequest } from '../../src/host/workflow/provision.js';
+import type { ProvisionReport } from '../../src/host/workflow/report.js';
 
 export const BENCH_PROFILE: Profile = profileSchema.parse({
   settings: {

@@ -4,9 +4,9 @@
  */
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import type { Engine } from '../daemon/engine.js';
-import type { ListedPort, PortRegistry, Transport } from '../daemon/ports/index.js';
-import type { CreateStationHub } from '../daemon/station/index.js';
+import type { Engine } from '../host/engine.js';
+import type { ListedPort, PortRegistry, Transport } from '../host/ports/index.js';
+import type { CreateStationHub } from '../station/index.js';
 import type { DaemonCommandDeps } from './commands/daemon.js';
 import type { CliIo } from './io.js';
 

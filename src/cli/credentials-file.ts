@@ -3,7 +3,7 @@
  * line per password, written before the password is sent so a lost reply never loses it.
  */
 import { appendFile, chmod, open } from 'node:fs/promises';
-import type { Secret } from '../daemon/secret.js';
+import type { Secret } from '../host/secret.js';
 
 export function credentialsRecorder(path: string, sn: () => string | undefined, now: () => Date) {
   return async (operatorId: string, password: Secret): Promise<void> => {

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { connectDaemon } from '../daemon/api/client.js';
 import { resolveSocketPath } from '../daemon/api/socket.js';
-import { PosbridgeError } from '../daemon/errors.js';
+import { PosbridgeError } from '../host/errors.js';
 import type { CommonOptions, EngineHandle } from './context.js';
 
 export async function engineViaDaemonOr(

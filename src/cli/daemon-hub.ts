@@ -4,8 +4,8 @@
  * else: the same TerminalHub and Engine interfaces as in-process.
  */
 import type { RemoteEngine } from '../daemon/api/client.js';
-import type { HubEvent, TerminalInfo } from '../daemon/hub.js';
-import type { StationHub } from '../daemon/station/index.js';
+import type { HubEvent, TerminalInfo } from '../host/hub.js';
+import type { StationHub } from '../station/index.js';
 
 export async function daemonHub(remote: RemoteEngine): Promise<StationHub> {
   const terminals = new Map<string, TerminalInfo>();

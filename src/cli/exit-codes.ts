@@ -2,12 +2,12 @@
  * Exit codes (DESIGN.md): 0 success, 1 the terminal said no or a check failed, 2 usage error,
  * 3 the terminal cannot be reached or stopped answering, 4 stopped to avoid a lockout or locked.
  */
-import { exitCodeFor, PosbridgeError } from '../daemon/errors.js';
+import { exitCodeFor, PosbridgeError } from '../host/errors.js';
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, lockout: 4 } as const;
 
 /**
- * The exit code for an error, by the daemon's one table (src/daemon/errors.ts `exitCodeFor`), so
+ * The exit code for an error, by the daemon's one table (src/host/errors.ts `exitCodeFor`), so
  * the CLI and the local API never disagree: a 423 is 4, a reboot mid-command or a closed link 3,
  * a weak password 2. An error that only restates another (a stopped workflow keeps the code of
  * what stopped it) is judged by that one, so a terminal's ERR keeps its status.

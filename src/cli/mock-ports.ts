@@ -1,12 +1,12 @@
 /**
  * `mock://NAME[?options]`: an in-process mock terminal per NAME, reached through the mock's
  * in-process serialport binding and the daemon's ordinary serial code path, so a demo or a test
- * exercises the same stack a USB cable does. The CLI is the composition root: src/daemon never
+ * exercises the same stack a USB cable does. The CLI is the composition root: src/host never
  * learns that the mock exists.
  */
 
-import { PosbridgeError } from '../daemon/errors.js';
-import { type PortFactory, serialPortFactory } from '../daemon/ports/index.js';
+import { PosbridgeError } from '../host/errors.js';
+import { type PortFactory, serialPortFactory } from '../host/ports/index.js';
 import { MockTerminal, type MockTerminalOptions } from '../mock-device/index.js';
 import { createInProcessBinding } from '../mock-device/transports/index.js';
 

@@ -1,7 +1,7 @@
 /** Reports as people read them: one line per step as it happens, then a summary. */
-import type { DiagReport, InfoReport, OperatorReport, PasswdReport } from '../daemon/engine.js';
-import type { ProvisionReport, StepOutcome, StepRecord } from '../daemon/workflow/report.js';
-import type { DiagCheckResult } from '../daemon/workflow/terminal-ops.js';
+import type { DiagReport, InfoReport, OperatorReport, PasswdReport } from '../host/engine.js';
+import type { ProvisionReport, StepOutcome, StepRecord } from '../host/workflow/report.js';
+import type { DiagCheckResult } from '../host/workflow/terminal-ops.js';
 import type { Colour } from './io.js';
 
 type Paint = (colour: Colour, text: string) => string;

@@ -2,8 +2,8 @@
  * One place where a command's outcome becomes output and an exit code: a PosbridgeError is a
  * message and a hint for people (or a JSON error document), never a stack trace.
  */
-import { isAuditError } from '../daemon/audit/index.js';
-import { PosbridgeError } from '../daemon/errors.js';
+import { isAuditError } from '../audit/index.js';
+import { PosbridgeError } from '../host/errors.js';
 import type { CliDeps, CommonOptions } from './context.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { type CliIo, painter } from './io.js';

@@ -4,8 +4,8 @@
  * line each, in the order the command documents.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { PosbridgeError } from '../daemon/errors.js';
-import { Secret } from '../daemon/secret.js';
+import { PosbridgeError } from '../host/errors.js';
+import { Secret } from '../host/secret.js';
 import type { CliIo } from './io.js';
 
 export interface SecretSource {

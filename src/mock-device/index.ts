@@ -1,7 +1,7 @@
 /**
  * The mock terminal: a faithful TSP/1 device for demos and CI, with faults as composable
  * behaviours. Transports (in-process serialport binding, pty, TCP) live in ./transports and hand
- * it DeviceLinks; nothing here imports src/daemon.
+ * it DeviceLinks; nothing here imports src/host.
  */
 export type {
   ConnectionInfo,

@@ -27,8 +27,8 @@ import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteEngine } from '../../src/daemon/api/client.js';
 import { probeSocket } from '../../src/daemon/api/socket.js';
-import { Secret } from '../../src/daemon/secret.js';
-import { profileSchema } from '../../src/daemon/workflow/profile.js';
+import { Secret } from '../../src/host/secret.js';
+import { profileSchema } from '../../src/host/workflow/profile.js';
 import { deadline } from '../helpers/wait.js';
 import { ADMIN_PW, MERCHANT, MockWorld, TERMINAL } from '../integration/api-rig.helper.js';
 

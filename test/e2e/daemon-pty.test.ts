@@ -6,10 +6,10 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isPosbridgeError } from '../../src/daemon/errors.js';
-import { serialPortFactory } from '../../src/daemon/ports/serial.js';
-import type { Transport } from '../../src/daemon/ports/transport.js';
-import { Session } from '../../src/daemon/session.js';
+import { isPosbridgeError } from '../../src/host/errors.js';
+import { serialPortFactory } from '../../src/host/ports/serial.js';
+import type { Transport } from '../../src/host/ports/transport.js';
+import { Session } from '../../src/host/session.js';
 import { silentLogger } from '../unit/daemon-wire.helper.js';
 
 const TERMINAL = String.raw`

@@ -18,9 +18,9 @@ import {
   type DaemonPorts,
   type DiscoveredPortInfo,
 } from '../../src/daemon/discovery/index.js';
-import { isPosbridgeError } from '../../src/daemon/errors.js';
-import type { HubEvent } from '../../src/daemon/hub.js';
-import { createPortRegistry } from '../../src/daemon/ports/index.js';
+import { isPosbridgeError } from '../../src/host/errors.js';
+import type { HubEvent } from '../../src/host/hub.js';
+import { createPortRegistry } from '../../src/host/ports/index.js';
 import { type MockBehaviour, MockTerminal, type MockTerminalOptions } from '../../src/mock-device/index.js';
 import { openPty, type PtyTransport } from '../../src/mock-device/transports/index.js';
 import { deadline } from '../helpers/wait.js';

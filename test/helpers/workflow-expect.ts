@@ -4,7 +4,7 @@
  * not what posbridge says it did.
  */
 import { expect } from 'vitest';
-import type { ProvisionReport } from '../../src/daemon/workflow/report.js';
+import type { ProvisionReport } from '../../src/host/workflow/report.js';
 import type { PersistentState } from '../../src/mock-device/index.js';
 import { OPERATOR_03_PW, type ProfileDocument } from './workflow-profile.js';
 import { ADMIN_PW, MERCHANT, SETTLE_ACCOUNT, TERMINAL, type WorkflowRig } from './workflow-rig.js';

@@ -16,13 +16,13 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { AuditedEngine } from '../../src/audit/audited-engine.js';
+import { AuditStore } from '../../src/audit/index.js';
 import { auditPath, createLocalEngine, productionDeps } from '../../src/cli/compose.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { MockPorts } from '../../src/cli/mock-ports.js';
 import { runCli } from '../../src/cli/program.js';
-import { AuditedEngine } from '../../src/daemon/audit/audited-engine.js';
-import { AuditStore } from '../../src/daemon/audit/index.js';
-import { type PortFactory, serialPortFactory } from '../../src/daemon/ports/index.js';
+import { type PortFactory, serialPortFactory } from '../../src/host/ports/index.js';
 import {
   createMemoryLink,
   HostSession,

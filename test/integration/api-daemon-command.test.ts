@@ -17,7 +17,7 @@ import type { CliDeps } from '../../src/cli/context.js';
 import { engineViaDaemonOr } from '../../src/cli/daemon-client.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { buildProgram } from '../../src/cli/program.js';
-import { PosbridgeError } from '../../src/daemon/errors.js';
+import { PosbridgeError } from '../../src/host/errors.js';
 import { ADMIN_PW, fixedNow, MockWorld, scratchDir, seededBytes, silent } from './api-rig.helper.js';
 
 interface Run {

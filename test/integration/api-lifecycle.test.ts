@@ -14,10 +14,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { findDaemon, RemoteEngine } from '../../src/daemon/api/client.js';
 import { Daemon, runUntilSignal } from '../../src/daemon/api/lifecycle.js';
 import { DaemonAlreadyRunning, probeSocket } from '../../src/daemon/api/socket.js';
-import { LocalEngine } from '../../src/daemon/engine.js';
-import { PosbridgeError } from '../../src/daemon/errors.js';
-import { Secret } from '../../src/daemon/secret.js';
-import { profileSchema } from '../../src/daemon/workflow/profile.js';
+import { LocalEngine } from '../../src/host/engine.js';
+import { PosbridgeError } from '../../src/host/errors.js';
+import { Secret } from '../../src/host/secret.js';
+import { profileSchema } from '../../src/host/workflow/profile.js';
 import {
   ADMIN_PW,
   call,

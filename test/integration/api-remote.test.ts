@@ -7,11 +7,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RemoteEngine } from '../../src/daemon/api/client.js';
-import type { Engine, OperatorAction, ProvisionCall } from '../../src/daemon/engine.js';
-import { exitCodeFor, PosbridgeError, TerminalError } from '../../src/daemon/errors.js';
-import { Secret } from '../../src/daemon/secret.js';
-import { profileSchema } from '../../src/daemon/workflow/profile.js';
-import { WorkflowStopped } from '../../src/daemon/workflow/provision.js';
+import type { Engine, OperatorAction, ProvisionCall } from '../../src/host/engine.js';
+import { exitCodeFor, PosbridgeError, TerminalError } from '../../src/host/errors.js';
+import { Secret } from '../../src/host/secret.js';
+import { profileSchema } from '../../src/host/workflow/profile.js';
+import { WorkflowStopped } from '../../src/host/workflow/provision.js';
 import {
   ADMIN_PW,
   MERCHANT,

@@ -17,11 +17,11 @@ import { type Logger, pino } from 'pino';
 import { MockPorts } from '../../src/cli/mock-ports.js';
 import { Daemon, type DaemonOptions } from '../../src/daemon/api/lifecycle.js';
 import { SseParser } from '../../src/daemon/api/sse.js';
-import { TerminalDriver } from '../../src/daemon/driver.js';
-import { type Engine, LocalEngine, type TerminalConnection } from '../../src/daemon/engine.js';
-import { PosbridgeError } from '../../src/daemon/errors.js';
-import type { HubEvent, PortManager, TerminalInfo } from '../../src/daemon/hub.js';
-import { createPortRegistry } from '../../src/daemon/ports/index.js';
+import { TerminalDriver } from '../../src/host/driver.js';
+import { type Engine, LocalEngine, type TerminalConnection } from '../../src/host/engine.js';
+import { PosbridgeError } from '../../src/host/errors.js';
+import type { HubEvent, PortManager, TerminalInfo } from '../../src/host/hub.js';
+import { createPortRegistry } from '../../src/host/ports/index.js';
 import type { MockTerminalOptions } from '../../src/mock-device/index.js';
 
 export const NOW = new Date('2026-03-02T09:00:00.000Z');

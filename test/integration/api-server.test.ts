@@ -8,7 +8,7 @@ import { lstatSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Daemon } from '../../src/daemon/api/lifecycle.js';
-import type { Engine } from '../../src/daemon/engine.js';
+import type { Engine } from '../../src/host/engine.js';
 import {
   ADMIN_PW,
   call,

@@ -2,8 +2,8 @@
  * The audit trail across processes: a writer killed with SIGKILL mid-run keeps every step it had
  * committed and the chain verifies; several processes appending to one file never fork the chain.
  *
- * The children run the real store: src/daemon/audit (and the one module it imports at run time,
- * src/daemon/secret.ts) is transpiled to a temporary directory, which gets a symlink to
+ * The children run the real store: src/audit (and the one module it imports at run time,
+ * src/host/secret.ts) is transpiled to a temporary directory, which gets a symlink to
  * node_modules so that better-sqlite3 resolves. test/helpers/audit-writer.mjs drives it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditStore } from '../../src/daemon/audit/index.js';
+import { AuditStore } from '../../src/audit/index.js';
 import { deadline } from '../helpers/wait.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -45,15 +45,16 @@ function transpile(from: string, to: string): void {
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'posbridge-audit-proc-'));
   const out = join(work, 'build');
-  mkdirSync(join(out, 'daemon', 'audit'), { recursive: true });
+  mkdirSync(join(out, 'audit'), { recursive: true });
+  mkdirSync(join(out, 'host'), { recursive: true });
   writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
   symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'));
-  const src = join(root, 'src/daemon/audit');
+  const src = join(root, 'src/audit');
   for (const name of readdirSync(src).filter((n) => n.endsWith('.ts'))) {
-    transpile(join(src, name), join(out, 'daemon', 'audit', name.replace(/\.ts$/, '.js')));
+    transpile(join(src, name), join(out, 'audit', name.replace(/\.ts$/, '.js')));
   }
-  transpile(join(root, 'src/daemon/secret.ts'), join(out, 'daemon', 'secret.js'));
-  moduleUrl = pathToFileURL(join(out, 'daemon', 'audit', 'index.js')).href;
+  transpile(join(root, 'src/host/secret.ts'), join(out, 'host', 'secret.js'));
+  moduleUrl = pathToFileURL(join(out, 'audit', 'index.js')).href;
 });
 
 afterAll(() => {

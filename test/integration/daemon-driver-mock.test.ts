@@ -1,15 +1,15 @@
 /**
  * The driver against the real mock terminal, wired the way the CLI wires `mock://`: a registered
  * scheme whose factory hands an in-memory cable's peer end to MockTerminal.attach. The test is a
- * composition root, so it may import the mock; src/daemon never does.
+ * composition root, so it may import the mock; src/host never does.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { TerminalDriver } from '../../src/daemon/driver.js';
-import { isPosbridgeError, isTerminalError } from '../../src/daemon/errors.js';
-import { memoryPortFactory } from '../../src/daemon/ports/memory.js';
-import { PortRegistry } from '../../src/daemon/ports/registry.js';
-import { Secret } from '../../src/daemon/secret.js';
-import { createMemoryTrace } from '../../src/daemon/trace.js';
+import { TerminalDriver } from '../../src/host/driver.js';
+import { isPosbridgeError, isTerminalError } from '../../src/host/errors.js';
+import { memoryPortFactory } from '../../src/host/ports/memory.js';
+import { PortRegistry } from '../../src/host/ports/registry.js';
+import { Secret } from '../../src/host/secret.js';
+import { createMemoryTrace } from '../../src/host/trace.js';
 import { MockTerminal, type MockTerminalOptions } from '../../src/mock-device/index.js';
 import { silentLogger } from '../unit/daemon-wire.helper.js';
 

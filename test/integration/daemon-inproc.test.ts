@@ -4,11 +4,11 @@
  * wire `mock://NAME` (registry.register('mock', serialPortFactory({ binding }))).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { TerminalDriver } from '../../src/daemon/driver.js';
-import { isPosbridgeError } from '../../src/daemon/errors.js';
-import { PortRegistry } from '../../src/daemon/ports/registry.js';
-import { serialPortFactory } from '../../src/daemon/ports/serial.js';
-import { Secret } from '../../src/daemon/secret.js';
+import { TerminalDriver } from '../../src/host/driver.js';
+import { isPosbridgeError } from '../../src/host/errors.js';
+import { PortRegistry } from '../../src/host/ports/registry.js';
+import { serialPortFactory } from '../../src/host/ports/serial.js';
+import { Secret } from '../../src/host/secret.js';
 import { MockTerminal } from '../../src/mock-device/index.js';
 import { createInProcessBinding } from '../../src/mock-device/transports/index.js';
 import { silentLogger } from '../unit/daemon-wire.helper.js';

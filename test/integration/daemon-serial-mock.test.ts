@@ -6,10 +6,10 @@
  */
 import { SerialPortMock } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isPosbridgeError } from '../../src/daemon/errors.js';
-import { serialPortFactory } from '../../src/daemon/ports/serial.js';
-import type { Transport } from '../../src/daemon/ports/transport.js';
-import { Session } from '../../src/daemon/session.js';
+import { isPosbridgeError } from '../../src/host/errors.js';
+import { serialPortFactory } from '../../src/host/ports/serial.js';
+import type { Transport } from '../../src/host/ports/transport.js';
+import { Session } from '../../src/host/session.js';
 import { encodeOk, LineSplitter, readRequest } from '../../src/protocol/index.js';
 import { silentLogger } from '../unit/daemon-wire.helper.js';
 

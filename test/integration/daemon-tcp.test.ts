@@ -3,11 +3,11 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TerminalDriver } from '../../src/daemon/driver.js';
-import { isPosbridgeError } from '../../src/daemon/errors.js';
-import { createPortRegistry } from '../../src/daemon/ports/registry.js';
-import { tcpPortFactory } from '../../src/daemon/ports/tcp.js';
-import { Secret } from '../../src/daemon/secret.js';
+import { TerminalDriver } from '../../src/host/driver.js';
+import { isPosbridgeError } from '../../src/host/errors.js';
+import { createPortRegistry } from '../../src/host/ports/registry.js';
+import { tcpPortFactory } from '../../src/host/ports/tcp.js';
+import { Secret } from '../../src/host/secret.js';
 import { MockTerminal } from '../../src/mock-device/index.js';
 import { listenTcp, type TcpTransport } from '../../src/mock-device/transports/tcp.js';
 import { silentLogger } from '../unit/daemon-wire.helper.js';

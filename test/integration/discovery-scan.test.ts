@@ -14,8 +14,8 @@ import { registerScan, type ScanDeps, type ScanReport } from '../../src/cli/comm
 import { productionDeps } from '../../src/cli/compose.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { MockPorts } from '../../src/cli/mock-ports.js';
-import { PosbridgeError } from '../../src/daemon/errors.js';
-import { createPortRegistry, type ListedPort } from '../../src/daemon/ports/index.js';
+import { PosbridgeError } from '../../src/host/errors.js';
+import { createPortRegistry, type ListedPort } from '../../src/host/ports/index.js';
 import {
   createMemoryLink,
   HostSession,

@@ -17,10 +17,10 @@ import { createLocalEngine, productionDeps } from '../../src/cli/compose.js';
 import type { CommonOptions } from '../../src/cli/context.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { MockPorts } from '../../src/cli/mock-ports.js';
-import { Secret } from '../../src/daemon/secret.js';
-import { loadManifest } from '../../src/daemon/station/manifest.js';
-import { StaticHub } from '../../src/daemon/station/static-hub.js';
-import { Station, type StationEvent, type StationSummary } from '../../src/daemon/station/station.js';
+import { Secret } from '../../src/host/secret.js';
+import { loadManifest } from '../../src/station/manifest.js';
+import { StaticHub } from '../../src/station/static-hub.js';
+import { Station, type StationEvent, type StationSummary } from '../../src/station/station.js';
 import { parseXml, type XmlElement } from '../unit/station-xml.helper.js';
 
 const ADMIN_PASSWORD = 'Adm1n-2026';

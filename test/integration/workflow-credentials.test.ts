@@ -5,7 +5,7 @@
  * PASSWD requests read (the cable meter) and attempts spent (its lockout count).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ProvisionReport } from '../../src/daemon/workflow/report.js';
+import type { ProvisionReport } from '../../src/host/workflow/report.js';
 import { onlyJson } from '../helpers/workflow-expect.js';
 import { ADMIN_PW, OTHER_PW, WorkflowRig } from '../helpers/workflow-rig.js';
 

@@ -10,7 +10,7 @@
  * well above the in-process round trip, so no spurious retransmission shifts the seeded draws).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ProvisionReport } from '../../src/daemon/workflow/report.js';
+import type { ProvisionReport } from '../../src/host/workflow/report.js';
 import {
   expectProvisionedOverTheWire,
   expectProvisionedState,

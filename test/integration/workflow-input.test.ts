@@ -6,7 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ProvisionReport } from '../../src/daemon/workflow/report.js';
+import type { ProvisionReport } from '../../src/host/workflow/report.js';
 import { onlyJson } from '../helpers/workflow-expect.js';
 import {
   FULL_PROFILE,

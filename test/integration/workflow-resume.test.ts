@@ -12,7 +12,7 @@
  * the wire and a cut point measured once lands in the same place again.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ProvisionReport } from '../../src/daemon/workflow/report.js';
+import type { ProvisionReport } from '../../src/host/workflow/report.js';
 import {
   expectProvisionedOverTheWire,
   expectProvisionedState,

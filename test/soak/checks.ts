@@ -17,7 +17,7 @@
  * Each check returns problems as sentences: a seed fails with all of them listed.
  */
 import { readFile } from 'node:fs/promises';
-import { desiredSettings, profileSchema } from '../../src/daemon/workflow/profile.js';
+import { desiredSettings, profileSchema } from '../../src/host/workflow/profile.js';
 import { verifyPassword } from '../../src/mock-device/passwords.js';
 import {
   isSettingKey,

@@ -3,12 +3,12 @@
  * the seed that found it. The seed itself stays in the suite's default run (seeds 1-60).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { TerminalDriver } from '../../src/daemon/driver.js';
-import { exitCodeFor, isPosbridgeError, isTerminalError } from '../../src/daemon/errors.js';
-import { memoryPortFactory } from '../../src/daemon/ports/memory.js';
-import { PortRegistry } from '../../src/daemon/ports/registry.js';
-import { Secret } from '../../src/daemon/secret.js';
-import { mayBeDamagedBoot, Session } from '../../src/daemon/session.js';
+import { TerminalDriver } from '../../src/host/driver.js';
+import { exitCodeFor, isPosbridgeError, isTerminalError } from '../../src/host/errors.js';
+import { memoryPortFactory } from '../../src/host/ports/memory.js';
+import { PortRegistry } from '../../src/host/ports/registry.js';
+import { Secret } from '../../src/host/secret.js';
+import { mayBeDamagedBoot, Session } from '../../src/host/session.js';
 import { type MockBehaviour, MockTerminal } from '../../src/mock-device/index.js';
 import { encodeErr, encodeEvent, encodeOk } from '../../src/protocol/index.js';
 import { type Received, silentLogger, Wire } from '../unit/daemon-wire.helper.js';

@@ -16,15 +16,15 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { AuditedEngine } from '../../src/audit/audited-engine.js';
+import { AuditStore } from '../../src/audit/index.js';
 import { productionDeps } from '../../src/cli/compose.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { MockPorts } from '../../src/cli/mock-ports.js';
 import { runCli } from '../../src/cli/program.js';
-import { AuditedEngine } from '../../src/daemon/audit/audited-engine.js';
-import { AuditStore } from '../../src/daemon/audit/index.js';
-import { TerminalDriver } from '../../src/daemon/driver.js';
-import { type Connector, LocalEngine } from '../../src/daemon/engine.js';
-import { createPortRegistry } from '../../src/daemon/ports/index.js';
+import { TerminalDriver } from '../../src/host/driver.js';
+import { type Connector, LocalEngine } from '../../src/host/engine.js';
+import { createPortRegistry } from '../../src/host/ports/index.js';
 import {
   createFaultBehaviours,
   type FaultKind,

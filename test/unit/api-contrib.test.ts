@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TERMINAL_IDS } from '../../src/daemon/ports/list.js';
+import { DEFAULT_TERMINAL_IDS } from '../../src/host/ports/list.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const rules = readFileSync(resolve(root, 'contrib/99-posbridge.rules'), 'utf8');

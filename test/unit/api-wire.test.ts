@@ -19,8 +19,8 @@ import {
   passwdBody,
   provisionBody,
 } from '../../src/daemon/api/wire.js';
-import { exitCodeFor, PosbridgeError, TerminalError } from '../../src/daemon/errors.js';
-import { Secret } from '../../src/daemon/secret.js';
+import { exitCodeFor, PosbridgeError, TerminalError } from '../../src/host/errors.js';
+import { Secret } from '../../src/host/secret.js';
 
 const request = {
   port: 'mock://a',

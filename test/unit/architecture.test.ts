@@ -1,12 +1,30 @@
 /**
- * The layering of docs/architecture.md, enforced: src/protocol is pure, src/mock-device and
- * src/daemon share only src/protocol, nothing below the CLI imports the CLI.
+ * The layering of docs/architecture.md, enforced. Each folder of src/ is a layer; ALLOWED lists
+ * the layers each may import (itself always). A new arrow that is not in the table fails here,
+ * naming the file and the import.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
+
+/** The allowed arrows between the folders of src/ (docs/architecture.md, "The map"). */
+const ALLOWED: Record<string, readonly string[]> = {
+  protocol: [],
+  'mock-device': ['protocol'],
+  host: ['protocol'],
+  audit: ['protocol', 'host'],
+  station: ['protocol', 'host'],
+  daemon: ['protocol', 'host', 'audit', 'station'],
+  cli: ['protocol', 'host', 'audit', 'station', 'daemon', 'mock-device'],
+};
+
+/**
+ * audit may use host's types, and at run time only what every layer shares: the coded-error base
+ * and the Secret wrapper (so a secret is recognized, never stored).
+ */
+const AUDIT_RUNTIME_FROM_HOST = ['host/errors.ts', 'host/secret.ts', 'host/workflow/provision.ts'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -15,46 +33,80 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-function importsOf(file: string): string[] {
+interface Import {
+  specifier: string;
+  typeOnly: boolean;
+}
+
+function importsOf(file: string): Import[] {
   const text = readFileSync(file, 'utf8');
   return [
-    ...text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g),
-  ].map((m) => (m[1] ?? m[2]) as string);
+    ...text.matchAll(
+      /(?:^|\n)\s*(import|export)(\s+type)?[^'";]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+    ),
+  ].map((m) => ({ specifier: (m[3] ?? m[4]) as string, typeOnly: m[2] !== undefined }));
 }
 
-function layerOf(file: string, specifier: string): string {
-  if (!specifier.startsWith('.')) return `pkg:${specifier}`;
-  const target = relative(join(root, 'src'), resolve(dirname(file), specifier));
-  return target.split('/')[0]!;
+/** The layer a relative import lands in, `pkg:NAME` for a package, or the src/-relative path. */
+function targetOf(file: string, specifier: string): { layer: string; path: string } {
+  if (!specifier.startsWith('.')) return { layer: `pkg:${specifier}`, path: specifier };
+  const path = relative(join(root, 'src'), resolve(dirname(file), specifier)).replace(/\.js$/, '.ts');
+  return { layer: path.split('/')[0]!, path };
 }
+
+const layers = readdirSync(join(root, 'src')).filter((n) => statSync(join(root, 'src', n)).isDirectory());
 
 describe('architecture', () => {
+  it('every folder of src/ is a layer of the table', () => {
+    expect(layers.sort()).toEqual(Object.keys(ALLOWED).sort());
+  });
+
+  it.each(Object.keys(ALLOWED))('src/%s imports only the layers the table allows', (layer) => {
+    const allowed = new Set([layer, ...ALLOWED[layer]!]);
+    for (const file of sourceFiles(join(root, 'src', layer))) {
+      for (const { specifier } of importsOf(file)) {
+        const target = targetOf(file, specifier);
+        if (target.layer.startsWith('pkg:')) continue;
+        expect(allowed.has(target.layer), `${relative(root, file)} imports ${specifier}`).toBe(true);
+      }
+    }
+  });
+
   it('src/protocol imports nothing but itself and node:stream (an in-memory abstraction)', () => {
     for (const file of sourceFiles(join(root, 'src/protocol'))) {
-      for (const spec of importsOf(file)) {
-        const layer = layerOf(file, spec);
-        expect([`protocol`, 'pkg:node:stream'], `${relative(root, file)} imports ${spec}`).toContain(layer);
+      for (const { specifier } of importsOf(file)) {
+        const { layer } = targetOf(file, specifier);
+        expect(['protocol', 'pkg:node:stream'], `${relative(root, file)} imports ${specifier}`).toContain(
+          layer,
+        );
       }
     }
   });
 
-  it('src/mock-device and src/daemon never import each other or the CLI', () => {
-    const forbidden: Record<string, string[]> = {
-      'mock-device': ['daemon', 'cli'],
-      daemon: ['mock-device', 'cli'],
-    };
-    for (const [layer, banned] of Object.entries(forbidden)) {
+  it('src/audit takes only types from src/host, besides the shared error base and Secret', () => {
+    for (const file of sourceFiles(join(root, 'src/audit'))) {
+      for (const { specifier, typeOnly } of importsOf(file)) {
+        const target = targetOf(file, specifier);
+        if (target.layer !== 'host' || typeOnly) continue;
+        expect(AUDIT_RUNTIME_FROM_HOST, `${relative(root, file)} imports ${specifier} at run time`).toContain(
+          target.path,
+        );
+      }
+    }
+  });
+
+  it('nothing below the CLI knows the mock terminal, even by a path in a string', () => {
+    for (const layer of ['host', 'audit', 'station', 'daemon']) {
       for (const file of sourceFiles(join(root, 'src', layer))) {
-        for (const spec of importsOf(file)) {
-          expect(banned, `${relative(root, file)} imports ${spec}`).not.toContain(layerOf(file, spec));
-        }
+        expect(readFileSync(file, 'utf8'), relative(root, file)).not.toMatch(/mock-device/);
       }
     }
   });
 
-  it('src/daemon does not know the mock by package path either', () => {
-    for (const file of sourceFiles(join(root, 'src/daemon'))) {
-      expect(readFileSync(file, 'utf8'), relative(root, file)).not.toMatch(/mock-device/);
-    }
+  it('the table is not vacuous: a wrong arrow is seen', () => {
+    const fake = join(root, 'src/host/fake.ts');
+    expect(targetOf(fake, '../daemon/api/index.js').layer).toBe('daemon');
+    expect(ALLOWED.host).not.toContain('daemon');
+    expect(importsOf(join(root, 'src/audit/types.ts')).some((i) => i.typeOnly)).toBe(true);
   });
 });

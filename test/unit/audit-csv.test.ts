@@ -1,6 +1,6 @@
 /** Report output: RFC 4180 CSV and JSON. */
 import { describe, expect, it } from 'vitest';
-import { type AuditReportRow, REPORT_COLUMNS, toCsv, toJson } from '../../src/daemon/audit/index.js';
+import { type AuditReportRow, REPORT_COLUMNS, toCsv, toJson } from '../../src/audit/index.js';
 
 /** A strict RFC 4180 reader, to check that what toCsv writes reads back to the same fields. */
 function parseCsv(text: string): string[][] {

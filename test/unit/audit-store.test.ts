@@ -16,9 +16,9 @@ import {
   defaultAuditPath,
   GENESIS_HASH,
   type StartRunInput,
-} from '../../src/daemon/audit/index.js';
-import { Secret } from '../../src/daemon/secret.js';
-import type { StepRecord } from '../../src/daemon/workflow/report.js';
+} from '../../src/audit/index.js';
+import { Secret } from '../../src/host/secret.js';
+import type { StepRecord } from '../../src/host/workflow/report.js';
 
 let dir: string;
 let file: string;

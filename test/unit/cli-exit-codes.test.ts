@@ -13,8 +13,8 @@ import { exitCodeForError } from '../../src/cli/exit-codes.js';
 import { processIo } from '../../src/cli/io.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { VERSION } from '../../src/cli/version.js';
-import { PosbridgeError, TerminalError } from '../../src/daemon/errors.js';
-import { WorkflowStopped } from '../../src/daemon/workflow/provision.js';
+import { PosbridgeError, TerminalError } from '../../src/host/errors.js';
+import { WorkflowStopped } from '../../src/host/workflow/provision.js';
 import { ADMIN_PASSWORD, CliHarness, type CliRun, STACK_LINE } from '../helpers/cli-inproc.js';
 import { REPO_ROOT } from '../helpers/cli-process.js';
 
@@ -252,7 +252,7 @@ describe('lockout: exit 4', () => {
   });
 });
 
-describe('exit codes of errors, one table with the daemon (src/daemon/errors.ts exitCodeFor)', () => {
+describe('exit codes of errors, one table with the daemon (src/host/errors.ts exitCodeFor)', () => {
   const locked = new TerminalError({
     verb: 'LOGIN',
     fields: { code: '423', reason: 'locked', retry_after: '60' },

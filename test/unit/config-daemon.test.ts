@@ -12,8 +12,8 @@ import {
   loadDaemonConfig,
   parseDaemonConfig,
 } from '../../src/daemon/config/index.js';
-import { isPosbridgeError, type PosbridgeError } from '../../src/daemon/errors.js';
-import { DEFAULT_TERMINAL_IDS } from '../../src/daemon/ports/list.js';
+import { isPosbridgeError, type PosbridgeError } from '../../src/host/errors.js';
+import { DEFAULT_TERMINAL_IDS } from '../../src/host/ports/list.js';
 
 const FILE = '/home/tech/.config/posbridge/daemon.yaml';
 const host = () => 'bench-3';

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type DiagResult, TerminalDriver } from '../../src/daemon/driver.js';
-import { isPosbridgeError, isTerminalError } from '../../src/daemon/errors.js';
-import { memoryPortFactory } from '../../src/daemon/ports/memory.js';
-import { PortRegistry } from '../../src/daemon/ports/registry.js';
-import { Secret } from '../../src/daemon/secret.js';
-import { Session } from '../../src/daemon/session.js';
-import { createMemoryTrace } from '../../src/daemon/trace.js';
+import { type DiagResult, TerminalDriver } from '../../src/host/driver.js';
+import { isPosbridgeError, isTerminalError } from '../../src/host/errors.js';
+import { memoryPortFactory } from '../../src/host/ports/memory.js';
+import { PortRegistry } from '../../src/host/ports/registry.js';
+import { Secret } from '../../src/host/secret.js';
+import { Session } from '../../src/host/session.js';
+import { createMemoryTrace } from '../../src/host/trace.js';
 import { encodeData, encodeErr, encodeEvent, encodeOk, type FieldList } from '../../src/protocol/index.js';
 import { flush, type Received, silentLogger, Wire } from './daemon-wire.helper.js';
 

@@ -9,8 +9,8 @@ import {
   isTerminalError,
   PosbridgeError,
   TerminalError,
-} from '../../src/daemon/errors.js';
-import { revealValue, Secret } from '../../src/daemon/secret.js';
+} from '../../src/host/errors.js';
+import { revealValue, Secret } from '../../src/host/secret.js';
 
 describe('Secret', () => {
   const secret = new Secret('hunter2-Pass');

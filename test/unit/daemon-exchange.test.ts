@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Exchange, type ExchangeAction, type ExchangeConfig } from '../../src/daemon/exchange.js';
+import { Exchange, type ExchangeAction, type ExchangeConfig } from '../../src/host/exchange.js';
 
 const config = (over: Partial<ExchangeConfig> = {}): ExchangeConfig => ({
   timeoutMs: 1000,

@@ -2,20 +2,15 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isPosbridgeError } from '../../src/daemon/errors.js';
-import { GuardedPort, ZeroByteReadError } from '../../src/daemon/ports/guarded-binding.js';
-import {
-  describeHolders,
-  findOpenHolders,
-  parseProcLocks,
-  splitDev,
-} from '../../src/daemon/ports/holders.js';
-import { DEFAULT_TERMINAL_IDS, listPorts } from '../../src/daemon/ports/list.js';
-import { createMemoryLink, memoryPortFactory } from '../../src/daemon/ports/memory.js';
-import { PortRegistry, parsePortName } from '../../src/daemon/ports/registry.js';
-import { serialPortFactory } from '../../src/daemon/ports/serial.js';
-import { parseTcpName } from '../../src/daemon/ports/tcp.js';
-import type { PortFactory, Transport } from '../../src/daemon/ports/transport.js';
+import { isPosbridgeError } from '../../src/host/errors.js';
+import { GuardedPort, ZeroByteReadError } from '../../src/host/ports/guarded-binding.js';
+import { describeHolders, findOpenHolders, parseProcLocks, splitDev } from '../../src/host/ports/holders.js';
+import { DEFAULT_TERMINAL_IDS, listPorts } from '../../src/host/ports/list.js';
+import { createMemoryLink, memoryPortFactory } from '../../src/host/ports/memory.js';
+import { PortRegistry, parsePortName } from '../../src/host/ports/registry.js';
+import { serialPortFactory } from '../../src/host/ports/serial.js';
+import { parseTcpName } from '../../src/host/ports/tcp.js';
+import type { PortFactory, Transport } from '../../src/host/ports/transport.js';
 import { flush } from './daemon-wire.helper.js';
 
 function recordingFactory(label: string, calls: string[]): PortFactory {

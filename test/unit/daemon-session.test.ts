@@ -4,15 +4,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { exitCodeFor, isPosbridgeError, isTerminalError, PosbridgeError } from '../../src/daemon/errors.js';
-import { Secret } from '../../src/daemon/secret.js';
-import {
-  MAX_REQUEST_ID,
-  Session,
-  type SessionOptions,
-  type TerminalEvent,
-} from '../../src/daemon/session.js';
-import { createFileTrace, createMemoryTrace } from '../../src/daemon/trace.js';
+import { exitCodeFor, isPosbridgeError, isTerminalError, PosbridgeError } from '../../src/host/errors.js';
+import { Secret } from '../../src/host/secret.js';
+import { MAX_REQUEST_ID, Session, type SessionOptions, type TerminalEvent } from '../../src/host/session.js';
+import { createFileTrace, createMemoryTrace } from '../../src/host/trace.js';
 import { appendCrc, encodeData, encodeErr, encodeEvent, encodeOk } from '../../src/protocol/index.js';
 import { flush, type Received, silentLogger, Wire } from './daemon-wire.helper.js';
 

@@ -3,8 +3,8 @@
  * records every line the host sends and answers through a script the test sets.
  */
 import { pino } from 'pino';
-import { createMemoryLink, type MemoryPeer } from '../../src/daemon/ports/memory.js';
-import type { Transport } from '../../src/daemon/ports/transport.js';
+import { createMemoryLink, type MemoryPeer } from '../../src/host/ports/memory.js';
+import type { Transport } from '../../src/host/ports/transport.js';
 import { type Frame, LINE_END, LineSplitter, type Request, readRequest } from '../../src/protocol/index.js';
 
 export const silentLogger = pino({ level: 'silent' });

@@ -13,9 +13,9 @@ import {
 import { compilePattern, isPattern } from '../../src/daemon/discovery/glob.js';
 import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/discovery/manager.js';
 import type { WatchSource } from '../../src/daemon/discovery/watch.js';
-import { PosbridgeError } from '../../src/daemon/errors.js';
-import { DEFAULT_ADAPTER_IDS, DEFAULT_TERMINAL_IDS } from '../../src/daemon/ports/list.js';
-import type { TimerHandle, Timers } from '../../src/daemon/timers.js';
+import { PosbridgeError } from '../../src/host/errors.js';
+import { DEFAULT_ADAPTER_IDS, DEFAULT_TERMINAL_IDS } from '../../src/host/ports/list.js';
+import type { TimerHandle, Timers } from '../../src/host/timers.js';
 import { silentLogger } from './daemon-wire.helper.js';
 
 class ManualTimers implements Timers {

@@ -11,13 +11,13 @@ import type {
   PortCandidate,
 } from '../../src/daemon/discovery/discovery.js';
 import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/discovery/manager.js';
-import { TerminalDriver } from '../../src/daemon/driver.js';
-import { isPosbridgeError, PosbridgeError } from '../../src/daemon/errors.js';
-import type { HubEvent } from '../../src/daemon/hub.js';
-import { createMemoryLink, type MemoryPeer } from '../../src/daemon/ports/memory.js';
-import { Secret } from '../../src/daemon/secret.js';
-import { Session } from '../../src/daemon/session.js';
-import type { TimerHandle, Timers } from '../../src/daemon/timers.js';
+import { TerminalDriver } from '../../src/host/driver.js';
+import { isPosbridgeError, PosbridgeError } from '../../src/host/errors.js';
+import type { HubEvent } from '../../src/host/hub.js';
+import { createMemoryLink, type MemoryPeer } from '../../src/host/ports/memory.js';
+import { Secret } from '../../src/host/secret.js';
+import { Session } from '../../src/host/session.js';
+import type { TimerHandle, Timers } from '../../src/host/timers.js';
 import { type MockBehaviour, MockTerminal } from '../../src/mock-device/index.js';
 import { silentLogger } from './daemon-wire.helper.js';
 

@@ -4,21 +4,21 @@
  * calls in flight, never from timing), replugs, the end conditions and the exit code.
  */
 import { describe, expect, it } from 'vitest';
-import type { InfoReport, ProvisionCall } from '../../src/daemon/engine.js';
-import { PosbridgeError } from '../../src/daemon/errors.js';
-import type { HubEvent, TerminalHub, TerminalInfo } from '../../src/daemon/hub.js';
-import { Secret } from '../../src/daemon/secret.js';
-import type { ManifestRow } from '../../src/daemon/station/manifest.js';
-import { StaticHub } from '../../src/daemon/station/static-hub.js';
+import type { InfoReport, ProvisionCall } from '../../src/host/engine.js';
+import { PosbridgeError } from '../../src/host/errors.js';
+import type { HubEvent, TerminalHub, TerminalInfo } from '../../src/host/hub.js';
+import { Secret } from '../../src/host/secret.js';
+import { DEFAULT_PROFILE } from '../../src/host/workflow/profile.js';
+import { WorkflowStopped } from '../../src/host/workflow/provision.js';
+import type { ProvisionReport, StepRecord } from '../../src/host/workflow/report.js';
+import type { ManifestRow } from '../../src/station/manifest.js';
+import { StaticHub } from '../../src/station/static-hub.js';
 import {
   Station,
   type StationEvent,
   type StationOptions,
   stationExitCode,
-} from '../../src/daemon/station/station.js';
-import { DEFAULT_PROFILE } from '../../src/daemon/workflow/profile.js';
-import { WorkflowStopped } from '../../src/daemon/workflow/provision.js';
-import type { ProvisionReport, StepRecord } from '../../src/daemon/workflow/report.js';
+} from '../../src/station/station.js';
 
 const NOW = new Date('2026-03-01T10:00:00Z');
 const ADMIN = new Secret('Adm1n-2026');

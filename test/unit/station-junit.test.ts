@@ -4,8 +4,8 @@
  * XML parser so a report a CI server would reject fails here first.
  */
 import { describe, expect, it } from 'vitest';
-import { escapeXml, renderJunit } from '../../src/daemon/station/junit.js';
-import type { StationRowResult, StationSummary } from '../../src/daemon/station/station.js';
+import { escapeXml, renderJunit } from '../../src/station/junit.js';
+import type { StationRowResult, StationSummary } from '../../src/station/station.js';
 import { parseXml, type XmlElement } from './station-xml.helper.js';
 
 const T0 = '2026-03-01T10:00:00.000Z';

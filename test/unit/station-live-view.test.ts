@@ -13,9 +13,9 @@ import {
   type PortLine,
   renderStationSummary,
   renderTtyFrame,
-} from '../../src/daemon/station/live-view.js';
-import type { StationEvent, StationRowResult, StationSummary } from '../../src/daemon/station/station.js';
-import type { StepRecord } from '../../src/daemon/workflow/report.js';
+} from '../../src/cli/station-live-view.js';
+import type { StepRecord } from '../../src/host/workflow/report.js';
+import type { StationEvent, StationRowResult, StationSummary } from '../../src/station/station.js';
 
 const T = '2026-03-01T10:00:00.000Z';
 const step = (name: StepRecord['step'], outcome: StepRecord['outcome'] = 'done'): StepRecord => ({

@@ -7,15 +7,15 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isPosbridgeError } from '../../src/daemon/errors.js';
-import { parseCsv } from '../../src/daemon/station/csv.js';
+import { isPosbridgeError } from '../../src/host/errors.js';
+import { DEFAULT_PROFILE } from '../../src/host/workflow/profile.js';
+import { parseCsv } from '../../src/station/csv.js';
 import {
   loadManifest,
   ManifestError,
   type ManifestProblem,
   parseManifest,
-} from '../../src/daemon/station/manifest.js';
-import { DEFAULT_PROFILE } from '../../src/daemon/workflow/profile.js';
+} from '../../src/station/manifest.js';
 
 const M1 = '822100052110023';
 const M2 = '822100052110099';
@@ -290,7 +290,7 @@ describe('loadManifest', () => {
       `sn,merchant,terminal,profile\nPB1,${M1},10000001,profiles/shop.json\nPB2,${M1},10000002,profiles/shop.json\nPB3,${M1},10000003,\n`,
     );
     const loaded: string[] = [];
-    const { loadProfile } = await import('../../src/daemon/workflow/profile.js');
+    const { loadProfile } = await import('../../src/host/workflow/profile.js');
     const manifest = await loadManifest(path, {
       loadProfile: (p) => {
         loaded.push(p);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { PosbridgeError } from '../../daemon/errors.js';
+import { PosbridgeError } from '../../host/errors.js';
 import { DIAG_CHECK_ORDER, isDiagCheck } from '../../protocol/index.js';
 import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';

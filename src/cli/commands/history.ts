@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { type AuditRun, AuditStore, REPORT_COLUMNS, toCsv, toJson } from '../../daemon/audit/index.js';
-import { PosbridgeError } from '../../daemon/errors.js';
+import { type AuditRun, AuditStore, REPORT_COLUMNS, toCsv, toJson } from '../../audit/index.js';
+import { PosbridgeError } from '../../host/errors.js';
 import type { CliDeps } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';

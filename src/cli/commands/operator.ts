@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import type { OperatorAction } from '../../daemon/engine.js';
-import { PosbridgeError } from '../../daemon/errors.js';
-import type { Secret } from '../../daemon/secret.js';
-import { generatePassword } from '../../daemon/workflow/generate-password.js';
+import type { OperatorAction } from '../../host/engine.js';
+import { PosbridgeError } from '../../host/errors.js';
+import type { Secret } from '../../host/secret.js';
+import { generatePassword } from '../../host/workflow/generate-password.js';
 import {
   checkPassword,
   isTextWithin,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { PosbridgeError } from '../../daemon/errors.js';
-import type { Secret } from '../../daemon/secret.js';
+import { PosbridgeError } from '../../host/errors.js';
+import type { Secret } from '../../host/secret.js';
 import { checkPassword, OPERATOR_ID, PASSWORD_PROBLEM_TEXT } from '../../protocol/index.js';
 import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';

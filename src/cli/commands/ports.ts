@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ListedPort } from '../../daemon/ports/index.js';
+import type { ListedPort } from '../../host/ports/index.js';
 import type { CliDeps } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';

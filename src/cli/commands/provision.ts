@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { PosbridgeError } from '../../daemon/errors.js';
-import { Secret } from '../../daemon/secret.js';
-import { DEFAULT_PROFILE, loadProfile, type Profile } from '../../daemon/workflow/profile.js';
-import { WorkflowStopped } from '../../daemon/workflow/provision.js';
-import type { ProvisionReport } from '../../daemon/workflow/report.js';
+import { PosbridgeError } from '../../host/errors.js';
+import { Secret } from '../../host/secret.js';
+import { DEFAULT_PROFILE, loadProfile, type Profile } from '../../host/workflow/profile.js';
+import { WorkflowStopped } from '../../host/workflow/provision.js';
+import type { ProvisionReport } from '../../host/workflow/report.js';
 import {
   checkPassword,
   isTextWithin,

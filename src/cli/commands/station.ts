@@ -3,30 +3,29 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import type { Engine } from '../../daemon/engine.js';
-import { PosbridgeError } from '../../daemon/errors.js';
-import { Secret } from '../../daemon/secret.js';
+import type { Engine } from '../../host/engine.js';
+import { PosbridgeError } from '../../host/errors.js';
+import { Secret } from '../../host/secret.js';
+import type { OperatorSpec } from '../../host/workflow/profile.js';
+import { checkPassword, PASSWORD_PROBLEM_TEXT } from '../../protocol/index.js';
 import {
   type CreateStationHub,
-  LiveView,
   loadManifest,
   type Manifest,
   renderJunit,
-  renderStationSummary,
   StaticHub,
   Station,
   type StationEvent,
   type StationHub,
   stationExitCode,
-} from '../../daemon/station/index.js';
-import type { OperatorSpec } from '../../daemon/workflow/profile.js';
-import { checkPassword, PASSWORD_PROBLEM_TEXT } from '../../protocol/index.js';
+} from '../../station/index.js';
 import { addCommonOptions, type CliDeps, type CommonOptions, parsePositiveInt } from '../context.js';
 import { credentialsRecorder } from '../credentials-file.js';
 import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';
 import { printJson, runAction } from '../run-action.js';
 import { SecretReader } from '../secrets.js';
+import { LiveView, renderStationSummary } from '../station-live-view.js';
 import { ADMIN_PASSWORD_SOURCE } from './provision.js';
 
 /** The CLI's deps, plus the daemon's port manager as a hub (discovery and hot-plug) once wired. */

@@ -1,4 +1,4 @@
-import type { Engine } from '../../daemon/engine.js';
+import type { Engine } from '../../host/engine.js';
 import type { CliDeps, CommonOptions } from '../context.js';
 
 /** Build the engine from the common flags, run, and always release it. */

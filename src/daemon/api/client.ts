@@ -17,13 +17,13 @@ import type {
   OperatorReport,
   PasswdReport,
   ProvisionCall,
-} from '../engine.js';
-import { PosbridgeError } from '../errors.js';
-import type { HubEvent, TerminalInfo } from '../hub.js';
-import { Secret } from '../secret.js';
-import { WorkflowStopped } from '../workflow/provision.js';
-import type { ProvisionReport, StepRecord, TerminalIdentity } from '../workflow/report.js';
-import type { DiagCheckResult } from '../workflow/terminal-ops.js';
+} from '../../host/engine.js';
+import { PosbridgeError } from '../../host/errors.js';
+import type { HubEvent, TerminalInfo } from '../../host/hub.js';
+import { Secret } from '../../host/secret.js';
+import { WorkflowStopped } from '../../host/workflow/provision.js';
+import type { ProvisionReport, StepRecord, TerminalIdentity } from '../../host/workflow/report.js';
+import type { DiagCheckResult } from '../../host/workflow/terminal-ops.js';
 import { isTrustedSocket, probeSocket, resolveSocketPath, type SocketLocation } from './socket.js';
 import { SseParser } from './sse.js';
 import { type DaemonHealth, errorFromWire, errorToCarried, type WireError } from './wire.js';

@@ -7,8 +7,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Engine } from '../engine.js';
-import type { PortManager } from '../hub.js';
+import type { Engine } from '../../host/engine.js';
+import type { PortManager } from '../../host/hub.js';
 import { ApiServer } from './server.js';
 import { type ClaimedSocket, listenExclusive, releaseSocket, type SocketLocation } from './socket.js';
 

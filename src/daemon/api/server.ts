@@ -21,13 +21,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import type { Engine } from '../engine.js';
-import { PosbridgeError } from '../errors.js';
-import type { HubEvent, PortManager, TerminalHub } from '../hub.js';
-import type { Secret } from '../secret.js';
-import type { Profile } from '../workflow/profile.js';
-import { WorkflowStopped } from '../workflow/provision.js';
-import type { ProvisionReport } from '../workflow/report.js';
+import type { Engine } from '../../host/engine.js';
+import { PosbridgeError } from '../../host/errors.js';
+import type { HubEvent, PortManager, TerminalHub } from '../../host/hub.js';
+import type { Secret } from '../../host/secret.js';
+import type { Profile } from '../../host/workflow/profile.js';
+import { WorkflowStopped } from '../../host/workflow/provision.js';
+import type { ProvisionReport } from '../../host/workflow/report.js';
 import { SseWriter } from './sse.js';
 import {
   API_VERSION,

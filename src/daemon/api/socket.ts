@@ -12,7 +12,7 @@ import { chmod, lstat, mkdir, stat, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
-import { PosbridgeError } from '../errors.js';
+import { PosbridgeError } from '../../host/errors.js';
 import type { DaemonHealth } from './wire.js';
 
 /** sun_path holds 108 bytes on Linux (104 on the BSDs), the terminating NUL included. */

@@ -8,6 +8,9 @@
  * URL, a header or a log line.
  */
 import { z } from 'zod';
+import { PosbridgeError, type PosbridgeErrorCode, TerminalError } from '../../host/errors.js';
+import { Secret } from '../../host/secret.js';
+import { profileSchema } from '../../host/workflow/profile.js';
 import {
   checkPassword,
   isDiagCheck,
@@ -18,9 +21,6 @@ import {
   PERMISSIONS,
   TERMINAL_NUMBER,
 } from '../../protocol/index.js';
-import { PosbridgeError, type PosbridgeErrorCode, TerminalError } from '../errors.js';
-import { Secret } from '../secret.js';
-import { profileSchema } from '../workflow/profile.js';
 
 export const API_VERSION = 'v1';
 

@@ -9,7 +9,7 @@ import { homedir as osHomedir, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import { type Document, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { PosbridgeError } from '../errors.js';
+import { PosbridgeError } from '../../host/errors.js';
 import { CONFIG_DEFAULTS, type DaemonConfig, daemonConfigSchema, suggest } from './schema.js';
 
 export interface ConfigProblem {

@@ -4,7 +4,7 @@
  * with zod at the boundary so that an error names the file and the field, before any port opens.
  */
 import { z } from 'zod';
-import { DEFAULT_TERMINAL_IDS, type UsbId } from '../ports/list.js';
+import { DEFAULT_TERMINAL_IDS, type UsbId } from '../../host/ports/list.js';
 
 /** Defaults of every optional field (the station defaults to the host name, at load time). */
 export const CONFIG_DEFAULTS = {

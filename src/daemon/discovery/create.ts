@@ -5,11 +5,11 @@
  * `posbridge scan` both build their manager here: one code path.
  */
 import type { Logger } from 'pino';
+import { TerminalDriver } from '../../host/driver.js';
+import type { PortRegistry } from '../../host/ports/registry.js';
+import type { Clock, Timers } from '../../host/timers.js';
 import { type LoadConfigOptions, loadDaemonConfig } from '../config/load.js';
 import type { DaemonConfig } from '../config/schema.js';
-import { TerminalDriver } from '../driver.js';
-import type { PortRegistry } from '../ports/registry.js';
-import type { Clock, Timers } from '../timers.js';
 import { Discovery, type DiscoveryFs, type DiscoveryLister } from './discovery.js';
 import { DaemonPortManager, type OpenTerminal } from './manager.js';
 import type { WatchSource } from './watch.js';

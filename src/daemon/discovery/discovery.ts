@@ -20,9 +20,9 @@
 import { readdir as fsReaddir, realpath as fsRealpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { isPosbridgeError, PosbridgeError } from '../errors.js';
-import { listPorts, type UsbId } from '../ports/list.js';
-import { systemTimers, type TimerHandle, type Timers } from '../timers.js';
+import { isPosbridgeError, PosbridgeError } from '../../host/errors.js';
+import { listPorts, type UsbId } from '../../host/ports/list.js';
+import { systemTimers, type TimerHandle, type Timers } from '../../host/timers.js';
 import { compilePattern, isPattern, type PortPattern } from './glob.js';
 import { type DirectoryWatch, fsWatchSource, USB_SERIAL_NAME, type WatchSource } from './watch.js';
 

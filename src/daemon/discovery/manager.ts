@@ -18,11 +18,11 @@
  * registry in production), the discovery, the timers, the clock and the logger.
  */
 import type { Logger } from 'pino';
-import type { TerminalConnection } from '../engine.js';
-import { isPosbridgeError, isTerminalError, PosbridgeError } from '../errors.js';
-import type { HubEvent, PortManager, TerminalInfo } from '../hub.js';
-import { type Clock, systemClock, systemTimers, type TimerHandle, type Timers } from '../timers.js';
-import type { HelloInfo, StatusInfo } from '../workflow/terminal-ops.js';
+import type { TerminalConnection } from '../../host/engine.js';
+import { isPosbridgeError, isTerminalError, PosbridgeError } from '../../host/errors.js';
+import type { HubEvent, PortManager, TerminalInfo } from '../../host/hub.js';
+import { type Clock, systemClock, systemTimers, type TimerHandle, type Timers } from '../../host/timers.js';
+import type { HelloInfo, StatusInfo } from '../../host/workflow/terminal-ops.js';
 import type { DiscoveryChange, DiscoverySource, PortCandidate } from './discovery.js';
 
 /** An open terminal as the manager needs it: the operations, plus the end of its link. TerminalDriver is one. */

@@ -2,7 +2,7 @@
  * An in-memory cable: a Transport for the host and a peer end for whatever plays the terminal.
  *
  * The peer end has the shape of the mock terminal's DeviceLink (label, send, onReceive, onClose,
- * close), so the composition root can hand it to a MockTerminal without src/daemon knowing the
+ * close), so the composition root can hand it to a MockTerminal without src/host knowing the
  * mock; tests script it directly. Bytes cross in a microtask, never inside the sender's call, as
  * on a real wire.
  */

@@ -9,9 +9,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { isBareToken, isTextWithin, MERCHANT_NUMBER, TERMINAL_NUMBER } from '../../protocol/index.js';
-import { PosbridgeError } from '../errors.js';
-import { DEFAULT_PROFILE, loadProfile, type Profile } from '../workflow/profile.js';
+import { PosbridgeError } from '../host/errors.js';
+import { DEFAULT_PROFILE, loadProfile, type Profile } from '../host/workflow/profile.js';
+import { isBareToken, isTextWithin, MERCHANT_NUMBER, TERMINAL_NUMBER } from '../protocol/index.js';
 import { parseCsv } from './csv.js';
 
 export const MANIFEST_FIELDS = ['sn', 'merchant', 'terminal', 'name', 'profile'] as const;

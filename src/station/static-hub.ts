@@ -8,9 +8,9 @@
  * reader of list() never mistakes "not identified yet" for "nothing there".
  */
 import type { Logger } from 'pino';
-import type { Engine } from '../engine.js';
-import { isPosbridgeError } from '../errors.js';
-import type { HubEvent, TerminalHub, TerminalInfo } from '../hub.js';
+import type { Engine } from '../host/engine.js';
+import { isPosbridgeError } from '../host/errors.js';
+import type { HubEvent, TerminalHub, TerminalInfo } from '../host/hub.js';
 
 /** A hub that station mode owns for its run, and may supply the engine that reaches its ports. */
 export interface StationHub extends TerminalHub {

@@ -20,12 +20,12 @@
  * list of ports serve it alike.
  */
 
-import type { Engine, ProvisionCall } from '../engine.js';
-import { isPosbridgeError, type PosbridgeErrorCode } from '../errors.js';
-import type { HubEvent, TerminalHub, TerminalInfo } from '../hub.js';
-import type { Secret } from '../secret.js';
-import { WorkflowStopped } from '../workflow/provision.js';
-import type { ProvisionReport, StepRecord } from '../workflow/report.js';
+import type { Engine, ProvisionCall } from '../host/engine.js';
+import { isPosbridgeError, type PosbridgeErrorCode } from '../host/errors.js';
+import type { HubEvent, TerminalHub, TerminalInfo } from '../host/hub.js';
+import type { Secret } from '../host/secret.js';
+import { WorkflowStopped } from '../host/workflow/provision.js';
+import type { ProvisionReport, StepRecord } from '../host/workflow/report.js';
 import type { ManifestRow } from './manifest.js';
 
 export type RowOutcome =

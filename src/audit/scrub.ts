@@ -19,7 +19,7 @@
  *
  * A refusal names the key path, never the value.
  */
-import { isSecret } from '../secret.js';
+import { isSecret } from '../host/secret.js';
 import { AuditError } from './errors.js';
 
 const SECRET_KEYS = new Set([

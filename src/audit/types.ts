@@ -1,6 +1,6 @@
 /** The shapes the audit trail takes in and gives back. */
-import type { RunOutcome, StepRecord, TerminalIdentity } from '../workflow/report.js';
-import type { DiagCheckResult } from '../workflow/terminal-ops.js';
+import type { RunOutcome, StepRecord, TerminalIdentity } from '../host/workflow/report.js';
+import type { DiagCheckResult } from '../host/workflow/terminal-ops.js';
 import type { JsonObject } from './canonical.js';
 
 /** The operations that are recorded: one run each. */

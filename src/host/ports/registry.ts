@@ -3,7 +3,7 @@
  *   /dev/ttyUSB0, /dev/serial/by-id/..., any other path (a pty symlink)  -> the serial factory
  *   tcp://HOST:PORT                                                     -> TCP
  *   SCHEME://...                                                        -> a factory registered for SCHEME
- * The composition root registers `mock` (the in-process mock terminal); src/daemon knows it only
+ * The composition root registers `mock` (the in-process mock terminal); src/host knows it only
  * through the PortFactory interface.
  */
 import { PosbridgeError } from '../errors.js';

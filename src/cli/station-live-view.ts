@@ -6,8 +6,8 @@
  * The model (applyStationEvent) and the rendering (formatPortLine, renderTtyFrame,
  * renderStationSummary) are pure functions; LiveView only keeps the state and writes.
  */
-import type { StepOutcome } from '../workflow/report.js';
-import type { RowOutcome, StationEvent, StationSummary } from './station.js';
+import type { StepOutcome } from '../host/workflow/report.js';
+import type { RowOutcome, StationEvent, StationSummary } from '../station/station.js';
 
 export type Colour = 'green' | 'yellow' | 'red' | 'dim' | 'bold' | 'cyan';
 export type Paint = (colour: Colour, text: string) => string;

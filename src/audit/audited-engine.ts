@@ -10,10 +10,10 @@ import type {
   OperatorReport,
   PasswdReport,
   ProvisionCall,
-} from '../engine.js';
-import { PosbridgeError } from '../errors.js';
-import { WorkflowStopped } from '../workflow/provision.js';
-import type { ProvisionReport } from '../workflow/report.js';
+} from '../host/engine.js';
+import { PosbridgeError } from '../host/errors.js';
+import { WorkflowStopped } from '../host/workflow/provision.js';
+import type { ProvisionReport } from '../host/workflow/report.js';
 import type { AuditStore } from './store.js';
 import type { AuditRunKind } from './types.js';
 
