@@ -50,7 +50,8 @@ const ID_TOKEN = new RegExp(`^@([0-9]{1,${MAX_ID_DIGITS}})$`);
 const WORD = /^[A-Za-z][A-Za-z0-9-]*$/;
 const KEY = /^[a-z][a-z0-9_.]*$/;
 const CRC_SUFFIX = / \*([0-9A-Fa-f]{4}) *$/;
-const LEADING_ID = new RegExp(`^ *@([0-9]{1,${MAX_ID_DIGITS}}) `);
+/** docs/protocol.md §7: an ID is `@` and 1-8 digits followed by a space or the end of the line. */
+const LEADING_ID = new RegExp(`^ *@([0-9]{1,${MAX_ID_DIGITS}})(?: |$)`);
 
 /** Where a line's CRC is, if its last token is one. `body` is what the CRC covers. */
 export function splitCrc(text: string): { body: string; crc: number } | undefined {
