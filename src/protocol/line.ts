@@ -112,22 +112,25 @@ function tokenize(body: string, crc: boolean): LineResult {
 
   const words: string[] = [];
   const fields: Field[] = [];
+  // docs/protocol.md D44: a bare word where an argument belongs answers after every grammar error
+  // of the line (which may name a key), so it is only remembered here.
+  let strayWord: string | undefined;
   while (pos < end) {
     const tokenStart = pos;
     const eq = findEquals(body, pos);
     if (eq < 0) {
       const word = readPlainToken();
-      if (fields.length > 0)
-        return withVerb(fail('syntax', `"${word.slice(0, 16)}" is not key=value`, crc, id), words);
       if (word.startsWith('*'))
         return withVerb(fail('syntax', 'malformed CRC: expected * and 4 hex digits', crc, id), words);
       if (!WORD.test(word))
         return withVerb(fail('syntax', `bad word "${word.slice(0, 16)}"`, crc, id), words);
-      words.push(word);
+      if (fields.length > 0) strayWord ??= word;
+      else words.push(word);
     } else {
       const key = body.slice(tokenStart, eq);
+      // No name could be read (`=1`): the 400 names no key.
       if (!KEY.test(key))
-        return withVerb(fail('syntax', `bad key "${key.slice(0, 16)}"`, crc, id, key), words);
+        return withVerb(fail('syntax', `bad key "${key.slice(0, 16)}"`, crc, id, key || undefined), words);
       pos = eq + 1;
       const value = body[pos] === '"' ? readQuoted() : readBare();
       if (typeof value === 'string')
@@ -137,6 +140,8 @@ function tokenize(body: string, crc: boolean): LineResult {
     skipSpaces();
   }
   if (words.length === 0) return fail('syntax', 'no command word', crc, id);
+  if (strayWord !== undefined)
+    return withVerb(fail('syntax', `"${strayWord.slice(0, 16)}" is not key=value`, crc, id), words);
   const line: ParsedLine = { words, fields, crc };
   if (id !== undefined) line.id = id;
   return { ok: true, line };
