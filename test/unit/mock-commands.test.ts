@@ -311,6 +311,17 @@ describe('DIAG', () => {
     expect(host.send('DIAG checks=power,,msr')[0]).toMatch(/^ERR code=422 reason=invalid-value key=checks/);
   });
 
+  it('D36: empty names first, then the first unknown name (its bytes), only then repeats', () => {
+    const { host } = adminSetup();
+    expect(host.send('DIAG checks=printer,printer,modem')).toEqual([
+      'ERR code=422 reason=unknown-check check=modem',
+    ]);
+    expect(host.send('DIAG checks="power,power,\\xC3\\xA9,flux"')).toEqual([
+      'ERR code=422 reason=unknown-check check="\\xC3\\xA9"',
+    ]);
+    expect(host.send('DIAG checks=modem,,power')[0]).toMatch(/^ERR code=422 reason=invalid-value key=checks/);
+  });
+
   it('reports configured hardware faults and the tamper latch', () => {
     const { h, host } = adminSetup({ diagFaults: 'printer:paper_out,network:weak_signal', tamper: true });
     const lines = host.send('DIAG checks=printer,network,tamper');

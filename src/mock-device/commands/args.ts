@@ -27,7 +27,12 @@ export function secretArg(request: Request, key: string): string | undefined {
 
 /** An echoed value (an unknown key or check): its bytes cut to MAX_ECHOED_KEY. */
 export function echoArg(request: Request, key: string): Uint8Array {
-  return (request.args.get(key) ?? new Uint8Array()).subarray(0, MAX_ECHOED_KEY);
+  return echoBytes(request.args.get(key) ?? new Uint8Array());
+}
+
+/** Bytes echoed in a reply (`key=`, `check=`), cut to MAX_ECHOED_KEY. */
+export function echoBytes(value: Uint8Array): Uint8Array {
+  return value.subarray(0, MAX_ECHOED_KEY);
 }
 
 export function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {

@@ -5,6 +5,7 @@
  * want); `ms=` is its measured duration on the terminal's clock.
  */
 import {
+  asciiOf,
   DIAG_CHECK_ORDER,
   DIAG_CHECKS,
   type DiagCheck,
@@ -14,7 +15,7 @@ import {
 } from '../../protocol/index.js';
 import type { TimerHandle } from '../clock.js';
 import { evaluateCheck } from '../diag-evaluate.js';
-import { asciiArg, echoArg } from './args.js';
+import { echoBytes } from './args.js';
 import {
   type CommandContext,
   type CommandHandler,
@@ -31,25 +32,39 @@ export const diag: CommandHandler = {
   },
 };
 
-/** D15: unknown name 422 unknown-check `check=NAME`; a repeat or an empty list/name 422 invalid-value. */
+/**
+ * D15, D36: an empty list or an empty name is 422 invalid-value; then the first unknown name from
+ * the left is 422 unknown-check `check=NAME` (its bytes, echoed cut); only then a repeat is 422
+ * invalid-value. So `printer,printer,modem` names modem.
+ */
 function requestedChecks(ctx: CommandContext): DiagCheck[] | Final {
   const { request } = ctx;
-  if (!request.args.has('checks')) return [...DIAG_CHECK_ORDER];
-  const text = asciiArg(request, 'checks');
-  if (text === undefined) return fail('unknown-check', [['check', echoArg(request, 'checks')]]);
+  const value = request.args.get('checks');
+  if (value === undefined) return [...DIAG_CHECK_ORDER];
   const invalid = fail(
     'invalid-value',
     [['key', 'checks']],
     'checks: a comma-separated list of check names, no repeats',
   );
-  const checks: DiagCheck[] = [];
-  for (const name of text.split(',')) {
-    if (name === '') return invalid;
-    if (!isDiagCheck(name)) return fail('unknown-check', [['check', name.slice(0, 64)]]);
-    if (checks.includes(name)) return invalid;
-    checks.push(name);
+  const names = splitNames(value);
+  if (names.some((name) => name.length === 0)) return invalid;
+  const unknown = names.find((name) => !isDiagCheck(asciiOf(name) ?? ''));
+  if (unknown !== undefined) return fail('unknown-check', [['check', echoBytes(unknown)]]);
+  const checks = names.map((name) => asciiOf(name) as DiagCheck);
+  return new Set(checks).size === checks.length ? checks : invalid;
+}
+
+/** The names of `checks=`, split at commas (0x2C), as bytes: a name may hold any byte. */
+function splitNames(value: Uint8Array): Uint8Array[] {
+  const names: Uint8Array[] = [];
+  let start = 0;
+  for (let i = 0; i <= value.length; i++) {
+    if (i === value.length || value[i] === 0x2c) {
+      names.push(value.subarray(start, i));
+      start = i + 1;
+    }
   }
-  return checks;
+  return names;
 }
 
 function runChecks(ctx: CommandContext, checks: DiagCheck[]): CommandResult {
