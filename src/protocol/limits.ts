@@ -6,9 +6,9 @@ export const MAX_LINE_BYTES = 512;
 export const MAX_ID_DIGITS = 8;
 /** Replies the terminal keeps per connection for at-most-once replay. */
 export const REPLAY_CACHE_SIZE = 16;
-/** An echoed unknown key is cut to this many characters. */
+/** An echoed key (400 `key=`, `unknown-key`) or check name: at most this many bytes as written. */
 export const MAX_ECHOED_KEY = 64;
-/** `hint` and `msg` reply fields. */
+/** `hint` and `msg` reply fields: at most this many bytes as written (quotes included), printable ASCII. */
 export const MAX_FREE_TEXT = 120;
 /** `model` and `fw` reply fields (bare tokens). */
 export const MAX_IDENTITY_TEXT = 32;

@@ -8,6 +8,7 @@ import type { ErrorSlug } from './errors.js';
 import { MAX_ECHOED_KEY, MAX_FREE_TEXT } from './limits.js';
 import { type ParsedLine, parseLine, readLeadingId, splitCrc } from './line.js';
 import type { Frame } from './splitter.js';
+import { fitEncoded, freeText } from './value-codec.js';
 
 export interface Request {
   id?: string;
@@ -33,10 +34,8 @@ export interface Rejection {
 export type RequestResult = { ok: true; request: Request } | { ok: false; rejection: Rejection };
 
 function reject(rejection: Rejection): RequestResult {
-  // `msg` is free text bounded by TSP/1 (hint and msg <= 120 characters), whatever it quotes.
-  if (rejection.msg !== undefined && rejection.msg.length > MAX_FREE_TEXT) {
-    rejection.msg = rejection.msg.slice(0, MAX_FREE_TEXT);
-  }
+  // `msg` is free text bounded as written (D47), whatever it quotes.
+  if (rejection.msg !== undefined) rejection.msg = freeText(rejection.msg, MAX_FREE_TEXT);
   return { ok: false, rejection };
 }
 
@@ -114,6 +113,7 @@ function checkArguments(line: ParsedLine, raw: string): RequestResult {
   return { ok: true, request: { verb, args, crc: line.crc, raw, ...idPart } };
 }
 
+/** An echoed key or word: at most MAX_ECHOED_KEY bytes as written (D47). */
 function cut(text: string): string {
-  return text.slice(0, MAX_ECHOED_KEY);
+  return fitEncoded(text, MAX_ECHOED_KEY);
 }

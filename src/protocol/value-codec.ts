@@ -61,3 +61,20 @@ export function asciiOf(bytes: Uint8Array): string | undefined {
   }
   return text;
 }
+
+/**
+ * The longest start of `value` whose canonical encoding (quotes and escapes included) is at most
+ * `max` bytes: echoed keys and checks, `msg` and `hint` are bounded as written (docs/protocol.md
+ * D47), so `\xHH` escapes count four bytes each.
+ */
+export function fitEncoded<T extends string | Uint8Array>(value: T, max: number): T {
+  // Every byte writes as at least one, and the written length grows with the value.
+  let length = Math.min(value.length, max);
+  while (length > 0 && encodeValue(value.slice(0, length)).length > max) length--;
+  return value.slice(0, length) as T;
+}
+
+/** Free text for people (`msg`): printable ASCII (anything else becomes `?`), fitted to `max` as written. */
+export function freeText(text: string, max: number): string {
+  return fitEncoded(text.replace(/[^\x20-\x7e]/g, '?'), max);
+}

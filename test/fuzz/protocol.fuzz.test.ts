@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import {
   codeOfSlug,
   encodeErr,
+  encodeValue,
   type Frame,
   LineSplitter,
   MAX_ECHOED_KEY,
@@ -232,8 +233,8 @@ function checkRequest(frame: Frame, result: RequestResult, findings: Findings, t
     !REJECTION_CODES.has(rejection.code) ||
     !slugOk ||
     (rejection.id !== undefined && !ID.test(rejection.id)) ||
-    (rejection.msg !== undefined && rejection.msg.length > MAX_FREE_TEXT) ||
-    (rejection.key !== undefined && rejection.key.length > MAX_ECHOED_KEY) ||
+    (rejection.msg !== undefined && encodeValue(rejection.msg).length > MAX_FREE_TEXT) ||
+    (rejection.key !== undefined && encodeValue(rejection.key).length > MAX_ECHOED_KEY) ||
     (rejection.code === 413) !== (frame.kind === 'too-long') ||
     (rejection.code === 413 && (rejection.crc || rejection.id !== undefined)) ||
     (rejection.code === 460 && !rejection.crc) ||

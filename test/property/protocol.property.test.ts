@@ -14,6 +14,7 @@ import {
   LineSplitter,
   LineSplitterStream,
   MAX_ECHOED_KEY,
+  MAX_FREE_TEXT,
   MAX_LINE_BYTES,
   maskLine,
   parseLine,
@@ -171,7 +172,11 @@ function expectTyped(frame: Frame): void {
   expect(codeOfSlug(rejection.reason as ErrorSlug)).toBe(rejection.code);
   expect(typeof rejection.crc).toBe('boolean');
   if (rejection.id !== undefined) expect(rejection.id).toMatch(/^[0-9]{1,8}$/);
-  if (rejection.key !== undefined) expect(rejection.key.length).toBeLessThanOrEqual(MAX_ECHOED_KEY);
+  // As written (D47): quotes and escapes count.
+  if (rejection.key !== undefined)
+    expect(encodeValue(rejection.key).length).toBeLessThanOrEqual(MAX_ECHOED_KEY);
+  if (rejection.msg !== undefined)
+    expect(encodeValue(rejection.msg).length).toBeLessThanOrEqual(MAX_FREE_TEXT);
   if (rejection.code === 413) {
     expect(frame.kind).toBe('too-long');
     expect(rejection.id).toBeUndefined();

@@ -11,8 +11,10 @@ import {
   crc16,
   DIAG_CHECKS,
   encodeErr,
+  encodeValue,
   formatCrc,
   LineSplitter,
+  MAX_ECHOED_KEY,
   MAX_FREE_TEXT,
   MAX_LINE_BYTES,
   NOT_REPLAYED,
@@ -476,26 +478,28 @@ describe('line vectors', () => {
 });
 
 describe('bounds that DESIGN.md sets on what a terminal sends', () => {
-  it('every diagnostic hint is at most 120 characters', () => {
+  it('every diagnostic hint is at most 120 bytes as written (D47: quotes included)', () => {
     for (const [check, spec] of Object.entries(DIAG_CHECKS)) {
       for (const [code, entry] of Object.entries(spec.codes as Record<string, { hint: string }>)) {
-        expect(entry.hint.length, `${check}/${code}`).toBeLessThanOrEqual(MAX_FREE_TEXT);
+        expect(encodeValue(entry.hint).length, `${check}/${code}`).toBeLessThanOrEqual(MAX_FREE_TEXT);
       }
     }
   });
 
-  // Fails today: src/protocol/line.ts (tokenize) builds the detail `${key}: ${value}` with the
-  // whole key, and request.ts passes it on as `msg`. DESIGN.md: "hint and msg ≤ 120 characters".
-  it('DESIGN.md msg bound: every rejection msg is at most 120 characters (line.ts does not cut the key)', () => {
+  // DESIGN.md: msg at most 120 bytes as written, printable ASCII; an echoed key at most 64 bytes as written.
+  it('DESIGN.md msg and key bounds: every rejection msg and key fit as written', () => {
     for (const v of lineVectors.filter((v) => v.role === 'invalid')) {
       const result = readRequest(new LineSplitter().push(bytes(`${v.line}\r\n`))[0]!);
       if (result.ok) throw new Error(`accepted: ${v.line}`);
-      expect(result.rejection.msg?.length ?? 0, v.line.slice(0, 40)).toBeLessThanOrEqual(MAX_FREE_TEXT);
+      const { msg, key } = result.rejection;
+      if (msg !== undefined)
+        expect(encodeValue(msg).length, v.line.slice(0, 40)).toBeLessThanOrEqual(MAX_FREE_TEXT);
+      if (key !== undefined)
+        expect(encodeValue(key).length, v.line.slice(0, 40)).toBeLessThanOrEqual(MAX_ECHOED_KEY);
     }
   });
 
-  // Fails today for the same reason: the uncut key makes the 400 reply longer than a line may be.
-  it('DESIGN.md 512-byte bound: every rejection reply fits in a line (line.ts does not cut the key)', () => {
+  it('DESIGN.md 512-byte bound: every rejection reply fits in a line', () => {
     for (const v of lineVectors.filter((v) => v.role === 'invalid')) {
       const result = readRequest(new LineSplitter().push(bytes(`${v.line}\r\n`))[0]!);
       if (result.ok) throw new Error(`accepted: ${v.line}`);

@@ -3,7 +3,7 @@
  * printable ASCII, text fields valid UTF-8 (else 422, DESIGN.md), passwords are compared byte for
  * byte (the policy rejects anything outside 0x20-0x7E).
  */
-import { asciiOf, decodeText, MAX_ECHOED_KEY, type Request } from '../../protocol/index.js';
+import { asciiOf, decodeText, fitEncoded, MAX_ECHOED_KEY, type Request } from '../../protocol/index.js';
 
 /** The value as ASCII, or undefined when absent or not printable ASCII. */
 export function asciiArg(request: Request, key: string): string | undefined {
@@ -25,14 +25,14 @@ export function secretArg(request: Request, key: string): string | undefined {
   return value === undefined ? undefined : String.fromCharCode(...value);
 }
 
-/** An echoed value (an unknown key or check): its bytes cut to MAX_ECHOED_KEY. */
+/** An echoed value (an unknown key or check), fitted by echoBytes. */
 export function echoArg(request: Request, key: string): Uint8Array {
   return echoBytes(request.args.get(key) ?? new Uint8Array());
 }
 
-/** Bytes echoed in a reply (`key=`, `check=`), cut to MAX_ECHOED_KEY. */
+/** Bytes echoed in a reply (`key=`, `check=`): at most MAX_ECHOED_KEY bytes as written (D47). */
 export function echoBytes(value: Uint8Array): Uint8Array {
-  return value.subarray(0, MAX_ECHOED_KEY);
+  return fitEncoded(value, MAX_ECHOED_KEY);
 }
 
 export function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {

@@ -3,7 +3,7 @@
  * the engine (terminal.ts) does framing, replay, authorization, persistence and output.
  */
 import type { ErrorSlug, FieldList, Request } from '../../protocol/index.js';
-import { codeOfSlug, MAX_FREE_TEXT } from '../../protocol/index.js';
+import { codeOfSlug, freeText, MAX_FREE_TEXT } from '../../protocol/index.js';
 import type { Clock, Scheduler } from '../clock.js';
 import type { Login } from '../connection.js';
 import type { Random } from '../prng.js';
@@ -72,9 +72,9 @@ export function ok(fields: FieldList = []): Final {
   return { ok: true, fields };
 }
 
-/** An error reply; the code follows from the slug. `msg` is cut to TSP/1's free-text limit. */
+/** An error reply; the code follows from the slug. `msg` is fitted to TSP/1's free-text bound (D47). */
 export function fail(reason: ErrorSlug, fields: FieldList = [], msg?: string): Final {
-  const extra: FieldList = msg === undefined ? fields : [...fields, ['msg', msg.slice(0, MAX_FREE_TEXT)]];
+  const extra: FieldList = msg === undefined ? fields : [...fields, ['msg', freeText(msg, MAX_FREE_TEXT)]];
   return { ok: false, code: codeOfSlug(reason), reason, fields: extra };
 }
 
