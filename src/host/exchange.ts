@@ -15,8 +15,9 @@
  *   is incomplete (a line of it was lost or damaged): it is dropped and the replay of a
  *   retransmission already sent (or, if none is on its way, a new one) completes it.
  * - 503 busy/not-ready is never stored for replay (the request did not run): resend after a
- *   backoff, bounded. 400/413/460 mean the terminal did not read our line: resend at once; but a
- *   400 that names a `key=` read it intact and refused an argument, which no resend changes.
+ *   backoff, bounded. 400/460 mean the terminal did not read our line: resend at once; but a
+ *   400 that names a `key=` read it intact and refused an argument, which no resend changes, and
+ *   a 413 says the line was too long, which it would be again: both end the exchange.
  * - Once the resends are used up, a damaged line does not end the exchange: the replay asked for
  *   by an earlier resend may still arrive whole. Only the timer running out does.
  * - After `EVT boot` the terminal's replay cache is gone: a request that may have run before the
@@ -210,8 +211,9 @@ export class Exchange {
     }
     // A 400 naming a key= read our line (its CRC passed: in TSP/1's fault order 460 comes before
     // the 400 of arguments) and refused an argument, e.g. PASSWD user=NN without old= once the
-    // login is gone (D31): the same bytes would get the same answer.
-    const readAndRefused = code === '400' && fields.key !== undefined;
+    // login is gone (D31): the same bytes would get the same answer. An ID-less 413 answers the
+    // line just sent (docs/protocol.md D50): resent, it would be too long again.
+    const readAndRefused = (code === '400' && fields.key !== undefined) || code === '413';
     if (NOT_READ_CODES.has(code) && !readAndRefused)
       return this.resend('not-read', `terminal answered ${code}`, fields);
     return this.finish('refused', `terminal answered ${code} ${fields.reason ?? ''}`.trim(), fields);

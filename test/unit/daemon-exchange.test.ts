@@ -54,7 +54,7 @@ describe('Exchange transitions', () => {
     expect(types(saved.handle({ type: 'ok', fields: {} }))).toEqual(['disarm', 'resolve']);
   });
 
-  it('400/413/460 resend; exhausted, the ERR is reported as refused with its fields', () => {
+  it('400/460 resend; exhausted, the ERR is reported as refused with its fields', () => {
     const ex = started({ maxRetransmits: 1 });
     expect(types(ex.handle({ type: 'err', fields: { code: '460', reason: 'bad-crc' } }))).toEqual([
       'send:not-read',
@@ -64,6 +64,14 @@ describe('Exchange transitions', () => {
     const fail = failure(ex.handle({ type: 'timeout' }));
     expect(fail.reason).toBe('refused');
     expect(fail.fields).toEqual({ code: '460', reason: 'bad-crc' });
+  });
+
+  it('a 413 (no ID: the answer to the line just sent) ends the exchange at once, not resent (D50)', () => {
+    const ex = started();
+    const fail = failure(ex.handle({ type: 'err', fields: { code: '413', reason: 'line-too-long' } }));
+    expect(fail.reason).toBe('refused');
+    expect(fail.fields).toEqual({ code: '413', reason: 'line-too-long' });
+    expect(ex.sends).toBe(1);
   });
 
   it('other ERRs end the exchange at once', () => {

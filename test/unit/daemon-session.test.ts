@@ -233,12 +233,15 @@ describe('Session: retransmission (same ID, same bytes)', () => {
     expect(wire.lines).toHaveLength(3);
   });
 
-  it('retransmits after a 413 without ID (the terminal did not read the line)', async () => {
+  it('takes an ID-less 413 as the answer to the line it just sent: TerminalError 413, not resent (D50)', async () => {
     const { wire, session } = open();
-    let calls = 0;
-    wire.script = (r) => (++calls === 1 ? [encodeErr({ crc: false }, 413, 'line-too-long')] : [ok(r)]);
-    await session.request('LOGOUT');
-    expect(wire.lines).toHaveLength(2);
+    wire.script = () => [encodeErr({ crc: false }, 413, 'line-too-long', [['msg', 'line of 513 bytes']])];
+    const state = settle(session.request('LOGOUT'));
+    await flush(50);
+    expect(wire.lines).toHaveLength(1);
+    expect(state.done).toBe(true);
+    expect(isTerminalError(state.error, 413, 'line-too-long')).toBe(true);
+    expect(exitCodeFor(state.error)).toBe(1);
   });
 
   it('completes a DIAG from the replay when the OK line was damaged (no duplicate DATA)', async () => {
