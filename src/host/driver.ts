@@ -12,16 +12,11 @@ import type { Logger } from 'pino';
 import {
   COMMANDS,
   type CommandSpec,
-  checkPassword,
   formatUtc,
   isSettingKey,
   isTextWithin,
   MERCHANT_NUMBER,
-  OPERATOR_ID,
-  PASSWORD_PROBLEM_TEXT,
-  PERMISSIONS,
   PROTOCOL_VERSION,
-  parsePermissions,
   parseUtc,
   SETTINGS,
   type SettingSpec,
@@ -30,6 +25,15 @@ import {
 } from '../protocol/index.js';
 import { isPosbridgeError, isTerminalError, PosbridgeError } from './errors.js';
 import type { PortRegistry } from './ports/registry.js';
+import {
+  checkNewPassword,
+  checkOperatorId,
+  checkOperatorName,
+  checkPerms,
+  checkUser,
+  checkUtc,
+  invalid,
+} from './request-checks.js';
 import { Secret } from './secret.js';
 import {
   type Fields,
@@ -307,8 +311,7 @@ export class TerminalDriver {
   async time(utc?: Date): Promise<Date> {
     let text: string | undefined;
     if (utc !== undefined) {
-      if (Number.isNaN(utc.getTime())) throw invalid('utc', 'not a valid date');
-      text = formatUtc(utc.getTime());
+      text = formatUtc(checkUtc(utc));
     }
     const reply = await this.request('TIME', { utc: text });
     const ms = parseUtc(field(reply, 'utc'));
@@ -505,10 +508,6 @@ function badReply(verb: string, problem: string): PosbridgeError {
   });
 }
 
-function invalid(key: string, problem: string): PosbridgeError {
-  return new PosbridgeError('INVALID_VALUE', `${key}: ${problem}`, { details: { key } });
-}
-
 function field(reply: Reply, key: string): string {
   const value = reply.fields[key];
   if (value === undefined) throw badReply(reply.verb, `OK without ${key}=`);
@@ -560,37 +559,4 @@ function diagResult(data: Fields): DiagResult {
   if (data.hint !== undefined) result.hint = data.hint;
   if (data.ms !== undefined && /^[0-9]{1,9}$/.test(data.ms)) result.ms = Number(data.ms);
   return result;
-}
-
-function checkUser(user: string): void {
-  if (user !== 'admin' && !OPERATOR_ID.test(user)) {
-    throw invalid('user', `"${user.slice(0, 16)}" is neither admin nor an operator ID (01-99)`);
-  }
-}
-
-function checkOperatorId(id: string): void {
-  if (!OPERATOR_ID.test(id))
-    throw invalid('id', `"${id.slice(0, 16)}" is not an operator ID (two digits, 01-99)`);
-}
-
-function checkOperatorName(name: string): void {
-  if (!isTextWithin(name, 1, 32)) throw invalid('name', 'an operator name is 1 to 32 bytes of UTF-8 text');
-}
-
-function checkPerms(perms: string[]): string {
-  const canonical = parsePermissions(perms.join(','));
-  if (canonical === undefined || perms.length === 0) {
-    throw invalid('perms', `permissions are a non-empty set of ${PERMISSIONS.join(', ')}`);
-  }
-  return canonical.join(',');
-}
-
-function checkNewPassword(password: Secret, old: Secret | undefined): void {
-  const problem = checkPassword(password.reveal(), old?.reveal());
-  if (problem !== undefined) {
-    throw new PosbridgeError('WEAK_PASSWORD', `The new password ${PASSWORD_PROBLEM_TEXT[problem]}`, {
-      hint: 'Choose another password: 6-32 printable characters, not a default, not a run, not one repeated character.',
-      details: { problem },
-    });
-  }
 }

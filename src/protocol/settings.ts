@@ -7,7 +7,7 @@ import { isHostAddress, isTextWithin, maskAccount, parseIntegerIn } from './vali
 export interface SettingSpec {
   /** The value a factory-fresh (or RESET) terminal holds; '' reads as unset. */
   factory: string;
-  /** The normalized value to store, or undefined when `value` breaks the rule. */
+  /** The value to store, exactly as given (D48: no normalization), or undefined when it breaks the rule. */
   parse(value: string): string | undefined;
   /** How GET and SET replies show a stored value (write-only settings are masked). */
   show?(stored: string): string;
@@ -17,10 +17,8 @@ export interface SettingSpec {
   secret?: boolean;
 }
 
-const within = (min: number, max: number) => (v: string) => {
-  const n = parseIntegerIn(v, min, max);
-  return n === undefined ? undefined : String(n);
-};
+const within = (min: number, max: number) => (v: string) =>
+  parseIntegerIn(v, min, max) === undefined ? undefined : v;
 
 export const SETTINGS = {
   'net.mode': {

@@ -6,6 +6,8 @@ export const OPERATOR_ID = /^(0[1-9]|[1-9][0-9])$/;
 const UTC_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
 const HOST_LABEL = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const IPV4_SHAPE = /^[0-9]+(\.[0-9]+){3}$/;
+/** An IPv4 part: decimal without leading zeros (docs/protocol.md D48), at most 255. */
+const IPV4_OCTET = /^(0|[1-9][0-9]{0,2})$/;
 
 export const PERMISSIONS = ['sale', 'refund', 'query', 'report', 'settings'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
@@ -48,6 +50,16 @@ export function parseUtc(text: string): number | undefined {
   return back.getTime();
 }
 
+/**
+ * The times TSP/1 hosts send and a terminal may insist on (docs/protocol.md D48): a terminal may
+ * refuse TIME outside 2000-01-01T00:00:00Z to 2099-12-31T23:59:59Z, and hosts never send one.
+ */
+export const UTC_RANGE = { min: Date.UTC(2000, 0, 1), max: Date.UTC(2099, 11, 31, 23, 59, 59) } as const;
+
+export function isUtcInRange(ms: number): boolean {
+  return ms >= UTC_RANGE.min && ms <= UTC_RANGE.max;
+}
+
 export function formatUtc(ms: number): string {
   return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
 }
@@ -56,7 +68,7 @@ export function formatUtc(ms: number): string {
 export function isHostAddress(text: string): boolean {
   if (text.length < 1 || text.length > 253) return false;
   if (IPV4_SHAPE.test(text))
-    return text.split('.').every((octet) => octet.length <= 3 && Number(octet) <= 255);
+    return text.split('.').every((octet) => IPV4_OCTET.test(octet) && Number(octet) <= 255);
   // A name's last label is never all digits (RFC 1123 2.1): `10.0.0.1.5` or `10.0.1` is a mistyped
   // address, not a host name.
   const labels = text.split('.');

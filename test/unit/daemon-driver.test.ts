@@ -255,6 +255,23 @@ describe('TerminalDriver: reply parsing', () => {
     });
   });
 
+  it('diag() takes DATA lines without ms= (D51: a terminal SHOULD send it, receivers do not need it)', async () => {
+    const { wire, driver } = open();
+    wire.script = (r) => [
+      data(r, [
+        ['check', 'keys'],
+        ['status', 'pass'],
+      ]),
+      ok(r, [
+        ['pass', 1],
+        ['warn', 0],
+        ['fail', 0],
+      ]),
+    ];
+    const summary = await driver.diag(['keys']);
+    expect(summary.results).toEqual([{ check: 'keys', status: 'pass' }]);
+  });
+
   it('reset(sn) sends confirm', async () => {
     const { wire, driver } = open();
     wire.script = (r) => [ok(r)];
@@ -318,6 +335,10 @@ describe('TerminalDriver: refusals', () => {
       [() => driver.diag([]), 'INVALID_VALUE'],
       [() => driver.diag(['power', 'power']), 'INVALID_VALUE'],
       [() => driver.time(new Date(Number.NaN)), 'INVALID_VALUE'],
+      // docs/protocol.md D48: hosts never send a time outside 2000-2099, nor an IPv4 part with a leading zero.
+      [() => driver.time(new Date(0)), 'INVALID_VALUE'],
+      [() => driver.time(new Date(Date.UTC(2100, 0, 1))), 'INVALID_VALUE'],
+      [() => driver.set('host.addr', '10.0.0.010'), 'INVALID_VALUE'],
       [() => driver.reset(''), 'INVALID_VALUE'],
     ];
     for (const [call, code] of cases) {

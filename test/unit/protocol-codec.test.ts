@@ -963,6 +963,10 @@ describe('validators', () => {
       `${'a'.repeat(64)}.com`,
       `${longest}c`,
       '0001.2.3.4',
+      // docs/protocol.md D48: IPv4 parts are written without leading zeros.
+      '010.0.0.1',
+      '10.0.0.01',
+      '10.00.0.1',
     ]) {
       expect(isHostAddress(bad), bad).toBe(false);
     }
