@@ -111,6 +111,17 @@ export class Connection implements ConnectionInfo {
     return idle;
   }
 
+  /**
+   * The terminal restarted: the login and the replay cache are gone. A power-up also ends what
+   * the connection remembered of the host (D41); REBOOT and a watchdog restart keep the event-CRC
+   * flag (D5).
+   */
+  restarted(powerUp: boolean): void {
+    this.login = undefined;
+    this.replay.clear();
+    if (powerUp) this.crc = false;
+  }
+
   /** A line of a reply (already encoded), held `delayMs` first; replies never overtake each other. */
   sendReply(text: string, delayMs = 0): void {
     if (this.isClosed) return;

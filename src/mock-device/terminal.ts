@@ -188,7 +188,10 @@ export class MockTerminal {
     if (at >= 0) this.behaviourList.splice(at, 1);
   }
 
-  /** Power-cycle from outside (not a TSP/1 command): down for the reboot time, then `EVT boot`. */
+  /**
+   * Power-cycle from outside (not a TSP/1 command): down for the reboot time, then `EVT boot`. A
+   * power-up ends every connection's state, the event-CRC flag included (docs/protocol.md D41).
+   */
   reboot(): void {
     this.goDown('power cycle');
   }
@@ -436,10 +439,7 @@ export class MockTerminal {
     this.down = true;
     this.executing?.cancel();
     this.executing = undefined;
-    for (const connection of this.connections) {
-      connection.login = undefined;
-      connection.replay.clear();
-    }
+    for (const connection of this.connections) connection.restarted(reason === 'power cycle');
     this.log.info({ reason, downMs: this.rebootMs }, 'rebooting');
     this.bootTimer = this.scheduler.setTimeout(() => {
       this.bootTimer = undefined;

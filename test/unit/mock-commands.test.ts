@@ -407,6 +407,23 @@ describe('REBOOT', () => {
     host.send(`LOGIN user=admin password=${PASSWORD}`);
     expect(host.send('GET key=net.mode')).toEqual(['OK key=net.mode value=wifi']);
   });
+
+  it('D49: keeps the clock, whether it was ever set, the tamper flag and the lockout count', () => {
+    const { h, host } = adminSetup({ tamper: true });
+    host.send('TIME utc=2025-03-14T09:00:00Z');
+    host.send('LOGIN user=admin password=wrong-1');
+    expect(host.send('REBOOT')).toEqual(['OK']);
+    h.advance(60_000);
+    expect(host.lines()).toEqual(['EVT boot sn=PBM0000001']);
+    expect(host.send('STATUS')[0]).toMatch(/ attempts_left=4 tamper=1 /);
+    host.send(`LOGIN user=admin password=${PASSWORD}`);
+    expect(host.send('TIME')).toEqual(['OK utc=2025-03-14T09:01:00Z']);
+    expect(host.send('DIAG checks=clock,tamper')).toEqual([
+      'DATA check=clock status=pass ms=0',
+      expect.stringMatching(/^DATA check=tamper status=fail code=tampered /),
+      'OK pass=1 warn=0 fail=1',
+    ]);
+  });
 });
 
 describe('RESET', () => {

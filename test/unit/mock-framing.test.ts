@@ -107,8 +107,7 @@ describe('mock terminal: framing', () => {
     const other = h.connect();
     host.send('HELLO', { crc: true });
     host.write(`${'x'.repeat(600)}\r\n`);
-    h.terminal.reboot();
-    h.advance(500);
+    rebootByCommand(h);
     expect(host.lines()).toEqual([appendCrc('EVT boot sn=PBM0000001')]);
     expect(other.lines()).toEqual(['EVT boot sn=PBM0000001']);
   });
@@ -121,10 +120,34 @@ describe('mock terminal: framing', () => {
     const good = appendCrc('HELLO');
     third.send(`${good.slice(0, -4)}${good.endsWith('0000') ? '0001' : '0000'}`);
     other.send('HELLO');
-    h.terminal.reboot();
-    h.advance(500);
+    rebootByCommand(h);
     expect(host.lines()).toEqual([appendCrc('EVT boot sn=PBM0000001')]);
     expect(third.lines()).toEqual([appendCrc('EVT boot sn=PBM0000001')]);
     expect(other.lines()).toEqual(['EVT boot sn=PBM0000001']);
   });
+
+  it('D41: a power-up ends what each connection remembered: login, replay cache and event-CRC flag', () => {
+    const { h, host } = setup();
+    host.send('LOGIN user=admin password=1234', { crc: true });
+    expect(host.send('@5 LOGIN user=admin password=bad', { crc: true })).toEqual([
+      appendCrc('@5 ERR code=401 reason=bad-credentials remaining=4'),
+    ]);
+    h.terminal.reboot();
+    h.advance(500);
+    expect(host.lines()).toEqual(['EVT boot sn=PBM0000001']);
+    expect(host.send('STATUS')[0]).toContain(' login=none ');
+    // Not replayed: executed again, a second attempt.
+    expect(host.send('@5 LOGIN user=admin password=bad', { crc: true })).toEqual([
+      appendCrc('@5 ERR code=401 reason=bad-credentials remaining=3'),
+    ]);
+  });
 });
+
+/** REBOOT from an admin on a connection of its own: the event-CRC flags survive it (D5). */
+function rebootByCommand(h: MockHarness): void {
+  const admin = h.connect();
+  admin.send('LOGIN user=admin password=1234');
+  admin.send('PASSWD old=1234 new=K7m.Vq29x');
+  expect(admin.send('REBOOT')).toEqual(['OK']);
+  h.advance(500);
+}
