@@ -1,7 +1,8 @@
 /**
  * Logging in as the admin without ever risking the terminal: the password STATUS says is current
  * is chosen, the attempt count is read right before the attempt, a rejected password is reported
- * and never sent again, and the last attempt is only spent on a password known to be right.
+ * and never sent again, and the last attempt is only spent on a password known to be right. A
+ * login the terminal still holds from an earlier host is ended first (LOGOUT).
  */
 import { FACTORY_ADMIN_PASSWORD } from '../../protocol/index.js';
 import { isTerminalError, PosbridgeError } from '../errors.js';
@@ -60,6 +61,10 @@ export async function loginAdmin(
       },
     );
   }
+  // docs/protocol.md D41: on a serial line the terminal cannot see a host close the port, so it
+  // may still hold the login of an earlier host; end it first, so a refused LOGIN cannot leave it
+  // in place. Where the terminal sees connections end (TCP, the mock), a new one shows none.
+  if (status.login !== 'none') await ops.logout();
   try {
     const result = await ops.login('admin', credential.password);
     return { mustChange: result.mustChange };
