@@ -375,6 +375,15 @@ describe('mock terminal: sessions', () => {
     expect(host.send('GET key=net.mode')).toEqual(['OK key=net.mode value=eth']);
   });
 
+  it('does not count empty and blank lines as activity (DESIGN.md, Idle)', () => {
+    const { h, host } = setup();
+    admin(host);
+    h.advance(200_000);
+    expect(host.write('\r\n   \r\n\r')).toEqual([]);
+    h.advance(100_000);
+    expect(host.send('GET key=net.mode')).toEqual(['ERR code=401 reason=auth-required']);
+  });
+
   it('keeps logins per connection and ends them on disconnect', () => {
     const { h, host } = setup();
     admin(host);

@@ -143,7 +143,7 @@ describe('GET and SET', () => {
     ]);
   });
 
-  it('enforces each rule (422 invalid-value key=<setting>) and normalizes', () => {
+  it('enforces each rule (422 invalid-value key=<setting>) and stores values as given (D48)', () => {
     const { host } = adminSetup();
     const set = (key: string, value: string) => host.send(`SET key=${key} value=${value}`)[0]!;
     for (const [key, value] of [
@@ -154,6 +154,7 @@ describe('GET and SET', () => {
       ['net.wifi.ssid', 'x'.repeat(33)],
       ['host.addr', 'bad_host'],
       ['host.addr', '300.1.1.1'],
+      ['host.addr', '10.0.0.010'],
       ['host.port', '0'],
       ['host.port', '65536'],
       ['host.port', '080'],
@@ -360,6 +361,25 @@ describe('DIAG', () => {
       '@9 OK pass=2 warn=1 fail=0',
     ]);
     expect(host.send('@9 DIAG checks=power,network,clock')).toHaveLength(4);
+  });
+
+  it('D42: USER-LIST ends when its lines are queued; lines still on the wire keep no one waiting', () => {
+    const { h, host } = setup({ baud: 9600 });
+    host.send('LOGIN user=admin password=1234');
+    host.send(`PASSWD old=1234 new=${PASSWORD}`);
+    h.advance(1000);
+    expect(host.lines()).toEqual(['OK user=admin must_change=1', 'OK']);
+    const other = h.connect();
+    host.send('@7 USER-LIST');
+    // At 9600 baud the DATA and OK lines take tens of ms to leave; the terminal is not busy.
+    expect(host.lines()).toEqual([]);
+    expect(other.send('@1 HELLO')).toEqual([]);
+    h.advance(1000);
+    expect(other.lines()[0]).toMatch(/^@1 OK proto=1 /);
+    expect(host.lines()).toEqual([
+      '@7 DATA id=01 name="Initial account" perms=sale,refund,query,report,settings must_change=1',
+      '@7 OK count=1',
+    ]);
   });
 
   it('answers 503 busy to requests while a DIAG runs, on any connection', () => {

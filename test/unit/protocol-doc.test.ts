@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  COMMANDS,
   crc16,
   DIAG_CHECKS,
   encodeErr,
@@ -23,6 +24,7 @@ import {
   type Rejection,
   readRequest,
   splitCrc,
+  VERBS,
 } from '../../src/protocol/index.js';
 
 interface Step {
@@ -49,6 +51,7 @@ interface Setup {
 
 interface ExamplesFile {
   identity: { model: string; sn: string; fw: string };
+  variableFields: Record<string, string>;
   setups: Record<string, Setup>;
   examples: Example[];
 }
@@ -339,6 +342,65 @@ describe('docs/protocol.md and test/fixtures/tsp-examples.json', () => {
       const result = readRequest(frames[0]!);
       const answered460 = step.dir === 'C' && !result.ok && result.rejection.code === 460;
       expect(crc16(bytes(body)) === crc, `${step.dir}: ${step.line}`).toBe(!answered460);
+    }
+  });
+});
+
+describe('what the examples leave open, and who may run what (DESIGN.md, Settled after review)', () => {
+  /** The text of a section of docs/protocol.md, from its heading to the next one of its level. */
+  function section(heading: string): string {
+    const from = doc.indexOf(heading);
+    if (from < 0) throw new Error(`no ${heading}`);
+    const level = /^#+/.exec(heading)![0];
+    const next = doc.slice(from + heading.length).search(new RegExp(`\\n${level} `));
+    return next < 0 ? doc.slice(from) : doc.slice(from, from + heading.length + next);
+  }
+
+  it('D51: the fixture names the variable fields, "How to read them" names each, and each occurs in an example', () => {
+    expect(Object.keys(examplesFile.variableFields).sort()).toEqual(['ms', 'retry_after', 'utc']);
+    const howTo = section('### How to read them');
+    const lines = examplesFile.examples.flatMap((e) =>
+      e.steps.filter((s) => s.dir === 'T').map((s) => s.line),
+    );
+    for (const field of Object.keys(examplesFile.variableFields)) {
+      expect(howTo, field).toContain(`\`${field}\``);
+      expect(
+        lines.some((l) => l.includes(` ${field}=`)),
+        field,
+      ).toBe(true);
+    }
+    expect(howTo).toMatch(/`ms` is optional/);
+  });
+
+  it('D52: section 12 and every command of section 15 say who may run it as the command table does', () => {
+    const table = section('## 12. Accounts')
+      .split('\n')
+      .filter((l) => /^\| [A-Z]/.test(l));
+    const rows = table.map((row) => row.split('|').map((cell) => cell.trim()));
+    const needs: Record<string, string> = { public: 'nothing', self: 'any login', admin: 'the admin' };
+    const listed: string[] = [];
+    for (const [, commands, who, whileMustChange] of rows) {
+      for (const verb of commands!.split(', ')) {
+        listed.push(verb);
+        const spec = COMMANDS[verb as keyof typeof COMMANDS];
+        expect(spec, verb).toBeDefined();
+        expect(who!.startsWith(needs[spec.access]!), `${verb}: ${who}`).toBe(true);
+        expect(whileMustChange, verb).toBe(spec.allowedWhileMustChange ? 'runs' : '428');
+      }
+    }
+    expect(listed.sort()).toEqual([...VERBS].sort());
+    const entries = section('## 15. Commands');
+    const phrase: Record<string, RegExp> = {
+      public: /^Anyone; runs while `must_change`\./,
+      self: /^Any login; runs while `must_change`\./,
+      admin: /^Admin\./,
+    };
+    for (const verb of VERBS) {
+      const at = entries.indexOf(`### ${verb}\n`);
+      expect(at, verb).toBeGreaterThanOrEqual(0);
+      const usage = entries.slice(at).split('\n\n')[1]!;
+      const who = usage.slice(usage.indexOf('`.') + 3);
+      expect(who, verb).toMatch(phrase[COMMANDS[verb].access]!);
     }
   });
 });
