@@ -17,8 +17,6 @@ import {
   encodeErr,
   type FieldList,
   type Frame,
-  freeText,
-  MAX_FREE_TEXT,
   maskLine,
   NOT_REPLAYED,
   type Rejection,
@@ -257,7 +255,8 @@ export class MockTerminal {
   private reject(connection: Connection, rejection: Rejection, frame: Frame): void {
     const fields: [string, string][] = [];
     if (rejection.key !== undefined) fields.push(['key', rejection.key]);
-    if (rejection.msg !== undefined) fields.push(['msg', freeText(rejection.msg, MAX_FREE_TEXT)]);
+    // readRequest already bounds `msg` as written (D47).
+    if (rejection.msg !== undefined) fields.push(['msg', rejection.msg]);
     // D5: a 413 leaves the CRC mode of events as it was.
     if (rejection.code !== 413) connection.crc = rejection.crc;
     const line = frame.kind === 'too-long' ? `(${frame.length} bytes)` : maskLine(frame.text);
