@@ -26,7 +26,9 @@ export type AuditErrorCode =
   /** A step or finish names a run that is already finished. */
   | 'AUDIT_RUN_FINISHED'
   /** The store was closed. */
-  | 'AUDIT_CLOSED';
+  | 'AUDIT_CLOSED'
+  /** The witness file (heads kept on other storage) cannot be opened, written or read. */
+  | 'AUDIT_WITNESS_FAILED';
 
 export interface AuditErrorOptions {
   hint?: string | undefined;

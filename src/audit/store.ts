@@ -20,9 +20,10 @@
  * file. Whoever can write the file can delete rows and rewrite `meta.head`, or recompute every
  * hash from the point of an edit onwards: nothing inside the file can tell. Deleting the whole
  * file (or every row and the head) is not detected by the file itself either. What does detect
- * it is a copy of the head kept elsewhere: `head()` gives `{seq, hash}`; print it on a report,
- * send it to the acquirer, and `verify({ anchors })` later checks that the trail still holds that
- * row with that hash. The UPDATE/DELETE triggers only stop accidents.
+ * it is a copy of the head kept elsewhere: `head()` gives `{seq, hash}`, `finishRun()` the head
+ * right after a run (its report carries it), a `witness` gets every new head (witness.ts), and
+ * `verify({ anchors })` later checks that the trail still holds each such row with that hash
+ * (anchor.ts, verify.ts). The UPDATE/DELETE triggers only stop accidents.
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
@@ -30,25 +31,23 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { StepRecord, TerminalIdentity } from '../host/workflow/report.js';
 import type { DiagCheckResult } from '../host/workflow/terminal-ops.js';
-import { canonicalJson, type JsonObject, sha256Hex } from './canonical.js';
+import { canonicalJson, sha256Hex } from './canonical.js';
 import { AuditError, fromSqliteError } from './errors.js';
-import { EVENT_TYPES, type EventType, FORMAT, GENESIS_HASH, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { foldRuns, reportRow } from './runs.js';
+import { type EventType, FORMAT, GENESIS_HASH, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 import { assertNoSecrets } from './scrub.js';
 import {
   AUDIT_OUTCOMES,
   AUDIT_RUN_KINDS,
-  type AuditDiagnostics,
   type AuditReportRow,
   type AuditRun,
-  type AuditRunKind,
-  type AuditStep,
   type ChainAnchor,
   type FinishRunInput,
   type HistoryQuery,
   type StartRunInput,
-  type VerifyProblem,
   type VerifyResult,
 } from './types.js';
+import { type EventRow, walkChain } from './verify.js';
 
 export interface AuditStoreOptions {
   /** The clock for the `at` of each row. */
@@ -59,19 +58,20 @@ export interface AuditStoreOptions {
   readonly?: boolean;
   /** Makes run IDs (default: random UUIDs). */
   newRunId?: () => string;
+  /**
+   * Told each new head once its row is committed (an AuditWitness appends it to a file on other
+   * storage, witness.ts). Called after the commit, never before: a witness never names a row the
+   * trail may not hold. It must not throw.
+   */
+  witness?: HeadWitness;
+}
+
+/** Where each new head goes, once committed. */
+export interface HeadWitness {
+  record(anchor: ChainAnchor): void;
 }
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
-
-interface EventRow {
-  seq: number;
-  at: string;
-  run_id: string;
-  type: string;
-  payload: string;
-  prev_hash: string;
-  hash: string;
-}
 
 interface AppendInput {
   runId: string;
@@ -156,8 +156,9 @@ export class AuditStore {
   private readonly db: Database.Database;
   private readonly now: () => Date;
   private readonly newRunId: () => string;
+  private readonly witness: HeadWitness | undefined;
   private readonly statements: ReturnType<typeof prepareStatements>;
-  private readonly appendTx: Database.Transaction<(input: AppendInput) => number>;
+  private readonly appendTx: Database.Transaction<(input: AppendInput) => ChainAnchor>;
 
   /**
    * Opens (creating it, its directory 0700 and the file 0600, unless `readonly`) the audit trail
@@ -212,6 +213,7 @@ export class AuditStore {
     this.file = file;
     this.now = options.now ?? (() => new Date());
     this.newRunId = options.newRunId ?? randomUUID;
+    this.witness = options.witness;
     this.statements = prepareStatements(db);
     this.appendTx = db.transaction((input: AppendInput) => this.appendInTransaction(input));
   }
@@ -283,8 +285,11 @@ export class AuditStore {
     this.append(runId, 'diagnostics', { ...counts, results: kept });
   }
 
-  /** Records the end of a run. A run finishes once. */
-  finishRun(runId: string, input: FinishRunInput): void {
+  /**
+   * Records the end of a run. A run finishes once. Returns the run's last row, the head of the
+   * trail right after it: the anchor its report carries.
+   */
+  finishRun(runId: string, input: FinishRunInput): ChainAnchor {
     assertNoSecrets(input, 'finish');
     if (!AUDIT_OUTCOMES.includes(input.outcome)) {
       throw invalid(`finish.outcome must be one of ${AUDIT_OUTCOMES.join(', ')}`);
@@ -300,7 +305,7 @@ export class AuditStore {
       payload.error = error;
     }
     if (input.details !== undefined) payload.details = input.details;
-    this.append(runId, 'run-finish', payload);
+    return this.append(runId, 'run-finish', payload);
   }
 
   /** The last row of the chain: keep it elsewhere to detect a rewrite of the whole file later. */
@@ -326,7 +331,19 @@ export class AuditStore {
    */
   verify(options: { anchors?: readonly ChainAnchor[] } = {}): VerifyResult {
     this.ensureOpen();
-    const read = this.db.transaction(() => this.walkChain(options.anchors ?? []));
+    const s = this.statements;
+    const read = this.db.transaction(() =>
+      walkChain(
+        this.file,
+        () => s.all.iterate() as IterableIterator<EventRow>,
+        () => {
+          const head = s.head.get() as { value: string } | undefined;
+          return head === undefined ? undefined : (JSON.parse(head.value) as ChainAnchor);
+        },
+        options.anchors ?? [],
+        (prevHash, row) => chainHash(prevHash, { ...row, runId: row.run_id }),
+      ),
+    );
     try {
       return read.deferred();
     } catch (error) {
@@ -396,20 +413,23 @@ export class AuditStore {
     }
   }
 
-  private append(runId: string, type: EventType, payload: Record<string, unknown>): number {
+  private append(runId: string, type: EventType, payload: Record<string, unknown>): ChainAnchor {
     this.ensureOpen();
     requireText(runId, 'runId');
     const text = canonicalJson(payload, type);
     const at = isoTime(this.now(), 'the clock');
+    let head: ChainAnchor;
     try {
-      return this.appendTx.immediate({ runId, type, payload: text, at });
+      head = this.appendTx.immediate({ runId, type, payload: text, at });
     } catch (error) {
       throw fromSqliteError(error, this.file, 'write');
     }
+    this.witness?.record(head);
+    return head;
   }
 
   /** Runs inside BEGIN IMMEDIATE: the write lock is held, no other writer can move the head. */
-  private appendInTransaction(input: AppendInput): number {
+  private appendInTransaction(input: AppendInput): ChainAnchor {
     const s = this.statements;
     const headRow = s.head.get() as { value: string } | undefined;
     const last = s.last.get() as { seq: number; hash: string } | undefined;
@@ -459,118 +479,7 @@ export class AuditStore {
       hash,
     });
     s.setHead.run(JSON.stringify({ seq, hash }));
-    return seq;
-  }
-
-  private walkChain(anchors: readonly ChainAnchor[]): VerifyResult {
-    const s = this.statements;
-    const pending = new Map(anchors.filter((a) => a.seq > 0).map((a) => [a.seq, a.hash]));
-    let expected = 1;
-    let prev = GENESIS_HASH;
-    let rows = 0;
-    const fail = (problem: VerifyProblem): VerifyResult => ({
-      ok: false,
-      file: this.file,
-      rows,
-      head: { seq: expected - 1, hash: prev },
-      problem,
-    });
-    for (const row of s.all.iterate() as IterableIterator<EventRow>) {
-      if (row.seq !== expected) {
-        return fail({
-          kind: 'missing-rows',
-          seq: expected,
-          message:
-            row.seq > expected
-              ? `row ${expected}${row.seq - 1 > expected ? `..${row.seq - 1}` : ''} missing (deleted): the next row is ${row.seq}`
-              : `row ${row.seq} is out of sequence (expected ${expected})`,
-        });
-      }
-      rows += 1;
-      if (row.prev_hash !== prev) {
-        return fail({
-          kind: 'link-broken',
-          seq: row.seq,
-          message: `row ${row.seq} does not chain to row ${row.seq - 1} (prev_hash differs): row ${row.seq - 1} or ${row.seq} was altered`,
-        });
-      }
-      if (!EVENT_TYPES.includes(row.type as EventType) || !isJson(row.payload)) {
-        return fail({
-          kind: 'bad-row',
-          seq: row.seq,
-          message: `row ${row.seq} has an unknown type or a payload that is not JSON`,
-        });
-      }
-      const hash = chainHash(row.prev_hash, {
-        seq: row.seq,
-        at: row.at,
-        runId: row.run_id,
-        type: row.type,
-        payload: row.payload,
-      });
-      if (hash !== row.hash) {
-        return fail({
-          kind: 'hash-mismatch',
-          seq: row.seq,
-          message: `row ${row.seq} was edited (its hash does not match its content)`,
-        });
-      }
-      const anchored = pending.get(row.seq);
-      if (anchored !== undefined) {
-        pending.delete(row.seq);
-        if (anchored !== row.hash) {
-          return fail({
-            kind: 'anchor-mismatch',
-            seq: row.seq,
-            message: `row ${row.seq} differs from the anchor kept elsewhere: the trail was rewritten`,
-          });
-        }
-      }
-      prev = row.hash;
-      expected += 1;
-    }
-    const lastSeq = expected - 1;
-    const headRow = s.head.get() as { value: string } | undefined;
-    if (headRow === undefined) {
-      return fail({
-        kind: 'head-missing',
-        seq: lastSeq,
-        message: 'the chain head record (meta.head) is missing',
-      });
-    }
-    const head = JSON.parse(headRow.value) as ChainAnchor;
-    if (head.seq > lastSeq) {
-      return fail({
-        kind: 'tail-truncated',
-        seq: lastSeq + 1,
-        message: `the chain head says ${head.seq} rows but the trail stops at row ${lastSeq}: row ${lastSeq + 1}${head.seq > lastSeq + 1 ? `..${head.seq}` : ''} deleted`,
-      });
-    }
-    if (head.seq !== lastSeq || head.hash !== prev) {
-      return fail({
-        kind: 'head-mismatch',
-        seq: lastSeq,
-        message: `the chain head (seq ${head.seq}) does not match the last row (seq ${lastSeq})`,
-      });
-    }
-    const [beyond] = pending.keys();
-    if (beyond !== undefined) {
-      return fail({
-        kind: 'anchor-mismatch',
-        seq: beyond,
-        message: `the anchor names row ${beyond}, but the trail stops at row ${lastSeq}: the trail was cut or rewritten`,
-      });
-    }
-    return { ok: true, file: this.file, rows, head: { seq: lastSeq, hash: prev } };
-  }
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
+    return { seq, hash };
   }
 }
 
@@ -658,86 +567,5 @@ function prepareStatements(db: Database.Database) {
     eventsOfRuns: db.prepare(
       'SELECT seq, at, run_id, type, payload, prev_hash, hash FROM events WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY seq',
     ),
-  };
-}
-
-/** Builds runs from their events (in seq order). */
-function foldRuns(rows: readonly EventRow[], file: string): Map<string, AuditRun> {
-  const runs = new Map<string, AuditRun>();
-  for (const row of rows) {
-    let payload: Record<string, unknown>;
-    try {
-      payload = JSON.parse(row.payload) as Record<string, unknown>;
-    } catch (error) {
-      throw new AuditError(
-        'AUDIT_CORRUPT',
-        `audit trail ${file}: row ${row.seq} holds a payload that is not JSON`,
-        {
-          hint: 'run `posbridge history --verify`',
-          details: { file, seq: row.seq },
-          cause: error,
-        },
-      );
-    }
-    if (row.type === 'run-start') {
-      const run: AuditRun = {
-        runId: row.run_id,
-        kind: payload.kind as AuditRunKind,
-        port: payload.port as string,
-        technician: payload.technician as string,
-        station: payload.station as string,
-        startedAt: row.at,
-        outcome: 'unfinished',
-        steps: [],
-      };
-      if (payload.terminal !== undefined) run.terminal = payload.terminal as TerminalIdentity;
-      if (payload.merchant !== undefined) run.merchant = payload.merchant as string;
-      if (payload.terminalNumber !== undefined) run.terminalNumber = payload.terminalNumber as string;
-      if (payload.details !== undefined) run.details = payload.details as JsonObject;
-      runs.set(row.run_id, run);
-      continue;
-    }
-    const run = runs.get(row.run_id);
-    if (run === undefined) continue; // no start row: verify() reports how the chain was cut
-    switch (row.type) {
-      case 'terminal':
-        run.terminal = payload.terminal as TerminalIdentity;
-        break;
-      case 'step':
-        run.steps.push({
-          ...(payload as unknown as StepRecord),
-          seq: row.seq,
-          recordedAt: row.at,
-        } satisfies AuditStep);
-        break;
-      case 'diagnostics':
-        run.diagnostics = payload as unknown as AuditDiagnostics;
-        break;
-      case 'run-finish':
-        run.finishedAt = row.at;
-        run.outcome = payload.outcome as AuditRun['outcome'];
-        if (payload.error !== undefined) run.error = payload.error as FinishRunInput['error'];
-        if (payload.details !== undefined) run.finishDetails = payload.details as JsonObject;
-        break;
-    }
-  }
-  return runs;
-}
-
-function reportRow(run: AuditRun): AuditReportRow {
-  return {
-    runId: run.runId,
-    sn: run.terminal?.sn ?? null,
-    model: run.terminal?.model ?? null,
-    merchant: run.merchant ?? null,
-    terminal: run.terminalNumber ?? null,
-    technician: run.technician,
-    station: run.station,
-    started: run.startedAt,
-    finished: run.finishedAt ?? null,
-    outcome: run.outcome,
-    diagPass: run.diagnostics?.pass ?? null,
-    diagWarn: run.diagnostics?.warn ?? null,
-    diagFail: run.diagnostics?.fail ?? null,
   };
 }

@@ -74,6 +74,8 @@ export interface AuditRun {
   steps: AuditStep[];
   /** The last diagnostics recorded for the run. */
   diagnostics?: AuditDiagnostics;
+  /** SEQ:HASH of the run's last row: the head of the trail right after it (an anchor, anchor.ts). */
+  auditHead: string;
 }
 
 export interface HistoryQuery {
@@ -101,6 +103,8 @@ export interface AuditReportRow {
   diagPass: number | null;
   diagWarn: number | null;
   diagFail: number | null;
+  /** SEQ:HASH of the run's last row: keep it to check later that the trail still holds the run. */
+  auditHead: string;
 }
 
 export const REPORT_COLUMNS: readonly (keyof AuditReportRow)[] = [
@@ -117,6 +121,7 @@ export const REPORT_COLUMNS: readonly (keyof AuditReportRow)[] = [
   'diagPass',
   'diagWarn',
   'diagFail',
+  'auditHead',
 ];
 
 /** A point of the chain kept elsewhere (printed on a report, sent to the acquirer). */
@@ -140,7 +145,10 @@ export type VerifyProblemKind =
   | 'head-missing'
   /** A row's payload is not JSON or its type is unknown. */
   | 'bad-row'
-  /** A row does not have the hash an anchor kept elsewhere says it had. */
+  /**
+   * A row does not have the hash an anchor kept elsewhere says it had, or the trail stops before
+   * the anchor's row (the last rows deleted and the head record rewritten to match).
+   */
   | 'anchor-mismatch';
 
 export interface VerifyProblem {
@@ -148,6 +156,8 @@ export interface VerifyProblem {
   /** The first seq concerned (the edited row, or the first missing one). */
   seq: number;
   message: string;
+  /** For `anchor-mismatch`: the anchor the trail contradicts or no longer holds (as it was given). */
+  anchor?: ChainAnchor;
 }
 
 export interface VerifyResult {

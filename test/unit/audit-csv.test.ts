@@ -60,6 +60,7 @@ const row: AuditReportRow = {
   diagPass: 11,
   diagWarn: 0,
   diagFail: null,
+  auditHead: `7:${'ab'.repeat(32)}`,
 };
 
 describe('toCsv', () => {
@@ -72,7 +73,7 @@ describe('toCsv', () => {
     const csv = toCsv([row]);
     const line = csv.split('\r\n')[1];
     expect(line).toBe(
-      'r1,SN1,T100,123456789012345,12345678,"Zoë ""Z"" Müller, Jr.","收银台\n2号",2025-03-01T08:00:00.000Z,,unfinished,11,0,',
+      `r1,SN1,T100,123456789012345,12345678,"Zoë ""Z"" Müller, Jr.","收银台\n2号",2025-03-01T08:00:00.000Z,,unfinished,11,0,,7:${'ab'.repeat(32)}`,
     );
     expect(parseCsv(csv)).toEqual([
       [...REPORT_COLUMNS],
@@ -90,6 +91,7 @@ describe('toCsv', () => {
         '11',
         '0',
         '',
+        `7:${'ab'.repeat(32)}`,
       ],
     ]);
   });

@@ -356,6 +356,9 @@ describe('audit store: tamper evidence', () => {
 });
 
 describe('audit store: history and report', () => {
+  const rowHash = (seq: number) =>
+    raw((db) => (db.prepare('SELECT hash FROM events WHERE seq = ?').get(seq) as { hash: string }).hash);
+
   function seeded(): AuditStore {
     const store = openStore({ now: steppingClock('2025-03-01T08:00:00.000Z') });
     provisionRun(store, 'SN1'); // 08:00:00 .. 08:00:06
@@ -417,8 +420,17 @@ describe('audit store: history and report', () => {
       diagPass: 1,
       diagWarn: 1,
       diagFail: 1,
+      // The run's last row (its finish, row 7): the head of the trail right after the run.
+      auditHead: `7:${rowHash(7)}`,
     });
-    expect(rows[2]).toMatchObject({ sn: 'SN3', outcome: 'unfinished', finished: null, diagPass: null });
+    // An unfinished run's anchor is its last row so far (rows 1-7, 8-14, 15-17, 18-20).
+    expect(rows[2]).toMatchObject({
+      sn: 'SN3',
+      outcome: 'unfinished',
+      finished: null,
+      diagPass: null,
+      auditHead: `20:${rowHash(20)}`,
+    });
     expect(store.report({ since: new Date('2025-03-01T08:00:10.000Z') }).map((r) => r.sn)).toEqual(['SN3']);
   });
 
