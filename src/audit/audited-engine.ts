@@ -2,6 +2,10 @@
  * The audit trail around any Engine: every provision, diag, passwd and operator run and each of
  * its steps is written as it happens (one committed transaction each), whether the engine runs
  * in this process or in the daemon. Only what reports already hold goes in: no secret.
+ *
+ * A provisioning's report comes back with `auditHead`, the anchor of the row that closed the run
+ * (anchor.ts); a provisioning that ends in an error without a report carries it in the error's
+ * details instead, so every outcome can be checked against the trail later.
  */
 import type {
   DiagReport,
@@ -14,6 +18,7 @@ import type {
 import { PosbridgeError } from '../host/errors.js';
 import { WorkflowStopped } from '../host/workflow/provision.js';
 import type { ProvisionReport } from '../host/workflow/report.js';
+import { formatAnchor } from './anchor.js';
 import type { AuditStore } from './store.js';
 import type { AuditRunKind } from './types.js';
 
@@ -50,11 +55,12 @@ export class AuditedEngine implements Engine {
     const finish = (report: ProvisionReport) => {
       if (report.terminal && !identified) this.store.recordTerminal(runId, report.terminal);
       if (report.diagnostics) this.store.recordDiagnostics(runId, report.diagnostics.results);
-      this.store.finishRun(runId, {
+      const head = this.store.finishRun(runId, {
         outcome: report.outcome,
         ...(report.error && { error: report.error }),
         ...(report.credentialsFile && { details: { credentialsFile: report.credentialsFile } }),
       });
+      report.auditHead = formatAnchor(head);
     };
     try {
       const report = await this.inner.provision({
@@ -73,7 +79,10 @@ export class AuditedEngine implements Engine {
       return report;
     } catch (error) {
       if (error instanceof WorkflowStopped) finish(error.report);
-      else this.failRun(runId, error);
+      else {
+        const head = this.failRun(runId, error);
+        if (error instanceof PosbridgeError) error.details.auditHead = formatAnchor(head);
+      }
       throw error;
     }
   }
@@ -139,9 +148,9 @@ export class AuditedEngine implements Engine {
     }
   }
 
-  private failRun(runId: string, error: unknown): void {
+  private failRun(runId: string, error: unknown) {
     const known = error instanceof PosbridgeError ? error : undefined;
-    this.store.finishRun(runId, {
+    return this.store.finishRun(runId, {
       outcome: 'failed',
       error: {
         code: known?.code ?? 'INTERNAL',

@@ -55,7 +55,13 @@ export function renderProvisionSummary(report: ProvisionReport, paint: Paint): s
   if (report.credentialsFile)
     out += `  operator first passwords written to ${report.credentialsFile} (owner-only)\n`;
   if (report.error) out += renderErrorLines(report.error.message, report.error.hint, paint);
+  if (report.auditHead) out += renderAuditHead(report.auditHead, paint);
   return out;
+}
+
+/** The anchor a run left in the audit trail, to keep elsewhere (docs/cli.md, "Anchors"). */
+export function renderAuditHead(head: string, paint: Paint): string {
+  return `  ${paint('dim', 'audit head')} ${head}\n`;
 }
 
 export function renderErrorLines(message: string, hint: string | undefined, paint: Paint): string {

@@ -7,7 +7,7 @@ import { PosbridgeError } from '../host/errors.js';
 import type { CliDeps, CommonOptions } from './context.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { type CliIo, painter } from './io.js';
-import { renderErrorLines } from './render.js';
+import { renderAuditHead, renderErrorLines } from './render.js';
 
 export async function runAction(
   deps: CliDeps,
@@ -30,9 +30,17 @@ export function reportError(io: CliIo, options: Pick<CommonOptions, 'json'>, err
     (known
       ? undefined
       : 'this is a bug in posbridge: please report it with --trace and --log-level debug output');
+  // A run the audit trail recorded before it failed names its record (audited-engine.ts).
+  const auditHead = known?.details.auditHead;
+  const head = typeof auditHead === 'string' ? auditHead : undefined;
   if (options.json)
-    io.stdout.write(`${JSON.stringify({ error: { code, message, ...(hint && { hint }) } }, null, 2)}\n`);
-  else io.stderr.write(renderErrorLines(message, hint, painter(io)));
+    io.stdout.write(
+      `${JSON.stringify({ error: { code, message, ...(hint && { hint }), ...(head && { auditHead: head }) } }, null, 2)}\n`,
+    );
+  else
+    io.stderr.write(
+      renderErrorLines(message, hint, painter(io)) + (head ? renderAuditHead(head, painter(io)) : ''),
+    );
   if (!known && process.env.POSBRIDGE_DEBUG) io.stderr.write(`${(error as Error)?.stack}\n`);
   return known ? exitCodeForError(known) : EXIT.refused;
 }

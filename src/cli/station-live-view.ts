@@ -332,5 +332,7 @@ export function renderStationSummary(summary: StationSummary, paint: Paint = noP
     out += `\n  ${paint('yellow', 'ports that could not be identified:')}\n`;
     for (const u of summary.unidentified) out += `    ${u.port}${u.error ? `: ${u.error.message}` : ''}\n`;
   }
+  // The anchor of the whole run in the audit trail (docs/cli.md, "Anchors"): keep it elsewhere.
+  if (summary.auditHead !== undefined) out += `\n  ${paint('dim', 'audit head')} ${summary.auditHead}\n`;
   return out;
 }

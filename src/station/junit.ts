@@ -2,7 +2,9 @@
  * The station summary as JUnit XML for CI: one test case per manifest row (classname `station`,
  * name the serial number), a `failure` for failed, quarantined, not seen and not run rows, the
  * port and numbers as properties, the workflow's steps as system-out. The de facto schema that
- * Jenkins, GitLab and GitHub reporters read (testsuites > testsuite > testcase).
+ * Jenkins, GitLab and GitHub reporters read (testsuites > testsuite > testcase). The audit heads
+ * (the run's on the suite, each row's on its case) are properties named `audit-head`: a CI server
+ * keeps them, outside the bench PC, to check the trail against later.
  */
 import type { StationRowResult, StationSummary } from './station.js';
 
@@ -65,6 +67,7 @@ function testcase(row: StationRowResult): string {
     const d = row.diagnostics;
     properties.push(['diagnostics', `${d.pass} pass, ${d.warn} warn, ${d.fail} fail`]);
   }
+  if (row.auditHead !== undefined) properties.push(['audit-head', row.auditHead]);
   let out = `    <testcase${attrs({ classname: 'station', name: row.sn, time: seconds(row.startedAt, row.finishedAt) })}>\n`;
   out += '      <properties>\n';
   for (const [name, value] of properties) out += `        <property${attrs({ name, value })}/>\n`;
@@ -107,6 +110,7 @@ export function renderJunit(summary: StationSummary, options: { hostname?: strin
     ['station', summary.station],
     ['ended-by', summary.endedBy],
     ['unknown-terminals', summary.unknown.map((u) => `${u.sn}@${u.port}`).join(' ')],
+    ...(summary.auditHead !== undefined ? [['audit-head', summary.auditHead] as const] : []),
   ] as const)
     out += `      <property${attrs({ name, value })}/>\n`;
   out += '    </properties>\n';

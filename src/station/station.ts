@@ -21,12 +21,13 @@
  */
 
 import type { Engine, ProvisionCall } from '../host/engine.js';
-import { isPosbridgeError, type PosbridgeErrorCode } from '../host/errors.js';
+import type { PosbridgeErrorCode } from '../host/errors.js';
 import type { HubEvent, TerminalHub, TerminalInfo } from '../host/hub.js';
 import type { Secret } from '../host/secret.js';
 import { WorkflowStopped } from '../host/workflow/provision.js';
 import type { ProvisionReport, StepRecord } from '../host/workflow/report.js';
 import type { ManifestRow } from './manifest.js';
+import { auditHeadOf, errorInfo, latestAuditHead, passwordSettled, repeatNote } from './results.js';
 
 export type RowOutcome =
   | 'provisioned'
@@ -71,6 +72,8 @@ export interface StationRowResult {
   finishedAt?: string;
   /** The workflow's report of the last attempt (no secret in it). */
   report?: ProvisionReport;
+  /** SEQ:HASH of the audit record that closed the last attempt (a report's, or a failure's). */
+  auditHead?: string;
 }
 
 export type StationEnd = 'complete' | 'idle' | 'timeout' | 'signal';
@@ -89,6 +92,8 @@ export interface StationSummary {
   unknown: Array<{ port: string; sn: string; model?: string }>;
   /** Ports the hub could not identify (not a TSP/1 terminal, no answer). */
   unidentified: Array<{ port: string; error?: ErrorInfo }>;
+  /** The latest of the rows' audit heads: the trail holds the whole run while it holds this one. */
+  auditHead?: string;
 }
 
 export type StationEvent =
@@ -328,6 +333,7 @@ export class Station {
     this.emit({ type: 'started', port, sn: row.sn, attempt: state.attempts });
     let report: ProvisionReport | undefined;
     let error: ErrorInfo | undefined;
+    let auditHead: string | undefined;
     try {
       report = await this.options.engine.provision({
         request: {
@@ -351,9 +357,12 @@ export class Station {
     } catch (caught) {
       if (caught instanceof WorkflowStopped) report = caught.report;
       error = errorInfo(caught);
+      auditHead = auditHeadOf(caught);
     }
     if (report && passwordSettled(report)) state.adminPasswordKnown = true;
     const result = this.resultOf(state, port, startedAt, report, error);
+    auditHead = report?.auditHead ?? auditHead;
+    if (auditHead !== undefined) result.auditHead = auditHead;
     state.result = result;
     state.phase = 'final';
     this.running--;
@@ -466,6 +475,8 @@ export class Station {
       unknown: [...this.unknown.values()],
       unidentified: [...this.unidentified.values()],
     };
+    const auditHead = latestAuditHead(rows);
+    if (auditHead !== undefined) summary.auditHead = auditHead;
     this.finished = summary;
     for (const state of this.queue.splice(0)) {
       const result = rows.find((r) => r.sn === state.row.sn)!;
@@ -523,34 +534,6 @@ function rowFields(
     terminal: row.terminal,
     ...(row.name !== undefined && { name: row.name }),
   };
-}
-
-function errorInfo(error: unknown): ErrorInfo {
-  if (isPosbridgeError(error))
-    return { code: error.code, message: error.message, ...(error.hint && { hint: error.hint }) };
-  return { code: 'INTERNAL', message: `unexpected failure: ${(error as Error)?.message ?? String(error)}` };
-}
-
-/**
- * The run's admin password is now the terminal's: this run set it (admin-password done) or logged
- * in with it (admin-password already, which only follows a login with the given password).
- */
-function passwordSettled(report: ProvisionReport): boolean {
-  return report.steps.some(
-    (s) => s.step === 'admin-password' && (s.outcome === 'done' || s.outcome === 'already'),
-  );
-}
-
-function repeatNote(result: StationRowResult): string {
-  switch (result.outcome) {
-    case 'provisioned':
-    case 'already-provisioned':
-      return 'already done in this station run: not run again';
-    case 'quarantined':
-      return 'quarantined in this run: left alone';
-    default:
-      return `failed in this run (${result.error?.code ?? 'failed'}): not retried, a retry cannot help`;
-  }
 }
 
 /**

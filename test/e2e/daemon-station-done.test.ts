@@ -229,9 +229,10 @@ describe('issue 5, done when: posbridge daemon + posbridge station + posbridge m
       const [verify, history] = await Promise.all([run(['history', '--verify']), run(['history', '--json'])]);
       mark('history');
       expect(verify.code, `${verify.stdout}${verify.stderr}`).toBe(0);
-      expect(verify.stdout).toMatch(
-        new RegExp(`^intact: \\d+ records in ${esc(box.audit)}, head \\d+ `, 'm'),
-      );
+      const intact = new RegExp(`^intact: \\d+ records in ${esc(box.audit)}, head (\\d+:[0-9a-f]{64})$`, 'm');
+      expect(verify.stdout).toMatch(intact);
+      // The JUnit report carries the run's head through the daemon: nothing was recorded after it.
+      expect(props(suite)['audit-head']).toBe(intact.exec(verify.stdout)![1]);
       expect(history.code, history.stderr).toBe(0);
       const runs = (
         JSON.parse(history.stdout) as {
@@ -245,9 +246,17 @@ describe('issue 5, done when: posbridge daemon + posbridge station + posbridge m
             merchant?: string;
             terminalNumber?: string;
             terminal?: { sn: string };
+            auditHead: string;
           }>;
         }
       ).runs;
+      // Each test case names the record that closed its row's run.
+      expect(cases.map((c) => props(c)['audit-head']).sort()).toEqual(
+        runs
+          .filter((r) => r.kind === 'provision')
+          .map((r) => r.auditHead)
+          .sort(),
+      );
       expect(runs).toHaveLength(3);
       const bySn = new Map(runs.map((r) => [r.terminal?.sn, r]));
       for (const row of ROWS) {

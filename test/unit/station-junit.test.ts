@@ -40,6 +40,7 @@ const SUMMARY: StationSummary = {
       diagnostics: { pass: 12, warn: 0, fail: 0 },
       startedAt: T0,
       finishedAt: T1,
+      auditHead: `9:${'a'.repeat(64)}`,
       report: {
         kind: 'provision',
         outcome: 'provisioned',
@@ -81,6 +82,7 @@ const SUMMARY: StationSummary = {
       port: 'mock://d',
       terminal: '10000004',
       error: { code: 'TAMPERED', message: 'tamper=1' },
+      auditHead: `17:${'b'.repeat(64)}`,
     }),
     row({
       sn: 'PB005',
@@ -92,6 +94,7 @@ const SUMMARY: StationSummary = {
   ],
   unknown: [{ port: 'mock://x', sn: 'ZZ9' }],
   unidentified: [],
+  auditHead: `17:${'b'.repeat(64)}`,
 };
 
 describe('escapeXml', () => {
@@ -150,6 +153,20 @@ describe('renderJunit', () => {
       diagnostics: '12 pass, 0 warn, 0 fail',
     });
     expect(props(cases[4]!)).toMatchObject({ port: '', terminal: '10000005', outcome: 'not-seen' });
+  });
+
+  it('carries the audit heads as properties: the run on the suite, each recorded row on its case', () => {
+    const suiteProps = Object.fromEntries(
+      suite.children.find((x) => x.name === 'properties')!.children.map((p) => [p.attrs.name, p.attrs.value]),
+    );
+    expect(suiteProps['audit-head']).toBe(`17:${'b'.repeat(64)}`);
+    expect(props(cases[0]!)['audit-head']).toBe(`9:${'a'.repeat(64)}`);
+    expect(props(cases[3]!)['audit-head']).toBe(`17:${'b'.repeat(64)}`);
+    expect(props(cases[4]!)).not.toHaveProperty('audit-head'); // never run: nothing recorded
+    const { auditHead: _, ...unrecorded } = SUMMARY;
+    const none = parseXml(renderJunit(unrecorded));
+    const noneProps = none.children[0]!.children.find((x) => x.name === 'properties')!.children;
+    expect(noneProps.map((p) => p.attrs.name)).not.toContain('audit-head');
   });
 
   it('fails the failed, quarantined and not-seen rows with their message; passes the others', () => {

@@ -292,6 +292,7 @@ describe('renderStationSummary', () => {
       ],
       unknown: [{ port: 'mock://x', sn: 'ZZ9', model: 'PB-MOCK' }],
       unidentified: [{ port: '/dev/ttyUSB3', error: { code: 'TIMEOUT', message: 'no answer' } }],
+      auditHead: `21:${'c'.repeat(64)}`,
     };
     const text = renderStationSummary(summary);
     expect(text).toContain('station bench-1: 3 terminals in m.csv (no terminal left to run)');
@@ -305,5 +306,9 @@ describe('renderStationSummary', () => {
     expect(text).toContain('what to do:\n    load paper\n');
     expect(text).toContain('sn ZZ9 (PB-MOCK) on mock://x');
     expect(text).toContain('/dev/ttyUSB3: no answer');
+    // The run's anchor in the audit trail, last, to keep elsewhere (issue 9 item 7).
+    expect(text.endsWith(`\n  audit head 21:${'c'.repeat(64)}\n`)).toBe(true);
+    const { auditHead: _, ...unrecorded } = summary;
+    expect(renderStationSummary(unrecorded)).not.toContain('audit head');
   });
 });
