@@ -7,13 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import { AuditedEngine } from '../audit/audited-engine.js';
-import { AuditStore, defaultAuditPath } from '../audit/index.js';
+import { defaultAuditPath } from '../audit/index.js';
 import { connectDaemon } from '../daemon/api/client.js';
 import { resolveSocketPath } from '../daemon/api/socket.js';
 import { startDaemonPorts } from '../daemon/discovery/index.js';
 import { TerminalDriver } from '../host/driver.js';
 import { type Connector, LocalEngine } from '../host/engine.js';
 import { createPortRegistry, listPorts } from '../host/ports/index.js';
+import { auditTarget, openAudit } from './audit-target.js';
 import type { CliDeps, CommonOptions, EngineHandle } from './context.js';
 import { engineViaDaemonOr } from './daemon-client.js';
 import { daemonHub } from './daemon-hub.js';
@@ -26,8 +27,9 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
   const mockPorts = mock instanceof MockPorts ? mock : new MockPorts(mock);
   /** The daemon's station name, from its config (set once its port manager is built). */
   let daemonStation: string | undefined;
-  /** The daemon config's audit file, if it names one (POSBRIDGE_AUDIT still wins). */
-  let daemonAudit: string | undefined;
+  /** The daemon config's audit file and witness, if it names them (the environment still wins). */
+  let daemonAudit: { audit?: string; auditWitness?: string } = {};
+  const warn = (message: string) => io.stderr.write(`warning: ${message}\n`);
   return {
     io,
     now: () => new Date(),
@@ -39,9 +41,9 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
     // otherwise in this process, audited here.
     createEngine: async (options, logger) =>
       engineViaDaemonOr(options, io.env, logger, () => {
+        const audit = openAudit(auditTarget(io.env), warn);
         const local = createLocalEngine(options, logger, mockPorts);
-        const store = AuditStore.open(auditPath(io.env));
-        const engine = new AuditedEngine(local.engine, store, {
+        const engine = new AuditedEngine(local.engine, audit.store, {
           technician: io.env.USER ?? safeUser(),
           station: hostname(),
           now: () => new Date(),
@@ -50,7 +52,7 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
           engine,
           close: async () => {
             await local.close();
-            store.close();
+            audit.close();
           },
         };
       }),
@@ -63,19 +65,21 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
         env: io.env,
       });
       daemonStation = ports.config.station;
-      daemonAudit = ports.config.audit;
+      daemonAudit = ports.config;
       return ports.manager;
     },
     // The daemon writes the audit trail of what it runs, whoever asked.
-    wrapDaemonEngine: (engine) => {
-      const store = AuditStore.open(io.env.POSBRIDGE_AUDIT || daemonAudit || auditPath(io.env));
+    wrapDaemonEngine: (engine, logger) => {
+      const target = auditTarget(io.env, daemonAudit);
+      const audit = openAudit(target, (message) => logger.error({ witness: target.witness }, message));
+      logger.info({ audit: audit.store.file, witness: audit.witness?.file }, 'audit trail');
       return {
-        engine: new AuditedEngine(engine, store, {
+        engine: new AuditedEngine(engine, audit.store, {
           technician: io.env.USER ?? safeUser(),
           station: daemonStation ?? hostname(),
           now: () => new Date(),
         }),
-        close: async () => store.close(),
+        close: async () => audit.close(),
       };
     },
     auditPath: () => auditPath(io.env),
@@ -86,9 +90,9 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
       const uid = process.getuid?.() ?? 0;
       const remote = await connectDaemon(resolveSocketPath(io.env, socket, uid), uid);
       if (remote) return daemonHub(remote);
+      const audit = openAudit(auditTarget(io.env), warn);
       const ports = await startDaemonPorts({ registry: portRegistry(mockPorts), logger, env: io.env });
       await ports.manager.settled();
-      const store = AuditStore.open(auditPath(io.env));
       const local = new LocalEngine({
         connect: (port) => ports.manager.lease(port),
         now: () => new Date(),
@@ -99,9 +103,9 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
         subscribe: (listener) => ports.manager.subscribe(listener),
         close: async () => {
           await ports.manager.close();
-          store.close();
+          audit.close();
         },
-        engine: new AuditedEngine(local, store, {
+        engine: new AuditedEngine(local, audit.store, {
           technician: io.env.USER ?? safeUser(),
           station: ports.config.station,
           now: () => new Date(),

@@ -37,6 +37,8 @@ export function cleanEnv(sandbox: string, extra: NodeJS.ProcessEnv = {}): NodeJS
     NO_COLOR: '1',
     POSBRIDGE_AUDIT: join(sandbox, 'audit.sqlite3'),
     XDG_DATA_HOME: join(sandbox, 'data'),
+    // The daemon config (history --verify reads its audit.witness): never the user's own.
+    XDG_CONFIG_HOME: join(sandbox, 'config'),
     XDG_STATE_HOME: join(sandbox, 'state'),
     ...extra,
   };

@@ -122,6 +122,26 @@ describe('daemon config: files', () => {
     expect(loaded).toMatchObject({ found: true, config: { station: 'shop-9' } });
   });
 
+  it('audit is a path, or { file, witness }: the witness goes with its trail (issue 9 item 7)', () => {
+    expect(parseDaemonConfig('audit: /var/lib/pb/audit.sqlite3', FILE, host)).toMatchObject({
+      audit: '/var/lib/pb/audit.sqlite3',
+    });
+    const both = parseDaemonConfig(
+      'audit:\n  file: /var/lib/pb/audit.sqlite3\n  witness: /mnt/usb/pb-heads\n',
+      FILE,
+      host,
+    );
+    expect(both.audit).toBe('/var/lib/pb/audit.sqlite3');
+    expect(both.auditWitness).toBe('/mnt/usb/pb-heads');
+    const witnessOnly = parseDaemonConfig(
+      '{"audit": {"witness": "/mnt/usb/pb-heads"}}',
+      '/etc/pb.json',
+      host,
+    );
+    expect(witnessOnly.audit).toBeUndefined();
+    expect(witnessOnly.auditWitness).toBe('/mnt/usb/pb-heads');
+  });
+
   it('a file named with --config must exist', async () => {
     const path = join(dir, 'nope.yaml');
     const error = await loadDaemonConfig({ path }).catch((e) => e);
@@ -150,6 +170,11 @@ describe('daemon config: errors name the file and the field', () => {
     ['station: ""', 'station', /must not be empty/],
     ['baud: 0', 'baud', /positive whole number/],
     ['socket: /tmp/x.sock', 'socket', /unknown field/],
+    ['audit: { witness: heads.txt }', 'audit.witness', /absolute file path/],
+    ['audit: { witnes: /mnt/heads }', 'audit.witnes', /unknown field \(did you mean witness\?\)/],
+    ['audit: { file: "" }', 'audit.file', /must not be empty/],
+    ['audit: 5', 'audit', /file path, or \{ file, witness \}/],
+    ['audit: ""', 'audit', /must not be empty/],
   ])('%s -> %s', (text, field, message) => {
     const error = problem(text);
     expect(error.code).toBe('USAGE');

@@ -7,15 +7,17 @@ import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';
 import { renderStep } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
+import { printHead, type VerifyOptions, verifyTrail } from './history-verify.js';
 
-interface HistoryOptions {
+interface HistoryOptions extends VerifyOptions {
   sn?: string;
   since?: string;
   limit?: string;
   verify?: boolean;
-  json?: boolean;
-  audit?: string;
+  head?: boolean;
 }
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerHistory(program: Command, deps: CliDeps): void {
   program
@@ -25,38 +27,49 @@ export function registerHistory(program: Command, deps: CliDeps): void {
     .option('--since <date>', 'only runs started at or after this date (YYYY-MM-DD or ISO 8601)')
     .option('--limit <n>', 'at most this many runs, newest first', '50')
     .option('--verify', 'check the hash chain: exit 1 if a record was edited or deleted')
+    .option('--head', 'print the head of the chain as SEQ:HASH, to keep elsewhere')
+    .option(
+      '--expect-head <seq:hash>',
+      'with --verify (implied): exit 1 unless the trail still holds this head (repeatable)',
+      collect,
+    )
+    .option('--expect-heads <file>', 'the same for each SEQ:HASH line of a file (repeatable)', collect)
+    .option(
+      '--witness <file>',
+      'check against this witness file instead of the one paired with the trail (repeatable; implies --verify)',
+      collect,
+    )
+    .option(
+      '--config <file>',
+      "the daemon config whose audit.witness pairs with the trail (default: the daemon's)",
+    )
     .option('--audit <file>', 'the audit trail file (default: POSBRIDGE_AUDIT or the user data directory)')
     .option('--json', 'print exactly one JSON document on stdout')
-    .addHelpText('after', '\nExample:\n  posbridge history --sn PBM0000001\n  posbridge history --verify\n')
+    .addHelpText(
+      'after',
+      '\nExample:\n  posbridge history --sn PBM0000001\n  posbridge history --verify\n  posbridge history --head >> ~/heads-sent-to-the-acquirer.txt\n  posbridge history --verify --expect-head 57:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n',
+    )
     .action((options: HistoryOptions) =>
       runAction(deps, options, async () => {
+        const verify =
+          options.verify === true ||
+          options.expectHead !== undefined ||
+          options.expectHeads !== undefined ||
+          options.witness !== undefined;
+        if (options.head && verify)
+          throw new PosbridgeError('USAGE', '--head and --verify go separately', {
+            hint: '--verify prints the head too, once it has checked it',
+          });
+        if (options.head) return printHead(deps, options);
+        if (verify) return verifyTrail(deps, options);
         const path = options.audit ?? deps.auditPath();
         if (!existsSync(path)) {
-          if (options.json)
-            printJson(
-              deps.io,
-              options.verify
-                ? { kind: 'verify', ok: true, file: path, rows: 0 }
-                : { kind: 'history', runs: [] },
-            );
+          if (options.json) printJson(deps.io, { kind: 'history', runs: [] });
           else deps.io.stdout.write(`no audit trail yet at ${path}\n`);
           return EXIT.ok;
         }
         const store = AuditStore.open(path, { readonly: true });
         try {
-          if (options.verify) {
-            const result = store.verify();
-            if (options.json) printJson(deps.io, { kind: 'verify', ...result });
-            else {
-              const paint = painter(deps.io);
-              deps.io.stdout.write(
-                result.ok
-                  ? `${paint('green', 'intact')}: ${result.rows} records in ${result.file}, head ${result.head.seq} ${result.head.hash.slice(0, 16)}...\n`
-                  : `${paint('red', 'TAMPERED')}: ${result.file}: record ${result.problem?.seq}: ${result.problem?.message}\n`,
-              );
-            }
-            return result.ok ? EXIT.ok : EXIT.refused;
-          }
           const runs = store.history({
             ...(options.sn !== undefined && { sn: options.sn }),
             ...(options.since !== undefined && { since: parseDate(options.since) }),

@@ -136,7 +136,8 @@ function resolve(data: z.output<typeof daemonConfigSchema>, hostname: () => stri
     baud: data.baud ?? CONFIG_DEFAULTS.baud,
     timeouts: { ...data.timeouts },
   };
-  if (data.audit !== undefined) config.audit = data.audit;
+  if (data.audit?.file !== undefined) config.audit = data.audit.file;
+  if (data.audit?.witness !== undefined) config.auditWitness = data.audit.witness;
   return config;
 }
 

@@ -86,6 +86,8 @@ const KNOWN_FIELDS = [
   'baud',
   'timeouts',
   'audit',
+  'file',
+  'witness',
   'requestMs',
   'identifyMs',
   'heartbeatMs',
@@ -152,6 +154,56 @@ const ms = (min: number, max: number, unit = 'milliseconds') =>
     .min(min, `must be a whole number of ${unit} from ${min} to ${max}`)
     .max(max, `must be a whole number of ${unit} from ${min} to ${max}`);
 
+const AUDIT_HELP =
+  'must be a file path, or { file, witness } (docs/daemon.md, "The audit trail and its witness")';
+
+const auditObject = z
+  .object({
+    /** The audit store (SQLite file). */
+    file: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
+    /**
+     * A file on other storage that gets every new head of the trail, one line each. Absolute: the
+     * daemon's working directory is no place to decide where evidence goes.
+     */
+    witness: z
+      .string({ error: 'must be an absolute file path' })
+      .refine(
+        (path) => path.startsWith('/'),
+        'must be an absolute file path, on other storage than the trail',
+      )
+      .optional(),
+  })
+  .strict();
+
+/** `audit: PATH` (the store alone) or `audit: { file, witness }`. */
+const auditEntry = z.unknown().transform((entry, ctx): { file?: string; witness?: string } => {
+  if (typeof entry === 'string') {
+    if (entry !== '') return { file: entry };
+    ctx.addIssue({ code: 'custom', message: 'must not be empty' });
+    return z.NEVER;
+  }
+  if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
+    const result = auditObject.safeParse(entry);
+    if (result.success) {
+      const { file, witness } = result.data;
+      return { ...(file !== undefined && { file }), ...(witness !== undefined && { witness }) };
+    }
+    for (const issue of result.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys)
+          ctx.addIssue({
+            code: 'custom',
+            path: [...issue.path, key],
+            message: `unknown field${suggest(key)}`,
+          });
+      } else ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    }
+    return z.NEVER;
+  }
+  ctx.addIssue({ code: 'custom', message: AUDIT_HELP });
+  return z.NEVER;
+});
+
 const HEARTBEAT_HELP = 'must be 0 (off) or a whole number of milliseconds from 100 to 86400000';
 
 const timeoutsSchema = z
@@ -193,8 +245,11 @@ export const daemonConfigSchema = z
       .positive('must be a positive whole number')
       .optional(),
     timeouts: timeoutsSchema.prefault({}),
-    /** The audit store (SQLite file). POSBRIDGE_AUDIT wins; default: the user's data directory. */
-    audit: z.string({ error: 'must be a file path' }).min(1, 'must not be empty').optional(),
+    /**
+     * The audit store (SQLite file; POSBRIDGE_AUDIT wins; default: the user's data directory), and
+     * the witness file that gets each new head of the trail (POSBRIDGE_AUDIT_WITNESS wins).
+     */
+    audit: auditEntry.optional(),
   })
   .strict();
 
@@ -215,7 +270,10 @@ export interface DaemonConfig {
   watch: string[];
   baud: number;
   timeouts: { requestMs: number; identifyMs: number; heartbeatMs: number };
+  /** `audit` or `audit.file`: the audit store. */
   audit?: string;
+  /** `audit.witness`: where each new head of that store is appended. */
+  auditWitness?: string;
 }
 
 export type DaemonConfigInput = z.input<typeof daemonConfigSchema>;

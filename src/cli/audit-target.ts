@@ -1,0 +1,73 @@
+/**
+ * Which audit trail a process writes, and which witness file goes with it (docs/daemon.md, "The
+ * audit trail and its witness"). A witness belongs to one trail: heads of one trail checked
+ * against another would cry tampering for nothing, so the pairing is decided in this one place,
+ * for the process that writes and for `history --verify` that reads.
+ *
+ * - The trail: POSBRIDGE_AUDIT, else the daemon config's `audit.file` (for the daemon), else the
+ *   user's data directory.
+ * - Its witness: POSBRIDGE_AUDIT_WITNESS, else the daemon config's `audit.witness`, but only
+ *   while the trail is the config's own (POSBRIDGE_AUDIT pointing elsewhere leaves it out).
+ */
+import { resolve } from 'node:path';
+import { AuditStore, AuditWitness, defaultAuditPath, isAuditError } from '../audit/index.js';
+import type { DaemonConfig } from '../daemon/config/index.js';
+import { PosbridgeError } from '../host/errors.js';
+
+export interface AuditTarget {
+  file: string;
+  witness?: string;
+}
+
+export const WITNESS_ENV = 'POSBRIDGE_AUDIT_WITNESS';
+
+/** The trail and witness of the in-process engine (no config), or of the daemon (its config). */
+export function auditTarget(
+  env: NodeJS.ProcessEnv,
+  config?: Pick<DaemonConfig, 'audit' | 'auditWitness'>,
+): AuditTarget {
+  const own = config?.audit || defaultAuditPath(env);
+  const file = env.POSBRIDGE_AUDIT || own;
+  const witness = env[WITNESS_ENV] || (sameFile(file, own) ? config?.auditWitness : undefined);
+  return { file, ...(witness && { witness }) };
+}
+
+export function sameFile(a: string, b: string): boolean {
+  return resolve(a) === resolve(b);
+}
+
+export interface OpenedAudit {
+  store: AuditStore;
+  witness: AuditWitness | undefined;
+  close(): void;
+}
+
+/**
+ * Opens the trail with its witness. A witness that cannot be opened is a usage error (exit 2),
+ * raised before any terminal is touched; one that fails later goes to `warn`, and the run goes on.
+ */
+export function openAudit(target: AuditTarget, warn: (message: string) => void): OpenedAudit {
+  let witness: AuditWitness | undefined;
+  if (target.witness !== undefined) {
+    try {
+      witness = AuditWitness.open(target.witness, { onError: (error) => warn(error.message) });
+    } catch (error) {
+      if (!isAuditError(error)) throw error;
+      throw new PosbridgeError('USAGE', error.message, { hint: error.hint, details: error.details });
+    }
+  }
+  try {
+    const store = AuditStore.open(target.file, witness ? { witness } : {});
+    return {
+      store,
+      witness,
+      close: () => {
+        store.close();
+        witness?.close();
+      },
+    };
+  } catch (error) {
+    witness?.close();
+    throw error;
+  }
+}
