@@ -60,7 +60,7 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
     createPortManager: async ({ configFile, logger }) => {
       const ports = await startDaemonPorts({
         configFile,
-        registry: portRegistry(mockPorts),
+        registry: portRegistry(mockPorts, logger),
         logger,
         env: io.env,
       });
@@ -130,8 +130,8 @@ function safeUser(): string {
   }
 }
 
-function portRegistry(mockPorts: MockPorts) {
-  const registry = createPortRegistry();
+function portRegistry(mockPorts: MockPorts, logger?: Logger) {
+  const registry = createPortRegistry({ logger });
   registry.register('mock', mockPorts.factory());
   return registry;
 }
@@ -141,7 +141,7 @@ export function createLocalEngine(
   logger: Logger,
   mockPorts: MockPorts,
 ): EngineHandle {
-  const registry = portRegistry(mockPorts);
+  const registry = portRegistry(mockPorts, logger);
   const connect: Connector = (port) =>
     TerminalDriver.open(port, {
       registry,

@@ -42,14 +42,15 @@ describe('PortRegistry', () => {
       'tcp tcp://127.0.0.1:4001 115200',
       'mock mock://a?diag-fail=printer:paper_out 115200',
     ]);
-    expect(registry.schemes()).toEqual(['mock', 'tcp']);
+    expect(registry.schemes()).toEqual(['mock', 'rfc2217', 'tcp', 'telnet']);
   });
 
   it('refuses unknown schemes and empty names as usage errors', async () => {
     const registry = new PortRegistry({ devices: recordingFactory('dev', []) });
-    const e = await registry.open('rfc2217://host:2217').catch((x) => x);
+    const e = await registry.open('ssh://host:22').catch((x) => x);
     expect(isPosbridgeError(e, 'USAGE')).toBe(true);
-    expect(e.hint).toContain('tcp://');
+    expect(e.message).toBe('unsupported port type ssh:// in ssh://host:22');
+    expect(e.hint).toBe('Use one of: rfc2217://, tcp://, telnet://, a device path.');
     await expect(registry.open('  ')).rejects.toMatchObject({ code: 'USAGE' });
     expect(() => registry.register('bad scheme', recordingFactory('x', []))).toThrow();
   });

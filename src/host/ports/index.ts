@@ -5,4 +5,12 @@ export * from './memory.js';
 export * from './registry.js';
 export * from './serial.js';
 export * from './tcp.js';
+export {
+  type NetworkPortFactory,
+  parseTelnetPortName,
+  rfc2217PortFactory,
+  type TelnetPortFactoryOptions,
+  type TelnetPortSpec,
+  telnetPortFactory,
+} from './telnet/index.js';
 export * from './transport.js';

@@ -2,13 +2,16 @@
  * From the port name a person types to an open Transport (DESIGN.md, "Ports"):
  *   /dev/ttyUSB0, /dev/serial/by-id/..., any other path (a pty symlink)  -> the serial factory
  *   tcp://HOST:PORT                                                     -> TCP
+ *   rfc2217://HOST:PORT[?options], telnet://HOST:PORT[?options]         -> Telnet (telnet/)
  *   SCHEME://...                                                        -> a factory registered for SCHEME
  * The composition root registers `mock` (the in-process mock terminal); src/host knows it only
  * through the PortFactory interface.
  */
+import type { Logger } from 'pino';
 import { PosbridgeError } from '../errors.js';
 import { serialPortFactory } from './serial.js';
 import { tcpPortFactory } from './tcp.js';
+import { rfc2217PortFactory, telnetPortFactory } from './telnet/factory.js';
 import type { PortFactory, PortOpenOptions, Transport } from './transport.js';
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
@@ -27,6 +30,12 @@ export interface PortRegistryOptions {
   devices?: PortFactory | undefined;
   /** Opens tcp:// names. Default: tcpPortFactory(). */
   tcp?: PortFactory | undefined;
+  /** Opens rfc2217:// names. Default: rfc2217PortFactory(). */
+  rfc2217?: PortFactory | undefined;
+  /** Opens telnet:// names. Default: telnetPortFactory(). */
+  telnet?: PortFactory | undefined;
+  /** Given to the default factories (at debug: serial errors, Telnet and RFC 2217 negotiation). */
+  logger?: Logger | undefined;
 }
 
 export class PortRegistry {
@@ -34,8 +43,11 @@ export class PortRegistry {
   private devices: PortFactory;
 
   constructor(options: PortRegistryOptions = {}) {
-    this.devices = options.devices ?? serialPortFactory();
+    const { logger } = options;
+    this.devices = options.devices ?? serialPortFactory({ logger });
     this.factories.set('tcp', options.tcp ?? tcpPortFactory());
+    this.factories.set('rfc2217', options.rfc2217 ?? rfc2217PortFactory({ logger }));
+    this.factories.set('telnet', options.telnet ?? telnetPortFactory({ logger }));
   }
 
   /** Opens `SCHEME://...` names with `factory` (replacing any earlier one for SCHEME). */
@@ -52,7 +64,18 @@ export class PortRegistry {
     return this;
   }
 
-  /** Schemes that open, e.g. ['mock', 'tcp']. */
+  /**
+   * What `name` reaches, for the host-wide port lock (PortFactory.endpoint): a device path as
+   * given, `rfc2217://H:P`, `telnet://H:P` and `tcp://H:P` as `tcp://h:P`. Throws the USAGE error
+   * open() would give a malformed name.
+   */
+  endpoint(name: string): string {
+    const parsed = parsePortName(name);
+    if (parsed.kind === 'device') return this.devices.endpoint?.(name) ?? name;
+    return this.factories.get(parsed.scheme)?.endpoint?.(name) ?? name;
+  }
+
+  /** Schemes that open, e.g. ['mock', 'rfc2217', 'tcp', 'telnet']. */
   schemes(): string[] {
     return [...this.factories.keys()].sort();
   }
