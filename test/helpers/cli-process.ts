@@ -97,6 +97,11 @@ export class CliProcess {
     return this.waitFor(() => pattern.exec(this.out), what, ms);
   }
 
+  /** Waits until stderr (the mock's log, say) matches `pattern`; fails as waitForStdout does. */
+  async waitForStderr(pattern: RegExp, what: string, ms = PROCESS_TIMEOUT_MS): Promise<RegExpExecArray> {
+    return this.waitFor(() => pattern.exec(this.err), what, ms);
+  }
+
   /** Waits for the exit; kills the process (SIGKILL) and fails if it does not come in time. */
   async waitForExit(
     what = `posbridge ${this.args.join(' ')} to exit`,

@@ -228,6 +228,21 @@ describe('rfc2217://', () => {
     expect(failure.message).toMatch(/closed the connection while it was being set up/);
   });
 
+  it('a server that turns us away says why: ser2net\'s "Port already in use" is a busy port', async () => {
+    const server = await serve({
+      greeting: Buffer.from([IAC, 0xfb, 3, IAC, 0xfd, 0, ...Buffer.from('Port already in use\r\n')]),
+    });
+    const failing = openError(server.url());
+    const conn = await server.connection();
+    await conn.waitFor((c) => c.negotiations.length >= 3, 'our requests');
+    conn.socket.end();
+    const error = await deadline(failing, 'the open to fail');
+    expect(error.code).toBe('PORT_BUSY');
+    expect(error.message).toBe(
+      `port busy: ${server.url()}: the serial server closed the connection while it was being set up (it said: "Port already in use")`,
+    );
+  });
+
   it('?poll_modem: a server that stops answering the poll is an unplug', async () => {
     let polls = 0;
     const server = await serve({

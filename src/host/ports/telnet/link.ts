@@ -17,6 +17,8 @@ import { OptionNegotiator } from './negotiation.js';
 
 /** Bytes held while the server has suspended our output (FLOWCONTROL-SUSPEND); beyond, the link ends. */
 export const MAX_SUSPENDED_BYTES = 64 * 1024;
+/** How much of the data before setup is kept to quote in an error. */
+const DISCARDED_HEAD = 120;
 
 export interface TelnetLinkOptions {
   /** Negotiate COM-PORT-OPTION (rfc2217://) or not (telnet://). */
@@ -34,6 +36,8 @@ export class TelnetLink implements Transport {
   heardTelnet = false;
   /** Data bytes dropped because they came before the link was ready (stale: purged on open). */
   discarded = 0;
+  /** The first of those bytes: a server refusing us says why there ("Port already in use"). */
+  private discardedHead: number[] = [];
   private readonly decoder = new TelnetDecoder();
   private readonly state;
   private readonly answers = new Map<ComPortSetting, number>();
@@ -133,11 +137,19 @@ export class TelnetLink implements Transport {
   }
 
   private closedDuringSetup(): PosbridgeError {
+    // ser2net greets a second client with "Port already in use" and hangs up.
+    const said = Buffer.from(this.discardedHead)
+      .toString('latin1')
+      .replace(/[^\x20-\x7e]+/g, ' ')
+      .trim();
+    const busy = /in use|busy/i.test(said);
     return new PosbridgeError(
-      'PORT_OPEN_FAILED',
-      `${this.name}: the serial server closed the connection while it was being set up`,
+      busy ? 'PORT_BUSY' : 'PORT_OPEN_FAILED',
+      `${busy ? 'port busy: ' : ''}${this.name}: the serial server closed the connection while it was being set up${said ? ` (it said: "${said}")` : ''}`,
       {
-        hint: 'Check the serial server: its port may be in use by another client, or refuse this connection.',
+        hint: busy
+          ? 'Another client holds this serial server port: close it (a console, another posbridge) or ask who uses the server.'
+          : 'Check the serial server: its port may be in use by another client, or refuse this connection.',
         details: { port: this.name },
       },
     );
@@ -197,8 +209,13 @@ export class TelnetLink implements Transport {
     const log = this.options.logger;
     switch (event.type) {
       case 'data':
-        if (this.ready) this.state.emitData(event.bytes);
-        else this.discarded += event.bytes.length;
+        if (this.ready) {
+          this.state.emitData(event.bytes);
+        } else {
+          this.discarded += event.bytes.length;
+          const room = DISCARDED_HEAD - this.discardedHead.length;
+          if (room > 0) this.discardedHead.push(...event.bytes.subarray(0, room));
+        }
         return;
       case 'negotiate': {
         this.heardTelnet = true;
