@@ -1,6 +1,6 @@
 /**
- * The composition root: real clock, randomness, logger, ports (devices, tcp://, and mock:// wired
- * to the mock terminal), driver and engine. Everything below receives these; nothing below
+ * The composition root: real clock, randomness, logger, ports (devices, tcp://, rfc2217://,
+ * telnet://, and mock:// wired to the mock terminal), driver and engine. Everything below receives these; nothing below
  * reaches for a global.
  */
 import { randomBytes } from 'node:crypto';

@@ -43,7 +43,10 @@ export interface CliDeps extends DaemonCommandDeps {
   listPorts(): Promise<ListedPort[]>;
   /** The daemon's port manager as a hub, for `posbridge station` without --port. */
   createHub?: CreateStationHub;
-  /** The registry ports open through (devices, tcp://, this process's mock:// terminals). */
+  /**
+   * The registry ports open through (devices, tcp://, rfc2217://, telnet://, this process's
+   * mock:// terminals).
+   */
   portRegistry?: () => PortRegistry;
   /** Where the audit trail lives (POSBRIDGE_AUDIT or the user's data directory). */
   auditPath(): string;
@@ -54,7 +57,8 @@ export interface CliDeps extends DaemonCommandDeps {
 /** The flags every terminal command takes (DESIGN.md, "The command line"). */
 export function addCommonOptions(command: Command, portRequired = true): Command {
   const port = '--port <port>';
-  const portHelp = 'terminal port: /dev/ttyUSB0, /dev/serial/by-id/..., tcp://HOST:PORT or mock://NAME';
+  const portHelp =
+    'terminal port: /dev/ttyUSB0, /dev/serial/by-id/..., tcp://HOST:PORT, rfc2217://HOST:PORT, telnet://HOST:PORT or mock://NAME';
   if (portRequired) command.requiredOption(port, portHelp);
   else command.option(port, portHelp);
   return command

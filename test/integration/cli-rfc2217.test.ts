@@ -3,8 +3,11 @@
  * a server that sets another baud than asked is one clear error and exit 3; a bad URL option is a
  * usage error (exit 2) before any connection, so zero bytes reach the terminal.
  */
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliHarness, STACK_LINE } from '../helpers/cli-inproc.js';
+import { productionDeps } from '../../src/cli/compose.js';
+import { runCli } from '../../src/cli/program.js';
+import { CliHarness, cleanEnv, STACK_LINE } from '../helpers/cli-inproc.js';
 import { FakeRfc2217Server } from '../helpers/fake-rfc2217.js';
 
 const cleanup: Array<() => Promise<void> | void> = [];
@@ -62,5 +65,24 @@ describe('posbridge on rfc2217:// ports', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('unsupported port type ssh://');
     expect(run.stderr).toMatch(/mock:\/\/, rfc2217:\/\/, tcp:\/\/, telnet:\/\/, a device path/);
+  });
+
+  it('posbridge ports with no serial port says a serial server can still be named, by scheme', async () => {
+    let out = '';
+    const io = {
+      stdout: {
+        write: (t: string) => {
+          out += t;
+        },
+      },
+      stderr: { write: () => undefined },
+      stdin: Readable.from([]),
+      env: cleanEnv('/nonexistent'),
+    };
+    const code = await runCli(['ports'], { ...productionDeps(io as never), listPorts: async () => [] });
+    expect(code).toBe(0);
+    expect(out).toBe(
+      'no serial ports found (a pty, or a serial server as tcp://, rfc2217:// or telnet://, can still be named with --port)\n',
+    );
   });
 });

@@ -103,6 +103,16 @@ describe('architecture', () => {
     }
   });
 
+  it('the Telnet / RFC 2217 codec is pure: only relative imports, no timers (docs/architecture.md)', () => {
+    for (const name of ['codec.ts', 'negotiation.ts', 'com-port.ts', 'url.ts']) {
+      const file = join(root, 'src/host/ports/telnet', name);
+      for (const { specifier } of importsOf(file)) {
+        expect(specifier.startsWith('.'), `src/host/ports/telnet/${name} imports ${specifier}`).toBe(true);
+      }
+      expect(readFileSync(file, 'utf8'), name).not.toMatch(/\bset(Timeout|Interval|Immediate)\(/);
+    }
+  });
+
   it('the table is not vacuous: a wrong arrow is seen', () => {
     const fake = join(root, 'src/host/fake.ts');
     expect(targetOf(fake, '../daemon/api/index.js').layer).toBe('daemon');

@@ -55,6 +55,7 @@ describe('daemon config: defaults and forms', () => {
         '  - { vendorId: "1a86", productId: "7523", label: CH340 cable of the Move/5000 }',
         'ports:',
         '  - tcp://10.0.0.7:4001',
+        '  - rfc2217://10.0.0.8:4001?ign_set_control',
         '  - /dev/serial/by-id/usb-FTDI_FT231X_DN04ABCD-if00-port0',
         '  - /run/pos/pos[0-9]',
         '  - mock://demo',
@@ -74,7 +75,7 @@ describe('daemon config: defaults and forms', () => {
       { vendorId: '0ca6', productId: '0001', label: 'USB 0ca6:0001' },
       { vendorId: '1a86', productId: '7523', label: 'CH340 cable of the Move/5000' },
     ]);
-    expect(config.ports).toHaveLength(4);
+    expect(config.ports).toHaveLength(5);
     expect(config.watch).toEqual(['/dev', '/run/pos']);
     expect(config.baud).toBe(9600);
     expect(config.timeouts).toEqual({ requestMs: 1500, identifyMs: 2500, heartbeatMs: 0 });
@@ -166,6 +167,9 @@ describe('daemon config: errors name the file and the field', () => {
     ['ports: [ttyUSB0]', 'ports[0]', /absolute device path/],
     ['ports: ["/dev/*/x"]', 'ports[0]', /only in the last part/],
     ['ports: ["tcp://10.0.0.7"]', 'ports[0]', /tcp:\/\/HOST:PORT/],
+    ['ports: ["rfc2217://10.0.0.7"]', 'ports[0]', /not a rfc2217:\/\/ port name: rfc2217:\/\/10\.0\.0\.7/],
+    ['ports: ["rfc2217://10.0.0.7:4001?baud=9600"]', 'ports[0]', /unknown rfc2217:\/\/ option "baud"/],
+    ['ports: ["telnet://h:23?poll_modem"]', 'ports[0]', /RFC 2217 option: use rfc2217:\/\//],
     ['watch: [dev]', 'watch[0]', /absolute directory/],
     ['station: ""', 'station', /must not be empty/],
     ['baud: 0', 'baud', /positive whole number/],

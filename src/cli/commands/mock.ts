@@ -1,27 +1,38 @@
 /**
- * `posbridge mock`: a mock terminal reachable over TCP (`--listen tcp://HOST:PORT`) and/or a
- * pseudo-terminal (`--pty PATH`), for demos, picocom and CI. Logs what happens to stderr (lines
+ * `posbridge mock`: a mock terminal reachable over TCP (`--listen tcp://HOST:PORT`), a
+ * pseudo-terminal it makes (`--pty PATH`) and/or a tty someone else made (`--device PATH`), for
+ * demos, picocom, benches and CI. Logs what happens to stderr (lines
  * masked: never a password), says where it can be reached on stdout, and stops cleanly on SIGINT
  * or SIGTERM (pty link removed, state saved, exit 0). docs/mock.md documents every option.
  * With `--replay TRACE` it plays the terminal side of a wire trace instead (docs/evidence.md).
  */
 import { readFileSync } from 'node:fs';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { BindingInterface } from '@serialport/bindings-cpp';
+import { type Command, Option } from 'commander';
 import type { Logger } from 'pino';
+import { loadPlatformBinding } from '../../host/ports/serial.js';
 import {
   type DiagFaults,
   type FaultSpec,
   FileStateStore,
   formatDiagFaults,
-  identityProblem,
   MockConfigError,
   MockTerminal,
-  parseDiagFaults,
-  parseFaultSpec,
 } from '../../mock-device/index.js';
 import { parseTrace, ReplayTerminal } from '../../mock-device/replay/index.js';
-import { listenTcp, openPty, TransportError } from '../../mock-device/transports/index.js';
+import { listenTcp, openDevice, openPty, TransportError } from '../../mock-device/transports/index.js';
 import { createLogger } from '../logger.js';
+import {
+  identity,
+  integer,
+  nonEmpty,
+  nonNegative,
+  oneOf,
+  parseDiagFail,
+  parseFault,
+  parseListen,
+  type TcpAddress,
+} from './mock-options.js';
 
 export interface MockCommandDeps {
   io: { stdout: { write(text: string): void }; stderr: { write(text: string): void } };
@@ -29,11 +40,14 @@ export interface MockCommandDeps {
   result: { exitCode: number };
   /** Resolves with a signal's name when the mock must stop. Default: the first SIGINT or SIGTERM. */
   stopSignal?: () => Promise<string>;
+  /** The serialport binding for --device. Default: the platform binding, guarded (host/ports). */
+  deviceBinding?: () => Promise<BindingInterface>;
 }
 
 interface MockOptions {
   listen?: TcpAddress;
   pty?: string;
+  device?: string;
   sn?: string;
   model?: string;
   fw?: string;
@@ -50,11 +64,6 @@ interface MockOptions {
   replay?: string;
 }
 
-interface TcpAddress {
-  host: string;
-  port: number;
-}
-
 export const DEFAULT_LISTEN = 'tcp://127.0.0.1:7001';
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -67,13 +76,18 @@ export function registerMockCommand(program: Command, deps: MockCommandDeps): Co
     .description('run a mock terminal (TSP/1) on a TCP port or a pseudo-terminal, for demos and CI')
     .option(
       '--listen <tcp://HOST:PORT>',
-      `TCP address to serve (default ${DEFAULT_LISTEN} when no --pty)`,
+      `TCP address to serve (default ${DEFAULT_LISTEN} when neither --pty nor --device)`,
       parseListen,
     )
     .option(
       '--pty <path>',
       'serve a pseudo-terminal linked at this path (opened like /dev/ttyUSB0)',
       nonEmpty('--pty'),
+    )
+    .option(
+      '--device <path>',
+      'serve a tty someone else made (a socat pair end, /dev/ttyGS0, a UART); reopened after a hang-up',
+      nonEmpty('--device'),
     )
     .option('--sn <sn>', 'serial number (default PBM0000001)', identity('--sn'))
     .option('--model <model>', 'model (default PB-MOCK)', identity('--model'))
@@ -124,6 +138,7 @@ export function registerMockCommand(program: Command, deps: MockCommandDeps): Co
       '\nExamples:\n' +
         '  posbridge mock --listen tcp://127.0.0.1:7001 --state /tmp/pos.json\n' +
         '  posbridge mock --pty /tmp/pos0 --diag-fail printer:paper_out --fault "drop:p=0.05" --seed 7\n' +
+        '  posbridge mock --device /dev/ttyGS0 --baud 115200\n' +
         '  posbridge mock --replay field.trace --listen tcp://127.0.0.1:7001\n',
     )
     .action(async (options: MockOptions) => {
@@ -161,7 +176,7 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
     const sn = replay ? `(replay of ${options.replay})` : terminal!.identity.sn;
     const stopped: Promise<string>[] = [(deps.stopSignal ?? processStopSignal)()];
 
-    if (options.listen || options.pty === undefined) {
+    if (options.listen || (options.pty === undefined && options.device === undefined)) {
       const address = options.listen ?? parseListen(DEFAULT_LISTEN);
       const tcp = await listenTcp(address, attach);
       closers.push(() => tcp.close());
@@ -179,6 +194,20 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
         }),
       );
       io.stdout.write(`mock terminal ${sn} on pty ${pty.path}\n`);
+    }
+    if (options.device !== undefined) {
+      const device = await openDevice(
+        {
+          path: options.device,
+          // --baud 0 (unpaced) still needs a line rate on the tty: TSP/1's default.
+          baudRate: options.baud > 0 ? options.baud : 115_200,
+          binding: await (deps.deviceBinding ?? defaultDeviceBinding)(),
+          logger: log,
+        },
+        attach,
+      );
+      closers.push(() => device.close());
+      io.stdout.write(`mock terminal ${sn} on device ${device.path}\n`);
     }
     if (!replay)
       log.info(
@@ -262,8 +291,14 @@ async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
 function isUsageError(error: unknown): boolean {
   if (error instanceof MockConfigError) return true;
   return (
-    error instanceof TransportError && (error.code === 'INVALID_ARGUMENT' || error.code === 'PATH_EXISTS')
+    error instanceof TransportError &&
+    (error.code === 'INVALID_ARGUMENT' || error.code === 'PATH_EXISTS' || error.code === 'DEVICE_NOT_FOUND')
   );
+}
+
+/** The real serialport binding, guarded against the 0-byte read spin (SERIAL-NOTES.md). */
+function defaultDeviceBinding(): Promise<BindingInterface> {
+  return loadPlatformBinding();
 }
 
 function describe(error: unknown): string {
@@ -285,73 +320,4 @@ function processStopSignal(): Promise<string> {
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
-}
-
-// --- option parsers: a bad value is a usage error naming the option (exit 2) ---
-
-export function parseListen(value: string): TcpAddress {
-  const match = /^tcp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$/.exec(value);
-  const port = match ? Number(match[2]) : Number.NaN;
-  if (!match || port > 65535) {
-    throw new InvalidArgumentError(
-      'expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:7001 (port 0: any free port)',
-    );
-  }
-  return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
-}
-
-function parseFault(value: string): FaultSpec[] {
-  try {
-    return parseFaultSpec(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
-
-function parseDiagFail(value: string): DiagFaults {
-  try {
-    return parseDiagFaults(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
-
-function identity(flag: string): (value: string) => string {
-  return (value) => {
-    const problem = identityProblem(value);
-    if (problem) throw new InvalidArgumentError(`${flag} ${problem}`);
-    return value;
-  };
-}
-
-function nonEmpty(flag: string): (value: string) => string {
-  return (value) => {
-    if (value.trim() === '') throw new InvalidArgumentError(`${flag} needs a path`);
-    return value;
-  };
-}
-
-function integer(flag: string, min: number, max: number): (value: string) => number {
-  return (value) => {
-    if (!/^[0-9]+$/.test(value) || Number(value) < min || Number(value) > max) {
-      throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}`);
-    }
-    return Number(value);
-  };
-}
-
-function nonNegative(flag: string): (value: string) => number {
-  return (value) => {
-    if (!/^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(value))
-      throw new InvalidArgumentError(`${flag} must be a number, 0 or more`);
-    return Number(value);
-  };
-}
-
-function oneOf(flag: string, allowed: string[]): (value: string) => string {
-  return (value) => {
-    if (!allowed.includes(value))
-      throw new InvalidArgumentError(`${flag} must be one of ${allowed.join(', ')}`);
-    return value;
-  };
 }

@@ -26,7 +26,7 @@ export function registerPorts(program: Command, deps: CliDeps): void {
 
 function renderPorts(ports: ListedPort[], paint: ReturnType<typeof painter>): string {
   if (ports.length === 0)
-    return 'no serial ports found (a pty or tcp:// terminal can still be named with --port)\n';
+    return 'no serial ports found (a pty, or a serial server as tcp://, rfc2217:// or telnet://, can still be named with --port)\n';
   return ports
     .map((p) => {
       const mark =

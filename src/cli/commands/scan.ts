@@ -22,8 +22,8 @@ import { printJson, runAction } from '../run-action.js';
 
 export interface ScanDeps extends CliDeps {
   /**
-   * The registry ports open through. Default: device paths, tcp://, and mock:// terminals of
-   * this process. (The composition root may share its own, e.g. a test's mock terminals.)
+   * The registry ports open through. Default: device paths, tcp://, rfc2217://, telnet://, and
+   * mock:// terminals of this process. (The composition root may share its own, e.g. a test's mock terminals.)
    */
   portRegistry?: (() => PortRegistry) | undefined;
 }
@@ -79,7 +79,7 @@ export function registerScan(program: Command, deps: ScanDeps): void {
     )
     .option(
       '--port <port>',
-      'also check this port (repeatable): /dev/ttyUSB0, /dev/serial/by-id/..., tcp://HOST:PORT, mock://NAME',
+      'also check this port (repeatable): /dev/ttyUSB0, /dev/serial/by-id/..., tcp://HOST:PORT, rfc2217://HOST:PORT, mock://NAME',
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )

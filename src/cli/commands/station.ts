@@ -54,7 +54,7 @@ export function registerStation(program: Command, deps: StationCliDeps): void {
   // The common --port names one port; here it is repeatable.
   const portOption = command.options.find((o) => o.long === '--port') as Option;
   portOption.description =
-    'a port to watch (repeatable): /dev/ttyUSB0, tcp://HOST:PORT, mock://NAME?sn=SN; without it, the daemon port manager (discovery, hot-plug)';
+    'a port to watch (repeatable): /dev/ttyUSB0, tcp://HOST:PORT, rfc2217://HOST:PORT, mock://NAME?sn=SN; without it, the daemon port manager (discovery, hot-plug)';
   portOption.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
   command
     .description(

@@ -91,7 +91,10 @@ function text(what = 'a string') {
   });
 }
 
-const port = text('a port name (device path, tcp://..., mock://...)').min(1, 'must not be empty');
+const port = text('a port name (device path, tcp://..., rfc2217://..., telnet://..., mock://...)').min(
+  1,
+  'must not be empty',
+);
 
 /** A secret as it arrives: checked as text, then wrapped at once. */
 function secret(policy?: 'new-password') {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_TERMINAL_IDS, type UsbId } from '../../host/ports/list.js';
+import { isTelnetScheme, parseTelnetPortName } from '../../host/ports/telnet/url.js';
 
 /** Defaults of every optional field (the station defaults to the host name, at load time). */
 export const CONFIG_DEFAULTS = {
@@ -108,7 +109,8 @@ export function suggest(key: string): string {
 
 /**
  * A port the daemon manages: an absolute device path (a wildcard allowed in its last part:
- * `/dev/serial/by-id/usb-PAX_*`, `/tmp/pos[0-9]`), or a URL such as tcp://HOST:PORT or mock://NAME.
+ * `/dev/serial/by-id/usb-PAX_*`, `/tmp/pos[0-9]`), or a URL such as tcp://HOST:PORT,
+ * rfc2217://HOST:PORT[?options] or mock://NAME.
  */
 export function portEntryProblem(entry: string): string | undefined {
   const scheme = SCHEME_NAME.exec(entry);
@@ -123,6 +125,13 @@ export function portEntryProblem(entry: string): string | undefined {
       const port = Number(url?.port);
       if (!url || url.hostname === '' || !Number.isInteger(port) || port < 1 || port > 65535)
         return `"${entry}" is not tcp://HOST:PORT (port 1-65535)`;
+    }
+    if (isTelnetScheme(scheme[1]!.toLowerCase())) {
+      try {
+        parseTelnetPortName(entry);
+      } catch (error) {
+        return (error as Error).message;
+      }
     }
     return undefined;
   }

@@ -21,7 +21,11 @@ export type TransportErrorCode =
   /** The pty helper could not be started (python3 missing, no pty support, ...). */
   | 'PTY_UNAVAILABLE'
   /** The pty helper failed after it started. */
-  | 'PTY_FAILED';
+  | 'PTY_FAILED'
+  /** `--device PATH`: nothing at that path. */
+  | 'DEVICE_NOT_FOUND'
+  /** `--device PATH`: the tty exists but could not be opened (busy, permission, not a tty). */
+  | 'DEVICE_FAILED';
 
 export interface TransportErrorFlags {
   /** serialport convention: the operation was cut short by a close, not a failure of the line. */

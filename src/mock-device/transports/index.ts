@@ -2,8 +2,16 @@
  * The mock terminal's transports: each turns a host's connection into a DeviceLink (../link.ts).
  * - in-process serialport binding (`mock://NAME` ports, integration tests),
  * - TCP (`tcp://HOST:PORT`, a raw serial server),
- * - pseudo-terminal (a real tty path for picocom, screen or the real serialport binding).
+ * - pseudo-terminal (a real tty path for picocom, screen or the real serialport binding),
+ * - a tty someone else made (`--device`: a socat pair's end, a USB gadget, a real UART).
  */
+export {
+  DEVICE_RETRY,
+  type DeviceOptions,
+  type DeviceTransport,
+  MAX_DEVICE_BACKLOG,
+  openDevice,
+} from './device.js';
 export { TransportError, type TransportErrorCode } from './errors.js';
 export {
   createInProcessBinding,
