@@ -328,12 +328,12 @@ describe('RFC 2217 COM-PORT-OPTION', () => {
 });
 
 describe('rfc2217:// and telnet:// port names', () => {
-  it('reads host, port, pyserial options and the endpoint shared with tcp://', () => {
+  it('reads host, port and pyserial options', () => {
     expect(parseTelnetPortName('rfc2217://Ser2Net.local:4001')).toEqual({
       scheme: 'rfc2217',
       host: 'ser2net.local',
       port: 4001,
-      endpoint: 'tcp://ser2net.local:4001',
+      address: 'ser2net.local:4001',
       timeoutMs: 3000,
       ignSetControl: false,
       pollModem: false,
@@ -344,7 +344,7 @@ describe('rfc2217:// and telnet:// port names', () => {
       scheme: 'rfc2217',
       host: '::1',
       port: 2217,
-      endpoint: 'tcp://[::1]:2217',
+      address: '[::1]:2217',
       timeoutMs: 500,
       ignSetControl: true,
       pollModem: true,
@@ -352,7 +352,7 @@ describe('rfc2217:// and telnet:// port names', () => {
     });
     expect(parseTelnetPortName('telnet://10.0.0.7:23?timeout=5')).toMatchObject({
       scheme: 'telnet',
-      endpoint: 'tcp://10.0.0.7:23',
+      address: '10.0.0.7:23',
       timeoutMs: 5000,
     });
   });

@@ -6,7 +6,6 @@ export * from './registry.js';
 export * from './serial.js';
 export * from './tcp.js';
 export {
-  type NetworkPortFactory,
   parseTelnetPortName,
   rfc2217PortFactory,
   type TelnetPortFactoryOptions,

@@ -34,7 +34,7 @@ export interface PortRegistryOptions {
   rfc2217?: PortFactory | undefined;
   /** Opens telnet:// names. Default: telnetPortFactory(). */
   telnet?: PortFactory | undefined;
-  /** Given to the default factories (at debug: serial errors, Telnet and RFC 2217 negotiation). */
+  /** Given to the default rfc2217:// and telnet:// factories (at debug: every negotiation step). */
   logger?: Logger | undefined;
 }
 
@@ -43,11 +43,10 @@ export class PortRegistry {
   private devices: PortFactory;
 
   constructor(options: PortRegistryOptions = {}) {
-    const { logger } = options;
-    this.devices = options.devices ?? serialPortFactory({ logger });
+    this.devices = options.devices ?? serialPortFactory();
     this.factories.set('tcp', options.tcp ?? tcpPortFactory());
-    this.factories.set('rfc2217', options.rfc2217 ?? rfc2217PortFactory({ logger }));
-    this.factories.set('telnet', options.telnet ?? telnetPortFactory({ logger }));
+    this.factories.set('rfc2217', options.rfc2217 ?? rfc2217PortFactory({ logger: options.logger }));
+    this.factories.set('telnet', options.telnet ?? telnetPortFactory({ logger: options.logger }));
   }
 
   /** Opens `SCHEME://...` names with `factory` (replacing any earlier one for SCHEME). */
@@ -62,17 +61,6 @@ export class PortRegistry {
   setDeviceFactory(factory: PortFactory): this {
     this.devices = factory;
     return this;
-  }
-
-  /**
-   * What `name` reaches, for the host-wide port lock (PortFactory.endpoint): a device path as
-   * given, `rfc2217://H:P`, `telnet://H:P` and `tcp://H:P` as `tcp://h:P`. Throws the USAGE error
-   * open() would give a malformed name.
-   */
-  endpoint(name: string): string {
-    const parsed = parsePortName(name);
-    if (parsed.kind === 'device') return this.devices.endpoint?.(name) ?? name;
-    return this.factories.get(parsed.scheme)?.endpoint?.(name) ?? name;
   }
 
   /** Schemes that open, e.g. ['mock', 'rfc2217', 'tcp', 'telnet']. */

@@ -33,12 +33,6 @@ export function parseTcpName(name: string): { host: string; port: number } {
   return { host, port };
 }
 
-/** `tcp://Host:4001/` -> `tcp://host:4001` (IPv6 in brackets): one server port, one string. */
-export function tcpEndpoint(name: string): string {
-  const { host, port } = parseTcpName(name);
-  return `tcp://${host.includes(':') ? `[${host.toLowerCase()}]` : host.toLowerCase()}:${port}`;
-}
-
 function tcpUsage(name: string): PosbridgeError {
   return new PosbridgeError('USAGE', `not a TCP port name: ${name}`, {
     hint: 'Write it as tcp://HOST:PORT, e.g. tcp://127.0.0.1:4001.',
@@ -50,17 +44,15 @@ export function tcpPortFactory(options: TcpPortFactoryOptions = {}): PortFactory
   const connectTimeoutMs = options.connectTimeoutMs ?? TCP_DEFAULTS.connectTimeoutMs;
   const closeTimeoutMs = options.closeTimeoutMs ?? TCP_DEFAULTS.closeTimeoutMs;
   return {
-    endpoint: tcpEndpoint,
     async open(name) {
       const { host, port } = parseTcpName(name);
-      const socket = await connectTcp(name, host, port, connectTimeoutMs);
+      const socket = await connect(name, host, port, connectTimeoutMs);
       return new TcpTransport(name, socket, closeTimeoutMs);
     },
   };
 }
 
-/** Opens a TCP connection within `timeoutMs`; failures are PORT_NOT_FOUND or PORT_OPEN_FAILED naming `name`. */
-export function connectTcp(name: string, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
+export function connect(name: string, host: string, port: number, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port, noDelay: true });
     const timer = setTimeout(() => {

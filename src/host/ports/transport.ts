@@ -35,10 +35,4 @@ export interface PortOpenOptions {
 export interface PortFactory {
   /** Opens `name`; rejects with a PosbridgeError (PORT_NOT_FOUND, PORT_BUSY, PORT_OPEN_FAILED). */
   open(name: string, options: PortOpenOptions): Promise<Transport>;
-  /**
-   * What `name` reaches, for the host-wide port lock: names that reach the same thing give the
-   * same string (`rfc2217://H:P`, `telnet://H:P` and `tcp://H:P` all give `tcp://h:P`). Without
-   * it, the name itself. May throw the USAGE error `open` would.
-   */
-  endpoint?(name: string): string;
 }

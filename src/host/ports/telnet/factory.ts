@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import { PosbridgeError } from '../../errors.js';
 import { systemTimers, type Timers } from '../../timers.js';
-import { connectTcp, TCP_DEFAULTS } from '../tcp.js';
+import { connect, TCP_DEFAULTS } from '../tcp.js';
 import type { PortFactory, PortOpenOptions, Transport } from '../transport.js';
 import { Control, setControl } from './com-port.js';
 import { TelnetLink } from './link.js';
@@ -34,24 +34,17 @@ export interface TelnetPortFactoryOptions {
 
 export const TELNET_DEFAULTS = { pollIntervalMs: 1000, keepAliveMs: 10_000 } as const;
 
-/** A PortFactory that also tells which server port a name reaches (the port lock's key). */
-export interface NetworkPortFactory extends PortFactory {
-  /** `rfc2217://Host:4001?timeout=5` -> `tcp://host:4001`: the server port, whatever the framing. */
-  endpoint(name: string): string;
-}
-
-export function rfc2217PortFactory(options: TelnetPortFactoryOptions = {}): NetworkPortFactory {
+export function rfc2217PortFactory(options: TelnetPortFactoryOptions = {}): PortFactory {
   return telnetFamilyFactory('rfc2217', options);
 }
 
-export function telnetPortFactory(options: TelnetPortFactoryOptions = {}): NetworkPortFactory {
+export function telnetPortFactory(options: TelnetPortFactoryOptions = {}): PortFactory {
   return telnetFamilyFactory('telnet', options);
 }
 
-function telnetFamilyFactory(scheme: TelnetScheme, options: TelnetPortFactoryOptions): NetworkPortFactory {
+function telnetFamilyFactory(scheme: TelnetScheme, options: TelnetPortFactoryOptions): PortFactory {
   const timers = options.timers ?? systemTimers;
   return {
-    endpoint: (name) => parseTelnetPortName(name).endpoint,
     async open(name: string, openOptions: PortOpenOptions): Promise<Transport> {
       const spec = parseTelnetPortName(name);
       if (spec.scheme !== scheme) {
@@ -69,7 +62,7 @@ function telnetFamilyFactory(scheme: TelnetScheme, options: TelnetPortFactoryOpt
           'logging= is accepted for pyserial compatibility; posbridge logs by --log-level (debug shows the negotiation)',
         );
       }
-      const socket = await connectTcp(
+      const socket = await connect(
         name,
         spec.host,
         spec.port,

@@ -54,7 +54,7 @@ export async function negotiate(link: TelnetLink, spec: TelnetPortSpec, baudRate
   const answered = await link.waitFor(essential, spec.timeoutMs);
   if (!answered && !link.heardTelnet) {
     throw failed(link, `no Telnet negotiation from the server within ${seconds} s`, {
-      hint: `Is it a raw TCP port? Then use tcp://${spec.endpoint.slice('tcp://'.length)}. A slow server: raise ?timeout=SECONDS.`,
+      hint: `Is it a raw TCP port? Then use tcp://${spec.address}. A slow server: raise ?timeout=SECONDS.`,
     });
   }
   if (comPort && !n.enabled('local', TelnetOption.COM_PORT)) {
@@ -64,7 +64,7 @@ export async function negotiate(link: TelnetLink, spec: TelnetPortSpec, baudRate
         ? 'the server refused RFC 2217 (COM-PORT-OPTION): it cannot set the serial line'
         : `the server did not accept RFC 2217 (COM-PORT-OPTION) within ${seconds} s`,
       {
-        hint: `If the server's serial line is already set up, reach it with telnet://${spec.endpoint.slice('tcp://'.length)}; otherwise enable RFC 2217 on it (ser2net: accepter telnet(rfc2217),tcp,...).`,
+        hint: `If the server's serial line is already set up, reach it with telnet://${spec.address}; otherwise enable RFC 2217 on it (ser2net: accepter telnet(rfc2217),tcp,...).`,
       },
     );
   }

@@ -1,7 +1,8 @@
 /**
  * `rfc2217://HOST:PORT[?options]` and `telnet://HOST:PORT[?options]`, pure: the port name a person
- * types, read into what the transport needs, and the endpoint it reaches (for the host-wide port
- * lock: rfc2217://h:p, telnet://h:p and tcp://h:p are one serial server port, so one key).
+ * types, read into what the transport needs. The host and port are those of a URL, so anything
+ * that keys ports by URL host and port (the port lock) sees rfc2217://h:p, telnet://h:p and
+ * tcp://h:p as the one server port they are.
  *
  * The options are pyserial's `rfc2217://` URL options that matter here (docs/cli.md, "Serial
  * servers"), so a URL that works with pyserial, esptool or miniterm works here too:
@@ -19,8 +20,8 @@ export interface TelnetPortSpec {
   scheme: TelnetScheme;
   host: string;
   port: number;
-  /** The same server port written as tcp://HOST:PORT (IPv6 in brackets), the lock key. */
-  endpoint: string;
+  /** `HOST:PORT` as typed in a URL (IPv6 in brackets, host lower-cased), for messages. */
+  address: string;
   /** Bound on each negotiation wait, ms. */
   timeoutMs: number;
   /** `?ign_set_control`: SET-CONTROL is sent but its answer neither awaited nor checked. */
@@ -55,7 +56,7 @@ export function parseTelnetPortName(name: string): TelnetPortSpec {
     scheme,
     host,
     port,
-    endpoint: `tcp://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    address: `${host.includes(':') ? `[${host}]` : host}:${port}`,
     timeoutMs: DEFAULT_NEGOTIATION_TIMEOUT_S * 1000,
     ignSetControl: false,
     pollModem: false,
