@@ -1,8 +1,23 @@
 /**
- * The TSP/1 command table: arguments, who may run each command, and how long a sender should
- * wait. The terminal validates requests with it; the daemon builds requests and masks traces with
- * it; docs/protocol.md documents it. Adding a command touches this table and its handler.
+ * The TSP/1 command table: arguments, who may run each command, how long a sender should wait,
+ * and the shape of its replies. The terminal validates requests and encodes its replies with it;
+ * the host builds requests, masks traces and decodes replies with it; docs/protocol.md documents
+ * it. Adding a command touches this table and its handler.
  */
+import {
+  advisory,
+  flag,
+  int,
+  list,
+  noneOrList,
+  oneOf,
+  optional,
+  type Props,
+  type ReplyShape,
+  shape,
+  text,
+  utc,
+} from './reply-shape.js';
 
 export interface ArgSpec {
   required: boolean;
@@ -25,10 +40,10 @@ export interface CommandSpec {
   /** Runs while a password change is pending (otherwise 428). */
   allowedWhileMustChange: boolean;
   timeout: TimeoutClass;
-  /** Fields of the final OK line, in order. */
-  okFields: readonly string[];
-  /** Fields of each DATA line, if the command sends any. */
-  dataFields?: readonly string[];
+  /** The final OK line, its fields in the order a terminal writes them (docs/protocol.md §15). */
+  ok: ReplyShape<Props>;
+  /** Each DATA line, for the commands that send them. */
+  data?: ReplyShape<Props>;
   summary: string;
 }
 
@@ -37,13 +52,21 @@ const opt: ArgSpec = { required: false };
 const secret: ArgSpec = { required: true, secret: true };
 const optSecret: ArgSpec = { required: false, secret: true };
 
+export const TERMINAL_STATES = ['factory', 'initialized'] as const;
+export type TerminalState = (typeof TERMINAL_STATES)[number];
+export const terminalState = oneOf(TERMINAL_STATES);
+
+/** The OK of a command that answers nothing more. */
+const bareOk = shape({});
+const settingOk = shape({ key: text, value: text });
+
 export const COMMANDS = {
   HELLO: {
     args: { proto: opt },
     access: 'public',
     allowedWhileMustChange: true,
     timeout: 'normal',
-    okFields: ['proto', 'model', 'sn', 'fw', 'state', 'caps'],
+    ok: shape({ proto: int, model: text, sn: text, fw: text, state: terminalState, caps: list }),
     summary: 'identify the terminal and the protocol it speaks',
   },
   STATUS: {
@@ -51,18 +74,23 @@ export const COMMANDS = {
     access: 'public',
     allowedWhileMustChange: true,
     timeout: 'normal',
-    okFields: [
-      'state',
-      'login',
-      'must_change',
-      'locked',
-      'attempts_left',
-      'tamper',
-      'factory_pw',
-      'merchant',
-      'terminal',
-      'name',
-    ],
+    ok: shape({
+      state: terminalState,
+      /** `none`, `admin` or an operator ID (`01`...). */
+      login: text,
+      /** The current login must change its password (false without a login). */
+      mustChange: flag,
+      locked: flag,
+      /** Login attempts left before a lockout; absent when lockout is disabled. */
+      attemptsLeft: optional(int),
+      tamper: flag,
+      /** Accounts still holding their factory password (`admin`, `01`); [] for none. */
+      factoryPw: noneOrList,
+      /** Once initialized: the merchant and terminal numbers and the name. */
+      merchant: optional(text),
+      terminal: optional(text),
+      name: optional(text),
+    }),
     summary: 'state, login, lockout, tamper and factory passwords, without logging in',
   },
   LOGIN: {
@@ -70,7 +98,7 @@ export const COMMANDS = {
     access: 'public',
     allowedWhileMustChange: true,
     timeout: 'normal',
-    okFields: ['user', 'must_change'],
+    ok: shape({ user: text, mustChange: flag }),
     summary: 'log in as the admin or an operator',
   },
   LOGOUT: {
@@ -78,7 +106,7 @@ export const COMMANDS = {
     access: 'public',
     allowedWhileMustChange: true,
     timeout: 'normal',
-    okFields: [],
+    ok: bareOk,
     summary: 'end the login',
   },
   PASSWD: {
@@ -86,7 +114,7 @@ export const COMMANDS = {
     access: 'self',
     allowedWhileMustChange: true,
     timeout: 'normal',
-    okFields: [],
+    ok: bareOk,
     summary: "change one's own password, or (admin) set an operator's",
   },
   INIT: {
@@ -94,7 +122,7 @@ export const COMMANDS = {
     access: 'admin',
     allowedWhileMustChange: false,
     timeout: 'normal',
-    okFields: ['state', 'changed'],
+    ok: shape({ state: terminalState, changed: flag }),
     summary: 'bind the merchant and terminal numbers',
   },
   GET: {
@@ -102,7 +130,7 @@ export const COMMANDS = {
     access: 'admin',
     allowedWhileMustChange: false,
     timeout: 'normal',
-    okFields: ['key', 'value'],
+    ok: settingOk,
     summary: 'read a setting',
   },
   SET: {
@@ -110,7 +138,7 @@ export const COMMANDS = {
     access: 'admin',
     allowedWhileMustChange: false,
     timeout: 'normal',
-    okFields: ['key', 'value'],
+    ok: settingOk,
     summary: 'write a setting',
   },
   TIME: {
@@ -118,7 +146,7 @@ export const COMMANDS = {
     access: 'admin',
     allowedWhileMustChange: false,
     timeout: 'normal',
-    okFields: ['utc'],
+    ok: shape({ utc }),
     summary: 'read or set the clock (UTC)',
   },
   'USER-ADD': {
@@ -126,7 +154,7 @@ export const COMMANDS = {
     access: 'admin',
     allowedWhileMustChange: false,
     timeout: 'normal',
-    okFields: [],
+    ok: bareOk,
     summary: 'create an operator',
   },
   'USER-SET': {
@@ -134,7 +162,7 @@ export const COMMANDS = {
     access: 'admin',
     allowedWhileMustChange: false,
     timeout: 'normal',
-    okFields: [],
+    ok: bareOk,
     summary: "change an operator's name or permissions",
   },
   'USER-DEL': {
@@ -142,7 +170,7 @@ export const COMMANDS = {
     access: 'admin',
     allowedWhileMustChange: false,
     timeout: 'normal',
-    okFields: [],
+    ok: bareOk,
     summary: 'delete an operator',
   },
   'USER-LIST': {
@@ -150,8 +178,8 @@ export const COMMANDS = {
     access: 'admin',
     allowedWhileMustChange: false,
     timeout: 'normal',
-    okFields: ['count'],
-    dataFields: ['id', 'name', 'perms', 'must_change'],
+    ok: shape({ count: int }, { announced: (ok) => ok.count }),
+    data: shape({ id: text, name: text, perms: list, mustChange: flag }),
     summary: 'list the operators',
   },
   DIAG: {
@@ -159,8 +187,15 @@ export const COMMANDS = {
     access: 'admin',
     allowedWhileMustChange: false,
     timeout: 'slow',
-    okFields: ['pass', 'warn', 'fail'],
-    dataFields: ['check', 'status', 'code', 'hint', 'ms'],
+    ok: shape({ pass: int, warn: int, fail: int }, { announced: (ok) => ok.pass + ok.warn + ok.fail }),
+    // docs/protocol.md D51: a terminal SHOULD send `ms`; a receiver must not depend on it.
+    data: shape({
+      check: text,
+      status: oneOf(['pass', 'warn', 'fail']),
+      code: optional(text),
+      hint: optional(text),
+      ms: advisory(int),
+    }),
     summary: 'run self-diagnostics',
   },
   REBOOT: {
@@ -168,7 +203,7 @@ export const COMMANDS = {
     access: 'admin',
     allowedWhileMustChange: false,
     timeout: 'normal',
-    okFields: [],
+    ok: bareOk,
     summary: 'restart the terminal (EVT boot when back)',
   },
   RESET: {
@@ -176,7 +211,7 @@ export const COMMANDS = {
     access: 'admin',
     allowedWhileMustChange: false,
     timeout: 'normal',
-    okFields: [],
+    ok: bareOk,
     summary: 'restore factory state (confirm with the serial number)',
   },
 } as const satisfies Record<string, CommandSpec>;

@@ -8,6 +8,18 @@ export * from './line.js';
 export * from './mask.js';
 export * from './password-policy.js';
 export * from './reply.js';
+export * from './reply-codecs.js';
+export type {
+  Decoded,
+  FieldList,
+  InputOf,
+  ReceivedFields,
+  ReplyProblem,
+  ReplyShape,
+  ShapeInput,
+  ShapeValue,
+  ValueOf,
+} from './reply-shape.js';
 export * from './request.js';
 export * from './settings.js';
 export * from './splitter.js';

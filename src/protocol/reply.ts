@@ -1,11 +1,14 @@
 /**
- * Reply and event lines: what the terminal writes and the daemon reads.
+ * Reply and event lines: what the terminal writes and the host reads.
  *   [@ID ]DATA k=v...   [@ID ]OK k=v...   [@ID ]ERR code=NNN reason=slug k=v...   EVT name k=v...
- * Receivers ignore keys they do not know (forward compatibility).
+ * Receivers ignore keys they do not know (forward compatibility). This is the line level (ID,
+ * words, CRC); what the fields of each line mean is the reply codecs' (reply-codecs.ts).
  */
 import type { ErrorSlug } from './errors.js';
 import { encodeLine, parseLine } from './line.js';
-import { displayText, type ValueInput } from './value-codec.js';
+import { ERR_REPLY } from './reply-codecs.js';
+import type { FieldList } from './reply-shape.js';
+import { displayText } from './value-codec.js';
 
 export type ReplyKind = 'data' | 'ok' | 'err' | 'evt';
 
@@ -45,8 +48,6 @@ export function parseReply(text: string): ReplyResult {
   return { ok: true, reply };
 }
 
-export type FieldList = ReadonlyArray<readonly [string, ValueInput]>;
-
 export interface ReplyContext {
   id?: string | undefined;
   crc: boolean;
@@ -60,11 +61,12 @@ export function encodeData(ctx: ReplyContext, fields: FieldList): string {
   return encodeLine({ id: ctx.id, words: ['DATA'], fields, crc: ctx.crc });
 }
 
+/** An ERR line with any further fields, in the order given (encodeErrReply writes a typed one). */
 export function encodeErr(ctx: ReplyContext, code: number, reason: ErrorSlug, extra: FieldList = []): string {
   return encodeLine({
     id: ctx.id,
     words: ['ERR'],
-    fields: [['code', code], ['reason', reason], ...extra],
+    fields: [...ERR_REPLY.encode({ code, reason }), ...extra],
     crc: ctx.crc,
   });
 }
