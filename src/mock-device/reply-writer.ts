@@ -2,7 +2,13 @@
  * The lines of one reply on their way out: encoded with the request's ID and CRC mode, recorded
  * for the replay cache exactly as produced, then dropped or delayed as the request's plan says.
  */
-import { encodeData, encodeErr, encodeOk, type FieldList, type ReplyContext } from '../protocol/index.js';
+import {
+  encodeData,
+  encodeErrReply,
+  encodeOk,
+  type FieldList,
+  type ReplyContext,
+} from '../protocol/index.js';
 import type { RequestPlan } from './behaviour.js';
 import type { Final } from './commands/context.js';
 import type { Connection } from './connection.js';
@@ -22,11 +28,7 @@ export class ReplyWriter {
   }
 
   final(final: Final): void {
-    this.write(
-      final.ok
-        ? encodeOk(this.context, final.fields)
-        : encodeErr(this.context, final.code, final.reason, final.fields),
-    );
+    this.write(final.ok ? encodeOk(this.context, final.fields) : encodeErrReply(this.context, final.err));
   }
 
   /** Stored lines of an earlier reply, sent again verbatim (D22). */

@@ -14,8 +14,11 @@ import {
   commandSpec,
   type DiagCheck,
   diagCode,
-  encodeErr,
-  type FieldList,
+  type EventInput,
+  type EventName,
+  encodeErrReply,
+  encodeEventFields,
+  errorReply,
   type Frame,
   maskLine,
   NOT_REPLAYED,
@@ -129,7 +132,7 @@ export class MockTerminal {
       diagTimeScale: this.diagTimeScale,
       terminalNow: () => this.clock.now() + this.state.clock.offsetMs,
       commit: () => this.commit(),
-      broadcast: (name, fields) => this.broadcast(name, fields),
+      broadcast: (name, value) => this.broadcast(name, value),
       endLogins: (match) => this.endLogins(match),
       clearReplayCaches: () => {
         for (const connection of this.connections) connection.replay.clear();
@@ -248,25 +251,18 @@ export class MockTerminal {
     } catch (error) {
       this.log.error({ connection: connection.label, err: error }, 'internal error');
       const context = { id: request?.id, crc: request?.crc ?? false };
-      connection.sendReply(encodeErr(context, 500, 'internal'));
+      connection.sendReply(encodeErrReply(context, errorReply('internal')));
     }
   }
 
   private reject(connection: Connection, rejection: Rejection, frame: Frame): void {
-    const fields: [string, string][] = [];
-    if (rejection.key !== undefined) fields.push(['key', rejection.key]);
-    // readRequest already bounds `msg` as written (D47).
-    if (rejection.msg !== undefined) fields.push(['msg', rejection.msg]);
     // D5: a 413 leaves the CRC mode of events as it was.
     if (rejection.code !== 413) connection.crc = rejection.crc;
     const line = frame.kind === 'too-long' ? `(${frame.length} bytes)` : maskLine(frame.text);
     this.log.info({ connection: connection.label, request: line, reply: rejection.code }, 'rejected');
-    const reply = encodeErr(
-      { id: rejection.id, crc: rejection.crc },
-      rejection.code,
-      rejection.reason,
-      fields,
-    );
+    // readRequest already bounds `msg` as written (D47).
+    const { code, reason, key, msg } = rejection;
+    const reply = encodeErrReply({ id: rejection.id, crc: rejection.crc }, { code, reason, key, msg });
     // A 404 answers a readable request: stored like any reply but 400, 413, 460 and 503 (its
     // retransmission would get the same answer anyway; the entry replaces that ID's old one).
     if (rejection.id !== undefined && frame.kind === 'line' && !NOT_REPLAYED.has(rejection.code)) {
@@ -281,7 +277,7 @@ export class MockTerminal {
     const context = { id: request.id, crc: request.crc };
     if (this.down) {
       this.log.info({ connection: connection.label, request: masked }, 'not ready (rebooting)');
-      connection.sendReply(encodeErr(context, 503, 'not-ready'));
+      connection.sendReply(encodeErrReply(context, errorReply('not-ready')));
       return;
     }
     const plan = this.planRequest(connection, request);
@@ -357,14 +353,14 @@ export class MockTerminal {
     const complete = (final: Final): void => {
       if (this.executing?.connection === connection) this.executing = undefined;
       writer.final(final);
-      const code = final.ok ? 200 : final.code;
+      const code = final.ok ? 200 : final.err.code;
       if (request.id !== undefined && !NOT_REPLAYED.has(code))
         connection.replay.store(request.id, request.raw, writer.lines);
       this.log.info(
         {
           connection: connection.label,
           request: masked,
-          reply: final.ok ? 'OK' : `ERR ${final.code} ${final.reason}`,
+          reply: final.ok ? 'OK' : `ERR ${final.err.code} ${final.err.reason}`,
         },
         plan.dropReply ? 'command (reply dropped)' : 'command',
       );
@@ -422,8 +418,9 @@ export class MockTerminal {
     }
   }
 
-  private broadcast(name: string, fields: FieldList): void {
+  private broadcast<N extends EventName>(name: N, value: EventInput<N>): void {
     this.log.info({ event: name }, 'event');
+    const fields = encodeEventFields(name, value);
     for (const connection of this.connections) connection.sendEvent(name, fields);
   }
 
@@ -443,7 +440,7 @@ export class MockTerminal {
     this.bootTimer = this.scheduler.setTimeout(() => {
       this.bootTimer = undefined;
       this.down = false;
-      this.broadcast('boot', [['sn', this.identity.sn]]);
+      this.broadcast('boot', { sn: this.identity.sn });
     }, this.rebootMs);
   }
 

@@ -5,9 +5,7 @@ import { type CommandContext, type Final, fail } from './context.js';
 /** 423 while locked (neither counts nor extends the lock), else undefined. */
 export function refuseWhileLocked({ core }: CommandContext): Final | undefined {
   const now = core.clock.now();
-  return isLocked(core.state, now)
-    ? fail('locked', [['retry_after', retryAfter(core.state, now)]])
-    : undefined;
+  return isLocked(core.state, now) ? fail('locked', { retryAfter: retryAfter(core.state, now) }) : undefined;
 }
 
 /**
@@ -21,7 +19,7 @@ export function failedAttempt(ctx: CommandContext): Final {
   core.commit();
   if (outcome.locked) {
     const seconds = retryAfter(core.state, now);
-    ctx.afterReply(() => core.broadcast('lockout', [['retry_after', seconds]]));
+    ctx.afterReply(() => core.broadcast('lockout', { retryAfter: seconds }));
   }
-  return fail('bad-credentials', outcome.remaining === undefined ? [] : [['remaining', outcome.remaining]]);
+  return fail('bad-credentials', { remaining: outcome.remaining });
 }

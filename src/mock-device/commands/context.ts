@@ -2,8 +2,17 @@
  * What a command handler sees and returns. Handlers are small functions over the terminal's state;
  * the engine (terminal.ts) does framing, replay, authorization, persistence and output.
  */
-import type { ErrorSlug, FieldList, Request } from '../../protocol/index.js';
-import { codeOfSlug, freeText, MAX_FREE_TEXT } from '../../protocol/index.js';
+import type {
+  ErrInput,
+  ErrorSlug,
+  EventInput,
+  EventName,
+  FieldList,
+  OkInput,
+  Request,
+  Verb,
+} from '../../protocol/index.js';
+import { encodeOkFields, errorReply, freeText, MAX_FREE_TEXT } from '../../protocol/index.js';
 import type { Clock, Scheduler } from '../clock.js';
 import type { Login } from '../connection.js';
 import type { Random } from '../prng.js';
@@ -23,7 +32,7 @@ export interface TerminalCore {
   /** Persist the state (like writing flash). */
   commit(): void;
   /** An event to every open connection. */
-  broadcast(name: string, fields: FieldList): void;
+  broadcast<N extends EventName>(name: N, value: EventInput<N>): void;
   /** End the logins for which `match` is true, on every connection. */
   endLogins(match: (login: Login) => boolean): void;
   /** Forget every connection's replay cache. */
@@ -42,15 +51,14 @@ export interface CommandContext {
   readonly core: TerminalCore;
   readonly session: Session;
   readonly request: Request;
-  /** Send a DATA line of this reply now. */
+  /** Send a DATA line of this reply now (its fields from encodeDataFields). */
   data(fields: FieldList): void;
   /** Run after the final line is written (events that follow the reply, reboot, ...). */
   afterReply(effect: () => void): void;
 }
 
-export type Final =
-  | { ok: true; fields: FieldList }
-  | { ok: false; code: number; reason: ErrorSlug; fields: FieldList };
+/** The final line: an OK's fields (encoded by the command's codec), or the ERR to encode. */
+export type Final = { ok: true; fields: FieldList } | { ok: false; err: ErrInput };
 
 /**
  * A reply that finishes later (DIAG): started once, it calls `finish` with the final line, or
@@ -68,14 +76,24 @@ export interface CommandHandler {
   run(ctx: CommandContext): CommandResult;
 }
 
-export function ok(fields: FieldList = []): Final {
-  return { ok: true, fields };
+/** The OK of `verb`, written by its codec (the command table's shape); `ok('LOGOUT')` when bare. */
+export function ok<V extends Verb>(
+  verb: V,
+  ...value: Record<string, never> extends OkInput<V> ? [OkInput<V>?] : [OkInput<V>]
+): Final {
+  return { ok: true, fields: encodeOkFields(verb, (value[0] ?? {}) as OkInput<V>) };
 }
 
 /** An error reply; the code follows from the slug. `msg` is fitted to TSP/1's free-text bound (D47). */
-export function fail(reason: ErrorSlug, fields: FieldList = [], msg?: string): Final {
-  const extra: FieldList = msg === undefined ? fields : [...fields, ['msg', freeText(msg, MAX_FREE_TEXT)]];
-  return { ok: false, code: codeOfSlug(reason), reason, fields: extra };
+export function fail(
+  reason: ErrorSlug,
+  fields: Omit<ErrInput, 'code' | 'reason' | 'msg'> = {},
+  msg?: string,
+): Final {
+  return {
+    ok: false,
+    err: errorReply(reason, msg === undefined ? fields : { ...fields, msg: freeText(msg, MAX_FREE_TEXT) }),
+  };
 }
 
 export function isDeferred(result: CommandResult): result is Deferred {

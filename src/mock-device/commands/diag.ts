@@ -10,7 +10,7 @@ import {
   DIAG_CHECKS,
   type DiagCheck,
   type DiagStatus,
-  type FieldList,
+  encodeDataFields,
   isDiagCheck,
 } from '../../protocol/index.js';
 import type { TimerHandle } from '../clock.js';
@@ -43,13 +43,13 @@ function requestedChecks(ctx: CommandContext): DiagCheck[] | Final {
   if (value === undefined) return [...DIAG_CHECK_ORDER];
   const invalid = fail(
     'invalid-value',
-    [['key', 'checks']],
+    { key: 'checks' },
     'checks: a comma-separated list of check names, no repeats',
   );
   const names = splitNames(value);
   if (names.some((name) => name.length === 0)) return invalid;
   const unknown = names.find((name) => !isDiagCheck(asciiOf(name) ?? ''));
-  if (unknown !== undefined) return fail('unknown-check', [['check', echoBytes(unknown)]]);
+  if (unknown !== undefined) return fail('unknown-check', { check: echoBytes(unknown) });
   const checks = names.map((name) => asciiOf(name) as DiagCheck);
   return new Set(checks).size === checks.length ? checks : invalid;
 }
@@ -75,21 +75,10 @@ function runChecks(ctx: CommandContext, checks: DiagCheck[]): CommandResult {
   const report = (check: DiagCheck, startedAt: number) => {
     const result = evaluateCheck(core.state, check);
     counts[result.status]++;
-    const fields: [string, string | number][] = [
-      ['check', check],
-      ['status', result.status],
-    ];
-    if (result.code !== undefined) fields.push(['code', result.code]);
-    if (result.hint !== undefined) fields.push(['hint', result.hint]);
-    fields.push(['ms', Math.max(0, Math.round(core.clock.now() - startedAt))]);
-    ctx.data(fields as FieldList);
+    const ms = Math.max(0, Math.round(core.clock.now() - startedAt));
+    ctx.data(encodeDataFields('DIAG', { check, ...result, ms }));
   };
-  const summary = () =>
-    ok([
-      ['pass', counts.pass],
-      ['warn', counts.warn],
-      ['fail', counts.fail],
-    ]);
+  const summary = () => ok('DIAG', counts);
 
   let next = 0;
   while (next < checks.length && duration(checks[next]!) === 0) report(checks[next++]!, core.clock.now());

@@ -5,13 +5,13 @@ import { type CommandHandler, ok } from './context.js';
 export const hello: CommandHandler = {
   run({ core }) {
     const { identity, binding } = core.state;
-    return ok([
-      ['proto', PROTOCOL_VERSION],
-      ['model', identity.model],
-      ['sn', identity.sn],
-      ['fw', identity.fw],
-      ['state', binding ? 'initialized' : 'factory'],
-      ['caps', CAPABILITIES.join(',')],
-    ]);
+    return ok('HELLO', {
+      proto: PROTOCOL_VERSION,
+      model: identity.model,
+      sn: identity.sn,
+      fw: identity.fw,
+      state: binding ? 'initialized' : 'factory',
+      caps: CAPABILITIES,
+    });
   },
 };

@@ -10,7 +10,7 @@ import { type CommandHandler, fail, ok } from './context.js';
 export const reboot: CommandHandler = {
   run(ctx) {
     ctx.afterReply(() => ctx.core.reboot());
-    return ok();
+    return ok('REBOOT');
   },
 };
 
@@ -18,14 +18,14 @@ export const reset: CommandHandler = {
   run(ctx) {
     const { core } = ctx;
     if (asciiArg(ctx.request, 'confirm') !== core.state.identity.sn) {
-      return fail('invalid-value', [['key', 'confirm']], 'confirm must be the serial number');
+      return fail('invalid-value', { key: 'confirm' }, 'confirm must be the serial number');
     }
     core.resetToFactory();
     ctx.afterReply(() => {
       core.endLogins(() => true);
       core.clearReplayCaches();
-      core.broadcast('state', [['state', 'factory']]);
+      core.broadcast('state', { state: 'factory' });
     });
-    return ok();
+    return ok('RESET');
   },
 };

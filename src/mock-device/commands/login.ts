@@ -20,16 +20,13 @@ export const login: CommandHandler = {
     if (!account || !verifyPassword(password, account.password)) return failedAttempt(ctx);
     if (recordSuccess(core.state)) core.commit();
     session.login = { user: user! };
-    return ok([
-      ['user', user!],
-      ['must_change', account.mustChange ? 1 : 0],
-    ]);
+    return ok('LOGIN', { user: user!, mustChange: account.mustChange });
   },
 };
 
 export const logout: CommandHandler = {
   run({ session }) {
     session.login = undefined;
-    return ok();
+    return ok('LOGOUT');
   },
 };

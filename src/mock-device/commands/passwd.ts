@@ -15,7 +15,7 @@ import { ADMIN, accountOf } from './authorize.js';
 import { type CommandContext, type CommandHandler, type Final, fail, ok } from './context.js';
 
 const missingOld = (): Final =>
-  fail('syntax', [['key', 'old']], 'PASSWD needs old= to change your own password');
+  fail('syntax', { key: 'old' }, 'PASSWD needs old= to change your own password');
 
 export const passwd: CommandHandler = {
   /**
@@ -43,14 +43,14 @@ export const passwd: CommandHandler = {
 
     const next = secretArg(request, 'new')!;
     if (request.args.has('confirm') && !sameBytes(request.args.get('confirm'), request.args.get('new'))) {
-      return fail('invalid-value', [['key', 'confirm']], 'confirm differs from new');
+      return fail('invalid-value', { key: 'confirm' }, 'confirm differs from new');
     }
     if (!self && !(OPERATOR_ID.test(named!) && Object.hasOwn(core.state.operators, named!))) {
       return fail('unknown-user');
     }
     const old = self ? secretArg(request, 'old') : undefined;
     const problem = checkPassword(next, old);
-    if (problem) return fail('weak-password', [], `new password ${PASSWORD_PROBLEM_TEXT[problem]}`);
+    if (problem) return fail('weak-password', {}, `new password ${PASSWORD_PROBLEM_TEXT[problem]}`);
     return self ? changeOwn(ctx, old!, next) : setOperator(ctx, named!, next);
   },
 };
@@ -66,7 +66,7 @@ function changeOwn(ctx: CommandContext, old: string, next: string): Final {
   account.mustChange = false;
   account.factoryPassword = false;
   core.commit();
-  return ok();
+  return ok('PASSWD');
 }
 
 /** D11: the admin sets an operator's password; the operator must change it at its next login. */
@@ -77,5 +77,5 @@ function setOperator(ctx: CommandContext, id: string, next: string): Final {
   operator.mustChange = true;
   operator.factoryPassword = false;
   core.commit();
-  return ok();
+  return ok('PASSWD');
 }

@@ -16,21 +16,18 @@ import { type CommandContext, type CommandHandler, type Final, fail, ok } from '
 function settingKey(ctx: CommandContext): SettingKey | Final {
   const key = asciiArg(ctx.request, 'key');
   if (key === undefined || !isSettingKey(key))
-    return fail('unknown-key', [['key', echoArg(ctx.request, 'key')]]);
+    return fail('unknown-key', { key: echoArg(ctx.request, 'key') });
   return key;
 }
 
-function reply(ctx: CommandContext, key: SettingKey): Final {
-  return ok([
-    ['key', key],
-    ['value', showSetting(key, ctx.core.state.settings[key])],
-  ]);
+function reply(ctx: CommandContext, verb: 'GET' | 'SET', key: SettingKey): Final {
+  return ok(verb, { key, value: showSetting(key, ctx.core.state.settings[key]) });
 }
 
 export const get: CommandHandler = {
   run(ctx) {
     const key = settingKey(ctx);
-    return typeof key === 'string' ? reply(ctx, key) : key;
+    return typeof key === 'string' ? reply(ctx, 'GET', key) : key;
   },
 };
 
@@ -41,9 +38,9 @@ export const set: CommandHandler = {
     const spec: SettingSpec = SETTINGS[key];
     const value = textArg(ctx.request, 'value');
     const stored = value.given && value.text !== undefined ? spec.parse(value.text) : undefined;
-    if (stored === undefined) return fail('invalid-value', [['key', key]], `${key}: ${spec.rule}`);
+    if (stored === undefined) return fail('invalid-value', { key }, `${key}: ${spec.rule}`);
     ctx.core.state.settings[key] = stored;
     ctx.core.commit();
-    return reply(ctx, key);
+    return reply(ctx, 'SET', key);
   },
 };

@@ -3,7 +3,7 @@
  * an offset that TIME sets; it keeps running from the instant given (D16). RESET keeps it, and so
  * does REBOOT (D49).
  */
-import { formatUtc, isUtcInRange, parseUtc } from '../../protocol/index.js';
+import { isUtcInRange, parseUtc } from '../../protocol/index.js';
 import { asciiArg } from './args.js';
 import { type CommandHandler, fail, ok } from './context.js';
 
@@ -12,13 +12,12 @@ export const time: CommandHandler = {
     if (request.args.has('utc')) {
       const text = asciiArg(request, 'utc');
       const utc = text === undefined ? undefined : parseUtc(text);
-      if (utc === undefined)
-        return fail('invalid-value', [['key', 'utc']], 'utc must be YYYY-MM-DDTHH:MM:SSZ');
+      if (utc === undefined) return fail('invalid-value', { key: 'utc' }, 'utc must be YYYY-MM-DDTHH:MM:SSZ');
       // D48: a terminal may refuse times outside 2000-2099; the mock does, so hosts are tested on it.
-      if (!isUtcInRange(utc)) return fail('invalid-value', [['key', 'utc']], 'utc must be from 2000 to 2099');
+      if (!isUtcInRange(utc)) return fail('invalid-value', { key: 'utc' }, 'utc must be from 2000 to 2099');
       core.state.clock = { offsetMs: Math.round(utc - core.clock.now()), set: true };
       core.commit();
     }
-    return ok([['utc', formatUtc(core.terminalNow())]]);
+    return ok('TIME', { utc: core.terminalNow() });
   },
 };

@@ -5,6 +5,7 @@
  */
 import {
   checkPassword,
+  encodeDataFields,
   isTextWithin,
   OPERATOR_ID,
   PASSWORD_PROBLEM_TEXT,
@@ -18,7 +19,7 @@ import { type CommandContext, type CommandHandler, type Final, fail, ok } from '
 function operatorId(ctx: CommandContext): string | Final {
   const id = asciiArg(ctx.request, 'id');
   if (id === undefined || !OPERATOR_ID.test(id)) {
-    return fail('invalid-value', [['key', 'id']], 'id must be two digits 01-99');
+    return fail('invalid-value', { key: 'id' }, 'id must be two digits 01-99');
   }
   return id;
 }
@@ -34,7 +35,7 @@ function nameArg(ctx: CommandContext): string | Final | undefined {
   const name = textArg(ctx.request, 'name');
   if (!name.given) return undefined;
   if (name.text === undefined || !isTextWithin(name.text, 1, 32)) {
-    return fail('invalid-value', [['key', 'name']], 'name must be 1 to 32 bytes of UTF-8');
+    return fail('invalid-value', { key: 'name' }, 'name must be 1 to 32 bytes of UTF-8');
   }
   return name.text;
 }
@@ -44,8 +45,7 @@ function permsArg(ctx: CommandContext) {
   const text = asciiArg(ctx.request, 'perms');
   const perms = text === undefined ? undefined : parsePermissions(text);
   return (
-    perms ??
-    fail('invalid-value', [['key', 'perms']], 'perms: sale,refund,query,report,settings (one or more)')
+    perms ?? fail('invalid-value', { key: 'perms' }, 'perms: sale,refund,query,report,settings (one or more)')
   );
 }
 
@@ -59,9 +59,9 @@ export const userAdd: CommandHandler = {
     if (!Array.isArray(perms)) return perms;
     const password = secretArg(ctx.request, 'password')!;
     const problem = checkPassword(password);
-    if (problem) return fail('weak-password', [], `password ${PASSWORD_PROBLEM_TEXT[problem]}`);
+    if (problem) return fail('weak-password', {}, `password ${PASSWORD_PROBLEM_TEXT[problem]}`);
     const { core } = ctx;
-    if (Object.hasOwn(core.state.operators, id)) return fail('exists', [], `operator ${id} exists`);
+    if (Object.hasOwn(core.state.operators, id)) return fail('exists', {}, `operator ${id} exists`);
     core.state.operators[id] = {
       name,
       perms,
@@ -70,7 +70,7 @@ export const userAdd: CommandHandler = {
       factoryPassword: false,
     };
     core.commit();
-    return ok();
+    return ok('USER-ADD');
   },
 };
 
@@ -82,12 +82,12 @@ export const userSet: CommandHandler = {
     if (name !== undefined && typeof name !== 'string') return name;
     const perms = permsArg(ctx);
     if (perms !== undefined && !Array.isArray(perms)) return perms;
-    if (name === undefined && perms === undefined) return ok();
+    if (name === undefined && perms === undefined) return ok('USER-SET');
     const operator = ctx.core.state.operators[id]!;
     if (name !== undefined) operator.name = name;
     if (perms !== undefined) operator.perms = perms;
     ctx.core.commit();
-    return ok();
+    return ok('USER-SET');
   },
 };
 
@@ -99,7 +99,7 @@ export const userDel: CommandHandler = {
     ctx.core.commit();
     // The account is gone: so are its logins (on any connection).
     ctx.core.endLogins((login) => login.user === id);
-    return ok();
+    return ok('USER-DEL');
   },
 };
 
@@ -109,13 +109,9 @@ export const userList: CommandHandler = {
     const ids = operatorIds(ctx.core.state);
     for (const id of ids) {
       const operator = operators[id]!;
-      ctx.data([
-        ['id', id],
-        ['name', operator.name],
-        ['perms', operator.perms.join(',')],
-        ['must_change', operator.mustChange ? 1 : 0],
-      ]);
+      const { name, perms, mustChange } = operator;
+      ctx.data(encodeDataFields('USER-LIST', { id, name, perms, mustChange }));
     }
-    return ok([['count', ids.length]]);
+    return ok('USER-LIST', { count: ids.length });
   },
 };

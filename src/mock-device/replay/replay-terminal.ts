@@ -22,7 +22,7 @@
  * (wire.ts retimeUtc). The trace's escapes (`\xHH`) are sent as written: a trace cannot tell a
  * non-printable byte from the four characters of an escape in a quoted value.
  */
-import { encodeErr, LINE_END, LineSplitter, splitCrc } from '../../protocol/index.js';
+import { encodeErrReply, errorReply, LINE_END, LineSplitter, splitCrc } from '../../protocol/index.js';
 import { type Clock, type Scheduler, systemClock, systemScheduler } from '../clock.js';
 import type { DeviceLink } from '../link.js';
 import { type MockLogger, silentLogger } from '../logger.js';
@@ -179,9 +179,10 @@ export class ReplayTerminal {
     );
     const id = readable ? leadingId(raw) : undefined;
     link.send(
-      encodeErr({ id, crc: readable && splitCrc(raw) !== undefined }, 500, 'internal', [
-        ['msg', REPLAY_MISMATCH_MSG],
-      ]),
+      encodeErrReply(
+        { id, crc: readable && splitCrc(raw) !== undefined },
+        errorReply('internal', { msg: REPLAY_MISMATCH_MSG }),
+      ),
     );
   }
 
