@@ -1,9 +1,10 @@
 /**
- * The terminal as typed methods: one per TSP/1 command, replies parsed into typed values, ERR
- * replies as TerminalError (with `remaining`, `retryAfter`, `key`). The driver checks what it can
- * before anything reaches the wire (password policy, merchant/terminal numbers, operator IDs,
- * permissions, setting values), so a value the terminal would refuse costs no round trip and
- * never a login attempt.
+ * The terminal as typed methods: one per TSP/1 command, replies read into typed values by the
+ * command table's codecs (replies.ts), ERR replies as TerminalError (with `remaining`,
+ * `retryAfter`, `key`). The driver checks what it can before anything reaches the wire
+ * (request-checks.ts: password policy, merchant/terminal numbers, operator IDs, permissions,
+ * setting values), so a value the terminal would refuse costs no round trip and never a login
+ * attempt.
  *
  * It never retries anything itself, least of all a LOGIN or PASSWD the terminal refused: the only
  * resending is the session's same-ID retransmission, which the terminal's replay cache makes safe.
@@ -12,85 +13,40 @@ import type { Logger } from 'pino';
 import {
   COMMANDS,
   type CommandSpec,
+  type DataValue,
   formatUtc,
-  isSettingKey,
-  isTextWithin,
-  MERCHANT_NUMBER,
+  type OkValue,
   PROTOCOL_VERSION,
-  parseUtc,
-  SETTINGS,
-  type SettingSpec,
-  TERMINAL_NUMBER,
   type Verb,
 } from '../protocol/index.js';
+import { watchForBoot } from './boot-watch.js';
 import { isPosbridgeError, isTerminalError, PosbridgeError } from './errors.js';
 import type { PortRegistry } from './ports/registry.js';
+import { dataValue, dataValues, okValue } from './replies.js';
 import {
+  checkDiagChecks,
+  checkInit,
   checkNewPassword,
   checkOperatorId,
   checkOperatorName,
   checkPerms,
+  checkSetting,
   checkUser,
   checkUtc,
   invalid,
 } from './request-checks.js';
-import { Secret } from './secret.js';
-import {
-  type Fields,
-  type Reply,
-  type RequestArgs,
-  Session,
-  type SessionOptions,
-  type TerminalEvent,
-} from './session.js';
-import { type Clock, type RandomSource, systemTimers, type TimerHandle, type Timers } from './timers.js';
+import type { Secret } from './secret.js';
+import { type Reply, type RequestArgs, Session, type SessionOptions, type TerminalEvent } from './session.js';
+import { type Clock, type RandomSource, systemTimers, type Timers } from './timers.js';
 import { createFileTrace, type WireTrace } from './trace.js';
 
-export type TerminalState = 'factory' | 'initialized';
+export type { DiagStatus, TerminalState } from '../protocol/index.js';
 
-export interface Hello {
-  proto: number;
-  model: string;
-  sn: string;
-  fw: string;
-  state: TerminalState;
-  caps: string[];
-}
-
-export interface TerminalStatus {
-  state: TerminalState;
-  /** `none`, `admin` or an operator ID (`01`...). */
-  login: string;
-  /** The current login must change its password (false without a login). */
-  mustChange: boolean;
-  locked: boolean;
-  /** Login attempts left before a lockout; absent when lockout is disabled. */
-  attemptsLeft?: number;
-  tamper: boolean;
-  /** Accounts still holding their factory password (`admin`, `01`); [] for none. */
-  factoryPw: string[];
-  /** Once initialized. */
-  merchant?: string;
-  terminal?: string;
-  name?: string;
-}
-
-export interface Operator {
-  id: string;
-  name: string;
-  perms: string[];
-  mustChange: boolean;
-}
-
-export type DiagStatus = 'pass' | 'warn' | 'fail';
-
-export interface DiagResult {
-  check: string;
-  status: DiagStatus;
-  code?: string;
-  hint?: string;
-  ms?: number;
-}
+// The replies' typed values are the command table's shapes (src/protocol/commands.ts).
+export type Hello = OkValue<'HELLO'>;
+export type TerminalStatus = OkValue<'STATUS'>;
+export type Operator = DataValue<'USER-LIST'>;
+export type DiagResult = DataValue<'DIAG'>;
 
 export interface DiagSummary {
   results: DiagResult[];
@@ -190,34 +146,11 @@ export class TerminalDriver {
   }
 
   async hello(): Promise<Hello> {
-    const reply = await this.request('HELLO', { proto: PROTOCOL_VERSION });
-    const proto = intField(reply, 'proto');
-    return {
-      proto,
-      model: field(reply, 'model'),
-      sn: field(reply, 'sn'),
-      fw: field(reply, 'fw'),
-      state: stateField(reply),
-      caps: listOf(field(reply, 'caps')),
-    };
+    return okValue('HELLO', await this.request('HELLO', { proto: PROTOCOL_VERSION }));
   }
 
   async status(): Promise<TerminalStatus> {
-    const reply = await this.request('STATUS');
-    const status: TerminalStatus = {
-      state: stateField(reply),
-      login: field(reply, 'login'),
-      mustChange: flagField(reply, 'must_change'),
-      locked: flagField(reply, 'locked'),
-      tamper: flagField(reply, 'tamper'),
-      factoryPw: noneOrList(field(reply, 'factory_pw')),
-    };
-    if (reply.fields.attempts_left !== undefined) status.attemptsLeft = intField(reply, 'attempts_left');
-    for (const key of ['merchant', 'terminal', 'name'] as const) {
-      const value = reply.fields[key];
-      if (value !== undefined) status[key] = value;
-    }
-    return status;
+    return okValue('STATUS', await this.request('STATUS'));
   }
 
   /**
@@ -225,7 +158,7 @@ export class TerminalDriver {
    * locked. An OK that may come from before a restart (EVT boot arrived while LOGIN was under way)
    * is REBOOTED: the restart ended that login, and the commands after it would get 401.
    */
-  async login(user: string, password: Secret): Promise<{ user: string; mustChange: boolean }> {
+  async login(user: string, password: Secret): Promise<OkValue<'LOGIN'>> {
     checkUser(user);
     if (password.length === 0) throw invalid('password', 'the password is empty');
     const reply = await this.request('LOGIN', { user, password });
@@ -239,7 +172,7 @@ export class TerminalDriver {
         },
       );
     }
-    const granted = { user: field(reply, 'user'), mustChange: flagField(reply, 'must_change') };
+    const granted = okValue('LOGIN', reply);
     this.loggedIn = { user: granted.user, boots: this.boots };
     return granted;
   }
@@ -268,55 +201,27 @@ export class TerminalDriver {
     await this.request('PASSWD', { user, old: setsOperator ? undefined : old, new: args.new });
   }
 
-  async init(args: {
-    merchant: string;
-    terminal: string;
-    name?: string;
-  }): Promise<{ state: string; changed: boolean }> {
-    if (!MERCHANT_NUMBER.test(args.merchant))
-      throw invalid('merchant', 'the merchant number must be 15 digits');
-    if (!TERMINAL_NUMBER.test(args.terminal))
-      throw invalid('terminal', 'the terminal number must be 8 digits');
-    if (args.name !== undefined && !isTextWithin(args.name, 1, 40)) {
-      throw invalid('name', 'the name must be 1 to 40 bytes of UTF-8 text');
-    }
-    const reply = await this.request('INIT', {
-      merchant: args.merchant,
-      terminal: args.terminal,
-      name: args.name,
-    });
-    return { state: field(reply, 'state'), changed: flagField(reply, 'changed') };
+  async init(args: { merchant: string; terminal: string; name?: string }): Promise<OkValue<'INIT'>> {
+    checkInit(args);
+    const { merchant, terminal, name } = args;
+    return okValue('INIT', await this.request('INIT', { merchant, terminal, name }));
   }
 
   /** A setting's value as the terminal shows it (`settle.account` masked). */
   async get(key: string): Promise<string> {
-    const reply = await this.request('GET', { key });
-    return field(reply, 'value');
+    return okValue('GET', await this.request('GET', { key })).value;
   }
 
   /** Writes a setting; returns the value as the terminal shows it. Known keys are checked first. */
   async set(key: string, value: string | Secret): Promise<string> {
-    if (isSettingKey(key)) {
-      const spec: SettingSpec = SETTINGS[key];
-      const clear = value instanceof Secret ? value.reveal() : value;
-      if (spec.parse(clear) === undefined) throw invalid(key, `${key} must be ${spec.rule}`);
-      // A secret setting travels as a Secret even if the caller passed a string.
-      if (spec.secret && !(value instanceof Secret)) value = new Secret(value);
-    }
-    const reply = await this.request('SET', { key, value });
-    return field(reply, 'value');
+    const checked = checkSetting(key, value);
+    return okValue('SET', await this.request('SET', { key, value: checked })).value;
   }
 
   /** Reads the clock, or sets it to `utc` (whole seconds). */
   async time(utc?: Date): Promise<Date> {
-    let text: string | undefined;
-    if (utc !== undefined) {
-      text = formatUtc(checkUtc(utc));
-    }
-    const reply = await this.request('TIME', { utc: text });
-    const ms = parseUtc(field(reply, 'utc'));
-    if (ms === undefined) throw badReply('TIME', `utc=${reply.fields.utc} is not YYYY-MM-DDTHH:MM:SSZ`);
-    return new Date(ms);
+    const text = utc === undefined ? undefined : formatUtc(checkUtc(utc));
+    return new Date(okValue('TIME', await this.request('TIME', { utc: text })).utc);
   }
 
   async userAdd(args: { id: string; name: string; perms: string[]; password: Secret }): Promise<void> {
@@ -341,12 +246,8 @@ export class TerminalDriver {
 
   async userList(): Promise<Operator[]> {
     const reply = await this.request('USER-LIST');
-    return reply.data.map((data) => ({
-      id: dataField('USER-LIST', data, 'id'),
-      name: dataField('USER-LIST', data, 'name'),
-      perms: listOf(dataField('USER-LIST', data, 'perms')),
-      mustChange: flag('USER-LIST', 'must_change', dataField('USER-LIST', data, 'must_change')),
-    }));
+    okValue('USER-LIST', reply); // its count= (the session matched it to the DATA lines)
+    return dataValues('USER-LIST', reply);
   }
 
   /**
@@ -354,12 +255,7 @@ export class TerminalDriver {
    * as it arrives, once per check even if a retransmission makes the terminal replay the lines.
    */
   async diag(checks?: string[], onCheck?: (result: DiagResult) => void): Promise<DiagSummary> {
-    if (checks !== undefined) {
-      if (checks.length === 0) throw invalid('checks', 'name at least one check');
-      if (new Set(checks).size !== checks.length) throw invalid('checks', 'a check is named twice');
-      const bad = checks.find((c) => !/^[a-z][a-z0-9_]*$/.test(c));
-      if (bad !== undefined) throw invalid('checks', `"${bad}" is not a check name`);
-    }
+    if (checks !== undefined) checkDiagChecks(checks);
     const seen = new Set<string>();
     const reply = await this.request(
       'DIAG',
@@ -367,20 +263,15 @@ export class TerminalDriver {
       {
         onData: (data) => {
           if (!onCheck) return;
-          const result = diagResult(data);
+          const result = dataValue('DIAG', data);
           if (seen.has(result.check)) return;
           seen.add(result.check);
           onCheck(result);
         },
       },
     );
-    const results = reply.data.map(diagResult);
-    return {
-      results,
-      pass: intField(reply, 'pass'),
-      warn: intField(reply, 'warn'),
-      fail: intField(reply, 'fail'),
-    };
+    const { pass, warn, fail } = okValue('DIAG', reply);
+    return { results: dataValues('DIAG', reply), pass, warn, fail };
   }
 
   /**
@@ -393,45 +284,16 @@ export class TerminalDriver {
     // A restart we ask for ends the login as expected: the terminal, not the driver, answers the
     // commands after it.
     this.loggedIn = undefined;
-    let booted = false;
-    let resolveBoot!: () => void;
-    const boot = new Promise<void>((resolve) => {
-      resolveBoot = resolve;
-    });
-    const offEvent = this.session.onEvent((event) => {
-      if (event.name !== 'boot') return;
-      booted = true;
-      resolveBoot();
-    });
-    let timer: TimerHandle | undefined;
-    let offClose = (): void => {};
+    const boot = watchForBoot(this.session, this.timers);
     try {
       try {
         await this.request('REBOOT');
       } catch (error) {
-        if (!booted && !isPosbridgeError(error, 'REBOOTED')) throw error;
+        if (!boot.booted && !isPosbridgeError(error, 'REBOOTED')) throw error;
       }
-      if (booted) return;
-      await new Promise<void>((resolve, reject) => {
-        timer = this.timers.setTimeout(() => {
-          reject(
-            new PosbridgeError(
-              'TIMEOUT',
-              `${this.name}: the terminal did not come back within ${this.rebootTimeoutMs} ms`,
-              {
-                hint: 'Check that the terminal restarted (power, display); run posbridge info once it is up.',
-                details: { port: this.name, verb: 'REBOOT' },
-              },
-            ),
-          );
-        }, this.rebootTimeoutMs);
-        offClose = this.session.onClose(reject);
-        boot.then(resolve);
-      });
+      await boot.wait(this.rebootTimeoutMs);
     } finally {
-      offEvent();
-      offClose();
-      if (timer !== undefined) this.timers.clearTimeout(timer);
+      boot.stop();
     }
   }
 
@@ -499,64 +361,4 @@ export class TerminalDriver {
       },
     );
   }
-}
-
-function badReply(verb: string, problem: string): PosbridgeError {
-  return new PosbridgeError('BAD_REPLY', `${verb}: the terminal's reply does not fit TSP/1: ${problem}`, {
-    hint: 'The terminal may speak another protocol version: check its firmware (posbridge info).',
-    details: { verb },
-  });
-}
-
-function field(reply: Reply, key: string): string {
-  const value = reply.fields[key];
-  if (value === undefined) throw badReply(reply.verb, `OK without ${key}=`);
-  return value;
-}
-
-function dataField(verb: string, data: Fields, key: string): string {
-  const value = data[key];
-  if (value === undefined) throw badReply(verb, `DATA without ${key}=`);
-  return value;
-}
-
-function intField(reply: Reply, key: string): number {
-  const text = field(reply, key);
-  if (!/^[0-9]{1,9}$/.test(text)) throw badReply(reply.verb, `${key}=${text} is not a number`);
-  return Number(text);
-}
-
-function flag(verb: string, key: string, text: string): boolean {
-  if (text === '0') return false;
-  if (text === '1') return true;
-  throw badReply(verb, `${key}=${text} is not 0 or 1`);
-}
-
-function flagField(reply: Reply, key: string): boolean {
-  return flag(reply.verb, key, field(reply, key));
-}
-
-function stateField(reply: Reply): TerminalState {
-  const state = field(reply, 'state');
-  if (state !== 'factory' && state !== 'initialized') throw badReply(reply.verb, `unknown state=${state}`);
-  return state;
-}
-
-function listOf(text: string): string[] {
-  return text === '' ? [] : text.split(',');
-}
-
-function noneOrList(text: string): string[] {
-  return text === 'none' ? [] : listOf(text);
-}
-
-function diagResult(data: Fields): DiagResult {
-  const check = dataField('DIAG', data, 'check');
-  const status = dataField('DIAG', data, 'status');
-  if (status !== 'pass' && status !== 'warn' && status !== 'fail') throw badReply('DIAG', `status=${status}`);
-  const result: DiagResult = { check, status };
-  if (data.code !== undefined) result.code = data.code;
-  if (data.hint !== undefined) result.hint = data.hint;
-  if (data.ms !== undefined && /^[0-9]{1,9}$/.test(data.ms)) result.ms = Number(data.ms);
-  return result;
 }

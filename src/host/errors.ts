@@ -4,7 +4,7 @@
  * TerminalError that keeps every field of the reply. Messages never hold a secret: requests are
  * described by their verb, never by their line.
  */
-import type { ErrorSlug } from '../protocol/index.js';
+import { ERR_REPLY, type ErrorSlug } from '../protocol/index.js';
 
 export type PosbridgeErrorCode =
   /** The port name points at nothing (no such device path, unknown host). */
@@ -114,17 +114,17 @@ export class TerminalError extends PosbridgeError {
 
   constructor(init: TerminalErrorInit) {
     const { verb, fields } = init;
-    const status = toInt(fields.code) ?? 0;
-    const reason = fields.reason ?? 'unknown';
-    const remaining = toInt(fields.remaining);
-    const retryAfter = toInt(fields.retry_after);
+    // Read by the ERR codec; the session only builds this from an ERR that reads (else BAD_REPLY).
+    const read = ERR_REPLY.decode(fields);
+    const err = read.ok ? read.value : { code: 0, reason: 'unknown' };
+    const { code: status, reason, remaining, retryAfter, key, msg } = err;
     const parts = [`${verb} refused by the terminal: ${status} ${reason}`];
-    if (fields.key !== undefined) parts.push(`key=${fields.key}`);
+    if (key !== undefined) parts.push(`key=${key}`);
     if (remaining !== undefined) parts.push(`remaining=${remaining}`);
     if (retryAfter !== undefined) parts.push(`retry_after=${retryAfter}s`);
-    if (fields.msg !== undefined) parts.push(`(${fields.msg})`);
+    if (msg !== undefined) parts.push(`(${msg})`);
     super('TERMINAL_ERROR', parts.join(' '), {
-      hint: hintFor(status, reason, { remaining, retryAfter, key: fields.key }),
+      hint: hintFor(status, reason, { remaining, retryAfter, key }),
       details: { status, reason, verb, ...(init.id !== undefined && { id: init.id }), fields },
     });
     this.status = status;
@@ -133,14 +133,9 @@ export class TerminalError extends PosbridgeError {
     this.verb = verb;
     if (remaining !== undefined) this.remaining = remaining;
     if (retryAfter !== undefined) this.retryAfter = retryAfter;
-    if (fields.key !== undefined) this.key = fields.key;
-    if (fields.msg !== undefined) this.msg = fields.msg;
+    if (key !== undefined) this.key = key;
+    if (msg !== undefined) this.msg = msg;
   }
-}
-
-function toInt(text: string | undefined): number | undefined {
-  if (text === undefined || !/^[0-9]{1,9}$/.test(text)) return undefined;
-  return Number(text);
 }
 
 function hintFor(

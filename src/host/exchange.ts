@@ -27,6 +27,8 @@
  * - Every DATA or EVT line restarts the reply timer (a slow DIAG is not a dead line).
  */
 
+import { ERR_REPLY } from '../protocol/index.js';
+
 export type Fields = Record<string, string>;
 
 /** Why an exchange failed. */
@@ -104,7 +106,7 @@ export interface ExchangeConfig {
 export type ExchangePhase = 'idle' | 'awaiting' | 'backoff' | 'done';
 
 /** Replies meaning "your line was not read or not run": resending is safe and needed. */
-const NOT_READ_CODES = new Set(['400', '413', '460']);
+const NOT_READ_CODES = new Set([400, 413, 460]);
 
 export class Exchange {
   phase: ExchangePhase = 'idle';
@@ -193,17 +195,16 @@ export class Exchange {
   }
 
   private onErr(fields: Fields): ExchangeAction[] {
-    const code = fields.code ?? '';
+    const err = ERR_REPLY.decode(fields);
+    // An ERR that does not read (no code=, ...): nothing says the line was not run; not resent.
+    if (!err.ok) return this.finish('refused', `terminal answered ERR ${err.problem.message}`, fields);
+    const { code, reason, key } = err.value;
     // A "not run" answer to the line in flight: if no earlier line may have run, a restart since
     // it went out does not matter (nothing to replay, nothing to run twice).
-    if ((code === '503' || NOT_READ_CODES.has(code)) && !this.outcomeUnknown) this.rebootLost = false;
-    if (code === '503') {
+    if ((code === 503 || NOT_READ_CODES.has(code)) && !this.outcomeUnknown) this.rebootLost = false;
+    if (code === 503) {
       if (this.busyRetries >= this.config.busyRetries) {
-        return this.finish(
-          'busy',
-          `still ${fields.reason ?? 'busy'} after ${this.busyRetries} retries`,
-          fields,
-        );
+        return this.finish('busy', `still ${reason} after ${this.busyRetries} retries`, fields);
       }
       this.busyRetries++;
       this.phase = 'backoff';
@@ -213,10 +214,10 @@ export class Exchange {
     // the 400 of arguments) and refused an argument, e.g. PASSWD user=NN without old= once the
     // login is gone (D31): the same bytes would get the same answer. An ID-less 413 answers the
     // line just sent (docs/protocol.md D50): resent, it would be too long again.
-    const readAndRefused = (code === '400' && fields.key !== undefined) || code === '413';
+    const readAndRefused = (code === 400 && key !== undefined) || code === 413;
     if (NOT_READ_CODES.has(code) && !readAndRefused)
       return this.resend('not-read', `terminal answered ${code}`, fields);
-    return this.finish('refused', `terminal answered ${code} ${fields.reason ?? ''}`.trim(), fields);
+    return this.finish('refused', `terminal answered ${code} ${reason}`, fields);
   }
 
   private onEvent(name: string): ExchangeAction[] {

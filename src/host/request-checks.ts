@@ -5,15 +5,20 @@
  */
 import {
   checkPassword,
+  isSettingKey,
   isTextWithin,
   isUtcInRange,
+  MERCHANT_NUMBER,
   OPERATOR_ID,
   PASSWORD_PROBLEM_TEXT,
   PERMISSIONS,
   parsePermissions,
+  SETTINGS,
+  type SettingSpec,
+  TERMINAL_NUMBER,
 } from '../protocol/index.js';
 import { PosbridgeError } from './errors.js';
-import type { Secret } from './secret.js';
+import { Secret } from './secret.js';
 
 export function invalid(key: string, problem: string): PosbridgeError {
   return new PosbridgeError('INVALID_VALUE', `${key}: ${problem}`, { details: { key } });
@@ -60,4 +65,32 @@ export function checkNewPassword(password: Secret, old: Secret | undefined): voi
       details: { problem },
     });
   }
+}
+
+export function checkInit(args: { merchant: string; terminal: string; name?: string | undefined }): void {
+  if (!MERCHANT_NUMBER.test(args.merchant))
+    throw invalid('merchant', 'the merchant number must be 15 digits');
+  if (!TERMINAL_NUMBER.test(args.terminal)) throw invalid('terminal', 'the terminal number must be 8 digits');
+  if (args.name !== undefined && !isTextWithin(args.name, 1, 40)) {
+    throw invalid('name', 'the name must be 1 to 40 bytes of UTF-8 text');
+  }
+}
+
+/**
+ * A known setting's value against its rule; returns the value to send, a Secret for a secret
+ * setting even if the caller passed a string. An unknown key goes as is (the terminal answers).
+ */
+export function checkSetting(key: string, value: string | Secret): string | Secret {
+  if (!isSettingKey(key)) return value;
+  const spec: SettingSpec = SETTINGS[key];
+  const clear = value instanceof Secret ? value.reveal() : value;
+  if (spec.parse(clear) === undefined) throw invalid(key, `${key} must be ${spec.rule}`);
+  return spec.secret && !(value instanceof Secret) ? new Secret(value) : value;
+}
+
+export function checkDiagChecks(checks: string[]): void {
+  if (checks.length === 0) throw invalid('checks', 'name at least one check');
+  if (new Set(checks).size !== checks.length) throw invalid('checks', 'a check is named twice');
+  const bad = checks.find((c) => !/^[a-z][a-z0-9_]*$/.test(c));
+  if (bad !== undefined) throw invalid('checks', `"${bad}" is not a check name`);
 }

@@ -15,8 +15,10 @@
  */
 import type { Logger } from 'pino';
 import {
+  announcedDataLines,
   COMMANDS,
   type CommandSpec,
+  ERR_REPLY,
   encodeLine,
   type Frame,
   LINE_END,
@@ -149,22 +151,6 @@ export interface TerminalEvent {
   at: Date;
 }
 
-/**
- * The number of DATA lines an OK announces, for the commands whose OK says it. Used to tell a
- * complete reply from one that lost a line (see exchange.ts).
- */
-export const ANNOUNCED_DATA: Partial<Record<Verb, (ok: Fields) => number | undefined>> = {
-  DIAG: (ok) => {
-    const counts = [ok.pass, ok.warn, ok.fail].map(count);
-    return counts.every((n) => n !== undefined) ? counts.reduce((a, b) => a! + b!, 0) : undefined;
-  },
-  'USER-LIST': (ok) => count(ok.count),
-};
-
-function count(text: string | undefined): number | undefined {
-  return text !== undefined && /^[0-9]{1,6}$/.test(text) ? Number(text) : undefined;
-}
-
 interface Entry {
   verb: Verb;
   args: ReadonlyArray<readonly [string, ArgValue]>;
@@ -252,7 +238,8 @@ export class Session {
       busyRetries: this.settings.busyRetries,
       busyBackoffMs: (attempt) =>
         Math.min(this.settings.busyBackoffMaxMs, this.settings.busyBackoffMs * 2 ** (attempt - 1)),
-      expectedData: ANNOUNCED_DATA[verb],
+      // Tells a complete reply from one that lost a line (exchange.ts).
+      expectedData: (ok) => announcedDataLines(verb, ok),
     };
     return new Promise<Reply>((resolve, reject) => {
       this.queue.push({
@@ -478,7 +465,7 @@ export class Session {
     if (reply.id === undefined) {
       // Only a line that was not read (413 has no ID; a 400/460 whose ID could not be read)
       // concerns the request in flight; anything else without an ID is not ours.
-      if (entry && reply.kind === 'err' && ['400', '413', '460'].includes(reply.fields.code ?? '')) {
+      if (entry && reply.kind === 'err' && isNotRead(reply.fields)) {
         this.dispatch(entry, { type: 'err', fields: reply.fields });
       } else {
         this.logger.warn({ port: this.name, line: traceText(text) }, 'ignoring a reply without ID');
@@ -586,7 +573,8 @@ export class Session {
     fields?: Fields,
   ): PosbridgeError {
     const { verb } = entry;
-    if (fields && (reason === 'refused' || reason === 'busy'))
+    // An ERR that does not read as one (no code=, ...) is a BAD_REPLY, "refused without saying why".
+    if (fields && (reason === 'refused' || reason === 'busy') && ERR_REPLY.decode(fields).ok)
       return new TerminalError({ verb, id: entry.id, fields });
     const details = {
       port: this.name,
@@ -605,6 +593,12 @@ export class Session {
     const [code, hint] = FAILURE_TEXT[reason];
     return new PosbridgeError(code, `${verb} on ${this.name}: ${detail}`, { hint, details });
   }
+}
+
+/** ERR 400, 413 or 460: the terminal could not read a line (without an ID: the line just sent). */
+function isNotRead(fields: Fields): boolean {
+  const err = ERR_REPLY.decode(fields);
+  return err.ok && [400, 413, 460].includes(err.value.code);
 }
 
 const NOISE_HINT =
