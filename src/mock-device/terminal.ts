@@ -4,14 +4,13 @@
  * The engine implements TSP/1 as DESIGN.md and docs/protocol.md specify: for each line,
  * the fault order 413, 400 (bytes), 460, 404, 400 (arguments) (src/protocol readRequest), then
  * 503 not-ready while rebooting, the behaviours' plan (faults), at-most-once replay, 503 busy while
- * another request executes, then 401, 403, 428 (authorize) and the handler's 422, 423, 409.
- * Terminal-wide state (accounts, lockout, settings, binding, clock) is persistent and saved after
+ * another request executes, then the command itself (command-run.ts: 401, 403, 428 from
+ * authorize, then the handler's 422, 423, 409). Terminal-wide state (accounts, lockout, settings, binding, clock) is persistent and saved after
  * every change; connection state (login, replay cache, CRC mode) lives in Connection.
  *
  * No input crashes it: every handler exception answers `ERR code=500 reason=internal` and is logged.
  */
 import {
-  commandSpec,
   type DiagCheck,
   diagCode,
   type EventInput,
@@ -28,16 +27,8 @@ import {
 } from '../protocol/index.js';
 import type { MockBehaviour, RequestPlan } from './behaviour.js';
 import { type Clock, type Scheduler, systemClock, systemScheduler, type TimerHandle } from './clock.js';
-import { authorize } from './commands/authorize.js';
-import {
-  type CommandContext,
-  type CommandResult,
-  type Final,
-  fail,
-  isDeferred,
-  type TerminalCore,
-} from './commands/context.js';
-import { COMMAND_HANDLERS } from './commands/table.js';
+import { type CommandRunner, type Execution, runCommand } from './command-run.js';
+import { fail, type TerminalCore } from './commands/context.js';
 import { Connection, type ConnectionHost, type Login } from './connection.js';
 import { MockConfigError } from './errors.js';
 import { createFaultBehaviours } from './faults/index.js';
@@ -50,11 +41,6 @@ import { createRandom, deriveSeed, type Random } from './prng.js';
 import { ReplyWriter } from './reply-writer.js';
 import { cloneState, factoryState, type PersistentState } from './state.js';
 import { MemoryStateStore, type StateStore } from './state-store.js';
-
-interface Execution {
-  connection: Connection;
-  cancel(): void;
-}
 
 export class MockTerminal {
   readonly identity: TerminalIdentity;
@@ -77,6 +63,7 @@ export class MockTerminal {
   private isClosed = false;
   private readonly host: ConnectionHost;
   private readonly core: TerminalCore;
+  private readonly runner: CommandRunner;
 
   constructor(options: MockTerminalOptions = {}) {
     const numbers = resolveNumbers(options);
@@ -144,6 +131,17 @@ export class MockTerminal {
         this.commit();
         this.log.info({}, 'reset to factory state');
       },
+    };
+    this.runner = {
+      core: this.core,
+      log: this.log,
+      hold: (execution) => {
+        this.executing = execution;
+      },
+      release: (connection) => {
+        if (this.executing?.connection === connection) this.executing = undefined;
+      },
+      goDown: (reason) => this.goDown(reason),
     };
   }
 
@@ -303,7 +301,7 @@ export class MockTerminal {
       writer.final(fail('busy'));
       return;
     }
-    this.execute(connection, request, writer, plan, masked);
+    runCommand(this.runner, { connection, request, writer, plan, masked });
   }
 
   /** Asks every behaviour; the first busy or reboot wins, drops stick, delays add up. */
@@ -331,91 +329,6 @@ export class MockTerminal {
     }
     if (plan.reboot === 'after') plan.dropReply = true;
     return plan;
-  }
-
-  private execute(
-    connection: Connection,
-    request: Request,
-    writer: ReplyWriter,
-    plan: RequestPlan,
-    masked: string,
-  ): void {
-    const handler = COMMAND_HANDLERS[request.verb];
-    const effects: (() => void)[] = [];
-    const ctx: CommandContext = {
-      core: this.core,
-      session: connection,
-      request,
-      data: (fields) => writer.data(fields),
-      afterReply: (effect) => effects.push(effect),
-    };
-
-    const complete = (final: Final): void => {
-      if (this.executing?.connection === connection) this.executing = undefined;
-      writer.final(final);
-      const code = final.ok ? 200 : final.err.code;
-      if (request.id !== undefined && !NOT_REPLAYED.has(code))
-        connection.replay.store(request.id, request.raw, writer.lines);
-      this.log.info(
-        {
-          connection: connection.label,
-          request: masked,
-          reply: final.ok ? 'OK' : `ERR ${final.err.code} ${final.err.reason}`,
-        },
-        plan.dropReply ? 'command (reply dropped)' : 'command',
-      );
-      for (const effect of effects) {
-        try {
-          effect();
-        } catch (error) {
-          this.log.error({ err: error }, 'internal error after a reply');
-        }
-      }
-      if (plan.reboot === 'after') {
-        this.log.info({ connection: connection.label }, 'fault: reboot after executing, reply never sent');
-        this.goDown('fault');
-      }
-    };
-    const internal = (error: unknown): Final => {
-      effects.length = 0;
-      this.log.error(
-        { connection: connection.label, request: masked, err: error },
-        'internal error in a command',
-      );
-      return fail('internal');
-    };
-
-    let result: CommandResult;
-    try {
-      const early = handler.precheck?.(ctx) ?? authorize(commandSpec(request.verb), connection, this.state);
-      result = early ?? handler.run(ctx);
-    } catch (error) {
-      result = internal(error);
-    }
-    if (!isDeferred(result)) {
-      complete(result);
-      return;
-    }
-
-    let settled = false;
-    let cancel = (): void => {};
-    const finish = (final: Final): void => {
-      if (settled) return;
-      settled = true;
-      complete(final);
-    };
-    this.executing = {
-      connection,
-      cancel: () => {
-        settled = true;
-        cancel();
-      },
-    };
-    try {
-      cancel = result.deferred(finish, (error) => finish(internal(error)));
-    } catch (error) {
-      finish(internal(error));
-    }
   }
 
   private broadcast<N extends EventName>(name: N, value: EventInput<N>): void {
