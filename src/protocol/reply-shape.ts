@@ -24,6 +24,8 @@ export interface FieldKind<T, In = T> {
   encode(value: In): ValueInput;
   /** undefined when the text does not read as this kind. */
   decode(text: string): T | undefined;
+  /** A closed set (oneOf): every value it takes. */
+  readonly values?: readonly string[];
 }
 
 /**
@@ -70,6 +72,7 @@ export const echo: FieldKind<string, string | Uint8Array> = {
 
 export function oneOf<const V extends readonly string[]>(values: V): FieldKind<V[number]> {
   return {
+    values,
     expected: `${values.slice(0, -1).join(', ')} or ${values[values.length - 1]}`,
     encode: (value) => value,
     decode: (s) => (values.includes(s) ? (s as V[number]) : undefined),
