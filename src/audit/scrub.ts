@@ -4,9 +4,10 @@
  * identities, masked values. This scrub refuses, before anything is written, the mistakes that can
  * be recognised generically:
  *
- * - a key that names a secret: `password`, `old`, `new`, `confirm`, `adminPassword`,
- *   `newPassword`, `secret`, `passwd`, `pin`, and any key containing "password", "passwd" or
- *   "secret" (case, `-`, `_`, `.` and spaces ignored);
+ * - a key that names a secret: the one list of src/protocol/secret-keys.ts (`password`, `old`,
+ *   `new`, `confirm`, `adminPassword`, `secret`, `passwd`, `pw`, `pin`, ..., and any key
+ *   containing "password", "passwd" or "secret"; case, `-`, `_`, `.` and spaces ignored), the
+ *   same list maskLine uses for wire lines;
  * - a `Secret` object, whatever its key;
  * - a key that names a settlement/bank account whose value is not masked to at most its last four
  *   characters (`****1234`);
@@ -20,34 +21,15 @@
  * A refusal names the key path, never the value.
  */
 import { isSecret } from '../host/secret.js';
+import { isSecretKey, normaliseKeyName } from '../protocol/secret-keys.js';
 import { AuditError } from './errors.js';
 
-const SECRET_KEYS = new Set([
-  'password',
-  'old',
-  'new',
-  'confirm',
-  'adminpassword',
-  'newpassword',
-  'oldpassword',
-  'secret',
-  'passwd',
-  'pin',
-]);
-const SECRET_KEY_PARTS = ['password', 'passwd', 'secret'];
+export { isSecretKey };
+
 const ACCOUNT_KEYS = new Set(['settleaccount', 'settlementaccount', 'bankaccount', 'account', 'iban']);
 /** Masked: any number of `*` (or none), then at most the last four characters. */
 const MASKED_ACCOUNT = /^\**[A-Za-z0-9]{0,4}$/;
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s/@:]*:[^\s/@]*@/i;
-
-function normalise(key: string): string {
-  return key.toLowerCase().replace(/[-_.\s]/g, '');
-}
-
-export function isSecretKey(key: string): boolean {
-  const k = normalise(key);
-  return SECRET_KEYS.has(k) || SECRET_KEY_PARTS.some((part) => k.includes(part));
-}
 
 function refuse(path: string, why: string): never {
   throw new AuditError('AUDIT_SECRET_REFUSED', `refusing to write ${path} to the audit trail: ${why}`, {
@@ -73,7 +55,7 @@ function walk(value: unknown, path: string, depth: number): void {
   for (const [key, item] of Object.entries(value)) {
     const itemPath = `${path}.${key}`;
     if (isSecretKey(key)) refuse(itemPath, `the key "${key}" names a secret`);
-    if (ACCOUNT_KEYS.has(normalise(key)) && item !== undefined && item !== null) {
+    if (ACCOUNT_KEYS.has(normaliseKeyName(key)) && item !== undefined && item !== null) {
       if (typeof item !== 'string' || !MASKED_ACCOUNT.test(item)) {
         refuse(itemPath, 'an account number must be masked to its last four characters (****1234)');
       }

@@ -1,24 +1,11 @@
 /** pino on stderr, with every field that could hold a secret redacted. */
 import { type Logger, pino } from 'pino';
+import { SECRET_KEYS } from '../protocol/index.js';
 import type { CommonOptions } from './context.js';
 
+/** The one list of secret names (src/protocol/secret-keys.ts), at the top and one level down. */
 export const REDACTED_PATHS = [
-  'password',
-  'old',
-  'new',
-  'confirm',
-  'adminPassword',
-  'newPassword',
-  'secret',
-  'value',
-  '*.password',
-  '*.old',
-  '*.new',
-  '*.confirm',
-  '*.adminPassword',
-  '*.newPassword',
-  '*.secret',
-  '*.value',
+  ...[...SECRET_KEYS, 'value'].flatMap((key) => [key, `*.${key}`]),
   'settle.account',
 ];
 

@@ -21,6 +21,7 @@ export type {
   ValueOf,
 } from './reply-shape.js';
 export * from './request.js';
+export * from './secret-keys.js';
 export * from './settings.js';
 export * from './splitter.js';
 export * from './splitter-stream.js';

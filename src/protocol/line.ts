@@ -42,6 +42,11 @@ export interface LineFault {
   key?: string;
   /** The first word (a request's verb), if it was read before the syntax broke. */
   verb?: string;
+  /**
+   * `detail` without the words of the line it quotes, when it quotes any: a terminal answering a
+   * line that may hold a password says what is wrong without repeating it.
+   */
+  safeDetail?: string;
 }
 
 export type LineResult = { ok: true; line: ParsedLine } | { ok: false; fault: LineFault };
@@ -76,10 +81,18 @@ export function parseLine(text: string): LineResult {
   return tokenize(body, hasCrc);
 }
 
-function fail(fault: LineFaultKind, detail: string, crc: boolean, id?: string, key?: string): LineResult {
+function fail(
+  fault: LineFaultKind,
+  detail: string,
+  crc: boolean,
+  id?: string,
+  key?: string,
+  safeDetail?: string,
+): LineResult {
   const result: LineFault = { fault, detail, crc };
   if (id !== undefined) result.id = id;
   if (key !== undefined) result.key = key;
+  if (safeDetail !== undefined) result.safeDetail = safeDetail;
   return { ok: false, fault: result };
 }
 
@@ -105,7 +118,16 @@ function tokenize(body: string, crc: boolean): LineResult {
   if (body[pos] === '@') {
     const token = readPlainToken();
     const match = ID_TOKEN.exec(token);
-    if (!match) return fail('syntax', `bad ID "${token.slice(0, 16)}": expected @ and 1-8 digits`, crc);
+    if (!match)
+      return fail(
+        'syntax',
+        `bad ID "${token.slice(0, 16)}": expected @ and 1-8 digits`,
+        crc,
+        undefined,
+        undefined,
+        // Too many digits is an ID; anything else after @ may be a password typed alone.
+        /^@[0-9]+$/.test(token) ? undefined : 'bad ID: expected @ and 1-8 digits',
+      );
     id = match[1];
     skipSpaces();
   }
@@ -123,25 +145,55 @@ function tokenize(body: string, crc: boolean): LineResult {
       if (word.startsWith('*'))
         return withVerb(fail('syntax', 'malformed CRC: expected * and 4 hex digits', crc, id), words);
       if (!WORD.test(word))
-        return withVerb(fail('syntax', `bad word "${word.slice(0, 16)}"`, crc, id), words);
+        return withVerb(
+          fail(
+            'syntax',
+            `bad word "${word.slice(0, 16)}"`,
+            crc,
+            id,
+            undefined,
+            'a word that is neither a command nor key=value',
+          ),
+          words,
+        );
       if (fields.length > 0) strayWord ??= word;
       else words.push(word);
     } else {
       const key = body.slice(tokenStart, eq);
       // No name could be read (`=1`): the 400 names no key.
       if (!KEY.test(key))
-        return withVerb(fail('syntax', `bad key "${key.slice(0, 16)}"`, crc, id, key || undefined), words);
+        return withVerb(
+          fail(
+            'syntax',
+            `bad key "${key.slice(0, 16)}"`,
+            crc,
+            id,
+            key || undefined,
+            'a malformed argument name (a-z, then a-z 0-9 _ .)',
+          ),
+          words,
+        );
       pos = eq + 1;
       const value = body[pos] === '"' ? readQuoted() : readBare();
       if (typeof value === 'string')
-        return withVerb(fail('syntax', `${key.slice(0, 16)}: ${value}`, crc, id, key), words);
+        return withVerb(fail('syntax', `${key.slice(0, 16)}: ${value}`, crc, id, key, value), words);
       fields.push({ key, value });
     }
     skipSpaces();
   }
   if (words.length === 0) return fail('syntax', 'no command word', crc, id);
   if (strayWord !== undefined)
-    return withVerb(fail('syntax', `"${strayWord.slice(0, 16)}" is not key=value`, crc, id), words);
+    return withVerb(
+      fail(
+        'syntax',
+        `"${strayWord.slice(0, 16)}" is not key=value`,
+        crc,
+        id,
+        undefined,
+        'a word after the arguments: write key=value, and quote a value with spaces',
+      ),
+      words,
+    );
   const line: ParsedLine = { words, fields, crc };
   if (id !== undefined) line.id = id;
   return { ok: true, line };

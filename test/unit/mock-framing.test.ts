@@ -49,8 +49,12 @@ describe('mock terminal: framing', () => {
 
   it('answers bytes outside 0x20-0x7E with 400, echoing the ID and mirroring a CRC', () => {
     const { host } = setup();
+    expect(host.write('@5 HELLO\x01\r\n')).toEqual([
+      '@5 ERR code=400 reason=syntax msg="byte 0x01 at offset 8 is not printable ASCII"',
+    ]);
+    // A verb the byte breaks is not known to be harmless: no byte, no offset (docs/protocol.md §10).
     expect(host.write('@5 HEL\x01LO\r\n')).toEqual([
-      '@5 ERR code=400 reason=syntax msg="byte 0x01 at offset 6 is not printable ASCII"',
+      '@5 ERR code=400 reason=syntax msg="a byte outside printable ASCII (0x20-0x7E)"',
     ]);
     const [reply] = host.write(Buffer.concat([Buffer.from('@6 HELLO\xff *1234\r\n', 'latin1')]));
     expect(reply).toMatch(/^@6 ERR code=400 reason=syntax msg="byte 0xFF at offset 8 .*" \*[0-9A-F]{4}$/);

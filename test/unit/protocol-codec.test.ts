@@ -35,6 +35,7 @@ import {
   MERCHANT_NUMBER,
   maskAccount,
   maskLine,
+  maskLineDetailed,
   NOT_REPLAYED,
   OPERATOR_ID,
   PASSWORD_MAX,
@@ -365,15 +366,27 @@ describe('readRequest', () => {
 
   it('answers 400 for bad bytes, with the byte and its offset, the ID and the CRC flag', () => {
     const r = rejectionOfBytes(
-      Uint8Array.from([...ascii('@12 LOGIN user=admin'), 0x00, ...ascii(' *ABCD\r\n')]),
+      Uint8Array.from([...ascii('@12 HELLO proto=1'), 0x00, ...ascii(' *ABCD\r\n')]),
     );
     expect(r).toEqual({
       code: 400,
       reason: 'syntax',
       id: '12',
       crc: true,
-      msg: 'byte 0x00 at offset 20 is not printable ASCII',
+      msg: 'byte 0x00 at offset 17 is not printable ASCII',
     });
+  });
+
+  it('answers 400 for bad bytes in a line that may hold a password without saying which byte or where', () => {
+    for (const head of ['@12 LOGIN user=admin password=P', 'PASSWD old=x new=', 'LOGN admin P', 'admin:P']) {
+      const r = rejectionOfBytes(Uint8Array.from([...ascii(head), 0xe4, ...ascii('ssword1 *ABCD\r\n')]));
+      expect(r, head).toMatchObject({
+        code: 400,
+        reason: 'syntax',
+        msg: 'a byte outside printable ASCII (0x20-0x7E)',
+      });
+      expect(r.key, head).toBeUndefined();
+    }
   });
 
   it('answers 400 for bad bytes without an ID or CRC flag when the line has none', () => {
@@ -761,6 +774,46 @@ describe('maskLine', () => {
     ]) {
       expectMasked(text, ['DE89370400440532013000']);
     }
+  });
+
+  it('masks the free forms a person types for a login or a password change', () => {
+    const pw = 'Qz7-secret.value';
+    const cases: [string, string][] = [
+      [`login admin ${pw}`, 'login admin ***'],
+      [`LOGIN user=admin passwd=${pw}`, 'LOGIN user=admin passwd=***'],
+      [`login user=admin pass=${pw}`, 'login user=admin pass=***'],
+      [`LOGIN pw=${pw}`, 'LOGIN pw=***'],
+      [`login pwd=${pw}`, 'login pwd=***'],
+      [`LOGIN user=admin PASSWORD=${pw}`, 'LOGIN user=admin PASSWORD=***'],
+      [`passwd ${pw} ${pw}2`, 'passwd *** ***'],
+      [`admin:${pw}`, 'admin:***'],
+      [`login admin:${pw}`, 'login admin:***'],
+      [`LOGIN user=admin:${pw} password=x`, 'LOGIN user="***" password="***"'],
+      [`password ${pw}`, 'password ***'],
+      [`login admin password ${pw}`, 'login admin password ***'],
+      [`login admin password`, 'login admin ***'],
+      [`LGOIN user=admin password=${pw}`, 'LGOIN user=admin password=***'],
+      [`LOGN admin ${pw}`, 'LOGN admin ***'],
+      [`login admin ab=${pw}`, 'login admin ***'],
+      [`login admin "${pw} x"`, 'login admin ***'],
+      [`"LOGIN user=admin password=${pw}`, '***'],
+      [`@12 LOGIN user=admin password=${pw} extra *ABCD`, '@12 LOGIN user=admin password=*** *** *????'],
+    ];
+    for (const [line, masked] of cases) expect(maskLine(line), line).toBe(masked);
+  });
+
+  it('leaves what is no secret: the counts of DIAG, other verbs, account names', () => {
+    for (const line of [
+      '@3 OK pass=11 warn=1 fail=0 *ABCD',
+      'DATA check=printer status=pass',
+      'LOGOUT',
+      'USER-SET id=02 name=Bob perms=sale',
+      'TIME utc=2024-01-01T00:00:00Z',
+      'LOGIN user=01 password=***',
+    ]) {
+      expect(maskLine(line), line).toBe(line);
+    }
+    expect(maskLineDetailed('LOGIN user=admin password=abc123').secrets).toContain('abc123');
   });
 
   it('never throws on odd input', () => {
