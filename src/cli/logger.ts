@@ -2,6 +2,7 @@
 import { type Logger, pino } from 'pino';
 import { SECRET_KEYS } from '../protocol/index.js';
 import type { CommonOptions } from './context.js';
+import { jsonSafe, visible } from './render.js';
 
 /** The one list of secret names (src/protocol/secret-keys.ts), at the top and one level down. */
 export const REDACTED_PATHS = [
@@ -22,7 +23,9 @@ export function createLogger(
       prettyStream(destination),
     );
   }
-  return pino(base, destination);
+  // JSON escapes C0 controls itself; C1, bidi and zero-width characters from a terminal's text
+  // are escaped here, so a log line shown on a screen is only text (docs/cli.md, "Terminal text").
+  return pino(base, { write: (line: string) => destination.write(jsonSafe(line)) });
 }
 
 function prettyStream(out: NodeJS.WritableStream): { write(line: string): void } {
@@ -37,8 +40,10 @@ function prettyStream(out: NodeJS.WritableStream): { write(line: string): void }
   return {
     write(line: string) {
       const { time, level, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
-      const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
-      out.write(`${String(time).slice(11, 23)} ${names[level as number] ?? level} ${msg ?? ''}${extra}\n`);
+      const extra = Object.keys(rest).length > 0 ? ` ${jsonSafe(JSON.stringify(rest))}` : '';
+      out.write(
+        `${String(time).slice(11, 23)} ${names[level as number] ?? level} ${visible(String(msg ?? ''))}${extra}\n`,
+      );
     },
   };
 }

@@ -18,6 +18,7 @@ import { registerScan } from './commands/scan.js';
 import { registerStation } from './commands/station.js';
 import type { CliDeps } from './context.js';
 import { EXIT } from './exit-codes.js';
+import { jsonSafe } from './render.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(deps: CliDeps): Command {
@@ -67,7 +68,7 @@ export async function runCli(argv: string[], baseDeps: Omit<CliDeps, 'result'>):
       // commander has told people on stderr; --json promises one document on stdout too.
       if (argv.includes('--json')) {
         const message = error.message.replace(/^error: /, '');
-        deps.io.stdout.write(`${JSON.stringify({ error: { code: 'USAGE', message } }, null, 2)}\n`);
+        deps.io.stdout.write(`${jsonSafe(JSON.stringify({ error: { code: 'USAGE', message } }, null, 2))}\n`);
       }
       return EXIT.usage;
     }

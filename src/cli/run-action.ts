@@ -7,7 +7,7 @@ import { PosbridgeError } from '../host/errors.js';
 import type { CliDeps, CommonOptions } from './context.js';
 import { EXIT, exitCodeForError } from './exit-codes.js';
 import { type CliIo, painter } from './io.js';
-import { renderAuditHead, renderErrorLines } from './render.js';
+import { jsonSafe, renderAuditHead, renderErrorLines } from './render.js';
 
 export async function runAction(
   deps: CliDeps,
@@ -35,7 +35,7 @@ export function reportError(io: CliIo, options: Pick<CommonOptions, 'json'>, err
   const head = typeof auditHead === 'string' ? auditHead : undefined;
   if (options.json)
     io.stdout.write(
-      `${JSON.stringify({ error: { code, message, ...(hint && { hint }), ...(head && { auditHead: head }) } }, null, 2)}\n`,
+      `${jsonSafe(JSON.stringify({ error: { code, message, ...(hint && { hint }), ...(head && { auditHead: head }) } }, null, 2))}\n`,
     );
   else
     io.stderr.write(
@@ -46,5 +46,5 @@ export function reportError(io: CliIo, options: Pick<CommonOptions, 'json'>, err
 }
 
 export function printJson(io: CliIo, document: unknown): void {
-  io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+  io.stdout.write(`${jsonSafe(JSON.stringify(document, null, 2))}\n`);
 }

@@ -8,6 +8,7 @@
  */
 import type { StepOutcome } from '../host/workflow/report.js';
 import type { RowOutcome, StationEvent, StationSummary } from '../station/station.js';
+import { visible } from './render.js';
 
 export type Colour = 'green' | 'yellow' | 'red' | 'dim' | 'bold' | 'cyan';
 export type Paint = (colour: Colour, text: string) => string;
@@ -156,8 +157,8 @@ export function layoutFor(lines: Iterable<PortLine>): LineLayout {
   let portWidth = 4;
   let snWidth = 10;
   for (const line of lines) {
-    portWidth = Math.max(portWidth, line.port.length);
-    snWidth = Math.max(snWidth, line.sn?.length ?? 0);
+    portWidth = Math.max(portWidth, visible(line.port).length);
+    snWidth = Math.max(snWidth, visible(line.sn ?? '').length);
   }
   return { portWidth, snWidth, stepWidth: 24 };
 }
@@ -178,16 +179,16 @@ export function formatPortLine(
   columns?: number,
 ): string {
   const [word, colour] = PHASE_TEXT[line.phase];
-  const step = line.step ? `${line.step.name} ${STEP_WORD[line.step.outcome]}` : '-';
+  const step = line.step ? `${visible(line.step.name)} ${STEP_WORD[line.step.outcome]}` : '-';
   const state =
     line.phase === 'running' && (line.attempt ?? 1) > 1 ? `${word} (attempt ${line.attempt})` : word;
   const segments: Segment[] = [
-    { text: `${line.port.padEnd(layout.portWidth)}  ` },
-    { text: `${(line.sn ?? '-').padEnd(layout.snWidth)}  ` },
+    { text: `${visible(line.port).padEnd(layout.portWidth)}  ` },
+    { text: `${visible(line.sn ?? '-').padEnd(layout.snWidth)}  ` },
     { text: `${step.padEnd(layout.stepWidth)}  ` },
     { text: state, ...(colour && { colour }) },
   ];
-  if (line.note) segments.push({ text: `: ${line.note}` });
+  if (line.note) segments.push({ text: `: ${visible(line.note)}` });
   if (line.unplugged) segments.push({ text: ' (unplugged)', colour: 'dim' });
   const cut = columns !== undefined && columns > 1 ? truncate(segments, columns - 1) : segments;
   return cut
@@ -303,34 +304,40 @@ export function renderStationSummary(summary: StationSummary, paint: Paint = noP
     `${c['not-seen']} not seen`,
     ...(c['not-run'] > 0 ? [`${c['not-run']} not run`] : []),
   ].join(', ');
-  let out = `\n${paint('bold', `station ${summary.station}`)}: ${summary.rows.length} terminals in ${summary.manifest} (${END_TEXT[summary.endedBy]})\n`;
+  const v = visible;
+  let out = `\n${paint('bold', `station ${v(summary.station)}`)}: ${summary.rows.length} terminals in ${v(summary.manifest)} (${END_TEXT[summary.endedBy]})\n`;
   out += `  ${counts}\n\n`;
-  const snWidth = Math.max(2, ...summary.rows.map((r) => r.sn.length));
-  const portWidth = Math.max(4, ...summary.rows.map((r) => r.port?.length ?? 1));
+  const snWidth = Math.max(2, ...summary.rows.map((r) => v(r.sn).length));
+  const portWidth = Math.max(4, ...summary.rows.map((r) => v(r.port ?? '-').length));
   out += `  ${'sn'.padEnd(snWidth)}  ${'port'.padEnd(portWidth)}  ${'outcome'.padEnd(20)}  ${'diag p/w/f'.padEnd(10)}  error\n`;
   for (const row of summary.rows) {
     const [word, colour] = OUTCOME_TEXT[row.outcome];
     const d = row.diagnostics;
     const diag = d ? `${d.pass}/${d.warn}/${d.fail}` : '-';
     const error = row.error
-      ? paint(row.outcome === 'failed' || row.outcome === 'quarantined' ? 'red' : 'yellow', row.error.message)
+      ? paint(
+          row.outcome === 'failed' || row.outcome === 'quarantined' ? 'red' : 'yellow',
+          v(row.error.message),
+        )
       : '';
     out +=
-      `  ${row.sn.padEnd(snWidth)}  ${(row.port ?? '-').padEnd(portWidth)}  ${paint(colour, word.padEnd(20))}  ${diag.padEnd(10)}  ${error}`.trimEnd();
+      `  ${v(row.sn).padEnd(snWidth)}  ${v(row.port ?? '-').padEnd(portWidth)}  ${paint(colour, word.padEnd(20))}  ${diag.padEnd(10)}  ${error}`.trimEnd();
     out += '\n';
   }
   const hints = [...new Set(summary.rows.flatMap((r) => (r.error?.hint ? [r.error.hint] : [])))];
   if (hints.length > 0) {
     out += `\n  ${paint('dim', 'what to do:')}\n`;
-    for (const hint of hints) out += `    ${hint}\n`;
+    for (const hint of hints) out += `    ${v(hint)}\n`;
   }
   if (summary.unknown.length > 0) {
     out += `\n  ${paint('yellow', 'not in the manifest (left untouched):')}\n`;
-    for (const u of summary.unknown) out += `    sn ${u.sn}${u.model ? ` (${u.model})` : ''} on ${u.port}\n`;
+    for (const u of summary.unknown)
+      out += `    ${v(`sn ${u.sn}${u.model ? ` (${u.model})` : ''} on ${u.port}`)}\n`;
   }
   if (summary.unidentified.length > 0) {
     out += `\n  ${paint('yellow', 'ports that could not be identified:')}\n`;
-    for (const u of summary.unidentified) out += `    ${u.port}${u.error ? `: ${u.error.message}` : ''}\n`;
+    for (const u of summary.unidentified)
+      out += `    ${v(`${u.port}${u.error ? `: ${u.error.message}` : ''}`)}\n`;
   }
   // The anchor of the whole run in the audit trail (docs/cli.md, "Anchors"): keep it elsewhere.
   if (summary.auditHead !== undefined) out += `\n  ${paint('dim', 'audit head')} ${summary.auditHead}\n`;

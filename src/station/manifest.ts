@@ -73,7 +73,10 @@ export class ManifestError extends PosbridgeError {
 const MAX_PROBLEMS_SHOWN = 20;
 
 export function formatProblem(problem: ManifestProblem): string {
-  return `${problem.file} ${problem.where}, ${problem.field}: ${problem.message}`;
+  // One problem, one line: a line break inside a quoted cell is shown, not obeyed.
+  return `${problem.file} ${problem.where}, ${problem.field}: ${problem.message}`.replace(/[\r\n]/g, (c) =>
+    c === '\n' ? '\\x0a' : '\\x0d',
+  );
 }
 
 const SN_RULE = '1-32 characters of A-Z a-z 0-9 _ . : , + / -';

@@ -52,13 +52,17 @@ export class CliHarness {
   private out = '';
   private err = '';
 
-  constructor(mockDefaults: MockTerminalOptions = { diagTimeScale: 0 }) {
+  /** `tty`: stdout is a terminal and NO_COLOR is unset (colours and in-place redraws on). */
+  constructor(mockDefaults: MockTerminalOptions = { diagTimeScale: 0 }, options: { tty?: boolean } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'posbridge-cli-'));
+    const env = cleanEnv(this.dir);
+    if (options.tty) delete env.NO_COLOR;
     this.io = {
       stdout: {
         write: (text: string) => {
           this.out += text;
         },
+        ...(options.tty && { isTTY: true, columns: 200 }),
       },
       stderr: {
         write: (text: string) => {
@@ -66,7 +70,7 @@ export class CliHarness {
         },
       },
       stdin: Readable.from([]),
-      env: cleanEnv(this.dir),
+      env,
     };
     this.deps = productionDeps(this.io, { defaults: mockDefaults });
   }

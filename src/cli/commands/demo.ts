@@ -15,7 +15,7 @@ import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.j
 import { credentialsRecorder } from '../credentials-file.js';
 import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';
-import { renderInfo, renderProvisionSummary, renderStep } from '../render.js';
+import { renderInfo, renderProvisionSummary, renderStep, visible } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
 import { withEngine } from './with-engine.js';
 
@@ -59,7 +59,9 @@ export function registerDemo(program: Command, deps: CliDeps): void {
           if (!options.json) io.stdout.write(text);
         };
         return withEngine(deps, { ...options, port }, async (engine) => {
-          say(`${paint('bold', 'posbridge demo')}: a mock terminal on ${port}, fresh from the factory.\n\n`);
+          say(
+            `${paint('bold', 'posbridge demo')}: a mock terminal on ${visible(port)}, fresh from the factory.\n\n`,
+          );
           const before = await engine.info(port);
           say(renderInfo(before, paint));
           const runs: ProvisionReport[] = [];

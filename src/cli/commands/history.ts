@@ -5,7 +5,7 @@ import { PosbridgeError } from '../../host/errors.js';
 import type { CliDeps } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';
-import { renderStep } from '../render.js';
+import { jsonSafe, renderStep, visible } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
 import { printHead, type VerifyOptions, verifyTrail } from './history-verify.js';
 
@@ -99,7 +99,11 @@ export function registerHistory(program: Command, deps: CliDeps): void {
         const store = AuditStore.open(options.audit ?? deps.auditPath(), { readonly: true });
         try {
           const rows = store.report(options.since !== undefined ? { since: parseDate(options.since) } : {});
-          deps.io.stdout.write(options.format === 'csv' ? toCsv(rows, REPORT_COLUMNS) : `${toJson(rows)}\n`);
+          deps.io.stdout.write(
+            options.format === 'csv'
+              ? toCsv(rows, REPORT_COLUMNS)
+              : `${jsonSafe(toJson(rows))}\n`,
+          );
           return EXIT.ok;
         } finally {
           store.close();
@@ -134,11 +138,12 @@ function renderHistory(runs: AuditRun[], paint: ReturnType<typeof painter>): str
           : run.outcome === 'unfinished'
             ? 'yellow'
             : 'green';
-      let out = `${run.startedAt} ${run.kind.padEnd(9)} ${who}  ${paint(colour, run.outcome)}  by ${run.technician} at ${run.station}\n`;
+      // The audit file is data: every string in it is shown, never obeyed (docs/cli.md, "Terminal text").
+      let out = `${visible(run.startedAt)} ${visible(run.kind).padEnd(9)} ${visible(who)}  ${paint(colour, visible(run.outcome))}  by ${visible(run.technician)} at ${visible(run.station)}\n`;
       for (const step of run.steps) out += renderStep(step, paint);
       if (run.diagnostics)
         out += `  diagnostics: ${run.diagnostics.pass} pass, ${run.diagnostics.warn} warn, ${run.diagnostics.fail} fail\n`;
-      if (run.error) out += `  error: ${run.error.message}\n`;
+      if (run.error) out += `  error: ${visible(run.error.message)}\n`;
       return out;
     })
     .join('\n');

@@ -3,6 +3,7 @@ import type { ListedPort } from '../../host/ports/index.js';
 import type { CliDeps } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';
+import { visible } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
 
 export function registerPorts(program: Command, deps: CliDeps): void {
@@ -39,7 +40,8 @@ function renderPorts(ports: ListedPort[], paint: ReturnType<typeof painter>): st
       const who = [p.label, p.manufacturer, p.serialNumber && `sn ${p.serialNumber}`]
         .filter(Boolean)
         .join(', ');
-      return `${mark} ${p.path}${usb}${who ? `  ${who}` : ''}${p.byId ? `\n         ${paint('dim', p.byId)}` : ''}\n`;
+      // Names and serial numbers come from the device (sysfs, udev): shown, never obeyed.
+      return `${mark} ${visible(`${p.path}${usb}${who ? `  ${who}` : ''}`)}${p.byId ? `\n         ${paint('dim', visible(p.byId))}` : ''}\n`;
     })
     .join('');
 }

@@ -18,6 +18,7 @@ import { type CliDeps, type CommonOptions, parsePositiveInt } from '../context.j
 import { EXIT } from '../exit-codes.js';
 import { type Colour, painter } from '../io.js';
 import { MockPorts } from '../mock-ports.js';
+import { visible } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
 
 export interface ScanDeps extends CliDeps {
@@ -221,12 +222,13 @@ function renderScan(report: ScanReport, paint: (colour: Colour, text: string) =>
   for (const t of report.terminals) {
     const mark = t.factoryCredential ? paint('red', 'FACTORY') : paint('green', 'ok     ');
     const what = t.factoryCredential
-      ? `factory password still set for: ${t.factoryPw.join(', ')}`
-      : `no factory password (${t.state})`;
+      ? `factory password still set for: ${visible(t.factoryPw.join(', '))}`
+      : `no factory password (${visible(t.state)})`;
     const extra = [t.locked && 'locked', t.tamper && 'TAMPER'].filter(Boolean).join(', ');
-    out += `${mark} ${t.port}  ${t.model} sn ${t.sn}  ${what}${extra ? `  [${extra}]` : ''}\n`;
+    out += `${mark} ${visible(`${t.port}  ${t.model} sn ${t.sn}`)}  ${what}${extra ? `  [${extra}]` : ''}\n`;
   }
-  for (const p of report.problems) out += `${paint('yellow', 'UNCHECKED')} ${p.port}  ${p.message}\n`;
+  for (const p of report.problems)
+    out += `${paint('yellow', 'UNCHECKED')} ${visible(`${p.port}  ${p.message}`)}\n`;
   const n = report.terminals.length;
   const k = report.withFactoryCredential;
   const plural = n === 1 ? '' : 's';
@@ -239,9 +241,12 @@ function renderScan(report: ScanReport, paint: (colour: Colour, text: string) =>
     const list = report.ignored
       .map((p) => `${p.path}${p.usb?.vendorId ? ` (${p.usb.vendorId}:${p.usb.productId ?? '????'})` : ''}`)
       .join(', ');
-    out += paint('dim', `not probed (not on the allow-list; name one with --port to include it): ${list}\n`);
+    out += paint(
+      'dim',
+      `not probed (not on the allow-list; name one with --port to include it): ${visible(list)}\n`,
+    );
   }
   if (report.listError)
-    out += paint('yellow', `warning: ${report.listError.message}; only named ports were checked\n`);
+    out += paint('yellow', `warning: ${visible(report.listError.message)}; only named ports were checked\n`);
   return out;
 }
