@@ -3,7 +3,17 @@
  * and every line that comes back is shown as it arrives, replies and events alike. No
  * correlation, no retransmission: the person is the protocol engine here.
  */
-import { appendCrc, LINE_END, LineSplitter, parseReply, splitCrc } from '../protocol/index.js';
+import {
+  appendCrc,
+  crc16,
+  isSecretKeyName,
+  LINE_END,
+  LineSplitter,
+  MASK,
+  maskLineDetailed,
+  parseReply,
+  splitCrc,
+} from '../protocol/index.js';
 import type { Transport } from './ports/index.js';
 import { traceLine, type WireTrace } from './trace.js';
 
@@ -22,8 +32,13 @@ export interface ConsoleSessionOptions {
   firstId: number;
 }
 
+/** How many typed secrets are remembered (in memory only) to hide a terminal's echo of them. */
+const REMEMBERED_SECRETS = 16;
+
 export class ConsoleSession {
   private readonly splitter = new LineSplitter();
+  /** Secrets typed in this session, longest first: a terminal that quotes one back gets `***`. */
+  private secrets: string[] = [];
   private nextId: number;
   private readonly clock: () => Date;
 
@@ -40,16 +55,39 @@ export class ConsoleSession {
           onLine({ text: `(a line of ${frame.length} bytes, discarded)`, badCrc: false, kind: 'too-long' });
           continue;
         }
-        traceLine(this.options.trace, this.clock, '<', frame.text);
+        const text = this.redact(frame.text);
+        traceLine(this.options.trace, this.clock, '<', text);
         if (frame.kind === 'bad-bytes') {
-          onLine({ text: frame.text, badCrc: false, kind: 'bad-bytes' });
+          onLine({ text, badCrc: false, kind: 'bad-bytes' });
           continue;
         }
+        // The CRC is judged on the line as it came; the person sees it with echoes hidden.
         const parsed = parseReply(frame.text);
         const kind = parsed.ok ? (parsed.reply.kind === 'evt' ? 'event' : 'reply') : 'other';
-        onLine({ text: frame.text, badCrc: !parsed.ok && parsed.crcBad, kind });
+        onLine({ text, badCrc: !parsed.ok && parsed.crcBad, kind });
       }
     });
+  }
+
+  /**
+   * A received line with every secret typed earlier replaced by `***` (a terminal may echo one).
+   * A line whose CRC was right gets the CRC of what is shown, so it still reads as intact.
+   */
+  redact(text: string): string {
+    let out = text;
+    for (const secret of this.secrets) out = out.split(secret).join(MASK);
+    if (out === text) return text;
+    const before = splitCrc(text);
+    const after = splitCrc(out);
+    return before && after && crc16(before.body) === before.crc ? appendCrc(after.body) : out;
+  }
+
+  private remember(found: string[]): void {
+    // Short words, key names and the mask itself would hide ordinary text, and are no password.
+    const fresh = found.filter((s) => s.length >= 4 && s !== MASK && !isSecretKeyName(s));
+    if (fresh.length === 0) return;
+    const all = [...new Set([...fresh, ...this.secrets])].slice(0, REMEMBERED_SECRETS);
+    this.secrets = all.sort((a, b) => b.length - a.length);
   }
 
   /** What goes on the wire for a typed line (without the terminator). */
@@ -64,6 +102,7 @@ export class ConsoleSession {
   /** Send a typed line; returns the line as sent. Raw mode keeps the person's bytes exactly. */
   async send(typed: string): Promise<string> {
     const line = this.options.raw ? typed : this.frame(typed);
+    this.remember(maskLineDetailed(line).secrets);
     traceLine(this.options.trace, this.clock, '>', line);
     await this.transport.write(new TextEncoder().encode(line + LINE_END));
     return line;

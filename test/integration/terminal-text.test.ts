@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { MockBehaviour } from '../../src/mock-device/index.js';
 import { CliHarness, type CliRun } from '../helpers/cli-inproc.js';
 import { HOSTILE, hostileTerminal, RAW_CONTROL } from '../helpers/hostile-terminal.js';
 
@@ -113,6 +114,19 @@ describe('text from a hostile terminal is printed, never obeyed', () => {
     const info = await cli.run(['info', '--port', 'mock://n']);
     expectNoRawControl(info, 'info');
     expect(info.stdout).toContain(`"Shop${SHOWN_TITLE}\\x1b[2J\\x1b[H"`);
+  });
+
+  it('console: replies with raw control bytes and quoted escapes are shown as text', async () => {
+    // After every reply the terminal sends a line with raw control bytes (not even TSP/1 escaped).
+    const rawBytes: MockBehaviour = {
+      name: 'raw-bytes',
+      onLine: (_connection, line) => [line, { ...line, text: `EVT boot sn=X ${HOSTILE.title}${HOSTILE.c1}` }],
+    };
+    cli = new CliHarness({ diagTimeScale: 0, behaviours: [rawBytes, hostileTerminal()] });
+    const run = await cli.run(['console', '--port', 'mock://c'], 'HELLO\nLOGIN user=admin password=x\n');
+    expectNoRawControl(run, 'console');
+    expect(run.stdout).toContain(SHOWN_TITLE);
+    expect(run.stdout).toMatch(/msg="refused\\x1B\]0;pwned/);
   });
 
   it('station: a hostile manifest in its errors, and a hostile terminal in the live view and summary', async () => {

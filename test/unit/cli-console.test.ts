@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendCrc, splitCrc } from '../../src/protocol/index.js';
 import { CliHarness } from '../helpers/cli-inproc.js';
+import { rewriteLines } from '../helpers/hostile-terminal.js';
 
 let cli: CliHarness;
 beforeEach(() => {
@@ -96,6 +97,80 @@ describe('posbridge console', () => {
       expect(text).not.toContain(secret);
       expect(text).not.toMatch(/password=1234\b/);
     }
+  });
+
+  it('masks the free forms of a login or password change on screen, in the history file and in the trace', async () => {
+    const trace = join(cli.dir, 'console.trace');
+    const pw = 'Qz7-Secret';
+    const typed = [
+      `login admin ${pw}`,
+      `LOGIN user=admin passwd=${pw}`,
+      `login user=admin pass=${pw}`,
+      `LOGIN pw=${pw}`,
+      `login user=admin pwd=${pw}`,
+      `LOGIN user=admin PASSWORD=${pw}`,
+      `PASSWD old=${pw} new=${pw}2 confirm=${pw}2`,
+      `passwd ${pw} ${pw}2`,
+      `admin:${pw}`,
+      `login admin:${pw}`,
+      `password ${pw}`,
+      `login admin password ${pw}`,
+      `LGOIN user=admin password=${pw}`,
+      `LOGN admin ${pw}`,
+      `LOGIN user=admin password="${pw} with spaces"`,
+      `LOGIN user=admin password=${pw} and more`,
+    ];
+    const run = await cli.run(['console', '--port', 'mock://c', '--trace', trace], `${typed.join('\n')}\n`);
+    expect(run.code, run.stderr).toBe(0);
+    const sent = lines(run.stdout).filter((line) => line.startsWith('> '));
+    expect(sent).toHaveLength(typed.length);
+    for (const line of sent) expect(line).toContain('***');
+    expect(sent[0]).toMatch(/^> @\d+ login admin \*\*\* \*\?\?\?\?$/);
+    expect(sent[8]).toMatch(/^> @\d+ admin:\*\*\* \*\?\?\?\?$/);
+    expect(sent[10]).toMatch(/^> @\d+ password \*\*\* \*\?\?\?\?$/);
+    const history = readFileSync(historyFile(), 'utf8');
+    expect(history.split('\n')).toHaveLength(typed.length + 1);
+    for (const text of [run.stdout, run.stderr, history, readFileSync(trace, 'utf8')]) {
+      expect(text).not.toContain('Qz7');
+      expect(text).not.toContain('Secret');
+    }
+  });
+
+  it('hides a password the terminal quotes back in a reply, on screen and in the trace', async () => {
+    const pw = 'Qz7-Secret';
+    // A terminal that repeats the password it was given in its error message.
+    const echoing = rewriteLines((words, fields, request) => {
+      const given = request?.args.get('password');
+      if (words[0] === 'ERR' && given)
+        fields.set('msg', `password ${new TextDecoder().decode(given)} is wrong`);
+    });
+    const echo = new CliHarness({ diagTimeScale: 0, behaviours: [echoing] });
+    try {
+      const trace = join(echo.dir, 'console.trace');
+      const run = await echo.run(
+        ['console', '--port', 'mock://c', '--trace', trace],
+        `LOGIN user=admin password=${pw}\n`,
+      );
+      expect(run.stdout).toMatch(
+        /^< @\d+ ERR code=401 reason=bad-credentials remaining=4 msg="password \*\*\* is wrong"/m,
+      );
+      for (const text of [run.stdout, readFileSync(trace, 'utf8')]) expect(text).not.toContain(pw);
+    } finally {
+      echo.dispose();
+    }
+  });
+
+  it('refuses to send a line whose password is the mask (a line recalled from the history): no attempt spent', async () => {
+    const run = await cli.run(
+      ['console', '--port', 'mock://c'],
+      'LOGIN user=admin password="***"\nlogin admin ***\nSTATUS\n',
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr.match(/not sent: its password is the mask \*\*\*/g)).toHaveLength(2);
+    expect(lines(run.stdout).filter((line) => line.startsWith('> '))).toEqual([
+      expect.stringMatching(/^> @\d+ STATUS /),
+    ]);
+    expect(run.stdout).toMatch(/attempts_left=5 /);
   });
 
   it('keeps the history between runs, and --no-history neither reads nor writes it', async () => {

@@ -9,10 +9,11 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { type ConsoleLine, ConsoleSession } from '../../host/console-session.js';
 import { createFileTrace } from '../../host/trace.js';
-import { maskLine, parseReply } from '../../protocol/index.js';
+import { MASK, maskLine, maskLineDetailed, parseReply } from '../../protocol/index.js';
 import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';
+import { visible } from '../render.js';
 import { runAction } from '../run-action.js';
 
 interface ConsoleOptions extends CommonOptions {
@@ -71,7 +72,7 @@ async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<nu
       : line.kind === 'bad-bytes'
         ? paint('red', '  (bytes outside ASCII)')
         : '';
-    io.stdout.write(`${paint(colour, `< ${maskLine(line.text)}`)}${note}\n`);
+    io.stdout.write(`${paint(colour, `< ${visible(maskLine(line.text))}`)}${note}\n`);
     const reply = parseReply(line.text);
     if (reply.ok && (reply.reply.kind === 'ok' || reply.reply.kind === 'err')) {
       const key = reply.reply.id ?? '';
@@ -91,19 +92,34 @@ async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<nu
   transport.onClose((error) => {
     if (leaving) return; // our own close at the end, not the terminal going away
     closedByPeer = true;
-    io.stderr.write(`${paint('red', 'the terminal went away')}${error ? `: ${error.message}` : ''}\n`);
+    io.stderr.write(
+      `${paint('red', 'the terminal went away')}${error ? `: ${visible(error.message)}` : ''}\n`,
+    );
     settled?.();
     rl.close();
   });
 
+  const tty = io.stdin.isTTY === true;
   const rl = createInterface({
     input: io.stdin,
-    output: io.stdin.isTTY ? (io.stdout as NodeJS.WritableStream) : undefined,
-    terminal: io.stdin.isTTY === true,
+    output: tty ? (io.stdout as NodeJS.WritableStream) : undefined,
+    terminal: tty,
+    prompt: '',
     history: [...history].reverse(),
     historySize: 1000,
     removeHistoryDuplicates: true,
   });
+  // The up arrow recalls a line as the history file keeps it: its password masked.
+  rl.on('history', (lines: string[]) => {
+    if (lines[0] !== undefined) lines[0] = maskLine(lines[0]);
+  });
+  // On a terminal readline has echoed the password as it was typed: erased as soon as the line is
+  // entered (before the keys that follow are echoed), the masked line printed below replaces it.
+  if (tty)
+    rl.on('line', (typed: string) => {
+      if (maskLine(typed.trim()) !== typed.trim())
+        io.stdout.write(eraseTyped(typed, (io.stdout as { columns?: number }).columns));
+    });
   if (io.stdin.isTTY)
     io.stderr.write(
       `connected to ${options.port}; type HELP-less TSP/1 commands (HELLO, STATUS, ...), Ctrl-D to leave\n`,
@@ -113,6 +129,15 @@ async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<nu
     const line = typed.trim();
     if (line === '') continue;
     if (line === 'quit' || line === 'exit') break;
+    const masked = maskLineDetailed(line);
+    if (masked.secrets.some((secret) => secret === MASK || secret === `"${MASK}"`)) {
+      // A line recalled from the history holds *** where its password was: sent, it would spend
+      // a login attempt on "***".
+      io.stderr.write(
+        `${paint('red', 'not sent:')} its password is the mask ${MASK} (the history keeps no password): type the line with the password\n`,
+      );
+      continue;
+    }
     // Framed and shown before it is sent: the reply may arrive before write() resolves (an
     // in-process terminal answers at once), and must then be counted and printed after it.
     const framed = options.raw ? typed : session.frame(typed);
@@ -121,7 +146,7 @@ async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<nu
     awaiting.set(key, (awaiting.get(key) ?? 0) + 1);
     lastActivity = Date.now(); // the reply timeout runs from the send
     const sent = await session.send(framed).catch((error: Error) => {
-      io.stderr.write(`${paint('red', 'not sent:')} ${error.message}\n`);
+      io.stderr.write(`${paint('red', 'not sent:')} ${visible(error.message)}\n`);
       return undefined;
     });
     if (sent === undefined) {
@@ -153,6 +178,15 @@ async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<nu
   await transport.close().catch(() => undefined);
   await trace?.close();
   return closedByPeer ? EXIT.unreachable : EXIT.ok;
+}
+
+/**
+ * Moves the cursor back over the line the person typed (readline echoed it, then a line break)
+ * and clears from there, so the masked line printed next takes its place.
+ */
+function eraseTyped(typed: string, columns: number | undefined): string {
+  const rows = Math.max(1, Math.ceil([...typed].length / Math.max(1, columns ?? 80)));
+  return `\u001b[${rows}A\r\u001b[J`;
 }
 
 async function loadHistory(path: string): Promise<string[]> {
