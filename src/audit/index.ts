@@ -11,7 +11,7 @@ export {
   type SourcedAnchor,
 } from './anchor.js';
 export { canonicalJson, type JsonObject, type JsonValue } from './canonical.js';
-export { type CsvOptions, toCsv, toJson } from './csv.js';
+export { type CsvOptions, spreadsheetText, TEXT_MARK, toCsv, toJson } from './csv.js';
 export { AuditError, type AuditErrorCode, isAuditError } from './errors.js';
 export { AUDIT_FILE_NAME, defaultAuditPath } from './paths.js';
 export { GENESIS_HASH, SCHEMA_VERSION } from './schema.js';

@@ -1,8 +1,9 @@
 /**
  * The station manifest: which terminal (by serial number) gets which merchant and terminal number,
  * merchant name and profile. A CSV file (header row `sn,merchant,terminal,name,profile`, columns
- * in any order, `name` and `profile` optional) or a JSON array of row objects; UTF-8, a BOM is
- * tolerated. Everything is validated before any terminal is touched, profiles included (each
+ * in any order, `name` and `profile` optional; fields separated by `,`, or by `;` or a tab as
+ * spreadsheets write them in many locales, told apart by the header row) or a JSON array of row
+ * objects; UTF-8, a BOM is tolerated. Everything is validated before any terminal is touched, profiles included (each
  * distinct file read once), and every problem of the file is reported at once, each naming the
  * file, the line (CSV) or row (JSON) and the field, so a technician fixes the sheet in one go.
  */
@@ -12,7 +13,7 @@ import { z } from 'zod';
 import { PosbridgeError } from '../host/errors.js';
 import { DEFAULT_PROFILE, loadProfile, type Profile } from '../host/workflow/profile.js';
 import { isBareToken, isTextWithin, MERCHANT_NUMBER, TERMINAL_NUMBER } from '../protocol/index.js';
-import { parseCsv } from './csv.js';
+import { detectDelimiter, parseCsv } from './csv.js';
 
 export const MANIFEST_FIELDS = ['sn', 'merchant', 'terminal', 'name', 'profile'] as const;
 export type ManifestField = (typeof MANIFEST_FIELDS)[number];
@@ -214,8 +215,10 @@ function decodeText(content: string | Uint8Array, file: string): string | Manife
   }
 }
 
-function csvRows(text: string, file: string, problems: ManifestProblem[]): Candidate[] {
-  const { records, problems: csvProblems } = parseCsv(text);
+function csvRows(content: string, file: string, problems: ManifestProblem[]): Candidate[] {
+  // Excel writes `;` between fields in locales whose decimal separator is `,`.
+  const { delimiter, text } = detectDelimiter(content, MANIFEST_FIELDS);
+  const { records, problems: csvProblems } = parseCsv(text, delimiter);
   const [header, ...body] = records;
   if (!header) {
     for (const p of csvProblems)

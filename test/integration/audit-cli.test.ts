@@ -84,7 +84,8 @@ describe('audit trail through the CLI', () => {
     expect((await run(['history', '--verify'])).code).toBe(0);
     const report = await run(['report', '--format', 'csv']);
     expect(report.out.split('\r\n').filter(Boolean)).toHaveLength(3); // header + two runs
-    expect(report.out).toContain('PBM0000001,PB-MOCK,822100052110023,10023456,alice,bench-3');
+    // Numbers as text for a spreadsheet: a WORD JOINER in front (docs/cli.md, "report").
+    expect(report.out).toContain('PBM0000001,PB-MOCK,\u2060822100052110023,\u206010023456,alice,bench-3');
 
     const bytes = await readFile(audit);
     for (const secret of [ADMIN, ACCOUNT]) {

@@ -1,6 +1,14 @@
-/** Report output: RFC 4180 CSV and JSON. */
+/** Report output: RFC 4180 CSV made for spreadsheets (no formula runs, no number loses a digit) and JSON. */
+
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { type AuditReportRow, REPORT_COLUMNS, toCsv, toJson } from '../../src/audit/index.js';
+import {
+  type AuditReportRow,
+  REPORT_COLUMNS,
+  spreadsheetText,
+  toCsv,
+  toJson,
+} from '../../src/audit/index.js';
 
 /** A strict RFC 4180 reader, to check that what toCsv writes reads back to the same fields. */
 function parseCsv(text: string): string[][] {
@@ -63,26 +71,30 @@ const row: AuditReportRow = {
   auditHead: `7:${'ab'.repeat(32)}`,
 };
 
+const BOM = '\uFEFF';
+const WJ = '\u2060';
+
 describe('toCsv', () => {
-  it('writes a header and one CRLF-terminated record per row', () => {
+  it('writes a byte order mark, a header and one CRLF-terminated record per row', () => {
     const csv = toCsv([]);
-    expect(csv).toBe(`${REPORT_COLUMNS.join(',')}\r\n`);
+    expect(csv).toBe(`${BOM}${REPORT_COLUMNS.join(',')}\r\n`);
+    expect(toCsv([], ['a'], { bom: false })).toBe('a\r\n');
   });
 
   it('quotes commas, double quotes and line breaks; keeps UTF-8; empties nulls', () => {
     const csv = toCsv([row]);
     const line = csv.split('\r\n')[1];
     expect(line).toBe(
-      `r1,SN1,T100,123456789012345,12345678,"Zoë ""Z"" Müller, Jr.","收银台\n2号",2025-03-01T08:00:00.000Z,,unfinished,11,0,,7:${'ab'.repeat(32)}`,
+      `r1,SN1,T100,${WJ}123456789012345,${WJ}12345678,"Zoë ""Z"" Müller, Jr.","收银台\n2号",2025-03-01T08:00:00.000Z,,unfinished,11,0,,7:${'ab'.repeat(32)}`,
     );
-    expect(parseCsv(csv)).toEqual([
+    expect(parseCsv(csv.slice(1))).toEqual([
       [...REPORT_COLUMNS],
       [
         'r1',
         'SN1',
         'T100',
-        '123456789012345',
-        '12345678',
+        `${WJ}123456789012345`,
+        `${WJ}12345678`,
         'Zoë "Z" Müller, Jr.',
         '收银台\n2号',
         '2025-03-01T08:00:00.000Z',
@@ -97,7 +109,7 @@ describe('toCsv', () => {
   });
 
   it('quotes a lone CR and a field that is only a quote', () => {
-    const csv = toCsv([{ a: 'x\ry', b: '"' }], ['a', 'b']);
+    const csv = toCsv([{ a: 'x\ry', b: '"' }], ['a', 'b'], { bom: false });
     expect(csv).toBe('a,b\r\n"x\ry",""""\r\n');
     expect(parseCsv(csv)).toEqual([
       ['a', 'b'],
@@ -105,8 +117,38 @@ describe('toCsv', () => {
     ]);
   });
 
-  it('adds a byte order mark on request', () => {
-    expect(toCsv([], ['a'], { bom: true })).toBe('\uFEFFa\r\n');
+  it('writes a cell a spreadsheet would run as a formula with a leading quote (=, +, -, @, tab, CR)', () => {
+    const cells = ['=HYPERLINK("http://x","y")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1', '=1'];
+    const columns = cells.map((_, i) => `c${i}`);
+    const csv = toCsv([Object.fromEntries(cells.map((c, i) => [`c${i}`, c]))], columns, { bom: false });
+    expect(parseCsv(csv)[1]).toEqual(cells.map((c) => `'${c}`));
+  });
+
+  it('makes a text cell that reads as a number text with an invisible WORD JOINER (leading zeros kept)', () => {
+    expect(spreadsheetText('012345678901234')).toBe(`${WJ}012345678901234`);
+    expect(spreadsheetText('00001234')).toBe(`${WJ}00001234`);
+    expect(spreadsheetText('822100052110023')).toBe(`${WJ}822100052110023`);
+    expect(spreadsheetText('1.50')).toBe(`${WJ}1.50`);
+    expect(spreadsheetText('1e5')).toBe(`${WJ}1e5`);
+    for (const text of ['', 'PBM0000001', 'SN-0012', '2025-03-01T08:00:00.000Z', 'Café 12']) {
+      expect(spreadsheetText(text)).toBe(text);
+    }
+    // Numbers stay numbers (diagnostics counts).
+    expect(toCsv([{ n: 7, s: '7' }], ['n', 's'], { bom: false })).toBe(`n,s\r\n7,${WJ}7\r\n`);
+  });
+
+  it('applies the text transform to every text cell before the spreadsheet rules', () => {
+    const csv = toCsv([{ a: '\u001b]0;x\u0007', b: '=1' }], ['a', 'b'], {
+      bom: false,
+      text: (t) => t.replace(/\u001b/g, '\\x1b').replace(/\u0007/g, '\\x07'),
+    });
+    expect(csv).toBe("a,b\r\n\\x1b]0;x\\x07,'=1\r\n");
+  });
+
+  it('reads back with csv-parse to the same cells (the quoting is RFC 4180)', () => {
+    const records = parse(toCsv([row]), { bom: true, record_delimiter: '\r\n' }) as string[][];
+    expect(records[1]![5]).toBe('Zoë "Z" Müller, Jr.');
+    expect(records[1]![6]).toBe('收银台\n2号');
   });
 });
 

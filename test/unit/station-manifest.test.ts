@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isPosbridgeError } from '../../src/host/errors.js';
 import { DEFAULT_PROFILE } from '../../src/host/workflow/profile.js';
-import { parseCsv } from '../../src/station/csv.js';
+import { detectDelimiter, parseCsv } from '../../src/station/csv.js';
 import {
   loadManifest,
+  MANIFEST_FIELDS,
   ManifestError,
   type ManifestProblem,
   parseManifest,
@@ -206,6 +207,41 @@ describe('parseManifest: CSV', () => {
     expect(problemsOf(text)).toEqual([
       { file: 'm.csv', where: 'line 2', field: 'name', message: expect.stringContaining('quote inside') },
     ]);
+  });
+
+  it('reads the semicolon-separated CSV that Excel writes in many locales, with its BOM', () => {
+    const text = `\uFEFFsn;merchant;terminal;name\r\nPB001;${M1};10000001;"Bäckerei; Hauptstr. 1"\r\nPB002;${M2};10000002;Café, Ecke\r\n`;
+    const parsed = parseManifest(new TextEncoder().encode(text), 'm.csv');
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.rows.map((r) => [r.sn, r.merchant, r.terminal, r.name, r.where])).toEqual([
+      ['PB001', M1, '10000001', 'Bäckerei; Hauptstr. 1', 'line 2'],
+      ['PB002', M2, '10000002', 'Café, Ecke', 'line 3'],
+    ]);
+  });
+
+  it("takes Excel's sep= line, and a tab-separated file, keeping the line numbers of the file", () => {
+    const sep = parseManifest(
+      `sep=;\nsn;merchant;terminal\nPB001;${M1};10000001\nPB002;${M2};123\n`,
+      'm.csv',
+    );
+    expect(sep.rows.map((r) => [r.sn, r.where])).toEqual([['PB001', 'line 3']]);
+    expect(sep.problems).toEqual([
+      { file: 'm.csv', where: 'line 4', field: 'terminal', message: expect.stringContaining('8 digits') },
+    ]);
+    const tabs = parseManifest(
+      `sn\tmerchant\tterminal\tname\nPB001\t${M1}\t10000001\tNoodle Bar, Main St\n`,
+      'm.csv',
+    );
+    expect(tabs.problems).toEqual([]);
+    expect(tabs.rows[0]).toMatchObject({ sn: 'PB001', name: 'Noodle Bar, Main St' });
+  });
+
+  it('tells the delimiter from the header row: the one that names the known columns', () => {
+    expect(detectDelimiter('sn,merchant,terminal\n1;2;3', MANIFEST_FIELDS).delimiter).toBe(',');
+    expect(detectDelimiter('sn;merchant;terminal,x\n', MANIFEST_FIELDS).delimiter).toBe(';');
+    expect(detectDelimiter('"sn";"merchant";"terminal"\r\n', MANIFEST_FIELDS).delimiter).toBe(';');
+    expect(detectDelimiter('sn\tmerchant\tterminal', MANIFEST_FIELDS).delimiter).toBe('\t');
+    expect(detectDelimiter('nothing known here', MANIFEST_FIELDS).delimiter).toBe(',');
   });
 
   it('refuses text that is not UTF-8, naming the line', () => {

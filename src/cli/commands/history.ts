@@ -5,7 +5,7 @@ import { PosbridgeError } from '../../host/errors.js';
 import type { CliDeps } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';
-import { jsonSafe, renderStep, visible } from '../render.js';
+import { jsonSafe, renderStep, visible, visibleCell } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
 import { printHead, type VerifyOptions, verifyTrail } from './history-verify.js';
 
@@ -101,7 +101,7 @@ export function registerHistory(program: Command, deps: CliDeps): void {
           const rows = store.report(options.since !== undefined ? { since: parseDate(options.since) } : {});
           deps.io.stdout.write(
             options.format === 'csv'
-              ? toCsv(rows, REPORT_COLUMNS)
+              ? toCsv(rows, REPORT_COLUMNS, { text: visibleCell })
               : `${jsonSafe(toJson(rows))}\n`,
           );
           return EXIT.ok;
