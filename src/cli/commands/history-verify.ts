@@ -25,6 +25,7 @@ import { auditTarget, sameFile, WITNESS_ENV } from '../audit-target.js';
 import type { CliDeps } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';
+import { visible } from '../render.js';
 import { printJson } from '../run-action.js';
 
 export interface VerifyOptions {
@@ -115,7 +116,7 @@ export async function verifyTrail(deps: CliDeps, options: VerifyOptions): Promis
       }
     } else {
       io.stdout.write(
-        `${paint('red', 'TAMPERED')}: ${result.file}: record ${result.problem?.seq}: ${result.problem?.message}${anchor ? ` (from ${anchor.source})` : ''}\n`,
+        `${paint('red', 'TAMPERED')}: ${visible(`${result.file}: record ${result.problem?.seq}: ${result.problem?.message}${anchor ? ` (from ${anchor.source})` : ''}`)}\n`,
       );
     }
   }
@@ -256,7 +257,7 @@ function reportNoTrail(
     });
   else
     deps.io.stdout.write(
-      `${painter(deps.io)('red', 'TAMPERED')}: ${file}: ${message} (from ${latest.source})\n`,
+      `${painter(deps.io)('red', 'TAMPERED')}: ${visible(`${file}: ${message} (from ${latest.source})`)}\n`,
     );
   return EXIT.refused;
 }
