@@ -25,11 +25,37 @@
  *   reboot twice). It fails with `reboot-lost` unless its reply still arrives. A request the
  *   terminal only ever answered "not run" (503, 400, 413, 460) is resent as usual.
  * - Every DATA or EVT line restarts the reply timer (a slow DIAG is not a dead line).
+ * - A timeout is answered by a retransmission and a longer wait (docs/protocol.md §18): a terminal
+ *   slower than the timeout then answers within the next wait instead of getting a resend every
+ *   timeout, each of which it would execute or replay in front of the next request's reply.
  */
 
 import { ERR_REPLY } from '../protocol/index.js';
 
 export type Fields = Record<string, string>;
+
+/** A reply wait after timeouts grows to at most this many times the reply timeout. */
+const RETRANSMIT_WAIT_MAX_FACTOR = 4;
+/** Jitter added to a reply wait after a timeout: up to this fraction of it. */
+const RETRANSMIT_JITTER = 1 / 8;
+
+/**
+ * The reply wait after the n-th timeout of a request whose reply timeout is `timeoutMs`: doubled
+ * at each timeout, capped at min(4 x timeoutMs, maxMs) but never below timeoutMs, plus a jitter of
+ * up to an eighth drawn from `random` (docs/protocol.md §18). Doubling lets a terminal that is
+ * slower than the timeout answer before the next resend, so its replays never pile up in front of
+ * the next request; the cap bounds the total wait for a terminal that has gone silent.
+ */
+export function retransmitWaitMs(
+  timeoutMs: number,
+  timeouts: number,
+  maxMs: number,
+  random: () => number,
+): number {
+  const cap = Math.max(timeoutMs, Math.min(RETRANSMIT_WAIT_MAX_FACTOR * timeoutMs, maxMs));
+  const base = Math.min(cap, timeoutMs * 2 ** timeouts);
+  return base + Math.floor(random() * base * RETRANSMIT_JITTER);
+}
 
 /** Why an exchange failed. */
 export type ExchangeFailureReason =
@@ -93,6 +119,11 @@ export type ExchangeAction =
 export interface ExchangeConfig {
   /** Reply timeout, restarted by every DATA or EVT line. */
   timeoutMs: number;
+  /**
+   * The reply wait after the n-th timeout (n from 1), which replaces timeoutMs from the resend on
+   * (the session doubles it, capped, with jitter). Absent: timeoutMs throughout.
+   */
+  retransmitWaitMs?: ((timeouts: number) => number) | undefined;
   /** Retransmissions after the first send (timeouts, damaged lines, 400/413/460, incomplete). */
   maxRetransmits: number;
   /** Resends after a 503. */
@@ -114,6 +145,10 @@ export class Exchange {
   sends = 0;
   retransmits = 0;
   busyRetries = 0;
+  /** Timeouts so far: each one lengthens the reply wait (retransmitWaitMs). */
+  timeouts = 0;
+  /** The reply wait in force: timeoutMs until the first timeout. */
+  private waitMs: number;
   private data: Fields[] = [];
   /** A retransmission went out whose reply (a full replay) may still come. */
   private awaitingReplay = false;
@@ -130,7 +165,9 @@ export class Exchange {
     | { reason: ExchangeFailureReason; detail: string; fields: Fields | undefined }
     | undefined;
 
-  constructor(private readonly config: ExchangeConfig) {}
+  constructor(private readonly config: ExchangeConfig) {
+    this.waitMs = config.timeoutMs;
+  }
 
   handle(event: ExchangeEvent): ExchangeAction[] {
     if (this.phase === 'done') return [];
@@ -150,9 +187,7 @@ export class Exchange {
       case 'event':
         return this.onEvent(event.name);
       case 'timeout':
-        return this.phase === 'awaiting'
-          ? this.resend('timeout', `no reply within ${this.config.timeoutMs} ms`)
-          : [];
+        return this.phase === 'awaiting' ? this.resend('timeout', `no reply within ${this.waitMs} ms`) : [];
       case 'backoff-elapsed':
         return this.phase === 'backoff' ? this.resendAfterBackoff() : [];
       case 'disconnected':
@@ -169,7 +204,7 @@ export class Exchange {
   }
 
   private arm(): ExchangeAction {
-    return { type: 'arm', ms: this.config.timeoutMs };
+    return { type: 'arm', ms: this.waitMs };
   }
 
   private onData(fields: Fields): ExchangeAction[] {
@@ -265,6 +300,10 @@ export class Exchange {
       return this.finish('timeout', `${detail}, ${sent}`);
     }
     this.retransmits++;
+    if (reason === 'timeout') {
+      this.timeouts++;
+      this.waitMs = this.config.retransmitWaitMs?.(this.timeouts) ?? this.config.timeoutMs;
+    }
     this.awaitingReplay = true;
     if (reason !== 'not-read') this.outcomeUnknown = true;
     return this.send(reason);

@@ -28,6 +28,7 @@ import {
   readLeadingId,
   type Verb,
 } from '../protocol/index.js';
+import { mayBeDamagedBoot } from './damaged-boot.js';
 import { PosbridgeError, type PosbridgeErrorCode, TerminalError } from './errors.js';
 import {
   Exchange,
@@ -36,6 +37,7 @@ import {
   type ExchangeEvent,
   type ExchangeFailureReason,
   type Fields,
+  retransmitWaitMs,
 } from './exchange.js';
 import type { Transport } from './ports/transport.js';
 import { Secret } from './secret.js';
@@ -50,6 +52,7 @@ import {
 } from './timers.js';
 import { traceLine, traceText, type WireTrace } from './trace.js';
 
+export { mayBeDamagedBoot } from './damaged-boot.js';
 export type { Fields } from './exchange.js';
 
 export interface SessionOptions {
@@ -58,7 +61,7 @@ export interface SessionOptions {
   timers?: Timers | undefined;
   /** Timestamps of trace lines and events. */
   clock?: Clock | undefined;
-  /** Picks the first request ID. */
+  /** Picks the first request ID, and the jitter of the retransmission backoff. */
   random?: RandomSource | undefined;
   /** Reply timeout of `normal` commands (command table), in ms; restarted by each DATA/EVT line. */
   timeoutMs?: number | undefined;
@@ -66,6 +69,11 @@ export interface SessionOptions {
   slowTimeoutMs?: number | undefined;
   /** Retransmissions of one request (same ID, same bytes) before it fails. */
   maxRetransmits?: number | undefined;
+  /**
+   * The longest reply wait after a timeout, in ms: each timeout doubles the wait, up to 4 times
+   * the request's reply timeout and at most this (never below the reply timeout itself).
+   */
+  retransmitBackoffMaxMs?: number | undefined;
   /** Resends of one request after a 503 busy/not-ready before it fails. */
   busyRetries?: number | undefined;
   /** First backoff after a 503, in ms; doubles on each retry up to busyBackoffMaxMs. */
@@ -78,39 +86,20 @@ export interface SessionOptions {
 /**
  * Defaults. At 115200 baud a full 512-byte line takes 45 ms, so 2 s is many round trips of a
  * terminal that answers at all; DIAG's checks (network, host) may each take seconds, and its timer
- * restarts at every DATA line. 503 backoff: 200, 400, 800, 1600, 2000, 2000... ms, 8 retries,
- * about 11 s in all: longer than a reboot's not-ready window (0.5 s on the mock).
+ * restarts at every DATA line. Retransmissions: the reply waits are 2, 4, 8 and 8 s (plus up to an
+ * eighth of jitter each after the first), so a silent terminal is given up after at most 24.5 s.
+ * 503 backoff: 200, 400, 800, 1600, 2000, 2000... ms, 8 retries, about 11 s in all: longer than a
+ * reboot's not-ready window (0.5 s on the mock).
  */
 export const SESSION_DEFAULTS = {
   timeoutMs: 2000,
   slowTimeoutMs: 15_000,
   maxRetransmits: 3,
+  retransmitBackoffMaxMs: 8000,
   busyRetries: 8,
   busyBackoffMs: 200,
   busyBackoffMaxMs: 2000,
 } as const;
-
-/**
- * Whether a damaged line may be an `EVT boot`: its start reads `EVT boot ` give or take one bit
- * (line noise flips bits; one flip anywhere in the line leaves at most one here). A reply to us
- * always starts with `@ID`, several bits away from it.
- */
-export function mayBeDamagedBoot(text: string): boolean {
-  const start = text.length === BOOT_START.length - 1 ? BOOT_START.slice(0, -1) : BOOT_START;
-  if (text.length < start.length) return false;
-  let bits = 0;
-  for (let i = 0; i < start.length; i++) {
-    let diff = text.charCodeAt(i) ^ start.charCodeAt(i);
-    while (diff > 0) {
-      bits += diff & 1;
-      diff >>= 1;
-    }
-    if (bits > 1) return false;
-  }
-  return true;
-}
-
-const BOOT_START = 'EVT boot ';
 
 /** IDs are 1 to 8 digits; we use 1..99999999 and wrap. */
 export const MAX_REQUEST_ID = 99_999_999;
@@ -169,6 +158,7 @@ export class Session {
   private readonly logger: Logger;
   private readonly timers: Timers;
   private readonly clock: Clock;
+  private readonly random: RandomSource;
   private readonly trace: WireTrace | undefined;
   private readonly settings: Required<
     Omit<SessionOptions, 'logger' | 'timers' | 'clock' | 'random' | 'trace'>
@@ -193,12 +183,14 @@ export class Session {
       timeoutMs: options.timeoutMs ?? SESSION_DEFAULTS.timeoutMs,
       slowTimeoutMs: options.slowTimeoutMs ?? SESSION_DEFAULTS.slowTimeoutMs,
       maxRetransmits: options.maxRetransmits ?? SESSION_DEFAULTS.maxRetransmits,
+      retransmitBackoffMaxMs: options.retransmitBackoffMaxMs ?? SESSION_DEFAULTS.retransmitBackoffMaxMs,
       busyRetries: options.busyRetries ?? SESSION_DEFAULTS.busyRetries,
       busyBackoffMs: options.busyBackoffMs ?? SESSION_DEFAULTS.busyBackoffMs,
       busyBackoffMaxMs: options.busyBackoffMaxMs ?? SESSION_DEFAULTS.busyBackoffMaxMs,
     };
-    const random = (options.random ?? systemRandom)();
-    this.nextId = Math.min(MAX_REQUEST_ID, Math.max(1, 1 + Math.floor(random * MAX_REQUEST_ID)));
+    this.random = options.random ?? systemRandom;
+    const first = this.random();
+    this.nextId = Math.min(MAX_REQUEST_ID, Math.max(1, 1 + Math.floor(first * MAX_REQUEST_ID)));
     this.unsubscribe.push(
       transport.onData((bytes) => this.receive(bytes)),
       transport.onClose((error) => this.linkEnded(error)),
@@ -234,6 +226,8 @@ export class Session {
       options.timeoutMs ?? (spec.timeout === 'slow' ? this.settings.slowTimeoutMs : this.settings.timeoutMs);
     const config: ExchangeConfig = {
       timeoutMs,
+      retransmitWaitMs: (timeouts) =>
+        retransmitWaitMs(timeoutMs, timeouts, this.settings.retransmitBackoffMaxMs, this.random),
       maxRetransmits: this.settings.maxRetransmits,
       busyRetries: this.settings.busyRetries,
       busyBackoffMs: (attempt) =>

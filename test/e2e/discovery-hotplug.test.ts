@@ -237,7 +237,7 @@ describe('hot-plug with mock terminals on ptys (real binding, fs.watch)', () => 
     p.meter.muted = true;
     await waitFor('terminal-removed', is('terminal-removed', p.path, 'gone'), since);
     console.log(
-      `[hot-plug] silent link -> removed by the heartbeat: ${(performance.now() - muted).toFixed(0)} ms (heartbeat 1000 ms, request timeout 500 ms x 4 sends)`,
+      `[hot-plug] silent link -> removed by the heartbeat: ${(performance.now() - muted).toFixed(0)} ms (heartbeat 1000 ms; request timeout 500 ms, then waits of 1, 2 and 2 s plus jitter)`,
     );
     expect(ports!.manager.list().filter((t) => t.state === 'present')).toEqual([]);
   });

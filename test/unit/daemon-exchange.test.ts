@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Exchange, type ExchangeAction, type ExchangeConfig } from '../../src/host/exchange.js';
+import {
+  Exchange,
+  type ExchangeAction,
+  type ExchangeConfig,
+  retransmitWaitMs,
+} from '../../src/host/exchange.js';
 
 const config = (over: Partial<ExchangeConfig> = {}): ExchangeConfig => ({
   timeoutMs: 1000,
@@ -165,5 +170,52 @@ describe('Exchange transitions', () => {
     const backoff = started();
     backoff.handle({ type: 'err', fields: { code: '503', reason: 'busy' } });
     expect(failure(backoff.handle({ type: 'closed', detail: 'bye' })).reason).toBe('closed');
+  });
+});
+
+describe('Exchange: the reply wait backs off at each timeout (issue 9, item 8)', () => {
+  const arms = (actions: ExchangeAction[]) =>
+    actions.filter((a) => a.type === 'arm').map((a) => (a as { ms: number }).ms);
+
+  it('each timeout resends and waits as retransmitWaitMs says; DATA and EVT restart that longer wait', () => {
+    const ex = started({ maxRetransmits: 3, retransmitWaitMs: (n) => 1000 * 2 ** n });
+    expect(arms(ex.handle({ type: 'timeout' }))).toEqual([2000]);
+    expect(arms(ex.handle({ type: 'event', name: 'state' }))).toEqual([2000]);
+    expect(arms(ex.handle({ type: 'timeout' }))).toEqual([4000]);
+    expect(arms(ex.handle({ type: 'data', fields: { id: '01' } }))).toEqual([4000]);
+    expect(arms(ex.handle({ type: 'timeout' }))).toEqual([8000]);
+    const fail = failure(ex.handle({ type: 'timeout' }));
+    expect(fail.reason).toBe('timeout');
+    expect(fail.detail).toContain('no reply within 8000 ms');
+    expect(ex.timeouts).toBe(3);
+  });
+
+  it('a resend for a damaged line or a "not read" answer keeps the wait (the terminal did answer)', () => {
+    const ex = started({ maxRetransmits: 3, retransmitWaitMs: (n) => 1000 * 2 ** n });
+    expect(arms(ex.handle({ type: 'damaged', kind: 'bad-crc', detail: 'x' }))).toEqual([1000]);
+    expect(arms(ex.handle({ type: 'err', fields: { code: '460', reason: 'bad-crc' } }))).toEqual([1000]);
+    expect(arms(ex.handle({ type: 'timeout' }))).toEqual([2000]);
+  });
+});
+
+describe('retransmitWaitMs', () => {
+  const none = () => 0;
+  it('doubles at each timeout up to 4 x the reply timeout', () => {
+    expect([1, 2, 3, 4].map((n) => retransmitWaitMs(100, n, 8000, none))).toEqual([200, 400, 400, 400]);
+    expect([1, 2, 3].map((n) => retransmitWaitMs(2000, n, 8000, none))).toEqual([4000, 8000, 8000]);
+  });
+
+  it('is capped at maxMs, but never below the reply timeout itself (a slow DIAG)', () => {
+    expect([1, 2, 3].map((n) => retransmitWaitMs(5000, n, 8000, none))).toEqual([8000, 8000, 8000]);
+    expect([1, 2, 3].map((n) => retransmitWaitMs(15_000, n, 8000, none))).toEqual([15_000, 15_000, 15_000]);
+  });
+
+  it('adds a jitter of up to an eighth, from the random source given', () => {
+    expect(retransmitWaitMs(1000, 1, 8000, () => 0.5)).toBe(2125);
+    expect(retransmitWaitMs(1000, 2, 8000, () => 0.999_999)).toBe(4499);
+    const draws: number[] = [];
+    for (let i = 0; i < 200; i++) draws.push(retransmitWaitMs(1000, 1, 8000, Math.random));
+    expect(Math.min(...draws)).toBeGreaterThanOrEqual(2000);
+    expect(Math.max(...draws)).toBeLessThan(2250);
   });
 });

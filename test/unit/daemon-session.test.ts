@@ -165,17 +165,81 @@ describe('Session: retransmission (same ID, same bytes)', () => {
     expect(result.done && result.value).toBeTruthy();
   });
 
-  it('gives up after the bounded retransmissions with TIMEOUT (exit 3)', async () => {
+  it('gives up after the bounded retransmissions with TIMEOUT (exit 3), the wait doubling at each', async () => {
     const { wire, session } = open({ timeoutMs: 500, maxRetransmits: 3 });
     const result = settle(session.request('STATUS'));
-    await vi.advanceTimersByTimeAsync(4 * 500 - 1);
-    expect(result.done).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
+    await flush();
+    const sentAt: number[] = [];
+    const start = Date.now();
+    for (let i = 0; i < 200 && !result.done; i++) {
+      const before = wire.lines.length;
+      await vi.advanceTimersByTimeAsync(50);
+      if (wire.lines.length > before) sentAt.push(Date.now() - start);
+    }
+    // Waits of 500, 1000, 2000 and 2000 ms (4 x the timeout at most); random 0: no jitter.
+    expect([0, ...sentAt]).toEqual([0, 500, 1500, 3500]);
+    expect(Date.now() - start).toBe(5500);
     expect(wire.lines).toHaveLength(4);
     expect(new Set(wire.lines).size).toBe(1);
     expect(result.error).toBeInstanceOf(PosbridgeError);
     expect((result.error as PosbridgeError).code).toBe('TIMEOUT');
     expect(exitCodeFor(result.error)).toBe(3);
+  });
+
+  it('draws the jitter of each longer wait from the injected random source', async () => {
+    // The first draw picks the first ID; the next ones, one per timeout, the jitter.
+    const draws = [0, 0.5, 0.25, 0];
+    const { wire, session } = open({ timeoutMs: 400, maxRetransmits: 3, random: () => draws.shift() ?? 0 });
+    const result = settle(session.request('STATUS'));
+    await flush();
+    const sentAt: number[] = [];
+    const start = Date.now();
+    for (let i = 0; i < 1000 && !result.done; i++) {
+      const before = wire.lines.length;
+      await vi.advanceTimersByTimeAsync(10);
+      if (wire.lines.length > before) sentAt.push(Date.now() - start);
+    }
+    // 400, then 800 + 50 (0.5 x 800/8), 1600 + 50 (0.25 x 1600/8), 1600 + 0.
+    expect(sentAt).toEqual([400, 1250, 2900]);
+    expect(Date.now() - start).toBe(4500);
+    expect(isPosbridgeError(result.error, 'TIMEOUT')).toBe(true);
+  });
+
+  it('a terminal slower than the timeout never piles up replays: one resend per request at most', async () => {
+    // A serial terminal answers one line at a time, each 150 ms after it starts on it, replays
+    // included; the reply timeout is 100 ms. Without backoff each request drew a resend every
+    // 100 ms, whose replays queued in front of the next request until the third request ran out
+    // of resends (TIMEOUT). With it: one resend, answered within the longer wait.
+    const { wire, session } = open({ timeoutMs: 100, maxRetransmits: 3, random: () => 0.5 });
+    const queue: Received[] = [];
+    let busy = false;
+    let deepest = 0;
+    const next = (): void => {
+      const line = queue.shift();
+      busy = line !== undefined;
+      if (!line) return;
+      setTimeout(() => {
+        wire.send(ok(line, [['n', line.request!.id!]]));
+        next();
+      }, 150);
+    };
+    wire.script = (r) => {
+      queue.push(r);
+      deepest = Math.max(deepest, queue.length);
+      if (!busy) next();
+      return [];
+    };
+    const results: Array<ReturnType<typeof settle>> = [];
+    for (let i = 0; i < 20; i++) results.push(settle(session.request('STATUS')));
+    for (let i = 0; i < 400 && !results.every((r) => r.done); i++) await vi.advanceTimersByTimeAsync(50);
+    expect(results.map((r) => (r.error as PosbridgeError | undefined)?.code ?? 'ok')).toEqual(
+      Array(20).fill('ok'),
+    );
+    const sends = new Map<string, number>();
+    for (const r of wire.received) sends.set(r.request!.id!, (sends.get(r.request!.id!) ?? 0) + 1);
+    expect(Math.max(...sends.values())).toBe(2);
+    // The terminal's backlog stays flat: the previous request's replay and the new request.
+    expect(deepest).toBeLessThanOrEqual(2);
   });
 
   it('uses the slow timeout for DIAG, restarted by every DATA and EVT line', async () => {

@@ -13,6 +13,7 @@ import type {
 import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/discovery/manager.js';
 import { TerminalDriver } from '../../src/host/driver.js';
 import { isPosbridgeError, PosbridgeError } from '../../src/host/errors.js';
+import { retransmitWaitMs } from '../../src/host/exchange.js';
 import type { HubEvent } from '../../src/host/hub.js';
 import { createMemoryLink, type MemoryPeer } from '../../src/host/ports/memory.js';
 import { Secret } from '../../src/host/secret.js';
@@ -458,8 +459,13 @@ describe('DaemonPortManager: links that die', () => {
     rig.events.length = 0;
     await rig.timers.advance(5000);
     expect(kinds(rig.events)).toEqual([]);
-    // The session's reply timeout and its 3 retransmissions: 4 x REQUEST_MS of silence.
-    await rig.timers.advance(4 * REQUEST_MS);
+    // The session's reply timeout and its 3 retransmissions, each wait longer than the last
+    // (docs/protocol.md §18): 100 + 212 + 425 + 425 ms of silence.
+    const silence =
+      REQUEST_MS + [1, 2, 3].reduce((sum, n) => sum + retransmitWaitMs(REQUEST_MS, n, 8000, () => 0.5), 0);
+    await rig.timers.advance(silence - 1);
+    expect(kinds(rig.events)).toEqual([]);
+    await rig.timers.advance(1);
     expect(kinds(rig.events)).toEqual(['terminal-removed:gone']);
     const removed = rig.events[0] as Extract<HubEvent, { type: 'terminal-removed' }>;
     expect(removed.terminal.error?.code).toBe('DISCONNECTED');
