@@ -22,6 +22,7 @@ import { PosbridgeError } from '../errors.js';
 import { Secret } from '../secret.js';
 import { chooseAdminCredential, loginAdmin } from './admin-login.js';
 import { canonicalPerms, desiredSettings, type OperatorSpec, type Profile } from './profile.js';
+import { planSteps } from './provision-plan.js';
 import type {
   ProvisionReport,
   RunOutcome,
@@ -227,44 +228,8 @@ class Run {
 
   private plan(status: StatusInfo): void {
     const at = this.deps.now().toISOString();
-    const planned = (step: StepName, outcome: StepOutcome, detail: string) =>
+    for (const [step, outcome, detail] of planSteps(status, this.request))
       this.record({ step, outcome, detail, startedAt: at, finishedAt: at });
-    const viaFactory = status.factoryPw.includes('admin');
-    if (status.locked) planned('login', 'failed', 'terminal is locked: a run would stop here');
-    else if (viaFactory)
-      planned('login', 'planned', 'log in as admin with the factory password (STATUS lists it as current)');
-    else planned('login', 'planned', `log in as admin with the new password (${attemptsText(status)})`);
-    planned(
-      'admin-password',
-      viaFactory ? 'planned' : 'already',
-      viaFactory ? 'replace the factory admin password' : 'admin password already replaced',
-    );
-    const bound = status.merchant === this.request.merchant && status.terminal === this.request.terminal;
-    const nameOk = this.request.name === undefined || this.request.name === status.name;
-    planned(
-      'bind',
-      bound && nameOk ? 'already' : 'planned',
-      bound && nameOk
-        ? 'numbers already bound'
-        : `bind merchant ${this.request.merchant} terminal ${this.request.terminal}`,
-    );
-    if (this.request.profile.setClock)
-      planned('clock', 'planned', 'set the clock if it is off by more than 2 s');
-    const settings = desiredSettings(this.request.profile);
-    if (settings.length > 0)
-      planned('settings', 'planned', `check and set ${settings.map(([k]) => k).join(', ')}`);
-    const operators = this.request.profile.operators;
-    if (operators.length > 0)
-      planned('operators', 'planned', `check and create ${operators.map((o) => o.id).join(', ')}`);
-    const factoryOperator = status.factoryPw.includes('01');
-    planned(
-      'factory-operator',
-      factoryOperator ? 'planned' : 'already',
-      factoryOperator
-        ? `operator 01 still has its factory password: ${this.factoryOperatorAction()}`
-        : 'no operator holds a factory password',
-    );
-    planned('diagnostics', 'planned', 'run the self-diagnostics');
   }
 
   private requireAdminPassword(): Secret {
@@ -274,14 +239,6 @@ class Run {
       });
     }
     return this.request.adminPassword;
-  }
-
-  private factoryOperatorAction(): string {
-    if (this.request.profile.operators.some((o) => o.id === '01'))
-      return 'give it the password of the profile';
-    return this.request.profile.factoryOperator === 'delete'
-      ? 'delete it'
-      : 'give it a new password (to change at first login)';
   }
 
   private async login(status: StatusInfo): Promise<{ viaFactory: boolean }> {
@@ -475,8 +432,4 @@ class Run {
       return ['done', 'read back: numbers, passwords, settings and operators as intended'];
     });
   }
-}
-
-function attemptsText(status: StatusInfo): string {
-  return status.attemptsLeft === undefined ? 'lockout disabled' : `${status.attemptsLeft} attempts left`;
 }
