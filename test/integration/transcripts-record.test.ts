@@ -195,20 +195,25 @@ const SCENARIOS: Scenario[] = [
   {
     name: 'reboot-mid-command',
     shows: [
-      'The terminal reboots in the middle of the admin PASSWD (mock fault reboot-at, down 3 s): no reply;',
-      'after the 1 s timeout posbridge retransmits and gets 503 not-ready, backs off and retries, then',
+      'The terminal reboots in the middle of the admin PASSWD (mock fault reboot-at, down 0.9 s): no reply;',
+      'after the 200 ms timeout posbridge retransmits and gets 503 not-ready, backs off and retries, then',
       'EVT boot arrives: the terminal may or may not have run the PASSWD and its replay cache is gone, so',
-      'posbridge does not send it again and stops (exit 3): a rerun reads the state and resumes.',
+      'posbridge does not send it again. It identifies the terminal again: STATUS no longer lists the',
+      'factory admin (the PASSWD ran), so it logs in with the new password and the run goes on (exit 0).',
     ],
     setup: [],
+    // Down under a second: the replay's virtual clock then still reads the same second at TIME.
     mock: [
       ['fault', `reboot-at:n=${PASSWD_SEQ}`],
-      ['reboot-ms', '3000'],
+      ['reboot-ms', '900'],
     ],
-    command: [...PROVISION, '--timeout', '1000'],
+    command: [...PROVISION, '--timeout', '200'],
     stdin: typed(ADMIN),
-    expect: { exit: '3', error: 'REBOOTED' },
-    mustShow: [/ERR code=503 reason=not-ready/, /< EVT boot sn=PBM0000001/],
+    expect: { exit: '0', outcome: 'provisioned' },
+    mustShow: [
+      /ERR code=503 reason=not-ready/,
+      /< EVT boot sn=PBM0000001[\s\S]*> @\d+ HELLO[\s\S]*factory_pw=01 [\s\S]*> @\d+ LOGIN user=admin/,
+    ],
   },
   {
     name: 'diag-printer',

@@ -175,37 +175,7 @@ describe('a run cut anywhere resumes', () => {
   });
 });
 
-describe('the terminal reboots in the middle of a command', () => {
-  // reboot-at:n=N: the Nth request the terminal reads reboots it with no reply, having run it
-  // (exec=1) or not (exec=0). Requests of a run: HELLO STATUS STATUS LOGIN STATUS PASSWD INIT ...
-  it.each([
-    ['LOGIN', 4, 1],
-    ['PASSWD', 6, 1],
-    ['PASSWD', 6, 0],
-    ['INIT', 7, 1],
-  ])('%s (request %i, exec=%i): exit 3, outcome unknown, the rerun finishes', async (verb, n, exec) => {
-    const rig = await newRig();
-    const faulty = `mock://boot?fault=reboot-at:n=${n},exec=${exec}`;
-    const terminal = rig.terminal(faulty);
-
-    const cut = await rig.provision(faulty, ['--timeout', '200']);
-
-    expect(cut.code).toBe(3);
-    expect(rig.meter(faulty).verbs()[n - 1]).toBe(verb);
-    expect(cut.stdout).toMatch(
-      new RegExp(`error: ${verb} on mock://boot\\?\\S+: the terminal restarted before answering`),
-    );
-    expect(cut.stdout).toMatch(/what to do: .*Run the command again/);
-    expect(rig.log.executions(verb)).toBe(exec);
-
-    const rerun = await rig.provision('mock://boot', ['--timeout', '200']);
-
-    expect(rerun.code, rerun.stdout).toBe(0);
-    expect(rig.log.executions('PASSWD', /\bold=/)).toBe(1);
-    expect(rig.log.executions('INIT')).toBe(1);
-    expectProvisionedState(terminal.snapshot());
-  });
-});
+// A restart in the middle of a command: test/integration/workflow-reboot.test.ts (the run goes on).
 
 describe('unplugged while DIAG runs', () => {
   it('exits 3 at once with a message naming the port, and a rerun finishes', async () => {

@@ -215,76 +215,117 @@ export async function checkCredentialsFile(rig: SoakRig): Promise<string[]> {
 
 const CHANGING_STEPS = ['admin-password', 'bind', 'settings', 'operators', 'factory-operator'];
 
+type StepRecordJson = { step: string; outcome: string; detail: string };
+
+/**
+ * A run in passes: a run that went on after a restart (a `resume` step) went through the workflow
+ * again, so a step may appear once per pass (`failed` where the restart cut it, then `already` or
+ * `done`). Each pass's records go with what the terminal executed between its restarts. When the
+ * terminal restarted more often than the run resumed (a restart before the login, which no
+ * command noticed), the passes cannot be told apart on the terminal's side: one pass then holds
+ * everything, and a step counts as `done` or `failed` if any of its records says so.
+ */
+function passesOf(
+  rig: SoakRig,
+  run: SoakRig['runs'][number],
+): Array<{ steps: Map<string, StepRecordJson[]>; executions: Execution[] }> {
+  const records = run.json.steps ?? [];
+  const resumes = records.filter((s) => s.step === 'resume').length;
+  const reboots: number[] = [];
+  for (let i = run.logFrom; i < run.logTo; i++)
+    if (rig.log.entries[i]!.message === 'rebooting') reboots.push(i);
+  const bounds =
+    resumes > 0 && reboots.length === resumes
+      ? [run.logFrom, ...reboots, run.logTo]
+      : [run.logFrom, run.logTo];
+  const split = bounds.length - 1;
+  const passes = Array.from({ length: split }, (_, i) => ({
+    steps: new Map<string, StepRecordJson[]>(),
+    executions: rig.log.executed(bounds[i], bounds[i + 1]),
+  }));
+  let pass = 0;
+  for (const record of records) {
+    if (record.step === 'resume' && split > 1) {
+      pass++;
+      continue;
+    }
+    const steps = passes[pass]!.steps;
+    steps.set(record.step, [...(steps.get(record.step) ?? []), record]);
+  }
+  return passes;
+}
+
 /**
  * Each run's report against what the terminal executed during that run: every change belongs to
  * a step that says `done` or `failed`; a step that says `done` made a change in that run; a step
- * that says `already` made none.
+ * that says `already` made none. A run that went on after a restart is checked pass by pass.
  */
 export function checkRunsAgainstTerminal(rig: SoakRig): string[] {
   const problems: string[] = [];
   for (const run of rig.runs) {
-    const steps = new Map((run.json.steps ?? []).map((s) => [s.step, s]));
-    const executions = rig.log.executed(run.logFrom, run.logTo);
-    const changedBy = new Map<string, Execution[]>();
-    for (const execution of executions) {
-      const step = stepOf(execution);
-      if (step === undefined) continue;
-      // The tool sends a change only when it holds the login and the change is valid. One refusal
-      // is unavoidable and harmless: a change answered 503 while the terminal restarted is resent
-      // (it did not run) to a terminal that no longer knows the login, and refused for want of it
-      // (401, or the 400 key=old of D31 for PASSWD user=NN), which costs no attempt; the run must
-      // then stop with REBOOTED (the tool saw the restart), not as "refused by the terminal".
-      if (execution.reply !== 'OK') {
-        const forWantOfLogin =
-          /^ERR 401 auth-required/.test(execution.reply) ||
-          (execution.verb === 'PASSWD' &&
-            /^ERR 400 syntax/.test(execution.reply) &&
-            /\buser=\d\d\b/.test(execution.line));
-        if (!forWantOfLogin || run.json.error?.code !== 'REBOOTED')
-          problems.push(`run ${run.attempt}: ${execution.line} executed with ${execution.reply}`);
+    const resumed = (run.json.steps ?? []).some((s) => s.step === 'resume');
+    const passes = passesOf(rig, run);
+    passes.forEach(({ steps, executions }, index) => {
+      const at = passes.length > 1 ? `run ${run.attempt} pass ${index + 1}` : `run ${run.attempt}`;
+      const changedBy = new Map<string, Execution[]>();
+      for (const execution of executions) {
+        const step = stepOf(execution);
+        if (step === undefined) continue;
+        if (step === 'forbidden') {
+          problems.push(`${at}: the tool sent ${execution.line}`);
+          continue;
+        }
+        // The tool sends a change only when it holds the login and the change is valid. One
+        // refusal is unavoidable and harmless: a change answered 503 while the terminal restarted
+        // is resent (it did not run) to a terminal that no longer knows the login, and refused
+        // for want of it (401, or the 400 key=old of D31 for PASSWD user=NN), which costs no
+        // attempt; the run must then have seen the restart: stopped with REBOOTED, or gone on
+        // after it (a resume step). Such a refusal lands after the restart, so it is not held
+        // against the next pass's record.
+        if (execution.reply !== 'OK') {
+          const forWantOfLogin =
+            /^ERR 401 auth-required/.test(execution.reply) ||
+            (execution.verb === 'PASSWD' &&
+              /^ERR 400 syntax/.test(execution.reply) &&
+              /\buser=\d\d\b/.test(execution.line));
+          if (!forWantOfLogin || (run.json.error?.code !== 'REBOOTED' && !resumed))
+            problems.push(`${at}: ${execution.line} executed with ${execution.reply}`);
+          continue;
+        }
+        changedBy.set(step, [...(changedBy.get(step) ?? []), execution]);
+        const records = steps.get(step) ?? [];
+        if (records.length === 0 && !(run.json.steps ?? []).some((s) => s.step === step))
+          problems.push(`${at}: ${execution.line} executed, but its step ${step} is not in the report`);
+        else if (records.length > 0 && records.every((r) => r.outcome === 'already') && !isRewrite(execution))
+          problems.push(`${at}: step ${step} says already, yet ${execution.line} executed`);
       }
-      if (step === 'forbidden') {
-        problems.push(`run ${run.attempt}: the tool sent ${execution.line}`);
-        continue;
-      }
-      changedBy.set(step, [...(changedBy.get(step) ?? []), execution]);
-      const record = steps.get(step as never);
-      if (!record)
-        problems.push(
-          `run ${run.attempt}: ${execution.line} executed, but its step ${step} is not in the report`,
-        );
-      else if (record.outcome === 'already' && !isRewrite(execution))
-        problems.push(`run ${run.attempt}: step ${step} says already, yet ${execution.line} executed`);
-    }
-    for (const step of CHANGING_STEPS) {
-      const record = steps.get(step);
-      if (record?.outcome !== 'done') continue;
-      const ok = (changedBy.get(step) ?? []).filter((e) => e.reply === 'OK');
-      if (ok.length === 0)
-        problems.push(
-          `run ${run.attempt}: step ${step} says done, but the terminal executed no change for it`,
-        );
-      if (step === 'settings') {
-        for (const claim of record.detail.replace(/^set /, '').split(', ')) {
-          const key = claim.split('=')[0]!;
-          if (!ok.some((e) => changeKey(e) === `SET ${key}`))
-            problems.push(
-              `run ${run.attempt}: report says ${key} was set, the terminal executed no SET of it`,
-            );
+      for (const step of CHANGING_STEPS) {
+        for (const record of steps.get(step) ?? []) {
+          if (record.outcome !== 'done') continue;
+          const ok = changedBy.get(step) ?? [];
+          if (ok.length === 0)
+            problems.push(`${at}: step ${step} says done, but the terminal executed no change for it`);
+          if (step === 'settings') {
+            for (const claim of record.detail.replace(/^set /, '').split(', ')) {
+              const key = claim.split('=')[0]!;
+              if (!ok.some((e) => changeKey(e) === `SET ${key}`))
+                problems.push(`${at}: report says ${key} was set, the terminal executed no SET of it`);
+            }
+          }
+          if (step === 'operators') {
+            for (const claim of record.detail.split('; ')) {
+              const match = /^(created|updated) (\d\d)/.exec(claim);
+              if (!match) continue;
+              const key = `${match[1] === 'created' ? 'USER-ADD' : 'USER-SET'} ${match[2]}`;
+              if (!ok.some((e) => changeKey(e) === key))
+                problems.push(
+                  `${at}: report says operator ${match[2]} ${match[1]}, the terminal executed no ${key}`,
+                );
+            }
+          }
         }
       }
-      if (step === 'operators') {
-        for (const claim of record.detail.split('; ')) {
-          const match = /^(created|updated) (\d\d)/.exec(claim);
-          if (!match) continue;
-          const key = `${match[1] === 'created' ? 'USER-ADD' : 'USER-SET'} ${match[2]}`;
-          if (!ok.some((e) => changeKey(e) === key))
-            problems.push(
-              `run ${run.attempt}: report says operator ${match[2]} ${match[1]}, the terminal executed no ${key}`,
-            );
-        }
-      }
-    }
+    });
     // The exit code and the outcome tell one story.
     const success = run.json.outcome === 'provisioned' || run.json.outcome === 'already-provisioned';
     if ((run.code === 0) !== success)

@@ -64,6 +64,8 @@ const stats = {
   idempotenceRuns: 0,
   rerunsWithFaults: 0,
   seedsNeedingRerun: 0,
+  /** Runs that went on after the terminal restarted (a `resume` step), without a rerun. */
+  resumedRuns: 0,
   maxAttempts: 0,
   faultsSwitchedOff: [] as number[],
   interruptions: new Map<string, number>(),
@@ -123,6 +125,7 @@ async function soakSeed(seed: number): Promise<void> {
         if (run.faultsFired > 0) stats.rerunsWithFaults++;
       }
       for (const [reason, n] of run.resends) add(stats.hostResends, reason, n);
+      if (run.json.steps?.some((s) => s.step === 'resume')) stats.resumedRuns++;
       if (run.code === 0) {
         success = run;
         break;
@@ -231,6 +234,7 @@ function summary(): string {
   return [
     `fault soak: ${stats.seeds} seeds from ${BASE_SEED}, ${stats.provisioned} provisioned and checked, ${stats.failedSeeds.length} failed${seedList(stats.failedSeeds)}`,
     `  provisioning runs: ${stats.runs} (${stats.seeds} first runs, ${stats.reruns} reruns after an interruption, ${stats.idempotenceRuns} reruns on the finished terminal); ${stats.seedsNeedingRerun} seeds interrupted at least once; ${stats.rerunsWithFaults} reruns with faults firing; at most ${stats.maxAttempts} attempts; faults switched off for ${stats.faultsSwitchedOff.length} seeds${seedList(stats.faultsSwitchedOff)}`,
+    `  runs that went on after a restart (logged in again, no rerun): ${stats.resumedRuns}`,
     `  interruptions: ${
       [...stats.interruptions.entries()]
         .sort((a, b) => b[1] - a[1])

@@ -18,9 +18,9 @@ import {
   type SettingSpec,
   showSetting,
 } from '../../protocol/index.js';
-import { PosbridgeError } from '../errors.js';
+import { isPosbridgeError, PosbridgeError } from '../errors.js';
 import { Secret } from '../secret.js';
-import { chooseAdminCredential, loginAdmin } from './admin-login.js';
+import { chooseAdminCredential, type InterruptedLogin, LoginInterrupted, loginAdmin } from './admin-login.js';
 import { canonicalPerms, desiredSettings, type OperatorSpec, type Profile } from './profile.js';
 import { planSteps } from './provision-plan.js';
 import type {
@@ -32,6 +32,7 @@ import type {
   StepRecord,
   TerminalIdentity,
 } from './report.js';
+import { checkSameTerminal, mayResume, restartedAgain, resumeStep } from './restart.js';
 import type { StatusInfo, TerminalOps } from './terminal-ops.js';
 
 export interface ProvisionRequest {
@@ -88,6 +89,14 @@ export async function provision(
 class Run {
   private readonly steps: StepRecord[] = [];
   private readonly report: ProvisionReport;
+  /** Restarts the run went on after (restart.ts). */
+  private resumed = 0;
+  /** The LOGIN a restart interrupted, judged before its password goes out again. */
+  private interruptedLogin: InterruptedLogin | undefined;
+  /** This run replaced the admin password (its OK came): the password given is known right. */
+  private adminPasswordSet = false;
+  /** STATUS state at the start of the run (a factory terminal's clock was never set). */
+  private startState: StatusInfo['state'] | undefined;
 
   constructor(
     private readonly ops: TerminalOps,
@@ -135,7 +144,23 @@ class Run {
     return this.report;
   }
 
+  /** The workflow, gone through again once if the terminal restarts (restart.ts). */
   private async work(): Promise<RunOutcome> {
+    for (;;) {
+      try {
+        return await this.pass();
+      } catch (error) {
+        if (!mayResume(error, this.resumed)) {
+          throw this.resumed > 0 && isPosbridgeError(error, 'REBOOTED') ? restartedAgain(error) : error;
+        }
+        this.resumed++;
+        this.interruptedLogin = error instanceof LoginInterrupted ? error.attempt : undefined;
+        this.record(resumeStep(this.steps, this.deps.now()));
+      }
+    }
+  }
+
+  private async pass(): Promise<RunOutcome> {
     const status = await this.identify();
     if (this.request.dryRun) {
       this.plan(status);
@@ -144,7 +169,7 @@ class Run {
     const login = await this.login(status);
     await this.replaceAdminPassword(login.viaFactory);
     await this.bind(status);
-    await this.setClock(status.state === 'factory');
+    await this.setClock(this.startState === 'factory');
     await this.applySettings();
     await this.applyOperators();
     await this.removeFactoryOperator();
@@ -156,7 +181,8 @@ class Run {
     });
     const changed = this.steps.some(
       (s) =>
-        s.outcome === 'done' && !['login', 'diagnostics', 'verify', 'logout', 'identify'].includes(s.step),
+        s.outcome === 'done' &&
+        !['login', 'diagnostics', 'verify', 'logout', 'identify', 'resume'].includes(s.step),
     );
     return changed ? 'provisioned' : 'already-provisioned';
   }
@@ -189,9 +215,12 @@ class Run {
     let status: StatusInfo | undefined;
     await this.step('identify', async () => {
       const hello = await this.ops.hello();
+      const known = this.report.terminal;
+      if (known) checkSameTerminal(known, hello.sn, this.request.port);
       this.report.terminal = { model: hello.model, sn: hello.sn, fw: hello.fw };
-      this.deps.onIdentified?.(this.report.terminal);
+      if (!known) this.deps.onIdentified?.(this.report.terminal);
       status = await this.ops.status();
+      this.startState ??= status.state;
       const bound = status.merchant
         ? `, bound to merchant ${status.merchant} terminal ${status.terminal}`
         : '';
@@ -245,11 +274,13 @@ class Run {
     const credential = chooseAdminCredential(
       status,
       this.request.adminPassword,
-      this.request.adminPasswordKnown,
+      this.request.adminPasswordKnown || this.adminPasswordSet,
     );
     const viaFactory = status.factoryPw.includes('admin');
+    const after = this.interruptedLogin;
+    this.interruptedLogin = undefined;
     await this.step('login', async () => {
-      await loginAdmin(this.ops, credential);
+      await loginAdmin(this.ops, credential, { after });
       return ['done', `logged in as admin with ${credential.label}`];
     });
     return { viaFactory };
@@ -266,6 +297,7 @@ class Run {
         });
       }
       await this.ops.passwd({ old: new Secret(FACTORY_ADMIN_PASSWORD), new: this.requireAdminPassword() });
+      this.adminPasswordSet = true;
       return ['done', 'factory admin password replaced'];
     });
   }

@@ -26,7 +26,9 @@ export type StepName =
   | 'factory-operator'
   | 'diagnostics'
   | 'verify'
-  | 'logout';
+  | 'logout'
+  /** The terminal restarted mid-run: identified and logged into again, the run goes on (once). */
+  | 'resume';
 
 export interface TerminalIdentity {
   model: string;
