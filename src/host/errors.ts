@@ -5,6 +5,7 @@
  * described by their verb, never by their line.
  */
 import { ERR_REPLY, type ErrorSlug } from '../protocol/index.js';
+import { lockedHint } from './lockout-hints.js';
 
 export type PosbridgeErrorCode =
   /** The port name points at nothing (no such device path, unknown host). */
@@ -150,7 +151,7 @@ function hintFor(
       return extra.remaining === undefined
         ? 'The password was wrong. Check which password is current (posbridge info shows factory passwords) before trying again.'
         : extra.remaining === 0
-          ? 'The password was wrong and the terminal is now locked. Wait for the lock to end; do not retry.'
+          ? `The password was wrong and the terminal is now locked. ${lockedHint()}`
           : `The password was wrong; ${extra.remaining} attempt(s) left before the terminal locks. Do not retry blindly.`;
     case 'permission':
       return 'Only the admin may do this: log in as admin.';
@@ -175,9 +176,7 @@ function hintFor(
     case 'unknown-check':
       return 'The terminal has no such diagnostic check: run posbridge diag without --checks to see them.';
     case 'locked':
-      return extra.retryAfter === undefined
-        ? 'The terminal is locked after failed logins: wait before trying again.'
-        : `The terminal is locked after failed logins: wait ${extra.retryAfter} s before trying again.`;
+      return lockedHint(extra.retryAfter);
     case 'password-change-required':
       return 'The password must be changed first (posbridge passwd).';
     case 'bad-crc':

@@ -99,6 +99,9 @@ describe('a stored admin password that is wrong', () => {
     expect(run.code).toBe(4);
     expect(run.stdout).toMatch(/error: only 1 (login )?attempt left/);
     expect(run.stdout).toMatch(/what to do: .*log in by hand/);
+    expect(run.stdout).toMatch(
+      /what to do: One attempt left; posbridge will not spend it on a password it does not know is right\. Waiting does not give attempts back/,
+    );
     expect(rig.meter(port).count('LOGIN')).toBe(0);
     expect(terminal.snapshot().lockout.failures).toBe(LOCKOUT_MAX - 1);
   });
@@ -125,6 +128,9 @@ describe('a locked terminal', () => {
     expect(run.code).toBe(4);
     expect(run.stdout).toMatch(
       /error: the terminal is locked after failed login attempts; posbridge sent no password/,
+    );
+    expect(run.stdout).toMatch(
+      /what to do: The terminal stays locked until its lockout time runs out .* Waiting ends the lock but does not recover the password/,
     );
     expect(rig.meter(port).verbs()).toEqual(['HELLO', 'STATUS', 'STATUS']);
     expect(terminal.snapshot()).toEqual(before);

@@ -75,7 +75,7 @@ describe('errors', () => {
       fields: { code: '423', reason: 'locked', retry_after: '120' },
     });
     expect(locked.retryAfter).toBe(120);
-    expect(locked.hint).toContain('120 s');
+    expect(locked.hint).toContain('locked for 120 more seconds');
     const invalid = new TerminalError({
       verb: 'SET',
       fields: { code: '422', reason: 'invalid-value', key: 'host.port' },

@@ -8,6 +8,7 @@
  */
 import { FACTORY_ADMIN_PASSWORD } from '../../protocol/index.js';
 import { isPosbridgeError, isTerminalError, PosbridgeError } from '../errors.js';
+import { lockedHint, lockoutRiskHint } from '../lockout-hints.js';
 import { Secret } from '../secret.js';
 import type { StatusInfo, TerminalOps } from './terminal-ops.js';
 
@@ -74,18 +75,14 @@ export async function loginAdmin(
     throw new PosbridgeError(
       'LOCKED',
       'the terminal is locked after failed login attempts; posbridge sent no password',
-      {
-        hint: 'wait for the lockout to end (lockout.seconds, 300 s by default), then run again',
-      },
+      { hint: lockedHint() },
     );
   }
   if (!credential.known && status.attemptsLeft !== undefined && status.attemptsLeft <= 1) {
     throw new PosbridgeError(
       'LOCKOUT_RISK',
       `only ${attemptsText(status.attemptsLeft)} left and ${credential.label} is not known to be right: posbridge will not spend it`,
-      {
-        hint: 'make sure of the admin password (who set it, and when), then wait for the lockout counter to reset or log in by hand',
-      },
+      { hint: lockoutRiskHint(status.attemptsLeft) },
     );
   }
   if (options.after) checkInterrupted(options.after, credential, status);
@@ -104,7 +101,7 @@ export async function loginAdmin(
     if (isTerminalError(error, 401) && error.remaining === 0) {
       // The failure that reached lockout.max: the terminal is locked now (exit 4, not 1).
       throw new PosbridgeError('LOCKED', `the terminal rejected ${credential.label} and locked itself`, {
-        hint: 'wait for the lockout to end; find the right admin password before running again',
+        hint: lockedHint(),
         cause: error,
       });
     }
@@ -120,14 +117,11 @@ export async function loginAdmin(
       );
     }
     if (isTerminalError(error, 423)) {
-      throw new PosbridgeError(
-        'LOCKED',
-        `the terminal is locked (retry after ${error.retryAfter ?? '?'} s)`,
-        {
-          hint: 'wait for the lockout to end, then run again',
-          cause: error,
-        },
-      );
+      const left = error.retryAfter === undefined ? '' : ` for ${error.retryAfter} more s`;
+      throw new PosbridgeError('LOCKED', `the terminal is locked${left} (423: the LOGIN was not counted)`, {
+        hint: lockedHint(error.retryAfter),
+        cause: error,
+      });
     }
     throw error;
   }

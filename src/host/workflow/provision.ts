@@ -19,6 +19,7 @@ import {
   showSetting,
 } from '../../protocol/index.js';
 import { isPosbridgeError, PosbridgeError } from '../errors.js';
+import { lockedHint } from '../lockout-hints.js';
 import { Secret } from '../secret.js';
 import { chooseAdminCredential, type InterruptedLogin, LoginInterrupted, loginAdmin } from './admin-login.js';
 import { canonicalPerms, desiredSettings, type OperatorSpec, type Profile } from './profile.js';
@@ -293,7 +294,7 @@ class Run {
       // it), but a lock set meanwhile from another connection still stops us before sending it.
       if ((await this.ops.status()).locked) {
         throw new PosbridgeError('LOCKED', 'the terminal locked itself before the password change', {
-          hint: 'wait for the lockout to end, then run again',
+          hint: lockedHint(),
         });
       }
       await this.ops.passwd({ old: new Secret(FACTORY_ADMIN_PASSWORD), new: this.requireAdminPassword() });
