@@ -5,15 +5,19 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   CONFIG_DEFAULTS,
   defaultConfigPath,
   loadDaemonConfig,
   parseDaemonConfig,
 } from '../../src/daemon/config/index.js';
+import { createDaemonPorts } from '../../src/daemon/discovery/create.js';
+import type { ManagedTerminal } from '../../src/daemon/discovery/manager.js';
 import { isPosbridgeError, type PosbridgeError } from '../../src/host/errors.js';
+import { createPortRegistry } from '../../src/host/ports/index.js';
 import { DEFAULT_TERMINAL_IDS } from '../../src/host/ports/list.js';
+import { silentLogger } from './daemon-wire.helper.js';
 
 const FILE = '/home/tech/.config/posbridge/daemon.yaml';
 const host = () => 'bench-3';
@@ -179,6 +183,14 @@ describe('daemon config: errors name the file and the field', () => {
     ['audit: { file: "" }', 'audit.file', /must not be empty/],
     ['audit: 5', 'audit', /file path, or \{ file, witness \}/],
     ['audit: ""', 'audit', /must not be empty/],
+    [
+      'timeouts: { namedIdleMs: 500 }',
+      'timeouts.namedIdleMs',
+      /0 \(never\) or a whole number of milliseconds from 1000/,
+    ],
+    ['timeouts: { namedIdle: 500 }', 'timeouts.namedIdle', /unknown field \(did you mean namedIdleMs\?\)/],
+    ['maxNamedPorts: 0', 'maxNamedPorts', /whole number from 1 to 4096/],
+    ['maxNamedPorts: 2.5', 'maxNamedPorts', /whole number from 1 to 4096/],
   ])('%s -> %s', (text, field, message) => {
     const error = problem(text);
     expect(error.code).toBe('USAGE');
@@ -208,5 +220,66 @@ describe('daemon config: errors name the file and the field', () => {
       /^config file \/etc\/pb.json is not valid JSON/,
     );
     expect(problem('- a\n- b').message).toMatch(/\(top level\): must be a mapping/);
+  });
+});
+
+describe('daemon config: ports named on demand (issue 9, item 8)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('reads timeouts.namedIdleMs and maxNamedPorts; absent, the port manager defaults apply', () => {
+    const config = parseDaemonConfig('timeouts: { namedIdleMs: 300000 }\nmaxNamedPorts: 8\n', FILE, host);
+    expect(config.timeouts.namedIdleMs).toBe(300_000);
+    expect(config.maxNamedPorts).toBe(8);
+    expect(parseDaemonConfig('timeouts: { namedIdleMs: 0 }', FILE, host).timeouts.namedIdleMs).toBe(0);
+    const defaults = parseDaemonConfig('', FILE, host);
+    expect(defaults.timeouts.namedIdleMs).toBeUndefined();
+    expect(defaults.maxNamedPorts).toBeUndefined();
+  });
+
+  it("the daemon's port manager gets them: a named port is forgotten after namedIdleMs, a name past maxNamedPorts refused", async () => {
+    vi.useFakeTimers();
+    const opened: string[] = [];
+    const open = async (port: string): Promise<ManagedTerminal> => {
+      opened.push(port);
+      const fake = {
+        hello: async () => ({ proto: 1, model: 'M', sn: port, fw: '1', state: 'factory', caps: [] }),
+        status: async () => ({
+          state: 'factory',
+          login: 'none',
+          mustChange: false,
+          locked: false,
+          attemptsLeft: 5,
+          tamper: false,
+          factoryPw: ['admin', '01'],
+        }),
+        onClose: () => () => {},
+        close: async () => {},
+      };
+      return fake as unknown as ManagedTerminal;
+    };
+    const config = parseDaemonConfig(
+      'timeouts: { namedIdleMs: 1000, heartbeatMs: 0 }\nmaxNamedPorts: 1\nwatch: []',
+      FILE,
+      host,
+    );
+    const { manager } = createDaemonPorts({
+      config,
+      registry: createPortRegistry(),
+      logger: silentLogger,
+      lister: async () => [],
+      open,
+    });
+    await manager.start();
+    const lease = await manager.lease('tcp://10.0.0.7:4001');
+    await expect(manager.lease('tcp://10.0.0.8:4001')).rejects.toMatchObject({ code: 'PORT_BUSY' });
+    await lease.close();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(manager.list().map((t) => t.port)).toEqual(['tcp://10.0.0.7:4001']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(manager.list()).toEqual([]);
+    expect(opened).toEqual(['tcp://10.0.0.7:4001']);
+    await manager.close();
   });
 });

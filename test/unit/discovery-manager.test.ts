@@ -12,7 +12,7 @@ import type {
 } from '../../src/daemon/discovery/discovery.js';
 import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/discovery/manager.js';
 import { TerminalDriver } from '../../src/host/driver.js';
-import { isPosbridgeError, PosbridgeError } from '../../src/host/errors.js';
+import { exitCodeFor, isPosbridgeError, PosbridgeError } from '../../src/host/errors.js';
 import { retransmitWaitMs } from '../../src/host/exchange.js';
 import type { HubEvent } from '../../src/host/hub.js';
 import { createMemoryLink, type MemoryPeer } from '../../src/host/ports/memory.js';
@@ -143,7 +143,9 @@ afterEach(async () => {
   }
 });
 
-function makeRig(options: { heartbeatMs?: number; initial?: string[] } = {}): Rig {
+function makeRig(
+  options: { heartbeatMs?: number; initial?: string[]; namedIdleMs?: number; maxNamedPorts?: number } = {},
+): Rig {
   const timers = new ManualTimers();
   const discovery = new FakeDiscovery(options.initial);
   const terminals = new Map<string, MockTerminal>();
@@ -184,6 +186,8 @@ function makeRig(options: { heartbeatMs?: number; initial?: string[] } = {}): Ri
     heartbeatMs: options.heartbeatMs ?? 5000,
     reprobeMs: 3000,
     closeGraceMs: 10_000,
+    namedIdleMs: options.namedIdleMs,
+    maxNamedPorts: options.maxNamedPorts,
   });
   const events: HubEvent[] = [];
   manager.subscribe((event) => events.push(event));
@@ -408,6 +412,115 @@ describe('DaemonPortManager: leases', () => {
     await rig.timers.advance(1000);
     expect(await lease).toMatchObject({ code: 'UNSUPPORTED' });
     expect(rig.opens).toEqual(['mem://modem', 'mem://modem']);
+  });
+});
+
+describe('DaemonPortManager: ports named once are forgotten when idle (issue 9, item 8)', () => {
+  const IDLE = 60_000;
+  /** Leases `port` and gives it back at once. */
+  async function use(rig: Rig, port: string): Promise<void> {
+    const lease = await rig.manager.lease(port);
+    await lease.hello();
+    await lease.close();
+  }
+
+  it('a port named by a lease is closed and forgotten after namedIdleMs without one (heartbeats do not count)', async () => {
+    const rig = makeRig({ namedIdleMs: IDLE, heartbeatMs: 5000 });
+    const { terminal, meter } = rig.terminal('tcp://10.0.0.7:4001');
+    await rig.manager.start();
+    await use(rig, 'tcp://10.0.0.7:4001');
+    rig.events.length = 0;
+    await rig.timers.advance(IDLE - 1);
+    expect(rig.manager.list().map((t) => t.port)).toEqual(['tcp://10.0.0.7:4001']);
+    expect(meter.count('STATUS')).toBeGreaterThan(10); // heartbeats went on meanwhile
+    await rig.timers.advance(1);
+    expect(kinds(rig.events)).toEqual(['terminal-removed:gone']);
+    const removed = rig.events[0] as Extract<HubEvent, { type: 'terminal-removed' }>;
+    expect(removed.terminal.error).toEqual({
+      code: 'CLOSED',
+      message:
+        'tcp://10.0.0.7:4001: closed and forgotten by the daemon (no lease for 60 s); naming it again opens it again',
+    });
+    expect(rig.manager.list()).toEqual([]);
+    expect(terminal.connectionCount).toBe(0);
+    // No heartbeat or timer is left for it.
+    const statuses = meter.count('STATUS');
+    await rig.timers.advance(IDLE * 3);
+    expect(meter.count('STATUS')).toBe(statuses);
+    // Named again: opened again.
+    await use(rig, 'tcp://10.0.0.7:4001');
+    expect(rig.opens).toEqual(['tcp://10.0.0.7:4001', 'tcp://10.0.0.7:4001']);
+  });
+
+  it('never while leased or waited for: the idle time starts when the last lease is given back', async () => {
+    const rig = makeRig({ namedIdleMs: IDLE });
+    rig.terminal('mock://bench');
+    await rig.manager.start();
+    const first = await rig.manager.lease('mock://bench');
+    const second = rig.manager.lease('mock://bench');
+    await rig.timers.advance(IDLE * 2);
+    expect(rig.manager.list()[0]).toMatchObject({ port: 'mock://bench', state: 'busy' });
+    await first.close();
+    const held = await second;
+    await rig.timers.advance(IDLE * 2);
+    expect((await held.status()).state).toBe('factory');
+    await held.close();
+    await rig.timers.advance(IDLE - 1);
+    expect(rig.manager.list().map((t) => t.state)).toEqual(['present']);
+    await rig.timers.advance(1);
+    expect(rig.manager.list()).toEqual([]);
+  });
+
+  it('ports discovery lists (allow-list, config ports) are never forgotten for idleness, nor is a named port discovery finds later', async () => {
+    const rig = makeRig({ namedIdleMs: IDLE });
+    rig.terminal('mem://usb');
+    rig.terminal('mem://later');
+    await rig.manager.start();
+    rig.discovery.appear('mem://usb');
+    await use(rig, 'mem://later');
+    rig.discovery.appear('mem://later');
+    await rig.timers.advance(IDLE * 5);
+    expect(
+      rig.manager
+        .list()
+        .map((t) => t.port)
+        .sort(),
+    ).toEqual(['mem://later', 'mem://usb']);
+  });
+
+  it('at most maxNamedPorts: one more evicts the one idle longest; all in use, the new name is refused (PORT_BUSY, exit 3) and not opened', async () => {
+    const rig = makeRig({ namedIdleMs: 0, maxNamedPorts: 2 });
+    for (const port of ['tcp://h:1', 'tcp://h:2', 'tcp://h:3', 'tcp://h:4']) rig.terminal(port);
+    await rig.manager.start();
+    await use(rig, 'tcp://h:1');
+    await rig.timers.advance(1000);
+    await use(rig, 'tcp://h:2');
+    await rig.timers.advance(1000);
+    await use(rig, 'tcp://h:1'); // now h:2 is the one idle longest
+    rig.events.length = 0;
+    await use(rig, 'tcp://h:3');
+    expect(kinds(rig.events)[0]).toBe('terminal-removed:gone');
+    expect(
+      rig.manager
+        .list()
+        .map((t) => t.port)
+        .sort(),
+    ).toEqual(['tcp://h:1', 'tcp://h:3']);
+    // Both held: a fourth name finds no room.
+    const a = await rig.manager.lease('tcp://h:1');
+    const b = await rig.manager.lease('tcp://h:3');
+    const refused = await rig.manager.lease('tcp://h:4').catch((e: unknown) => e);
+    expect(isPosbridgeError(refused, 'PORT_BUSY')).toBe(true);
+    expect(exitCodeFor(refused)).toBe(3);
+    expect((refused as PosbridgeError).message).toBe(
+      'tcp://h:4 was not opened: the daemon already holds 2 ports named on demand, all in use',
+    );
+    expect(rig.opens).not.toContain('tcp://h:4');
+    await a.close();
+    await b.close();
+    // namedIdleMs 0: never forgotten by time.
+    await rig.timers.advance(24 * 3600_000);
+    expect(rig.manager.list()).toHaveLength(2);
   });
 });
 

@@ -138,6 +138,7 @@ function resolve(data: z.output<typeof daemonConfigSchema>, hostname: () => stri
   };
   if (data.audit?.file !== undefined) config.audit = data.audit.file;
   if (data.audit?.witness !== undefined) config.auditWitness = data.audit.witness;
+  if (data.maxNamedPorts !== undefined) config.maxNamedPorts = data.maxNamedPorts;
   return config;
 }
 

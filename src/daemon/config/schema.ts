@@ -92,6 +92,8 @@ const KNOWN_FIELDS = [
   'requestMs',
   'identifyMs',
   'heartbeatMs',
+  'namedIdleMs',
+  'maxNamedPorts',
   'vendorId',
   'productId',
   'label',
@@ -214,6 +216,7 @@ const auditEntry = z.unknown().transform((entry, ctx): { file?: string; witness?
 });
 
 const HEARTBEAT_HELP = 'must be 0 (off) or a whole number of milliseconds from 100 to 86400000';
+const NAMED_IDLE_HELP = 'must be 0 (never) or a whole number of milliseconds from 1000 to 604800000';
 
 const timeoutsSchema = z
   .object({
@@ -226,6 +229,14 @@ const timeoutsSchema = z
       .number({ error: HEARTBEAT_HELP })
       .refine((v) => v === 0 || (Number.isInteger(v) && v >= 100 && v <= 86_400_000), HEARTBEAT_HELP)
       .default(CONFIG_DEFAULTS.timeouts.heartbeatMs),
+    /**
+     * A port opened because a command named it (not listed by discovery) is closed and forgotten
+     * after this long without a lease; 0: never. Default (port manager): 600000.
+     */
+    namedIdleMs: z
+      .number({ error: NAMED_IDLE_HELP })
+      .refine((v) => v === 0 || (Number.isInteger(v) && v >= 1000 && v <= 604_800_000), NAMED_IDLE_HELP)
+      .optional(),
   })
   .strict();
 
@@ -254,6 +265,13 @@ export const daemonConfigSchema = z
       .positive('must be a positive whole number')
       .optional(),
     timeouts: timeoutsSchema.prefault({}),
+    /** Ports named on demand held at most (the one idle longest goes first). Default (port manager): 64. */
+    maxNamedPorts: z
+      .number({ error: 'must be a whole number from 1 to 4096' })
+      .int('must be a whole number from 1 to 4096')
+      .min(1, 'must be a whole number from 1 to 4096')
+      .max(4096, 'must be a whole number from 1 to 4096')
+      .optional(),
     /**
      * The audit store (SQLite file; POSBRIDGE_AUDIT wins; default: the user's data directory), and
      * the witness file that gets each new head of the trail (POSBRIDGE_AUDIT_WITNESS wins).
@@ -278,7 +296,9 @@ export interface DaemonConfig {
   ports: string[];
   watch: string[];
   baud: number;
-  timeouts: { requestMs: number; identifyMs: number; heartbeatMs: number };
+  timeouts: { requestMs: number; identifyMs: number; heartbeatMs: number; namedIdleMs?: number };
+  /** Absent: the port manager's default (MANAGER_DEFAULTS). */
+  maxNamedPorts?: number;
   /** `audit` or `audit.file`: the audit store. */
   audit?: string;
   /** `audit.witness`: where each new head of that store is appended. */

@@ -40,7 +40,7 @@ export interface DaemonPorts {
 
 export function createDaemonPorts(options: CreateDaemonPortsOptions): DaemonPorts {
   const { config, registry, logger } = options;
-  const { requestMs, identifyMs, heartbeatMs } = config.timeouts;
+  const { requestMs, identifyMs, heartbeatMs, namedIdleMs } = config.timeouts;
   const discovery = new Discovery({
     allow: config.allow,
     ports: [...config.ports, ...(options.extraPorts ?? [])],
@@ -70,6 +70,8 @@ export function createDaemonPorts(options: CreateDaemonPortsOptions): DaemonPort
     clock: options.clock,
     identifyMs,
     heartbeatMs: options.heartbeat === false ? 0 : heartbeatMs,
+    namedIdleMs,
+    maxNamedPorts: config.maxNamedPorts,
   });
   return { discovery, manager };
 }

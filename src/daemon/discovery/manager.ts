@@ -12,7 +12,9 @@
  *   opened and identified again after `reprobeMs`.
  * - `lease(port)` lends the open connection to one operation at a time (FIFO); the port is `busy`
  *   meanwhile, heartbeats wait, and the lease's close() gives it back (a STATUS then refreshes what
- *   the list shows). A port not known yet is opened on demand: the caller named it.
+ *   the list shows). A port not known yet is opened on demand: the caller named it. Such a named
+ *   port is forgotten after `namedIdleMs` without a lease, and at most `maxNamedPorts` are held
+ *   (named-ports.ts); a port in use never is.
  *
  * Everything with a side effect is injected: how a port is opened (a TerminalDriver over the port
  * registry in production), the discovery, the timers, the clock and the logger.
@@ -25,6 +27,7 @@ import { type Clock, systemClock, systemTimers, type TimerHandle, type Timers } 
 import type { HelloInfo, StatusInfo } from '../../host/workflow/terminal-ops.js';
 import type { DiscoveryChange, DiscoverySource, PortCandidate } from './discovery.js';
 import { applyCandidate, closedError, copyInfo, disconnected, Lease, toPosbridgeError } from './lease.js';
+import { NamedPorts } from './named-ports.js';
 
 /** An open terminal as the manager needs it: the operations, plus the end of its link. TerminalDriver is one. */
 export interface ManagedTerminal extends TerminalConnection {
@@ -58,6 +61,13 @@ export interface DaemonPortManagerOptions {
   reprobeMs?: number | undefined;
   /** close() waits this long for leases to be given back before it closes their ports, ms. Default 30000. */
   closeGraceMs?: number | undefined;
+  /**
+   * A port opened because a lease named it (discovery does not list it) is closed and forgotten
+   * after this long without a lease, ms; 0: never by time. Default 600000 (10 minutes).
+   */
+  namedIdleMs?: number | undefined;
+  /** Named ports held at most; naming one more evicts the one idle longest. Default 64. */
+  maxNamedPorts?: number | undefined;
 }
 
 export const MANAGER_DEFAULTS = {
@@ -66,6 +76,8 @@ export const MANAGER_DEFAULTS = {
   heartbeatTimeoutMs: 60_000,
   reprobeMs: 5000,
   closeGraceMs: 30_000,
+  namedIdleMs: 600_000,
+  maxNamedPorts: 64,
 } as const;
 
 type Holder = 'identify' | 'heartbeat' | Lease;
@@ -112,6 +124,8 @@ export class DaemonPortManager implements PortManager {
   private readonly opening = new Map<string, Promise<Entry>>();
   private readonly listeners = new Set<(event: HubEvent) => void>();
   private readonly settleWaiters = new Set<() => void>();
+  /** Ports opened because a lease named them: forgotten when idle, bounded in number. */
+  private readonly named: NamedPorts;
   private offDiscovery: (() => void) | undefined;
   private started: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -128,6 +142,18 @@ export class DaemonPortManager implements PortManager {
     this.reprobeMs =
       options.reprobeMs ?? (this.heartbeatMs > 0 ? this.heartbeatMs : MANAGER_DEFAULTS.reprobeMs);
     this.closeGraceMs = options.closeGraceMs ?? MANAGER_DEFAULTS.closeGraceMs;
+    this.named = new NamedPorts({
+      idleMs: options.namedIdleMs ?? MANAGER_DEFAULTS.namedIdleMs,
+      max: options.maxNamedPorts ?? MANAGER_DEFAULTS.maxNamedPorts,
+      timers: this.timers,
+      clock: this.clock,
+      evict: (port, why) => this.forgetNamed(port, why),
+      inUse: (port) => {
+        const entry = this.entries.get(port);
+        const leased = entry !== undefined && (entry.holder instanceof Lease || entry.waiters.length > 0);
+        return leased || this.opening.has(port);
+      },
+    });
   }
 
   /**
@@ -194,6 +220,7 @@ export class DaemonPortManager implements PortManager {
 
   private async shutdown(): Promise<void> {
     this.offDiscovery?.();
+    this.named.close();
     await this.discovery?.close();
     for (const timer of this.reprobes.values()) this.timers.clearTimeout(timer);
     this.reprobes.clear();
@@ -243,7 +270,9 @@ export class DaemonPortManager implements PortManager {
     // A lease is opening it right now: that open makes the entry.
     if (this.opening.has(candidate.port)) return;
     if (entry && !entry.ended) {
-      // Opened on demand before discovery saw it: it gains the listing's details.
+      // Opened on demand before discovery saw it: it gains the listing's details, and discovery
+      // decides from now on when it goes.
+      this.named.forget(candidate.port);
       entry.candidate = candidate;
       applyCandidate(entry.info, candidate);
       return;
@@ -285,6 +314,8 @@ export class DaemonPortManager implements PortManager {
     if (pending) return pending;
     const opening = (async () => {
       this.cancelReprobe(port);
+      const listed = this.discovery?.has(port) ?? false;
+      if (!listed && !this.named.has(port) && !this.named.makeRoom()) throw this.tableFull(port);
       const driver = await this.open(port);
       if (this.closing) {
         await driver.close().catch(() => undefined);
@@ -299,6 +330,7 @@ export class DaemonPortManager implements PortManager {
       const candidate = this.discovery?.candidates().find((c) => c.port === port);
       const entry = this.newEntry(port, candidate);
       this.entries.set(port, entry);
+      if (!candidate) this.named.add(port);
       this.emit('terminal-added', entry);
       entry.holder = 'identify';
       this.attach(entry, driver);
@@ -474,6 +506,7 @@ export class DaemonPortManager implements PortManager {
     entry.heartbeat = undefined;
     const lease = new Lease(entry.port, entry.driver!, entry, () => this.release(entry, lease));
     entry.holder = lease;
+    this.named.leased(entry.port);
     if (entry.info.state !== 'busy') {
       this.setState(entry, 'busy');
       this.emit('terminal-updated', entry);
@@ -491,6 +524,7 @@ export class DaemonPortManager implements PortManager {
     }
     this.setState(entry, 'present');
     this.emit('terminal-updated', entry);
+    this.named.idle(entry.port);
     // What the operation changed (factory passwords, state) shows at once.
     void this.beat(entry);
   }
@@ -556,19 +590,8 @@ export class DaemonPortManager implements PortManager {
   /** Unplugged, or the link died: `terminal-removed`, everything pending fails with `error` (DISCONNECTED). */
   private markGone(entry: Entry, error: PosbridgeError): void {
     if (entry.ended) return;
-    entry.ended = true;
-    this.clearTimers(entry);
-    for (const off of entry.offs.splice(0)) off();
-    entry.lose(error);
-    for (const waiter of entry.waiters.splice(0)) waiter.reject(error);
-    if (this.entries.get(entry.port) === entry) this.entries.delete(entry.port);
-    entry.info.state = 'gone';
-    entry.info.since = this.now();
-    entry.info.error = { code: error.code, message: error.message };
     this.logger.info({ port: entry.port, reason: error.message }, 'port manager: terminal gone');
-    this.emit('terminal-removed', entry);
-    void this.closeDriver(entry);
-    this.notifySettled();
+    this.retire(entry, error);
     // Still listed (a link that went silent, a terminal that re-enumerated under the same name).
     if (!this.closing && this.discovery?.has(entry.port) && !this.reprobes.has(entry.port)) {
       this.reprobes.set(
@@ -581,6 +604,48 @@ export class DaemonPortManager implements PortManager {
         }, this.reprobeMs),
       );
     }
+  }
+
+  /** A named port idle too long, or evicted for room: closed and removed (named-ports.ts). */
+  private forgetNamed(port: string, why: string): void {
+    const entry = this.entries.get(port);
+    if (!entry || entry.ended || this.closing) return;
+    const error = new PosbridgeError(
+      'CLOSED',
+      `${port}: closed and forgotten by the daemon (${why}); naming it again opens it again`,
+      { details: { port } },
+    );
+    this.logger.info({ port, why }, 'port manager: forgetting a named port');
+    this.retire(entry, error);
+  }
+
+  /** Out of the table: `terminal-removed` (state gone), pending work fails with `error`, port closed. */
+  private retire(entry: Entry, error: PosbridgeError): void {
+    entry.ended = true;
+    this.clearTimers(entry);
+    for (const off of entry.offs.splice(0)) off();
+    entry.lose(error);
+    for (const waiter of entry.waiters.splice(0)) waiter.reject(error);
+    if (this.entries.get(entry.port) === entry) this.entries.delete(entry.port);
+    this.named.forget(entry.port);
+    entry.info.state = 'gone';
+    entry.info.since = this.now();
+    entry.info.error = { code: error.code, message: error.message };
+    this.emit('terminal-removed', entry);
+    void this.closeDriver(entry);
+    this.notifySettled();
+  }
+
+  /** Every named port is in use and the table is full: a new name is refused (exit 3). */
+  private tableFull(port: string): PosbridgeError {
+    return new PosbridgeError(
+      'PORT_BUSY',
+      `${port} was not opened: the daemon already holds ${this.named.size} ports named on demand, all in use`,
+      {
+        hint: 'Wait for one of the operations to finish, or raise maxNamedPorts in the daemon config.',
+        details: { port },
+      },
+    );
   }
 
   private cancelReprobe(port: string): void {
