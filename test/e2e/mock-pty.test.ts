@@ -126,6 +126,34 @@ describe('mock terminal on a pty, real serialport binding', () => {
 });
 
 describe('posbridge mock --pty', () => {
+  it('refuses a link to a pty another mock serves: exit 2, naming the holder, nothing replaced', async () => {
+    transport = await openPty({ linkPath }, () => {});
+    const slave = transport.slavePath;
+    let err = '';
+    const deps = {
+      io: {
+        stdout: { write: () => undefined },
+        stderr: {
+          write: (t: string) => {
+            err += t;
+          },
+        },
+      },
+      result: { exitCode: -1 },
+      stopSignal: () => new Promise<string>(() => {}),
+    };
+    const program = new Command('posbridge').exitOverride();
+    registerMockCommand(program, deps);
+    await program.parseAsync(['mock', '--pty', linkPath, '--log-level', 'silent'], { from: 'user' });
+    expect(deps.result.exitCode).toBe(2);
+    expect(err).toMatch(
+      new RegExp(
+        `^posbridge mock: ${linkPath} leads to ${slave}, a pty in use: pid \\d+ \\(\\S*python3 .*\\) of pid ${process.pid} .*serving it\\. Stop that program first, or give --pty another path\\n$`,
+      ),
+    );
+    expect(fs.readlinkSync(linkPath)).toBe(slave);
+  });
+
   it('prints the path, serves it, and on a signal removes the link, saves the state and exits 0', async () => {
     const state = path.join(dir, 'pos.json');
     let out = '';

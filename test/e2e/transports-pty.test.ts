@@ -146,6 +146,39 @@ describe('pty transport with the real serialport binding', () => {
     expect(fs.readlinkSync(linkPath)).toBe(transport.slavePath);
   });
 
+  it('refuses to take over a link to a pty another mock serves (LINK_IN_USE, naming it); its hosts keep it', async () => {
+    const first = new LinkRecorder();
+    transport = await openPty({ linkPath }, first.handler);
+    const slave = transport.slavePath;
+
+    const error = await openPty({ linkPath }, () => {}).catch((err: unknown) => err);
+
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as TransportError).code).toBe('LINK_IN_USE');
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^${linkPath} leads to ${slave}, a pty in use: pid \\d+ \\(\\S*python3 -I -S -c .*pos0\\) of pid ${process.pid} \\(.*\\), serving it\\. Stop that program first, or give --pty another path$`,
+      ),
+    );
+    // Untouched: the link still leads to the first mock, which still serves its hosts.
+    expect(fs.readlinkSync(linkPath)).toBe(slave);
+    const host = await openHost(linkPath);
+    await first.next('the first mock to see the host');
+    await closeHost(host);
+  });
+
+  it('replaces a link to a pty that is gone (the mock that served it was killed)', async () => {
+    transport = await openPty({ linkPath }, () => {});
+    const dead = transport.slavePath;
+    await transport.close();
+    transport = undefined;
+    // What a mock killed with SIGKILL leaves: the link, to a pty whose master is closed.
+    fs.symlinkSync(dead, linkPath);
+    expect(fs.existsSync(dead)).toBe(false);
+    transport = await openPty({ linkPath }, () => {});
+    expect(fs.readlinkSync(linkPath)).toBe(transport.slavePath);
+  });
+
   it('reports a missing interpreter as PTY_UNAVAILABLE', async () => {
     const error = await openPty({ linkPath, python: 'python3-does-not-exist' }, () => {}).catch(
       (err: unknown) => err,

@@ -292,7 +292,10 @@ function isUsageError(error: unknown): boolean {
   if (error instanceof MockConfigError) return true;
   return (
     error instanceof TransportError &&
-    (error.code === 'INVALID_ARGUMENT' || error.code === 'PATH_EXISTS' || error.code === 'DEVICE_NOT_FOUND')
+    (error.code === 'INVALID_ARGUMENT' ||
+      error.code === 'PATH_EXISTS' ||
+      error.code === 'DEVICE_NOT_FOUND' ||
+      error.code === 'LINK_IN_USE')
   );
 }
 

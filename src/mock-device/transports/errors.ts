@@ -16,6 +16,8 @@ export type TransportErrorCode =
   | 'LISTEN_FAILED'
   /** The pty link path exists and is not a symlink: refusing to replace a real file. */
   | 'PATH_EXISTS'
+  /** The pty link leads to a pty another program still serves or has open: not replaced. */
+  | 'LINK_IN_USE'
   /** The pty link (symlink) could not be created or re-pointed (missing directory, permission). */
   | 'LINK_FAILED'
   /** The pty helper could not be started (python3 missing, no pty support, ...). */

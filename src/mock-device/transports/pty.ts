@@ -6,6 +6,7 @@ import { TransportError } from './errors.js';
 import { createLinkController, type LinkController } from './link-core.js';
 import { PTY_BRIDGE_SCRIPT } from './pty-bridge-script.js';
 import { FrameReader, frameToHelper } from './pty-frames.js';
+import { describePtyHolders, livePtyBehind } from './pty-holders.js';
 
 /**
  * Terminal→host bytes that may wait in the pipe to the helper (Node's side; the helper holds
@@ -19,6 +20,8 @@ export interface PtyOptions {
   linkPath: string;
   /** The python interpreter to run the helper with; default `python3`. */
   python?: string;
+  /** Where to look for the processes holding a pty the link already leads to; default `/proc`. */
+  procRoot?: string;
 }
 
 export interface PtyTransport {
@@ -45,6 +48,14 @@ export interface PtyTransport {
 export async function openPty(options: PtyOptions, onLink: LinkHandler): Promise<PtyTransport> {
   const linkPath = path.resolve(options.linkPath);
   assertReplaceable(linkPath);
+  // A link to a pty someone still serves is not stale: taking it over would steal its hosts.
+  const live = await livePtyBehind(linkPath, { procRoot: options.procRoot });
+  if (live) {
+    throw new TransportError(
+      'LINK_IN_USE',
+      `${linkPath} leads to ${live.target}, a pty in use: ${describePtyHolders(live.holders)}. Stop that program first, or give --pty another path`,
+    );
+  }
 
   const python = options.python ?? 'python3';
   // -I -S: stdlib only, immune to PYTHONPATH and user site-packages, and a faster start.
