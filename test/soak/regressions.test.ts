@@ -10,6 +10,7 @@ import { PortRegistry } from '../../src/host/ports/registry.js';
 import { Secret } from '../../src/host/secret.js';
 import { mayBeDamagedBoot, Session } from '../../src/host/session.js';
 import { type MockBehaviour, MockTerminal } from '../../src/mock-device/index.js';
+import { VirtualClock } from '../../src/mock-device/virtual-clock.js';
 import { encodeErr, encodeEvent, encodeOk } from '../../src/protocol/index.js';
 import { type Received, silentLogger, Wire } from '../unit/daemon-wire.helper.js';
 
@@ -70,7 +71,9 @@ describe('soak seed 14: a LOGIN whose OK comes after EVT boot is not a login', (
 
   it('against the mock: delayed LOGIN reply, reboot on its retransmission', async () => {
     // The terminal of seed 14, reduced: LOGIN replies wait 150 ms (past the 100 ms timeout), the
-    // second LOGIN read (the retransmission) reboots the terminal after running it.
+    // second LOGIN read (the retransmission) reboots the terminal after running it. Both ends run
+    // on one virtual clock, so the 150 ms against 100 ms holds on a machine of any speed.
+    const clock = new VirtualClock();
     let logins = 0;
     const slowLogin: MockBehaviour = {
       name: 'test:slow-login-then-reboot',
@@ -80,7 +83,14 @@ describe('soak seed 14: a LOGIN whose OK comes after EVT boot is not a login', (
         return logins === 1 ? { delayMs: 150 } : { reboot: 'after' };
       },
     };
-    const terminal = new MockTerminal({ baud: 0, diagTimeScale: 0, rebootMs: 20, behaviours: [slowLogin] });
+    const terminal = new MockTerminal({
+      baud: 0,
+      diagTimeScale: 0,
+      rebootMs: 20,
+      behaviours: [slowLogin],
+      clock,
+      scheduler: clock,
+    });
     const registry = new PortRegistry().register(
       'mock',
       memoryPortFactory((_name, peer) => terminal.attach(peer)),
@@ -89,12 +99,19 @@ describe('soak seed 14: a LOGIN whose OK comes after EVT boot is not a login', (
       registry,
       logger: silentLogger,
       timeoutMs: 100,
+      timers: clock,
+      clock: () => new Date(clock.now()),
+      random: () => 0,
     });
     drivers.push(driver);
-    const error = await driver.login('admin', new Secret('1234')).catch((e: unknown) => e);
+    const error = await runOnClock(
+      clock,
+      driver.login('admin', new Secret('1234')).catch((e: unknown) => e),
+    );
     expect(isPosbridgeError(error, 'REBOOTED')).toBe(true);
+    expect(logins).toBe(2);
     // No attempt was spent, and a new session logs in as usual.
-    const status = await driver.status();
+    const status = await runOnClock(clock, driver.status());
     expect(status).toMatchObject({ login: 'none', attemptsLeft: 5, locked: false });
     terminal.close();
   });
@@ -325,3 +342,16 @@ describe('soak seed 50482 (SOAK_HARSHNESS=4): a 400 that names a key is a refusa
     expect(passwds).toBe(2);
   });
 });
+
+/** Settles `promise`, moving `clock` 5 ms at a time while the wire's callbacks run in between. */
+async function runOnClock<T>(clock: VirtualClock, promise: Promise<T>): Promise<T> {
+  let settled = false;
+  const watched = promise.finally(() => {
+    settled = true;
+  });
+  for (let step = 0; !settled && step < 10_000; step++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!settled) clock.advance(5);
+  }
+  return watched;
+}
