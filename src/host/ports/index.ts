@@ -1,3 +1,5 @@
+export * from './endpoint.js';
+export * from './endpoint-lock.js';
 export * from './guarded-binding.js';
 export * from './holders.js';
 export * from './list.js';

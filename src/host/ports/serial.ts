@@ -20,8 +20,9 @@ import type { BindingInterface } from '@serialport/bindings-cpp';
 import { SerialPortStream } from '@serialport/stream';
 import type { Logger } from 'pino';
 import { PosbridgeError } from '../errors.js';
+import { deviceEndpoint, processEndpoint } from './endpoint.js';
 import { guardBinding } from './guarded-binding.js';
-import { describeHolders, findLockHolders, findOpenHolders, type PortHolder } from './holders.js';
+import { findLockHolders, findOpenHolders, type PortHolder, portBusy } from './holders.js';
 import { createLinkState, type LinkState } from './link-state.js';
 import type { PortFactory, PortOpenOptions, Transport } from './transport.js';
 
@@ -61,7 +62,10 @@ export function serialPortFactory(options: SerialPortFactoryOptions = {}): PortF
   const deviceChecks = options.deviceChecks ?? options.binding === undefined;
   const openTimeoutMs = options.openTimeoutMs ?? SERIAL_DEFAULTS.openTimeoutMs;
   const holderOptions = options.procRoot === undefined ? {} : { procRoot: options.procRoot };
-  return {
+  const factory: PortFactory = {
+    // The real binding opens devices: one owner on this machine, whatever link names it. An
+    // injected binding's ports live in this process (the mock terminal's, SerialPortMock's).
+    endpoint: async (name) => (deviceChecks ? deviceEndpoint(name) : processEndpoint(factory, name)),
     async open(name: string, openOptions: PortOpenOptions): Promise<Transport> {
       const { baudRate } = openOptions;
       if (!Number.isInteger(baudRate) || baudRate <= 0) {
@@ -87,6 +91,7 @@ export function serialPortFactory(options: SerialPortFactoryOptions = {}): PortF
       );
     },
   };
+  return factory;
 }
 
 function openStream(stream: SerialPortStream, name: string, timeoutMs: number): Promise<void> {
@@ -123,7 +128,7 @@ async function checkDevice(name: string, holderOptions: { procRoot?: string }): 
     throw notFoundOrDenied(name, error);
   }
   const holders = await findLockHolders(name, holderOptions);
-  if (holders.length > 0) throw busy(name, holders);
+  if (holders.length > 0) throw portBusy(name, holders);
 }
 
 function notFoundOrDenied(name: string, error: unknown): PosbridgeError {
@@ -146,14 +151,6 @@ function denied(name: string, error: unknown): PosbridgeError {
   });
 }
 
-function busy(name: string, holders: readonly PortHolder[]): PosbridgeError {
-  const who = holders.length > 0 ? `: held by ${describeHolders(holders)}` : '';
-  return new PosbridgeError('PORT_BUSY', `port busy: ${name} is in use${who}`, {
-    hint: 'Close the other program (a console, another posbridge) or pick another port.',
-    details: { port: name, holders },
-  });
-}
-
 async function openError(
   name: string,
   error: unknown,
@@ -169,7 +166,7 @@ async function openError(
       holders = await findLockHolders(name, holderOptions);
       if (holders.length === 0) holders = await findOpenHolders(name, holderOptions);
     }
-    return busy(name, holders);
+    return portBusy(name, holders);
   }
   if (
     code === 'UNKNOWN_PORT' ||
