@@ -159,7 +159,7 @@ export function portBusy(name: string, holders: readonly PortHolder[], how?: str
     holders.length > 0
       ? `is held by ${describeHolders(holders)}`
       : 'is held by another process (it did not say which)';
-  return new PosbridgeError('PORT_BUSY', `port busy: ${name} ${who}${how === undefined ? '' : ` (${how})`}`, {
+  return new PosbridgeError('PORT_BUSY', `port busy: ${name} ${who}${how === undefined ? '' : `; ${how}`}`, {
     hint: holders.some((h) => h.self)
       ? 'This process already has the port open: one owner per terminal.'
       : 'Close the other program (a console, minicom, another posbridge) or pick another port; if it is a posbridge daemon, run the command through it.',

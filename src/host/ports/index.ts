@@ -15,3 +15,4 @@ export {
   telnetPortFactory,
 } from './telnet/index.js';
 export * from './transport.js';
+export * from './uucp-lock.js';

@@ -7,6 +7,8 @@
  *   with PORT_BUSY without touching the device. (Two posbridge processes starting in the same
  *   millisecond can both pass the look; the flock still lets only one in.)
  * - The lock error has no `.code`: it is matched by its message.
+ * - Programs that lock with UUCP lock files instead (minicom) are honoured, and get ours while we
+ *   own the device (uucp-lock.ts), next to the flock.
  * - A 0-byte read can spin forever instead of reporting the hang-up: the real binding is wrapped
  *   (guarded-binding.ts).
  * - An `error` listener is always attached (a cancelled drain or write emits one on close, which
@@ -25,6 +27,7 @@ import { guardBinding } from './guarded-binding.js';
 import { findLockHolders, findOpenHolders, type PortHolder, portBusy } from './holders.js';
 import { createLinkState, type LinkState } from './link-state.js';
 import type { PortFactory, PortOpenOptions, Transport } from './transport.js';
+import { acquireUucpLock, type UucpLease } from './uucp-lock.js';
 
 export interface SerialPortFactoryOptions {
   /**
@@ -44,6 +47,8 @@ export interface SerialPortFactoryOptions {
   closeTimeoutMs?: number | undefined;
   /** Where to look for holders. Default `/proc`. */
   procRoot?: string | undefined;
+  /** UUCP lock directories (device checks only). Default /run/lock, /var/lock. */
+  uucpLockDirs?: readonly string[] | undefined;
 }
 
 export const SERIAL_DEFAULTS = { openTimeoutMs: 5000, closeTimeoutMs: 2000 } as const;
@@ -73,7 +78,15 @@ export function serialPortFactory(options: SerialPortFactoryOptions = {}): PortF
           hint: 'Give --baud a positive whole number (TSP/1 default: 115200).',
         });
       }
-      if (deviceChecks) await checkDevice(name, holderOptions);
+      let uucp: UucpLease | undefined;
+      if (deviceChecks) {
+        await checkDevice(name, holderOptions);
+        uucp = await acquireUucpLock(name, {
+          ...holderOptions,
+          dirs: options.uucpLockDirs,
+          logger: options.logger,
+        });
+      }
       const binding = options.binding ?? (await loadPlatformBinding());
       const stream = new SerialPortStream({ binding, path: name, baudRate, autoOpen: false, lock: true });
       // Always listen: an unhandled 'error' event kills the process.
@@ -81,14 +94,17 @@ export function serialPortFactory(options: SerialPortFactoryOptions = {}): PortF
       try {
         await openStream(stream, name, openTimeoutMs);
       } catch (error) {
+        uucp?.release();
         throw await openError(name, error, deviceChecks, holderOptions);
       }
-      return new SerialTransport(
+      const transport = new SerialTransport(
         name,
         stream,
         options.closeTimeoutMs ?? SERIAL_DEFAULTS.closeTimeoutMs,
         options.logger,
       );
+      transport.onClose(() => uucp?.release());
+      return transport;
     },
   };
   return factory;
