@@ -102,6 +102,7 @@ export function serialPortFactory(options: SerialPortFactoryOptions = {}): PortF
         stream,
         options.closeTimeoutMs ?? SERIAL_DEFAULTS.closeTimeoutMs,
         options.logger,
+        deviceChecks ? () => findOpenHolders(name, holderOptions) : undefined,
       );
       transport.onClose(() => uucp?.release());
       return transport;
@@ -212,6 +213,7 @@ export class SerialTransport implements Transport {
     stream: SerialPortStream,
     private readonly closeTimeoutMs: number,
     private readonly logger?: Logger,
+    private readonly findHolders?: () => Promise<PortHolder[]>,
   ) {
     this.name = name;
     this.stream = stream;
@@ -258,6 +260,10 @@ export class SerialTransport implements Transport {
 
   onClose(callback: (error?: Error) => void): () => void {
     return this.state.onClose(callback);
+  }
+
+  async otherHolders(): Promise<PortHolder[]> {
+    return ((await this.findHolders?.()) ?? []).filter((holder) => !holder.self);
   }
 
   close(): Promise<void> {

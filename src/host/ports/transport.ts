@@ -4,6 +4,7 @@
  * transport is a factory).
  */
 import type { Endpoint } from './endpoint.js';
+import type { PortHolder } from './holders.js';
 
 export interface Transport {
   /** The port name as the user typed it (`/dev/ttyUSB0`, `tcp://host:port`, `mock://a`). */
@@ -26,6 +27,11 @@ export interface Transport {
   close(): Promise<void>;
   /** True once the link has ended. */
   readonly closed: boolean;
+  /**
+   * Other processes that have the same device open, which may be reading bytes meant for us
+   * (device transports only; read from /proc when asked).
+   */
+  otherHolders?(): Promise<PortHolder[]>;
 }
 
 export interface PortOpenOptions {
