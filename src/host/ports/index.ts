@@ -6,6 +6,7 @@ export * from './list.js';
 export * from './memory.js';
 export * from './registry.js';
 export * from './serial.js';
+export * from './sysfs-list.js';
 export * from './tcp.js';
 export {
   parseTelnetPortName,
