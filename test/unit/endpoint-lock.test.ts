@@ -167,6 +167,15 @@ describe('EndpointLocks', () => {
     lease.release();
   });
 
+  it('a lock that cannot be taken at all is a clear PORT_OPEN_FAILED, and nothing is held', async () => {
+    const locks = new EndpointLocks({ socketDir: join(dir, 'no-such-dir') });
+    const key = uniqueKey('unlockable');
+    const error = await locks.acquire({ scope: 'host', key }, 'tcp://pos:4').catch((e) => e);
+    expect(error.code).toBe('PORT_OPEN_FAILED');
+    expect(error.message).toMatch(/^cannot take the one-owner lock of tcp:\/\/pos:4: listen E[A-Z]+/);
+    expect(locks.heldKeys()).toEqual([]);
+  });
+
   it('names a holder that does not answer (stopped with Ctrl-Z) from /proc, after a bounded wait', async () => {
     const key = uniqueKey('mute');
     // A holder whose event loop is stopped: it holds the name but never answers.

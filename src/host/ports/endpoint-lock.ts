@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { readFile, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { basename, join } from 'node:path';
+import { PosbridgeError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
 import { describePids, escapeControlChars, type PortHolder, pidsWithFd, portBusy } from './holders.js';
 
@@ -110,7 +111,17 @@ export class EndpointLocks {
         if (this.socketDir !== undefined) entry.socketPath = address;
         return;
       }
-      if (error.code !== 'EADDRINUSE') throw error;
+      if (error.code !== 'EADDRINUSE') {
+        throw new PosbridgeError(
+          'PORT_OPEN_FAILED',
+          `cannot take the one-owner lock of ${portName}: ${error.message}`,
+          {
+            hint: 'posbridge locks each terminal (docs/cli.md, "One owner per terminal") and opens nothing without it; check TMPDIR or the sandbox that refused the socket.',
+            details: { port: portName, errno: error.code },
+            cause: error,
+          },
+        );
+      }
       const holder = await queryHolder(address, this.queryTimeoutMs);
       // A socket file nobody listens on was left by a process that died: remove it and try again.
       if (holder === 'refused' && this.socketDir !== undefined && attempt === 0) {
