@@ -16,7 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireUucpLock, formatLockPid, parseLockPid, pidAlive } from '../../src/host/ports/uucp-lock.js';
+import {
+  acquireUucpLock,
+  formatLockPid,
+  parseLockPid,
+  pidAlive,
+  writeUucpLocks,
+} from '../../src/host/ports/uucp-lock.js';
 
 let dir: string;
 let lockDir: string;
@@ -152,6 +158,19 @@ describe('acquireUucpLock', () => {
     expect(logged[0]).toMatchObject({ level: 20, port: device });
     expect(logged[0].msg).toContain('relying on flock only');
     expect(logged[0].problems).toEqual(['/proc/LCK..ttyFAKE0: ENOENT']);
+  });
+
+  it('a program that locks the port between our look and our write wins, and none of ours is left', async () => {
+    mkdirSync(join(dir, 'by-id'));
+    const link = join(dir, 'by-id', 'usb-PAX_A920-if00');
+    symlinkSync(device, link);
+    // What the look would not have seen: minicom's lock written after it.
+    writeFileSync(join(lockDir, 'LCK..usb-PAX_A920-if00'), formatLockPid(LIVE_PID));
+    const refused = await writeUucpLocks(link, { dirs: [lockDir] }).catch((e) => e);
+    expect(refused.code).toBe('PORT_BUSY');
+    expect(refused.message).toContain(`is held by pid ${LIVE_PID} (`);
+    expect(existsSync(join(lockDir, 'LCK..ttyFAKE0'))).toBe(false);
+    expect(readFileSync(join(lockDir, 'LCK..usb-PAX_A920-if00'), 'utf8')).toBe(formatLockPid(LIVE_PID));
   });
 
   it('does not remove a lock file another program wrote over ours', async () => {

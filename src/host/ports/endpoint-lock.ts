@@ -13,7 +13,9 @@
  * namespace (a container with its own network does not see the host's locks; device ports still
  * have flock and UUCP locks there), and any local process could squat a name, which then shows as
  * "held by pid N (that process)". Systems without the abstract namespace (not Linux), and tests,
- * use socket files in a directory instead (`socketDir`), removing a file nobody listens on.
+ * use socket files in a directory instead (`socketDir`), removing a file nobody listens on (a
+ * crashed holder's); there two runs that meet the same stale file at the same instant could both
+ * take it, a window the abstract namespace does not have.
  */
 import { createHash } from 'node:crypto';
 import { readFile, unlink } from 'node:fs/promises';
@@ -49,9 +51,7 @@ export function lockSocketName(key: string): string {
 }
 
 interface Held {
-  portName: string;
   server: net.Server | undefined;
-  socketPath: string | undefined;
 }
 
 export class EndpointLocks {
@@ -71,7 +71,7 @@ export class EndpointLocks {
     const { key } = endpoint;
     if (this.held.has(key)) throw portBusy(portName, [{ pid: process.pid, self: true }]);
     // Reserved before the bind completes: a second open in this process is refused at once.
-    const entry: Held = { portName, server: undefined, socketPath: undefined };
+    const entry: Held = { server: undefined };
     this.held.set(key, entry);
     if (endpoint.scope === 'host') {
       try {
@@ -88,9 +88,9 @@ export class EndpointLocks {
         if (released) return;
         released = true;
         this.held.delete(key);
-        // Closing the listening socket frees the name at once (the close callback comes later).
+        // Closing the listening socket frees the name at once (the close callback comes later);
+        // a socket file is unlinked by the close itself, before another run can bind it again.
         entry.server?.close();
-        if (entry.socketPath !== undefined) void unlink(entry.socketPath).catch(() => undefined);
       },
     };
   }
@@ -108,7 +108,6 @@ export class EndpointLocks {
       if (error === undefined) {
         server.unref();
         entry.server = server;
-        if (this.socketDir !== undefined) entry.socketPath = address;
         return;
       }
       if (error.code !== 'EADDRINUSE') {

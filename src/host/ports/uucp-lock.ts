@@ -80,15 +80,26 @@ let exitHook = false;
  * stale ones, and writes ours. Rejects with PORT_BUSY naming the owner; nothing was opened.
  */
 export async function acquireUucpLock(device: string, options: UucpLockOptions = {}): Promise<UucpLease> {
-  const procRoot = options.procRoot ?? '/proc';
-  const dirs = await existingDirs(options.dirs ?? DEFAULT_UUCP_LOCK_DIRS);
+  await checkUucpLocks(device, options);
+  return writeUucpLocks(device, options);
+}
+
+/** The device's target and the lock file names to look for and write: its own and its link's. */
+async function lockNames(device: string): Promise<{ target: string; names: string[] }> {
   let target: string;
   try {
     target = await realpath(device);
   } catch {
     target = device;
   }
-  const names = [...new Set([basename(target), basename(device)].map((n) => `LCK..${n}`))];
+  return { target, names: [...new Set([basename(target), basename(device)].map((n) => `LCK..${n}`))] };
+}
+
+/** Rejects with PORT_BUSY when a live program holds a lock on `device`; removes stale locks. */
+export async function checkUucpLocks(device: string, options: UucpLockOptions = {}): Promise<void> {
+  const procRoot = options.procRoot ?? '/proc';
+  const dirs = await existingDirs(options.dirs ?? DEFAULT_UUCP_LOCK_DIRS);
+  const { target, names } = await lockNames(device);
   let openers: Promise<number[]> | undefined;
   const hasOpen = async (pid: number): Promise<boolean> => {
     openers ??= pidsWithFd(target, procRoot);
@@ -125,7 +136,6 @@ export async function acquireUucpLock(device: string, options: UucpLockOptions =
       }
     }
   }
-  return writeLocks(device, dirs, names, options.logger);
 }
 
 async function existingDirs(dirs: readonly string[]): Promise<string[]> {
@@ -154,24 +164,39 @@ function busyByFile(device: string, file: string, holders: readonly PortHolder[]
   return error;
 }
 
-function writeLocks(device: string, dirs: string[], names: string[], logger: Logger | undefined): UucpLease {
+/**
+ * Writes our lock files (O_EXCL) in the first writable directory. A file that exists by now was
+ * written by a program that locked the port since checkUucpLocks looked: it wins (PORT_BUSY, and
+ * none of ours is left behind).
+ */
+export async function writeUucpLocks(device: string, options: UucpLockOptions = {}): Promise<UucpLease> {
+  const procRoot = options.procRoot ?? '/proc';
+  const logger = options.logger;
+  const dirs = await existingDirs(options.dirs ?? DEFAULT_UUCP_LOCK_DIRS);
+  const { names } = await lockNames(device);
   const written: string[] = [];
   const problems: string[] = [];
+  const release = (): void => {
+    for (const file of written.splice(0)) {
+      ours.delete(file);
+      removeIfOurs(file);
+    }
+  };
   for (const dir of dirs) {
     for (const name of names) {
       const file = join(dir, name);
-      try {
-        // O_EXCL: a program that locked it since we looked wins; we then hold no file of that name.
-        const fd = openSync(file, 'wx', 0o644);
-        try {
-          writeSync(fd, formatLockPid(process.pid));
-        } finally {
-          closeSync(fd);
-        }
+      const error = createLockFile(file);
+      if (error === undefined) {
         written.push(file);
-      } catch (error) {
-        problems.push(`${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+        ours.add(file);
+        continue;
       }
+      if (error.code === 'EEXIST') {
+        const pid = await readPid(file);
+        release();
+        throw busyByFile(device, file, pid === undefined ? [] : await describePids([pid], procRoot));
+      }
+      problems.push(`${file}: ${error.code ?? error.message}`);
     }
     if (written.length > 0) break;
   }
@@ -181,25 +206,29 @@ function writeLocks(device: string, dirs: string[], names: string[], logger: Log
       'no UUCP lock file written (lock directory missing or not writable): relying on flock only',
     );
   }
-  for (const file of written) ours.add(file);
   if (written.length > 0 && !exitHook) {
     exitHook = true;
     process.once('exit', () => {
       for (const file of ours) removeIfOurs(file);
     });
   }
-  let released = false;
-  return {
-    files: written,
-    release: () => {
-      if (released) return;
-      released = true;
-      for (const file of written) {
-        ours.delete(file);
-        removeIfOurs(file);
-      }
-    },
-  };
+  const files = [...written];
+  return { files, release };
+}
+
+/** O_EXCL create with our pid in it; the error when it cannot be created. */
+function createLockFile(file: string): NodeJS.ErrnoException | undefined {
+  try {
+    const fd = openSync(file, 'wx', 0o644);
+    try {
+      writeSync(fd, formatLockPid(process.pid));
+    } finally {
+      closeSync(fd);
+    }
+    return undefined;
+  } catch (error) {
+    return error as NodeJS.ErrnoException;
+  }
 }
 
 /** Removes `file` only while it still holds our pid (another program may have replaced it). */
