@@ -33,7 +33,11 @@ afterEach(async () => {
 async function holdOpen(path: string): Promise<ChildProcessWithoutNullStreams> {
   const child = spawn(
     'python3',
-    ['-c', 'import os,sys,time; fd=os.open(sys.argv[1], os.O_RDWR|os.O_NOCTTY); print("open", flush=True); time.sleep(300)', path],
+    [
+      '-c',
+      'import os,sys,time; fd=os.open(sys.argv[1], os.O_RDWR|os.O_NOCTTY); print("open", flush=True); time.sleep(300)',
+      path,
+    ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {

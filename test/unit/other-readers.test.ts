@@ -70,7 +70,9 @@ describe('damaged or missing replies and other readers of the port', () => {
     expect(error.hint).toMatch(/^The replies arrive damaged: another program may be reading the port/);
     const noLookup = new Wire('/dev/ttyUSB0');
     noLookup.script = damaged;
-    expect(((await settle(driverOver(noLookup, undefined).hello())) as { hint: string }).hint).toBe(error.hint);
+    expect(((await settle(driverOver(noLookup, undefined).hello())) as { hint: string }).hint).toBe(
+      error.hint,
+    );
   });
 
   it('a terminal that answers ERR is not blamed on anyone else', async () => {
