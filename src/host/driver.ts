@@ -21,6 +21,8 @@ import {
 } from '../protocol/index.js';
 import { watchForBoot } from './boot-watch.js';
 import { isPosbridgeError, isTerminalError, PosbridgeError } from './errors.js';
+import { explainByOtherReaders } from './other-readers.js';
+import type { PortHolder } from './ports/holders.js';
 import type { PortRegistry } from './ports/registry.js';
 import { dataValue, dataValues, okValue } from './replies.js';
 import {
@@ -63,6 +65,8 @@ export interface DriverOptions {
   rebootTimeoutMs?: number | undefined;
   /** A trace the driver owns: closed by close(). */
   ownedTrace?: WireTrace | undefined;
+  /** Other processes with the port open, named when replies look stolen (other-readers.ts). */
+  otherHolders?: (() => Promise<PortHolder[]>) | undefined;
 }
 
 export interface OpenDriverOptions {
@@ -92,6 +96,7 @@ export class TerminalDriver {
   private readonly timers: Timers;
   private readonly rebootTimeoutMs: number;
   private readonly ownedTrace: WireTrace | undefined;
+  private readonly otherHolders: DriverOptions['otherHolders'];
   /** EVT boot lines seen on this session. */
   private boots = 0;
   /** The login this driver holds, and how many restarts had been seen when it was granted. */
@@ -102,6 +107,7 @@ export class TerminalDriver {
     this.timers = options.timers ?? systemTimers;
     this.rebootTimeoutMs = options.rebootTimeoutMs ?? DRIVER_DEFAULTS.rebootTimeoutMs;
     this.ownedTrace = options.ownedTrace;
+    this.otherHolders = options.otherHolders;
     this.session.onEvent((event) => {
       if (event.name === 'boot') this.boots++;
     });
@@ -137,6 +143,7 @@ export class TerminalDriver {
       timers: options.timers,
       rebootTimeoutMs: options.rebootTimeoutMs,
       ownedTrace,
+      otherHolders: transport.otherHolders && (() => transport.otherHolders!()),
     });
   }
 
@@ -342,12 +349,12 @@ export class TerminalDriver {
     if (loginLost()) return Promise.reject(this.loginEnded(verb, `${verb} was not sent`));
     // The restart may also come while the request is under way: the session then resends it only
     // if it cannot have run, and the terminal refuses it for want of the login it just lost.
-    return this.session.request(verb, args, options).catch((error: unknown) => {
+    return this.session.request(verb, args, options).catch(async (error: unknown) => {
       const refusedForLogin =
         isTerminalError(error, 401, 'auth-required') || (verb === 'PASSWD' && isTerminalError(error, 400));
       if (refusedForLogin && loginLost())
         throw this.loginEnded(verb, `the terminal refused ${verb} for want of it (nothing ran)`);
-      throw error;
+      throw await explainByOtherReaders(error, this.otherHolders);
     });
   }
 

@@ -181,7 +181,7 @@ function hintFor(
       return 'The password must be changed first (posbridge passwd).';
     case 'bad-crc':
     case 'syntax':
-      return 'The line arrived damaged: check the cable and the baud rate (--baud).';
+      return 'The terminal received our line damaged: another program may be writing to the port, or the cable or --baud is wrong.';
     case 'internal':
       return 'The terminal failed internally: try once more, then return it for service.';
     case 'not-ready':

@@ -596,7 +596,7 @@ function isNotRead(fields: Fields): boolean {
 }
 
 const NOISE_HINT =
-  'The line is noisy or the speed is wrong: check the cable and --baud, then run the command again.';
+  'The replies arrive damaged: another program may be reading the port (close consoles and other serial tools), or the line is noisy or --baud is wrong (check the cable). Then run the command again.';
 
 const FAILURE_TEXT: Record<ExchangeFailureReason, [PosbridgeErrorCode, string]> = {
   timeout: [

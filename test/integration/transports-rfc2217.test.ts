@@ -322,6 +322,11 @@ describe('the registry', () => {
     const transport = await registry.open(server.url('RFC2217'));
     transports.push(transport);
     expect(transport.name).toBe(server.url('RFC2217'));
+    // One server port has one owner whatever the scheme names it (docs/cli.md, "One owner per
+    // terminal"): refused before connecting while the first is open.
+    await expect(registry.open(server.url('telnet'))).rejects.toMatchObject({ code: 'PORT_BUSY' });
+    expect(server.connections).toHaveLength(1);
+    await transport.close();
     const telnet = await registry.open(server.url('telnet'));
     transports.push(telnet);
     expect((await server.connection(1)).negotiations).not.toContain('WILL 44');

@@ -12,6 +12,7 @@
  */
 import { readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PosbridgeError } from '../errors.js';
 
 export interface PortHolder {
   pid: number;
@@ -81,9 +82,18 @@ export async function findLockHolders(path: string, options: HolderOptions = {})
 export async function findOpenHolders(path: string, options: HolderOptions = {}): Promise<PortHolder[]> {
   const procRoot = options.procRoot ?? '/proc';
   let target: string;
-  let entries: string[];
   try {
     target = await realpath(path);
+  } catch {
+    return [];
+  }
+  return describePids(await pidsWithFd(target, procRoot), procRoot);
+}
+
+/** Pids with a file descriptor whose /proc link reads `target` (a path, or `socket:[INODE]`). */
+export async function pidsWithFd(target: string, procRoot = '/proc'): Promise<number[]> {
+  let entries: string[];
+  try {
     entries = await readdir(procRoot);
   } catch {
     return [];
@@ -108,16 +118,17 @@ export async function findOpenHolders(path: string, options: HolderOptions = {})
       }
     }
   }
-  return describePids(pids, procRoot);
+  return pids;
 }
 
-async function describePids(pids: number[], procRoot: string): Promise<PortHolder[]> {
+/** Each pid with its command line from /proc (cut to 120 characters), when readable. */
+export async function describePids(pids: number[], procRoot: string): Promise<PortHolder[]> {
   return Promise.all(
     pids.map(async (pid) => {
       const holder: PortHolder = { pid, self: pid === process.pid };
       try {
         const raw = await readFile(join(procRoot, String(pid), 'cmdline'), 'utf8');
-        const command = raw.split('\0').filter(Boolean).join(' ');
+        const command = escapeControlChars(raw.split('\0').filter(Boolean).join(' '));
         if (command !== '') holder.command = command.length > 120 ? `${command.slice(0, 117)}...` : command;
       } catch {
         // Gone, or not readable.
@@ -132,4 +143,26 @@ export function describeHolders(holders: readonly PortHolder[]): string {
   return holders
     .map((h) => `pid ${h.pid}${h.self ? ' (this process)' : h.command ? ` (${h.command})` : ''}`)
     .join(', ');
+}
+
+/**
+ * Another process's command line is data: its control characters are shown (`\x1b`), never
+ * acted on by the technician's terminal.
+ */
+export function escapeControlChars(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** PORT_BUSY: `port busy: /dev/ttyUSB0 is held by pid 4242 (minicom -D /dev/ttyUSB0)`. Nothing was sent. */
+export function portBusy(name: string, holders: readonly PortHolder[], how?: string): PosbridgeError {
+  const who =
+    holders.length > 0
+      ? `is held by ${describeHolders(holders)}`
+      : 'is held by another process (it did not say which)';
+  return new PosbridgeError('PORT_BUSY', `port busy: ${name} ${who}${how === undefined ? '' : `; ${how}`}`, {
+    hint: holders.some((h) => h.self)
+      ? 'This process already has the port open: one owner per terminal.'
+      : 'Close the other program (a console, minicom, another posbridge) or pick another port; if it is a posbridge daemon, run the command through it.',
+    details: { port: name, holders },
+  });
 }

@@ -1,9 +1,11 @@
 /**
  * `posbridge ports`: the serial ports of this machine, marking those that look like terminals.
- * The lister is injected (the default, SerialPort.list(), shells out to udevadm, which may be
- * missing, and never lists ptys). Kept simple on purpose: the daemon will add hot-plug watching.
+ * The lister is injected. The default asks udev (SerialPort.list(), which shells out to udevadm)
+ * and, where udevadm is missing (containers, minimal images) or udev knows no port, reads sysfs
+ * as pyserial does (sysfs-list.ts). Neither lists ptys: name those with --port.
  */
 import { PosbridgeError } from '../errors.js';
+import { listSysfsPorts, type SysfsListOptions } from './sysfs-list.js';
 
 /** What a lister reports per port (serialport's PortInfo; USB ids lower-case hex without 0x). */
 export interface SerialPortInfo {
@@ -68,15 +70,38 @@ export interface ListedPort {
 }
 
 export interface ListPortsOptions {
-  /** Default: SerialPort.list() from the serialport package. */
+  /** Default: defaultPortLister() (udev, else sysfs). */
   lister?: PortLister | undefined;
   terminalIds?: readonly UsbId[] | undefined;
   adapterIds?: readonly UsbId[] | undefined;
 }
 
-async function defaultLister(): Promise<SerialPortInfo[]> {
+async function udevLister(): Promise<SerialPortInfo[]> {
   const { SerialPort } = await import('serialport');
   return SerialPort.list();
+}
+
+export interface DefaultListerOptions extends SysfsListOptions {
+  /** udev's listing. Default: SerialPort.list() (udevadm). */
+  udev?: PortLister | undefined;
+}
+
+/**
+ * udev's listing when it works; sysfs when udevadm is missing (ENOENT), and when udev lists
+ * nothing (udevadm present but no udev daemon, as in a container) while sysfs shows ports.
+ */
+export function defaultPortLister(options: DefaultListerOptions = {}): PortLister {
+  const udev = options.udev ?? udevLister;
+  return async () => {
+    let listed: SerialPortInfo[];
+    try {
+      listed = await udev();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return listSysfsPorts(options);
+    }
+    return listed.length > 0 ? listed : listSysfsPorts(options).catch(() => listed);
+  };
 }
 
 function matches(ids: readonly UsbId[], info: SerialPortInfo): UsbId | undefined {
@@ -88,16 +113,14 @@ function matches(ids: readonly UsbId[], info: SerialPortInfo): UsbId | undefined
 
 /** Lists serial ports, terminals first, then by path. Rejects with PORT_LIST_FAILED. */
 export async function listPorts(options: ListPortsOptions = {}): Promise<ListedPort[]> {
-  const lister = options.lister ?? defaultLister;
+  const lister = options.lister ?? defaultPortLister();
   let infos: SerialPortInfo[];
   try {
     infos = await lister();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new PosbridgeError('PORT_LIST_FAILED', `cannot list serial ports: ${message}`, {
-      hint: /udevadm|ENOENT/.test(message)
-        ? 'Listing needs udevadm (Debian/Ubuntu package udev). You can still name a port: --port /dev/ttyUSB0 or /dev/serial/by-id/...'
-        : 'You can still name a port directly: --port /dev/ttyUSB0 or /dev/serial/by-id/...',
+      hint: 'You can still name a port directly: --port /dev/ttyUSB0 or /dev/serial/by-id/...',
       cause: error,
     });
   }

@@ -7,6 +7,7 @@
  * on a real wire.
  */
 import { PosbridgeError } from '../errors.js';
+import { processEndpoint } from './endpoint.js';
 import { createLinkState } from './link-state.js';
 import type { PortFactory, Transport } from './transport.js';
 
@@ -118,7 +119,8 @@ function disconnected(name: string): PosbridgeError {
  * unless it is already a PosbridgeError.
  */
 export function memoryPortFactory(attach: (name: string, peer: MemoryPeer) => void): PortFactory {
-  return {
+  const factory: PortFactory = {
+    endpoint: async (name) => processEndpoint(factory, name),
     async open(name) {
       const { transport, peer } = createMemoryLink(name);
       try {
@@ -135,4 +137,5 @@ export function memoryPortFactory(attach: (name: string, peer: MemoryPeer) => vo
       return transport;
     },
   };
+  return factory;
 }

@@ -6,9 +6,16 @@
  *   SCHEME://...                                                        -> a factory registered for SCHEME
  * The composition root registers `mock` (the in-process mock terminal); src/host knows it only
  * through the PortFactory interface.
+ *
+ * Every open goes through the endpoint lock first (endpoint-lock.ts): one owner per terminal on
+ * this machine, whoever opens it (the CLI's in-process engine, the daemon's port manager, station,
+ * console). A refused open touched nothing: no connection, no byte, no termios. The lock is freed
+ * when the transport ends, whoever ends it.
  */
 import type { Logger } from 'pino';
 import { PosbridgeError } from '../errors.js';
+import { defaultEndpoint, deviceEndpoint } from './endpoint.js';
+import { type EndpointLocks, processEndpointLocks } from './endpoint-lock.js';
 import { serialPortFactory } from './serial.js';
 import { tcpPortFactory } from './tcp.js';
 import { rfc2217PortFactory, telnetPortFactory } from './telnet/factory.js';
@@ -36,14 +43,18 @@ export interface PortRegistryOptions {
   telnet?: PortFactory | undefined;
   /** Given to the default rfc2217:// and telnet:// factories (at debug: every negotiation step). */
   logger?: Logger | undefined;
+  /** The one-owner locks. Default: this process's (shared by every registry in it). */
+  locks?: EndpointLocks | undefined;
 }
 
 export class PortRegistry {
   private readonly factories = new Map<string, PortFactory>();
   private devices: PortFactory;
+  private readonly locks: EndpointLocks;
 
   constructor(options: PortRegistryOptions = {}) {
     this.devices = options.devices ?? serialPortFactory();
+    this.locks = options.locks ?? processEndpointLocks();
     this.factories.set('tcp', options.tcp ?? tcpPortFactory());
     this.factories.set('rfc2217', options.rfc2217 ?? rfc2217PortFactory({ logger: options.logger }));
     this.factories.set('telnet', options.telnet ?? telnetPortFactory({ logger: options.logger }));
@@ -79,7 +90,7 @@ export class PortRegistry {
       );
     }
     const parsed = parsePortName(name);
-    if (parsed.kind === 'device') return this.devices.open(name, openOptions);
+    if (parsed.kind === 'device') return this.openLocked(this.devices, name, openOptions);
     const factory = this.factories.get(parsed.scheme);
     if (!factory) {
       const known = [...this.schemes().map((s) => `${s}://`), 'a device path'].join(', ');
@@ -90,7 +101,26 @@ export class PortRegistry {
         }),
       );
     }
-    return factory.open(name, openOptions);
+    return this.openLocked(factory, name, openOptions);
+  }
+
+  private async openLocked(factory: PortFactory, name: string, options: PortOpenOptions): Promise<Transport> {
+    const endpoint = await (factory.endpoint
+      ? factory.endpoint(name)
+      : parsePortName(name).kind === 'device'
+        ? deviceEndpoint(name)
+        : defaultEndpoint(factory, name));
+    const lease = await this.locks.acquire(endpoint, name);
+    let transport: Transport;
+    try {
+      transport = await factory.open(name, options);
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+    // Called exactly once, before close() resolves: a reopen right after a close finds it free.
+    transport.onClose(() => lease.release());
+    return transport;
   }
 }
 

@@ -7,6 +7,8 @@
  *   with PORT_BUSY without touching the device. (Two posbridge processes starting in the same
  *   millisecond can both pass the look; the flock still lets only one in.)
  * - The lock error has no `.code`: it is matched by its message.
+ * - Programs that lock with UUCP lock files instead (minicom) are honoured, and get ours while we
+ *   own the device (uucp-lock.ts), next to the flock.
  * - A 0-byte read can spin forever instead of reporting the hang-up: the real binding is wrapped
  *   (guarded-binding.ts).
  * - An `error` listener is always attached (a cancelled drain or write emits one on close, which
@@ -20,10 +22,12 @@ import type { BindingInterface } from '@serialport/bindings-cpp';
 import { SerialPortStream } from '@serialport/stream';
 import type { Logger } from 'pino';
 import { PosbridgeError } from '../errors.js';
+import { deviceEndpoint, processEndpoint } from './endpoint.js';
 import { guardBinding } from './guarded-binding.js';
-import { describeHolders, findLockHolders, findOpenHolders, type PortHolder } from './holders.js';
+import { findLockHolders, findOpenHolders, type PortHolder, portBusy } from './holders.js';
 import { createLinkState, type LinkState } from './link-state.js';
 import type { PortFactory, PortOpenOptions, Transport } from './transport.js';
+import { acquireUucpLock, type UucpLease } from './uucp-lock.js';
 
 export interface SerialPortFactoryOptions {
   /**
@@ -43,6 +47,8 @@ export interface SerialPortFactoryOptions {
   closeTimeoutMs?: number | undefined;
   /** Where to look for holders. Default `/proc`. */
   procRoot?: string | undefined;
+  /** UUCP lock directories (device checks only). Default /run/lock, /var/lock. */
+  uucpLockDirs?: readonly string[] | undefined;
 }
 
 export const SERIAL_DEFAULTS = { openTimeoutMs: 5000, closeTimeoutMs: 2000 } as const;
@@ -61,7 +67,10 @@ export function serialPortFactory(options: SerialPortFactoryOptions = {}): PortF
   const deviceChecks = options.deviceChecks ?? options.binding === undefined;
   const openTimeoutMs = options.openTimeoutMs ?? SERIAL_DEFAULTS.openTimeoutMs;
   const holderOptions = options.procRoot === undefined ? {} : { procRoot: options.procRoot };
-  return {
+  const factory: PortFactory = {
+    // The real binding opens devices: one owner on this machine, whatever link names it. An
+    // injected binding's ports live in this process (the mock terminal's, SerialPortMock's).
+    endpoint: async (name) => (deviceChecks ? deviceEndpoint(name) : processEndpoint(factory, name)),
     async open(name: string, openOptions: PortOpenOptions): Promise<Transport> {
       const { baudRate } = openOptions;
       if (!Number.isInteger(baudRate) || baudRate <= 0) {
@@ -69,7 +78,15 @@ export function serialPortFactory(options: SerialPortFactoryOptions = {}): PortF
           hint: 'Give --baud a positive whole number (TSP/1 default: 115200).',
         });
       }
-      if (deviceChecks) await checkDevice(name, holderOptions);
+      let uucp: UucpLease | undefined;
+      if (deviceChecks) {
+        await checkDevice(name, holderOptions);
+        uucp = await acquireUucpLock(name, {
+          ...holderOptions,
+          dirs: options.uucpLockDirs,
+          logger: options.logger,
+        });
+      }
       const binding = options.binding ?? (await loadPlatformBinding());
       const stream = new SerialPortStream({ binding, path: name, baudRate, autoOpen: false, lock: true });
       // Always listen: an unhandled 'error' event kills the process.
@@ -77,16 +94,21 @@ export function serialPortFactory(options: SerialPortFactoryOptions = {}): PortF
       try {
         await openStream(stream, name, openTimeoutMs);
       } catch (error) {
+        uucp?.release();
         throw await openError(name, error, deviceChecks, holderOptions);
       }
-      return new SerialTransport(
+      const transport = new SerialTransport(
         name,
         stream,
         options.closeTimeoutMs ?? SERIAL_DEFAULTS.closeTimeoutMs,
         options.logger,
+        deviceChecks ? () => findOpenHolders(name, holderOptions) : undefined,
       );
+      transport.onClose(() => uucp?.release());
+      return transport;
     },
   };
+  return factory;
 }
 
 function openStream(stream: SerialPortStream, name: string, timeoutMs: number): Promise<void> {
@@ -123,7 +145,7 @@ async function checkDevice(name: string, holderOptions: { procRoot?: string }): 
     throw notFoundOrDenied(name, error);
   }
   const holders = await findLockHolders(name, holderOptions);
-  if (holders.length > 0) throw busy(name, holders);
+  if (holders.length > 0) throw portBusy(name, holders);
 }
 
 function notFoundOrDenied(name: string, error: unknown): PosbridgeError {
@@ -146,14 +168,6 @@ function denied(name: string, error: unknown): PosbridgeError {
   });
 }
 
-function busy(name: string, holders: readonly PortHolder[]): PosbridgeError {
-  const who = holders.length > 0 ? `: held by ${describeHolders(holders)}` : '';
-  return new PosbridgeError('PORT_BUSY', `port busy: ${name} is in use${who}`, {
-    hint: 'Close the other program (a console, another posbridge) or pick another port.',
-    details: { port: name, holders },
-  });
-}
-
 async function openError(
   name: string,
   error: unknown,
@@ -169,7 +183,7 @@ async function openError(
       holders = await findLockHolders(name, holderOptions);
       if (holders.length === 0) holders = await findOpenHolders(name, holderOptions);
     }
-    return busy(name, holders);
+    return portBusy(name, holders);
   }
   if (
     code === 'UNKNOWN_PORT' ||
@@ -199,6 +213,7 @@ export class SerialTransport implements Transport {
     stream: SerialPortStream,
     private readonly closeTimeoutMs: number,
     private readonly logger?: Logger,
+    private readonly findHolders?: () => Promise<PortHolder[]>,
   ) {
     this.name = name;
     this.stream = stream;
@@ -245,6 +260,10 @@ export class SerialTransport implements Transport {
 
   onClose(callback: (error?: Error) => void): () => void {
     return this.state.onClose(callback);
+  }
+
+  async otherHolders(): Promise<PortHolder[]> {
+    return ((await this.findHolders?.()) ?? []).filter((holder) => !holder.self);
   }
 
   close(): Promise<void> {

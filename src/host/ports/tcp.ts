@@ -4,10 +4,13 @@
  */
 import net from 'node:net';
 import { PosbridgeError } from '../errors.js';
+import { type HostLookup, networkEndpoint } from './endpoint.js';
 import { createLinkState } from './link-state.js';
 import type { PortFactory, Transport } from './transport.js';
 
 export interface TcpPortFactoryOptions {
+  /** Resolves host names for the endpoint lock's key (endpoint.ts). Default: the system resolver. */
+  lookup?: HostLookup | undefined;
   /** Bound on connecting, ms. Default 5000. */
   connectTimeoutMs?: number | undefined;
   /** Bound on a graceful close before the socket is destroyed, ms. Default 1000. */
@@ -44,6 +47,10 @@ export function tcpPortFactory(options: TcpPortFactoryOptions = {}): PortFactory
   const connectTimeoutMs = options.connectTimeoutMs ?? TCP_DEFAULTS.connectTimeoutMs;
   const closeTimeoutMs = options.closeTimeoutMs ?? TCP_DEFAULTS.closeTimeoutMs;
   return {
+    endpoint: async (name) => {
+      const { host, port } = parseTcpName(name);
+      return networkEndpoint(host, port, options.lookup);
+    },
     async open(name) {
       const { host, port } = parseTcpName(name);
       const socket = await connect(name, host, port, connectTimeoutMs);

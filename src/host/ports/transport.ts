@@ -3,6 +3,8 @@
  * The session never imports a serial library: a PortFactory hands it a Transport (STYLE.md: the
  * transport is a factory).
  */
+import type { Endpoint } from './endpoint.js';
+import type { PortHolder } from './holders.js';
 
 export interface Transport {
   /** The port name as the user typed it (`/dev/ttyUSB0`, `tcp://host:port`, `mock://a`). */
@@ -25,6 +27,11 @@ export interface Transport {
   close(): Promise<void>;
   /** True once the link has ended. */
   readonly closed: boolean;
+  /**
+   * Other processes that have the same device open, which may be reading bytes meant for us
+   * (device transports only; read from /proc when asked).
+   */
+  otherHolders?(): Promise<PortHolder[]>;
 }
 
 export interface PortOpenOptions {
@@ -35,4 +42,10 @@ export interface PortOpenOptions {
 export interface PortFactory {
   /** Opens `name`; rejects with a PosbridgeError (PORT_NOT_FOUND, PORT_BUSY, PORT_OPEN_FAILED). */
   open(name: string, options: PortOpenOptions): Promise<Transport>;
+  /**
+   * What `name` reaches, for the registry's one-owner lock (endpoint-lock.ts). Default: a URL with
+   * a host and a port is a network endpoint, a device path its resolved target, anything else its
+   * name within this process.
+   */
+  endpoint?(name: string): Promise<Endpoint>;
 }
