@@ -80,6 +80,11 @@ describe('posbridge mock --device', () => {
 
       await pair.start();
       await mock.waitForStderr(/"msg":"device open"[\s\S]*"msg":"device open"/, 'the mock to reopen the tty');
+      // Each open is one connection; the log lines may reach the pipe in separate writes.
+      await mock.waitForStderr(
+        /"msg":"connection opened"[\s\S]*"msg":"connection opened"/,
+        'the second connection',
+      );
       expect(count(mock.stderr, /"msg":"connection opened"/)).toBe(2);
       const after = await runCliProcess(['info', '--port', pair.b, '--json'], { cwd: dir });
       expect(after.code, after.stderr).toBe(0);

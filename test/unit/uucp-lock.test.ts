@@ -2,7 +2,7 @@
  * Issue 9, item 2: UUCP lock files (minicom's way to claim a port) honoured and written, against
  * lock directories made up in a temp dir. minicom itself on a pty: test/e2e/uucp-minicom.test.ts.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -106,16 +106,47 @@ describe('acquireUucpLock', () => {
     writeFileSync(join(lockDir, 'LCK..ttyFAKE0'), formatLockPid(LIVE_PID));
     await expect(acquireUucpLock(link, { dirs: [lockDir] })).rejects.toMatchObject({ code: 'PORT_BUSY' });
     rmSync(join(lockDir, 'LCK..ttyFAKE0'));
-    writeFileSync(join(lockDir, 'LCK..usb-PAX_A920-if00'), formatLockPid(LIVE_PID));
-    await expect(acquireUucpLock(device, { dirs: [lockDir] })).resolves.toBeDefined();
-    await expect(acquireUucpLock(link, { dirs: [lockDir] })).rejects.toMatchObject({ code: 'PORT_BUSY' });
-    rmSync(join(lockDir, 'LCK..usb-PAX_A920-if00'));
     const lease = await acquireUucpLock(link, { dirs: [lockDir] });
     expect(lease.files.map((f) => f.slice(lockDir.length + 1)).sort()).toEqual([
       'LCK..ttyFAKE0',
       'LCK..usb-PAX_A920-if00',
     ]);
     lease.release();
+  });
+
+  it("a live lock under the link's name counts when its owner has our device open", async () => {
+    const link = join(dir, 'pos0');
+    symlinkSync(device, link);
+    const child = await holdOpen(device);
+    try {
+      writeFileSync(join(lockDir, 'LCK..pos0'), formatLockPid(child.pid!));
+      const refused = await acquireUucpLock(link, { dirs: [lockDir] }).catch((e) => e);
+      expect(refused.code).toBe('PORT_BUSY');
+      expect(refused.message).toMatch(new RegExp(`pid ${child.pid} \\(\\S*python3 -c `));
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('the same link name for another device (two ptys called pos0) is not ours: ignored, and not written', async () => {
+    // Seen in the test suite: /tmp/a/pos0 and /tmp/b/pos0, two ptys, one lock name LCK..pos0.
+    const link = join(dir, 'pos0');
+    symlinkSync(device, link);
+    const otherDevice = join(dir, 'ttyOTHER1');
+    writeFileSync(otherDevice, '');
+    const child = await holdOpen(otherDevice);
+    try {
+      writeFileSync(join(lockDir, 'LCK..pos0'), formatLockPid(child.pid!));
+      const lease = await acquireUucpLock(link, { dirs: [lockDir] });
+      expect(lease.files.map((f) => f.slice(lockDir.length + 1))).toEqual(['LCK..ttyFAKE0']);
+      expect(parseLockPid(readFileSync(join(lockDir, 'LCK..pos0')))).toBe(child.pid);
+      lease.release();
+      // The device's own name always counts, whoever holds it.
+      writeFileSync(join(lockDir, 'LCK..ttyFAKE0'), formatLockPid(child.pid!));
+      await expect(acquireUucpLock(link, { dirs: [lockDir] })).rejects.toMatchObject({ code: 'PORT_BUSY' });
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('a lock under a name we do not know counts when its owner has our device open', async () => {
@@ -164,13 +195,18 @@ describe('acquireUucpLock', () => {
     mkdirSync(join(dir, 'by-id'));
     const link = join(dir, 'by-id', 'usb-PAX_A920-if00');
     symlinkSync(device, link);
-    // What the look would not have seen: minicom's lock written after it.
-    writeFileSync(join(lockDir, 'LCK..usb-PAX_A920-if00'), formatLockPid(LIVE_PID));
-    const refused = await writeUucpLocks(link, { dirs: [lockDir] }).catch((e) => e);
-    expect(refused.code).toBe('PORT_BUSY');
-    expect(refused.message).toContain(`is held by pid ${LIVE_PID} (`);
-    expect(existsSync(join(lockDir, 'LCK..ttyFAKE0'))).toBe(false);
-    expect(readFileSync(join(lockDir, 'LCK..usb-PAX_A920-if00'), 'utf8')).toBe(formatLockPid(LIVE_PID));
+    // What the look would not have seen: minicom's lock written after it (and its open).
+    const child = await holdOpen(device);
+    try {
+      writeFileSync(join(lockDir, 'LCK..usb-PAX_A920-if00'), formatLockPid(child.pid!));
+      const refused = await writeUucpLocks(link, { dirs: [lockDir] }).catch((e) => e);
+      expect(refused.code).toBe('PORT_BUSY');
+      expect(refused.message).toContain(`is held by pid ${child.pid} (`);
+      expect(existsSync(join(lockDir, 'LCK..ttyFAKE0'))).toBe(false);
+      expect(readFileSync(join(lockDir, 'LCK..usb-PAX_A920-if00'), 'utf8')).toBe(formatLockPid(child.pid!));
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('does not remove a lock file another program wrote over ours', async () => {
@@ -187,3 +223,17 @@ describe('acquireUucpLock', () => {
     lease.release();
   });
 });
+
+/** A python3 child that holds `path` open until killed (a program using the port). */
+async function holdOpen(path: string): Promise<ChildProcess> {
+  const child = spawn(
+    'python3',
+    ['-c', 'import sys,time; f=open(sys.argv[1]); print("open", flush=True); time.sleep(120)', path],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', () => reject(new Error('python3 exited early')));
+  });
+  return child;
+}

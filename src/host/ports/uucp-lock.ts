@@ -7,14 +7,19 @@
  * the owner's pid in ASCII, ten characters right-aligned and a newline (old programs wrote it as
  * a binary int, read here too). A file whose pid is dead (or a zombie) is stale and removed. The
  * name is the basename the program was given, so a link (`/dev/serial/by-id/...`, a pty link) and
- * its target have different names: we look for both, and write both.
+ * its target have different names: we look for both, and write both. A basename is not unique
+ * (`/tmp/a/pos0` and `/tmp/b/pos0` are two ptys with one lock name), so a live lock under a link's
+ * name counts only when its owner has our device open, or when /proc will not tell us (another
+ * user's process): the device's own name always counts. What that leaves open: a program that has
+ * written its lock under a link's name and not yet opened the device (a window of its own
+ * startup) is not seen; the device's name, flock and the endpoint lock still are.
  *
  * A lock directory we cannot write (not root, not in group uucp/lock, read-only) is said at debug
  * level and we go on with flock only: refusing to open a port for want of a lock file would stop
  * every technician whose distribution does not give users /run/lock.
  */
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { readdir, readFile, realpath, unlink } from 'node:fs/promises';
+import { readdir, readFile, readlink, realpath, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { PosbridgeError } from '../errors.js';
@@ -84,22 +89,53 @@ export async function acquireUucpLock(device: string, options: UucpLockOptions =
   return writeUucpLocks(device, options);
 }
 
+interface LockNames {
+  target: string;
+  /** `LCK..<target's basename>`: a live lock under it always counts. */
+  own: string;
+  /** Every name to look for and write: the own name and the link's (when it differs). */
+  names: string[];
+}
+
 /** The device's target and the lock file names to look for and write: its own and its link's. */
-async function lockNames(device: string): Promise<{ target: string; names: string[] }> {
+async function lockNames(device: string): Promise<LockNames> {
   let target: string;
   try {
     target = await realpath(device);
   } catch {
     target = device;
   }
-  return { target, names: [...new Set([basename(target), basename(device)].map((n) => `LCK..${n}`))] };
+  const own = `LCK..${basename(target)}`;
+  return { target, own, names: [...new Set([own, `LCK..${basename(device)}`])] };
+}
+
+/**
+ * Whether `pid` has `target` open: true when it does, or when its fds cannot be read (another
+ * user's process: we cannot rule it out, so its lock counts).
+ */
+async function ownerMayHold(pid: number, target: string, procRoot: string): Promise<boolean> {
+  let fds: string[];
+  try {
+    fds = await readdir(join(procRoot, String(pid), 'fd'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM';
+  }
+  for (const fd of fds) {
+    try {
+      if ((await readlink(join(procRoot, String(pid), 'fd', fd))) === target) return true;
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return false;
 }
 
 /** Rejects with PORT_BUSY when a live program holds a lock on `device`; removes stale locks. */
 export async function checkUucpLocks(device: string, options: UucpLockOptions = {}): Promise<void> {
   const procRoot = options.procRoot ?? '/proc';
   const dirs = await existingDirs(options.dirs ?? DEFAULT_UUCP_LOCK_DIRS);
-  const { target, names } = await lockNames(device);
+  const { target, own, names } = await lockNames(device);
   let openers: Promise<number[]> | undefined;
   const hasOpen = async (pid: number): Promise<boolean> => {
     openers ??= pidsWithFd(target, procRoot);
@@ -130,8 +166,10 @@ export async function checkUucpLocks(device: string, options: UucpLockOptions = 
         options.logger?.debug({ port: device, file, pid }, 'removed a stale UUCP lock file');
         continue;
       }
-      // Under another name (a link we do not know of) it counts when its owner has our device open.
-      if (named || (alive && (await hasOpen(pid)))) {
+      // Under our own name a live lock counts. Under a link's name, or a name we do not know of,
+      // it counts when its owner has our device open (a basename is not unique).
+      if (!alive) continue;
+      if (entry === own || (named ? await ownerMayHold(pid, target, procRoot) : await hasOpen(pid))) {
         throw busyByFile(device, file, await describePids([pid], procRoot));
       }
     }
@@ -173,7 +211,7 @@ export async function writeUucpLocks(device: string, options: UucpLockOptions = 
   const procRoot = options.procRoot ?? '/proc';
   const logger = options.logger;
   const dirs = await existingDirs(options.dirs ?? DEFAULT_UUCP_LOCK_DIRS);
-  const { names } = await lockNames(device);
+  const { target, own, names } = await lockNames(device);
   const written: string[] = [];
   const problems: string[] = [];
   const release = (): void => {
@@ -193,6 +231,11 @@ export async function writeUucpLocks(device: string, options: UucpLockOptions = 
       }
       if (error.code === 'EEXIST') {
         const pid = await readPid(file);
+        // The same link name for another device (checkUucpLocks let it pass): not ours to write.
+        if (name !== own && pid !== undefined && !(await ownerMayHold(pid, target, procRoot))) {
+          logger?.debug({ port: device, file, pid }, 'a lock of the same name is for another device');
+          continue;
+        }
         release();
         throw busyByFile(device, file, pid === undefined ? [] : await describePids([pid], procRoot));
       }
