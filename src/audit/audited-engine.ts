@@ -16,6 +16,7 @@ import type {
   ProvisionCall,
 } from '../host/engine.js';
 import { PosbridgeError } from '../host/errors.js';
+import type { LinkOptions } from '../host/link-options.js';
 import { WorkflowStopped } from '../host/workflow/provision.js';
 import type { ProvisionReport } from '../host/workflow/report.js';
 import { formatAnchor } from './anchor.js';
@@ -36,8 +37,8 @@ export class AuditedEngine implements Engine {
     private readonly context: AuditContext,
   ) {}
 
-  info(port: string): Promise<InfoReport> {
-    return this.inner.info(port); // reads only: nothing to record
+  info(port: string, link?: LinkOptions): Promise<InfoReport> {
+    return this.inner.info(port, link); // reads only: nothing to record
   }
 
   async provision(call: ProvisionCall): Promise<ProvisionReport> {

@@ -21,9 +21,10 @@ import {
 } from '../protocol/index.js';
 import { watchForBoot } from './boot-watch.js';
 import { isPosbridgeError, isTerminalError, PosbridgeError } from './errors.js';
+import { type LinkOptions, SharedLink } from './link-options.js';
 import { explainByOtherReaders } from './other-readers.js';
 import type { PortHolder } from './ports/holders.js';
-import type { PortRegistry } from './ports/registry.js';
+import { type PortRegistry, parsePortName } from './ports/registry.js';
 import { dataValue, dataValues, okValue } from './replies.js';
 import {
   checkDiagChecks,
@@ -61,6 +62,11 @@ export type DriverEvent = TerminalEvent;
 
 export interface DriverOptions {
   timers?: Timers | undefined;
+  /**
+   * The line rate the port was opened at, for a serial device; undefined where no rate applies
+   * (tcp://, mock://). An operation that expects another rate is refused (useLink).
+   */
+  lineRate?: number | undefined;
   /** How long reboot() waits for `EVT boot` after the terminal's OK, in ms. Default 60000. */
   rebootTimeoutMs?: number | undefined;
   /** A trace the driver owns: closed by close(). */
@@ -97,6 +103,8 @@ export class TerminalDriver {
   private readonly rebootTimeoutMs: number;
   private readonly ownedTrace: WireTrace | undefined;
   private readonly otherHolders: DriverOptions['otherHolders'];
+  /** What the operation holding the link now asked of it (useLink). */
+  private readonly link: SharedLink;
   /** EVT boot lines seen on this session. */
   private boots = 0;
   /** The login this driver holds, and how many restarts had been seen when it was granted. */
@@ -108,6 +116,11 @@ export class TerminalDriver {
     this.rebootTimeoutMs = options.rebootTimeoutMs ?? DRIVER_DEFAULTS.rebootTimeoutMs;
     this.ownedTrace = options.ownedTrace;
     this.otherHolders = options.otherHolders;
+    this.link = new SharedLink(
+      () => this.name,
+      options.lineRate,
+      (sink) => this.session.addTrace(sink),
+    );
     this.session.onEvent((event) => {
       if (event.name === 'boot') this.boots++;
     });
@@ -121,10 +134,9 @@ export class TerminalDriver {
     const trace = typeof options.trace === 'string' ? createFileTrace(options.trace) : options.trace;
     const ownedTrace = typeof options.trace === 'string' ? trace : undefined;
     let transport: Awaited<ReturnType<PortRegistry['open']>>;
+    const baudRate = options.baudRate ?? DRIVER_DEFAULTS.baudRate;
     try {
-      transport = await options.registry.open(portName, {
-        baudRate: options.baudRate ?? DRIVER_DEFAULTS.baudRate,
-      });
+      transport = await options.registry.open(portName, { baudRate });
     } catch (error) {
       await ownedTrace?.close();
       throw error;
@@ -144,7 +156,19 @@ export class TerminalDriver {
       rebootTimeoutMs: options.rebootTimeoutMs,
       ownedTrace,
       otherHolders: transport.otherHolders && (() => transport.otherHolders!()),
+      // Only a serial device has a line rate; TCP and in-process transports ignore it.
+      lineRate: parsePortName(portName).kind === 'device' ? baudRate : undefined,
     });
+  }
+
+  /**
+   * Applies one operation's link options until the returned function is called (link-options.ts):
+   * its wire lines also go to `link.trace`, its replies wait `link.timeoutMs` (DIAG 5x). A rate
+   * other than the one this serial port is open at is refused (USAGE) before anything is sent:
+   * the port is not reopened under the other users of a shared link.
+   */
+  useLink(link: LinkOptions): () => void {
+    return this.link.use(link);
   }
 
   /** The port name. */
@@ -347,9 +371,11 @@ export class TerminalDriver {
     const loginLost = () =>
       spec.access !== 'public' && this.loggedIn !== undefined && this.boots > this.loggedIn.boots;
     if (loginLost()) return Promise.reject(this.loginEnded(verb, `${verb} was not sent`));
+    const asked = options?.timeoutMs === undefined ? this.link.timeoutMs(spec.timeout === 'slow') : undefined;
+    const sent = asked === undefined ? options : { ...options, timeoutMs: asked };
     // The restart may also come while the request is under way: the session then resends it only
     // if it cannot have run, and the terminal refuses it for want of the login it just lost.
-    return this.session.request(verb, args, options).catch(async (error: unknown) => {
+    return this.session.request(verb, args, sent).catch(async (error: unknown) => {
       const refusedForLogin =
         isTerminalError(error, 401, 'auth-required') || (verb === 'PASSWD' && isTerminalError(error, 400));
       if (refusedForLogin && loginLost())

@@ -4,6 +4,7 @@
  * local API. One code path for the logic, whichever transport carries the request.
  */
 import { PosbridgeError } from './errors.js';
+import { asksAnything, type LinkOptions } from './link-options.js';
 import type { Secret } from './secret.js';
 import { chooseAdminCredential, loginAdmin, loginForAdminCommand } from './workflow/admin-login.js';
 import { generatePassword } from './workflow/generate-password.js';
@@ -22,6 +23,12 @@ import type {
 /** An open connection to one terminal. */
 export interface TerminalConnection extends TerminalOps {
   close(): Promise<void>;
+  /**
+   * Applies one operation's link options (trace, reply timeout, expected line rate) until the
+   * returned function is called; throws (USAGE) what it cannot honour. A connection without it
+   * (a test stand-in) takes no options.
+   */
+  useLink?(link: LinkOptions): () => void;
 }
 
 /** Opens a port by the name the user typed (device path, tcp://, mock://). */
@@ -75,22 +82,32 @@ export interface ProvisionCall {
   recordGenerated?: ProvisionDeps['recordGenerated'];
   /** Resolves an operator password source that is not `generate` (env or file). */
   readOperatorSecret?: (id: string, source: Exclude<OperatorSpec['password'], 'generate'>) => Promise<Secret>;
+  link?: LinkOptions;
 }
 
+/**
+ * Every operation may carry `link`: what it asks of a link it does not open itself (the
+ * daemon's), see link-options.ts.
+ */
 export interface Engine {
-  info(port: string): Promise<InfoReport>;
+  info(port: string, link?: LinkOptions): Promise<InfoReport>;
   provision(call: ProvisionCall): Promise<ProvisionReport>;
   diag(
     port: string,
-    options: { adminPassword?: Secret; checks?: string[]; onCheck?: (r: DiagCheckResult) => void },
+    options: {
+      adminPassword?: Secret;
+      checks?: string[];
+      onCheck?: (r: DiagCheckResult) => void;
+      link?: LinkOptions;
+    },
   ): Promise<DiagReport>;
   passwd(
     port: string,
-    options: { user?: string; adminPassword: Secret; newPassword: Secret },
+    options: { user?: string; adminPassword: Secret; newPassword: Secret; link?: LinkOptions },
   ): Promise<PasswdReport>;
   operator(
     port: string,
-    options: { adminPassword?: Secret; operation: OperatorAction },
+    options: { adminPassword?: Secret; operation: OperatorAction; link?: LinkOptions },
   ): Promise<OperatorReport>;
 }
 
@@ -98,13 +115,15 @@ export interface LocalEngineDeps {
   connect: Connector;
   now(): Date;
   randomBytes(n: number): Uint8Array;
+  /** Link options of every operation that brings none (a station run's --trace and --timeout). */
+  link?: LinkOptions;
 }
 
 export class LocalEngine implements Engine {
   constructor(private readonly deps: LocalEngineDeps) {}
 
-  async info(port: string): Promise<InfoReport> {
-    return this.withTerminal(port, async (ops) => {
+  async info(port: string, link?: LinkOptions): Promise<InfoReport> {
+    return this.withTerminal(port, link, async (ops) => {
       const hello = await ops.hello();
       const status = await ops.status();
       return { kind: 'info', port, hello, status };
@@ -113,7 +132,7 @@ export class LocalEngine implements Engine {
 
   async provision(call: ProvisionCall): Promise<ProvisionReport> {
     const { request } = call;
-    return this.withTerminal(request.port, (ops) =>
+    return this.withTerminal(request.port, call.link, (ops) =>
       provision(ops, request, {
         now: this.deps.now,
         onStep: call.onStep,
@@ -130,7 +149,7 @@ export class LocalEngine implements Engine {
   }
 
   async diag(port: string, options: Parameters<Engine['diag']>[1]): Promise<DiagReport> {
-    return this.withTerminal(port, async (ops) => {
+    return this.withTerminal(port, options.link, async (ops) => {
       const { sn, model, fw } = await ops.hello();
       const terminal = { model, sn, fw };
       await loginForAdminCommand(ops, options.adminPassword);
@@ -144,7 +163,7 @@ export class LocalEngine implements Engine {
   }
 
   async passwd(port: string, options: Parameters<Engine['passwd']>[1]): Promise<PasswdReport> {
-    return this.withTerminal(port, async (ops) => {
+    return this.withTerminal(port, options.link, async (ops) => {
       const { sn, model, fw } = await ops.hello();
       const terminal = { model, sn, fw };
       const status = await ops.status();
@@ -167,7 +186,7 @@ export class LocalEngine implements Engine {
   }
 
   async operator(port: string, options: Parameters<Engine['operator']>[1]): Promise<OperatorReport> {
-    return this.withTerminal(port, async (ops) => {
+    return this.withTerminal(port, options.link, async (ops) => {
       const { sn, model, fw } = await ops.hello();
       const terminal = { model, sn, fw };
       await loginForAdminCommand(ops, options.adminPassword);
@@ -198,10 +217,29 @@ export class LocalEngine implements Engine {
     });
   }
 
-  private async withTerminal<T>(port: string, body: (ops: TerminalConnection) => Promise<T>): Promise<T> {
+  private async withTerminal<T>(
+    port: string,
+    link: LinkOptions | undefined,
+    body: (ops: TerminalConnection) => Promise<T>,
+  ): Promise<T> {
     const connection = await this.deps.connect(port);
     try {
-      return await body(connection);
+      const wanted = link ?? this.deps.link;
+      // Before any byte: what cannot be honoured is refused, never dropped.
+      if (asksAnything(wanted) && !connection.useLink)
+        throw new PosbridgeError(
+          'UNSUPPORTED',
+          `${port}: this connection takes no --trace, --timeout or --baud`,
+          {
+            hint: 'run the command without them; nothing was sent',
+          },
+        );
+      const undo = asksAnything(wanted) ? connection.useLink!(wanted) : undefined;
+      try {
+        return await body(connection);
+      } finally {
+        undo?.();
+      }
     } finally {
       await connection.close().catch(() => undefined);
     }

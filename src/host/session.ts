@@ -160,6 +160,7 @@ export class Session {
   private readonly clock: Clock;
   private readonly random: RandomSource;
   private readonly trace: WireTrace | undefined;
+  private readonly taps = new Set<WireTrace>();
   private readonly settings: Required<
     Omit<SessionOptions, 'logger' | 'timers' | 'clock' | 'random' | 'trace'>
   >;
@@ -196,6 +197,17 @@ export class Session {
       transport.onClose((error) => this.linkEnded(error)),
     );
     if (transport.closed) this.linkEnded(new Error('the transport was already closed'));
+  }
+
+  /**
+   * Another trace for the wire lines (masked like every trace) until the returned function is
+   * called: one operation's `--trace` on a link the daemon keeps open (link-options.ts).
+   */
+  addTrace(sink: WireTrace): () => void {
+    this.taps.add(sink);
+    return () => {
+      this.taps.delete(sink);
+    };
   }
 
   /** True once the link ended or close() was called: every request now fails at once. */
@@ -393,7 +405,7 @@ export class Session {
       );
     }
     this.logger.debug({ port: this.name, line: traceText(line) }, '>');
-    traceLine(this.trace, this.clock, '>', line);
+    this.traceWire('>', line);
     this.transport.write(Buffer.from(`${line}${LINE_END}`, 'latin1')).catch((error: unknown) => {
       // A dead link reports itself through onClose; a failed write otherwise ends as a timeout.
       this.logger.debug({ port: this.name, err: error }, 'write failed');
@@ -519,7 +531,13 @@ export class Session {
 
   private traceIn(raw: string): void {
     this.logger.debug({ port: this.name, line: traceText(raw) }, '<');
-    traceLine(this.trace, this.clock, '<', raw);
+    this.traceWire('<', raw);
+  }
+
+  /** To the session's trace and each added one; a sink never throws (trace.ts). */
+  private traceWire(direction: '>' | '<', raw: string): void {
+    traceLine(this.trace, this.clock, direction, raw);
+    for (const tap of this.taps) traceLine(tap, this.clock, direction, raw);
   }
 
   private linkEnded(cause?: Error): void {

@@ -9,7 +9,7 @@
  * and the settlement account become `***`, in unreadable garbage too. Bytes outside printable ASCII
  * are written as \xHH so the file stays one line per wire line.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { traceText } from '../protocol/index.js';
 import { type Clock, systemClock } from './timers.js';
 
@@ -34,23 +34,48 @@ export function formatTraceRecord(entry: TraceRecord): string {
 }
 
 /**
- * Appends to a file (created with mode 0600). Each record is one synchronous write, so a crash or
- * an unplug loses nothing that was traced.
+ * A trace over a line writer (a file descriptor, a stream). A failed write (disk full, the file
+ * gone) must never end the run it records: the sink stops writing and tells `onFailure` once.
  */
-export function createFileTrace(path: string): WireTrace {
-  let fd: number | undefined = openSync(path, 'a', 0o600);
+export function createWriterTrace(
+  write: (text: string) => void,
+  options: { close?: () => void | Promise<void>; onFailure?: (error: Error) => void } = {},
+): WireTrace {
+  let failed = false;
+  let closed = false;
   return {
     record(entry) {
-      if (fd === undefined) return;
-      writeSync(fd, `${formatTraceRecord(entry)}\n`);
+      if (failed || closed) return;
+      try {
+        write(`${formatTraceRecord(entry)}\n`);
+      } catch (error) {
+        failed = true;
+        options.onFailure?.(error as Error);
+      }
     },
     async close() {
-      if (fd === undefined) return;
-      const open = fd;
-      fd = undefined;
-      closeSync(open);
+      if (closed) return;
+      closed = true;
+      await options.close?.();
     },
   };
+}
+
+/**
+ * Appends to a file (created with mode 0600, never through a symlink). Each record is one
+ * synchronous write, so a crash or an unplug loses nothing that was traced. The CLI checks and
+ * creates its `--trace` file itself (src/cli/output-files.ts) and hands the driver a sink.
+ */
+export function createFileTrace(path: string, onFailure?: (error: Error) => void): WireTrace {
+  const fd = openSync(
+    path,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+    0o600,
+  );
+  return createWriterTrace((text) => writeSync(fd, text), {
+    close: () => closeSync(fd),
+    ...(onFailure && { onFailure }),
+  });
 }
 
 /** Keeps records in memory (tests, the console command). */

@@ -86,6 +86,15 @@ describe('daemon config: defaults and forms', () => {
     expect(config.audit).toBe('/var/lib/posbridge/audit.sqlite');
   });
 
+  it('a relative audit path is relative to the config file, not to where the daemon was started', () => {
+    expect(parseDaemonConfig('audit: trail/audit.sqlite3', FILE, host).audit).toBe(
+      '/home/tech/.config/posbridge/trail/audit.sqlite3',
+    );
+    expect(parseDaemonConfig('audit: ../shared/a.db', '/etc/posbridge/daemon.yaml', host).audit).toBe(
+      '/etc/shared/a.db',
+    );
+  });
+
   it('reads JSON when the name ends in .json; allow replaces the defaults unless it lists "defaults"', () => {
     const config = parseDaemonConfig(
       JSON.stringify({ allow: ['2fb8', '2fb8'], timeouts: { heartbeatMs: 10000 } }),

@@ -362,11 +362,29 @@ describe('DaemonPortManager: leases', () => {
     const during = meter.count('STATUS');
     await rig.timers.advance(30_000);
     expect(meter.count('STATUS')).toBe(during);
+    await lease.hello();
     await lease.close();
     await rig.timers.advance(0);
     expect(meter.count('STATUS')).toBe(during + 1);
     await rig.timers.advance(5000);
     expect(meter.count('STATUS')).toBe(during + 2);
+  });
+
+  it('a lease given back unused (an operation refused before its first request) sends nothing', async () => {
+    const rig = makeRig({ heartbeatMs: 5000 });
+    const { meter } = rig.terminal('mem://a');
+    await rig.manager.start();
+    rig.discovery.appear('mem://a');
+    await rig.timers.advance(0);
+    const lease = await rig.manager.lease('mem://a');
+    const before = meter.verbs.length;
+    await lease.close();
+    await rig.timers.advance(4999);
+    expect(meter.verbs.length).toBe(before);
+    // The idle check goes on as before.
+    await rig.timers.advance(1);
+    expect(meter.verbs.slice(before)).toEqual(['STATUS']);
+    expect(rig.manager.list()[0]?.state).toBe('present');
   });
 
   it('shows what an operation changed: a new admin password drops admin from factory_pw', async () => {

@@ -8,30 +8,34 @@
  * nowhere else. `findDaemon` finds a daemon answering at the socket the user chose (or the
  * default), after checking that the socket is the user's own.
  */
-import { Agent, type IncomingMessage, request } from 'node:http';
+import { Agent, request } from 'node:http';
 import type {
   DiagReport,
   Engine,
   InfoReport,
-  OperatorAction,
   OperatorReport,
   PasswdReport,
   ProvisionCall,
 } from '../../host/engine.js';
 import { PosbridgeError } from '../../host/errors.js';
 import type { HubEvent, TerminalInfo } from '../../host/hub.js';
+import type { LinkOptions } from '../../host/link-options.js';
 import { Secret } from '../../host/secret.js';
-import { WorkflowStopped } from '../../host/workflow/provision.js';
+import type { WireTrace } from '../../host/trace.js';
 import type { ProvisionReport, StepRecord, TerminalIdentity } from '../../host/workflow/report.js';
 import type { DiagCheckResult } from '../../host/workflow/terminal-ops.js';
+import {
+  isEventStream,
+  operationToWire,
+  operatorPasswords,
+  type Reply,
+  readJson,
+  recordTraceEvent,
+  replyError,
+} from './client-wire.js';
 import { isTrustedSocket, probeSocket, resolveSocketPath, type SocketLocation } from './socket.js';
 import { SseParser } from './sse.js';
-import { type DaemonHealth, errorFromWire, errorToCarried, type WireError } from './wire.js';
-
-interface Reply {
-  status: number;
-  body: unknown;
-}
+import { type DaemonHealth, errorToCarried, type LinkBody, type WireError } from './wire.js';
 
 type StreamHandler = (event: string, data: unknown, operationId: string | undefined) => Promise<void> | void;
 
@@ -44,7 +48,17 @@ export interface EventSubscription {
 export class RemoteEngine implements Engine {
   private readonly agent = new Agent({ keepAlive: false });
 
-  constructor(readonly socketPath: string) {}
+  /**
+   * `link`: what every operation asks of the daemon's link unless it brings its own (the
+   * command line's --trace sink, --timeout, --baud): sent with each request, the trace lines
+   * coming back as events and recorded here, by the caller.
+   */
+  constructor(
+    readonly socketPath: string,
+    private readonly link: LinkOptions = {},
+    /** What the daemon said of itself (GET /v1/health) when it was found. */
+    readonly found?: DaemonHealth,
+  ) {}
 
   /** Who answers at the socket. */
   async health(): Promise<DaemonHealth> {
@@ -88,12 +102,14 @@ export class RemoteEngine implements Engine {
     });
   }
 
-  info(port: string): Promise<InfoReport> {
-    return this.operation('/v1/info', { port }) as Promise<InfoReport>;
+  info(port: string, link?: LinkOptions): Promise<InfoReport> {
+    const { wire, trace } = this.linkOf(link);
+    return this.operation('/v1/info', { port, ...wire }, undefined, trace) as Promise<InfoReport>;
   }
 
   async provision(call: ProvisionCall): Promise<ProvisionReport> {
     const { request: r } = call;
+    const { wire, trace } = this.linkOf(call.link);
     const body = {
       request: {
         port: r.port,
@@ -109,20 +125,28 @@ export class RemoteEngine implements Engine {
       },
       ...(call.readOperatorSecret && { operatorPasswords: await operatorPasswords(call) }),
       recordGenerated: call.recordGenerated !== undefined,
+      ...wire,
     };
-    return (await this.operation('/v1/provision', body, async (event, data, operationId) => {
-      if (event === 'step') call.onStep?.(data as StepRecord);
-      else if (event === 'identified') call.onIdentified?.(data as TerminalIdentity);
-      else if (event === 'generated') await this.keepGenerated(call, data, operationId);
-    })) as ProvisionReport;
+    return (await this.operation(
+      '/v1/provision',
+      body,
+      async (event, data, operationId) => {
+        if (event === 'step') call.onStep?.(data as StepRecord);
+        else if (event === 'identified') call.onIdentified?.(data as TerminalIdentity);
+        else if (event === 'generated') await this.keepGenerated(call, data, operationId);
+      },
+      trace,
+    )) as ProvisionReport;
   }
 
   diag(port: string, options: Parameters<Engine['diag']>[1]): Promise<DiagReport> {
     const { onCheck } = options;
+    const { wire, trace } = this.linkOf(options.link);
     const body = {
       port,
       ...(options.adminPassword && { adminPassword: options.adminPassword.reveal() }),
       ...(options.checks && { checks: options.checks }),
+      ...wire,
     };
     return this.operation(
       '/v1/diag',
@@ -131,24 +155,31 @@ export class RemoteEngine implements Engine {
         ((event, data) => {
           if (event === 'check') onCheck(data as DiagCheckResult);
         }),
+      trace,
     ) as Promise<DiagReport>;
   }
 
   passwd(port: string, options: Parameters<Engine['passwd']>[1]): Promise<PasswdReport> {
-    return this.operation('/v1/passwd', {
+    const { wire, trace } = this.linkOf(options.link);
+    const body = {
       port,
       ...(options.user !== undefined && { user: options.user }),
       adminPassword: options.adminPassword.reveal(),
       newPassword: options.newPassword.reveal(),
-    }) as Promise<PasswdReport>;
+      ...wire,
+    };
+    return this.operation('/v1/passwd', body, undefined, trace) as Promise<PasswdReport>;
   }
 
   operator(port: string, options: Parameters<Engine['operator']>[1]): Promise<OperatorReport> {
-    return this.operation('/v1/operator', {
+    const { wire, trace } = this.linkOf(options.link);
+    const body = {
       port,
       ...(options.adminPassword && { adminPassword: options.adminPassword.reveal() }),
       operation: operationToWire(options.operation),
-    }) as Promise<OperatorReport>;
+      ...wire,
+    };
+    return this.operation('/v1/operator', body, undefined, trace) as Promise<OperatorReport>;
   }
 
   close(): void {
@@ -156,6 +187,20 @@ export class RemoteEngine implements Engine {
   }
 
   // --- transport ----------------------------------------------------------------------------
+
+  /** The `link` field of a request, and where its trace lines go. */
+  private linkOf(given: LinkOptions | undefined): { wire: { link?: LinkBody }; trace?: WireTrace } {
+    const link = given ?? this.link;
+    const wire: LinkBody = {
+      ...(link.trace && { trace: true }),
+      ...(link.timeoutMs !== undefined && { timeoutMs: link.timeoutMs }),
+      ...(link.baudRate !== undefined && { baudRate: link.baudRate }),
+    };
+    return {
+      wire: Object.keys(wire).length > 0 ? { link: wire } : {},
+      ...(link.trace && { trace: link.trace }),
+    };
+  }
 
   /** The generated password goes to the caller's recorder; the daemon waits for our word. */
   private async keepGenerated(
@@ -186,10 +231,22 @@ export class RemoteEngine implements Engine {
   }
 
   /**
-   * POSTs an operation. With a handler, asks for the event stream and feeds it the events as
-   * they come (one at a time, in order); the `result` event ends it.
+   * POSTs an operation. With a handler or a trace, asks for the event stream and feeds it the
+   * events as they come (one at a time, in order; `trace` events to the trace); the `result`
+   * event ends it.
    */
-  private async operation(path: string, body: unknown, handler?: StreamHandler): Promise<unknown> {
+  private async operation(
+    path: string,
+    body: unknown,
+    given?: StreamHandler,
+    trace?: WireTrace,
+  ): Promise<unknown> {
+    const handler: StreamHandler | undefined = trace
+      ? async (event, data, operationId) => {
+          if (event === 'trace') recordTraceEvent(trace, data);
+          else await given?.(event, data, operationId);
+        }
+      : given;
     if (!handler) {
       const reply = await this.send('POST', path, body);
       if (reply.status !== 200) throw replyError(reply);
@@ -289,69 +346,6 @@ export class RemoteEngine implements Engine {
   }
 }
 
-/** The wire form of an operator action: the password as its value. */
-function operationToWire(op: OperatorAction): Record<string, unknown> {
-  if (op.action === 'add') return { ...op, password: op.password.reveal() };
-  return { ...op };
-}
-
-/**
- * The first passwords of the profile's operators whose source is not `generate`, read with the
- * caller's callback (its environment and files are not the daemon's); an error a read gave
- * travels instead, and the daemon raises it where the engine would have.
- */
-async function operatorPasswords(call: ProvisionCall): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (const operator of call.request.profile.operators) {
-    const source = operator.password;
-    if (source === 'generate') continue;
-    try {
-      out[operator.id] = (await call.readOperatorSecret!(operator.id, source)).reveal();
-    } catch (error) {
-      out[operator.id] = { error: errorToCarried(error) };
-    }
-  }
-  return out;
-}
-
-function isEventStream(res: IncomingMessage): boolean {
-  return res.statusCode === 200 && (res.headers['content-type'] ?? '').startsWith('text/event-stream');
-}
-
-function readJson(res: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (chunk: Buffer) => chunks.push(chunk));
-    res.on('error', reject);
-    res.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      try {
-        resolve(text === '' ? undefined : JSON.parse(text));
-      } catch {
-        reject(
-          new PosbridgeError(
-            'BAD_REPLY',
-            `the daemon answered HTTP ${res.statusCode} with something that is not JSON`,
-          ),
-        );
-      }
-    });
-  });
-}
-
-/** A non-200 reply (or an error result) as the error the engine raised. */
-function replyError(reply: Reply): PosbridgeError {
-  const body = reply.body as { error?: WireError; report?: ProvisionReport } | undefined;
-  if (!body?.error || typeof body.error.code !== 'string') {
-    return new PosbridgeError(
-      'BAD_REPLY',
-      `the daemon answered HTTP ${reply.status} without an error document`,
-    );
-  }
-  const error = errorFromWire(body.error);
-  return body.report ? new WorkflowStopped(error, body.report) : error;
-}
-
 export interface FindDaemonOptions {
   uid?: number;
   /** How long the health probe may take; default 1000 ms. */
@@ -377,9 +371,10 @@ export async function connectDaemon(
   location: SocketLocation,
   uid: number,
   timeoutMs = 1000,
+  link: LinkOptions = {},
 ): Promise<RemoteEngine | undefined> {
   if (!(await isTrustedSocket(location.path, uid))) return undefined;
   const probe = await probeSocket(location.path, timeoutMs);
   if (probe.kind !== 'daemon') return undefined;
-  return new RemoteEngine(location.path);
+  return new RemoteEngine(location.path, link, probe.health);
 }

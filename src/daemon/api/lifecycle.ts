@@ -11,11 +11,14 @@ import type { Engine } from '../../host/engine.js';
 import type { PortManager } from '../../host/hub.js';
 import { ApiServer } from './server.js';
 import { type ClaimedSocket, listenExclusive, releaseSocket, type SocketLocation } from './socket.js';
+import type { DaemonAbout } from './wire.js';
 
 /** The daemon's engine, and what to close after the last operation (e.g. the audit store). */
 export interface DaemonEngine {
   engine: Engine;
   close?(): Promise<void>;
+  /** The station and audit trail it records with (and the config behind them): told in /v1/health. */
+  about?: DaemonAbout;
 }
 
 export interface DaemonOptions {
@@ -100,6 +103,7 @@ export class Daemon {
         logger,
         socket: claimed.path,
         pid,
+        ...(engine.about && { about: engine.about }),
         ...(options.version !== undefined && { version: options.version }),
         ...(options.now && { now: options.now }),
         ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
@@ -121,6 +125,11 @@ export class Daemon {
   /** Operations running now. */
   get running(): number {
     return this.api.running;
+  }
+
+  /** Its station, audit trail, line rate and config file, as /v1/health tells them. */
+  get about(): DaemonAbout {
+    return this.engine.about ?? {};
   }
 
   /**

@@ -10,8 +10,12 @@
  *   POST /v1/info | provision | diag | passwd | operator
  *                                          the report as JSON; with `Accept: text/event-stream`
  *                                          an event stream (operation, identified, step, check,
- *                                          generated, result)
+ *                                          generated, trace, result)
  *   POST /v1/operations/:id/generated      acknowledges a generated operator password
+ *
+ * Each operation may carry `link` (wire.ts `linkBody`): the caller's `--timeout` and `--baud`
+ * hold for that operation's lease only (a port held at another rate is refused), and its
+ * `--trace` comes back as `trace` events, written by the caller.
  *
  * Bodies are validated with zod at the boundary (a 400 names the field) and secrets become
  * Secret as they are read. Every error is `{ error: { code, message, hint } }` with a stable
@@ -24,14 +28,17 @@ import type { z } from 'zod';
 import type { Engine } from '../../host/engine.js';
 import { PosbridgeError } from '../../host/errors.js';
 import type { HubEvent, PortManager, TerminalHub } from '../../host/hub.js';
+import type { LinkOptions } from '../../host/link-options.js';
 import type { Secret } from '../../host/secret.js';
 import type { Profile } from '../../host/workflow/profile.js';
 import { WorkflowStopped } from '../../host/workflow/provision.js';
 import type { ProvisionReport } from '../../host/workflow/report.js';
+import { HttpProblem, json, methodNotAllowed, readBody, shuttingDown } from './http.js';
 import { SseWriter } from './sse.js';
 import {
   API_VERSION,
   carriedToError,
+  type DaemonAbout,
   type DaemonHealth,
   DEFAULT_BODY_LIMIT_BYTES,
   describeIssues,
@@ -40,10 +47,12 @@ import {
   generatedAckBody,
   HTTP_STATUS_BY_CODE,
   infoBody,
+  type LinkBody,
   type OperationEventName,
   operatorBody,
   passwdBody,
   provisionBody,
+  type TraceEvent,
   type WireError,
 } from './wire.js';
 
@@ -54,6 +63,8 @@ export interface ApiServerOptions {
   logger: Logger;
   /** The socket path, for /v1/health. */
   socket: string;
+  /** Its station, audit trail, line rate and config file, for /v1/health. */
+  about?: DaemonAbout;
   pid?: number;
   version?: string;
   now?: () => Date;
@@ -62,18 +73,6 @@ export interface ApiServerOptions {
   bodyLimitBytes?: number;
   /** How long a generated operator password waits for the caller's acknowledgement; default 30 s. */
   generatedAckTimeoutMs?: number;
-}
-
-/** An HTTP-level refusal (no such route, wrong method, body too large) with its own status. */
-class HttpProblem extends PosbridgeError {
-  constructor(
-    readonly status: number,
-    message: string,
-    hint: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(status >= 500 ? 'CLOSED' : 'USAGE', message, { hint });
-  }
 }
 
 interface Exchange {
@@ -135,6 +134,7 @@ export class ApiServer {
       startedAt: this.startedAt,
       operations: this.operations.size,
       ...(this.options.version !== undefined && { version: this.options.version }),
+      ...this.options.about,
     };
   }
 
@@ -250,12 +250,16 @@ export class ApiServer {
 
   private async info(ex: Exchange): Promise<void> {
     const body = await this.body(ex, infoBody);
-    await this.operate(ex, 'info', body.port, () => this.options.engine.info(body.port));
+    this.checkLink(ex, body.link);
+    await this.operate(ex, 'info', body.port, (op) =>
+      this.options.engine.info(body.port, this.link(op, body.link)),
+    );
   }
 
   private async provision(ex: Exchange): Promise<void> {
     const body = await this.body(ex, provisionBody);
     const { request } = body;
+    this.checkLink(ex, body.link);
     if (body.recordGenerated && !ex.wantsStream && mayGenerate(request.profile)) {
       // Refused before a byte is sent, rather than half-way when the first password is due.
       throw new PosbridgeError(
@@ -270,6 +274,7 @@ export class ApiServer {
       const passwords = body.operatorPasswords;
       return this.options.engine.provision({
         request,
+        ...(body.link && { link: this.link(op, body.link) }),
         onIdentified: (terminal) => this.emit(op, 'identified', terminal),
         onStep: (step) => {
           this.emit(op, 'step', step);
@@ -296,8 +301,10 @@ export class ApiServer {
 
   private async diag(ex: Exchange): Promise<void> {
     const body = await this.body(ex, diagBody);
+    this.checkLink(ex, body.link);
     await this.operate(ex, 'diag', body.port, (op) =>
       this.options.engine.diag(body.port, {
+        ...(body.link && { link: this.link(op, body.link) }),
         ...(body.adminPassword && { adminPassword: body.adminPassword }),
         ...(body.checks && { checks: body.checks }),
         ...(op.stream && { onCheck: (result) => this.emit(op, 'check', result) }),
@@ -307,8 +314,10 @@ export class ApiServer {
 
   private async passwd(ex: Exchange): Promise<void> {
     const body = await this.body(ex, passwdBody);
-    await this.operate(ex, 'passwd', body.port, () =>
+    this.checkLink(ex, body.link);
+    await this.operate(ex, 'passwd', body.port, (op) =>
       this.options.engine.passwd(body.port, {
+        ...(body.link && { link: this.link(op, body.link) }),
         ...(body.user !== undefined && { user: body.user }),
         adminPassword: body.adminPassword,
         newPassword: body.newPassword,
@@ -318,8 +327,10 @@ export class ApiServer {
 
   private async operator(ex: Exchange): Promise<void> {
     const body = await this.body(ex, operatorBody);
-    await this.operate(ex, 'operator', body.port, () =>
+    this.checkLink(ex, body.link);
+    await this.operate(ex, 'operator', body.port, (op) =>
       this.options.engine.operator(body.port, {
+        ...(body.link && { link: this.link(op, body.link) }),
         ...(body.adminPassword && { adminPassword: body.adminPassword }),
         operation: body.operation,
       }),
@@ -401,6 +412,39 @@ export class ApiServer {
       this.operations.delete(op.id);
       finished();
     }
+  }
+
+  /** A trace is streamed back: it needs the event stream (refused before a byte is sent). */
+  private checkLink(ex: Exchange, link: LinkBody | undefined): void {
+    if (link?.trace && !ex.wantsStream)
+      throw new PosbridgeError('USAGE', 'link.trace: the wire lines come back on an event stream only', {
+        hint: 'ask with Accept: text/event-stream (each line is a trace event), or leave out link.trace; nothing was sent to a terminal',
+      });
+  }
+
+  /**
+   * The caller's link options for this operation; its trace goes back on the operation's stream
+   * as `trace` events, so the caller writes its own file with its own permissions.
+   */
+  private link(op: Operation, link: LinkBody | undefined): LinkOptions | undefined {
+    if (!link) return undefined;
+    return {
+      ...(link.timeoutMs !== undefined && { timeoutMs: link.timeoutMs }),
+      ...(link.baudRate !== undefined && { baudRate: link.baudRate }),
+      ...(link.trace && {
+        trace: {
+          record: (entry) => {
+            const event: TraceEvent = {
+              at: entry.at.toISOString(),
+              direction: entry.direction,
+              text: entry.text,
+            };
+            this.emit(op, 'trace', event);
+          },
+          close: async () => undefined,
+        },
+      }),
+    };
   }
 
   private emit(op: Operation, event: OperationEventName, data: unknown): void {
@@ -538,61 +582,4 @@ function mayGenerate(profile: Profile): boolean {
   if (profile.operators.some((o) => o.password === 'generate')) return true;
   const listed01 = profile.operators.find((o) => o.id === '01');
   return !listed01 && profile.factoryOperator === 'replace-password';
-}
-
-function json(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = `${JSON.stringify(body)}\n`;
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': String(Buffer.byteLength(text)),
-    'cache-control': 'no-store',
-    ...headers,
-  });
-  res.end(text);
-}
-
-function methodNotAllowed(method: string, path: string, allow: string): HttpProblem {
-  return new HttpProblem(405, `${path} does not take ${method}`, `use ${allow} ${path}`, { allow });
-}
-
-function shuttingDown(): PosbridgeError {
-  return new HttpProblem(
-    503,
-    'the daemon is shutting down',
-    'run the command again once it is back (or without it)',
-  );
-}
-
-/** The body as text, refusing (413) past `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const tooLarge = () =>
-    new HttpProblem(413, `the request body is larger than ${limit} bytes`, 'send a smaller request', {
-      connection: 'close',
-    });
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) {
-    req.resume();
-    return Promise.reject(tooLarge());
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.on('end', () =>
-      size > limit ? reject(tooLarge()) : resolve(Buffer.concat(chunks).toString('utf8')),
-    );
-    req.on('error', (error) =>
-      reject(
-        new PosbridgeError('CLOSED', 'the caller went away while sending its request', { cause: error }),
-      ),
-    );
-  });
 }

@@ -38,7 +38,18 @@ export interface DaemonHealth {
   /** Operations (info, provision, ...) running now. */
   operations: number;
   version?: string;
+  /** The station name its audit records get (config `station`, else the host name). */
+  station?: string;
+  /** The audit trail it writes (POSBRIDGE_AUDIT, else config `audit`, else the data directory). */
+  audit?: string;
+  /** The line rate it opens serial ports at (config `baud`). */
+  baud?: number;
+  /** The config file it read (absent: all defaults). */
+  config?: string;
 }
+
+/** What a daemon tells of its setup in /v1/health. */
+export type DaemonAbout = Pick<DaemonHealth, 'station' | 'audit' | 'baud' | 'config'>;
 
 /** Every error the API answers: `{ error: { code, message, hint, ...details } }`, never a stack. */
 export interface WireError {
@@ -119,7 +130,38 @@ const perms = z
   .min(1, 'must list at least one permission')
   .refine((p) => new Set(p).size === p.length, 'must not repeat a permission');
 
-export const infoBody = z.object({ port }).strict();
+/**
+ * What the caller asks of the link for this operation (host/link-options.ts): its wire trace
+ * streamed back as `trace` events (the caller writes its own file), a reply timeout, the line rate
+ * it expects (a port held open at another one is refused, exit 2).
+ */
+export const linkBody = z
+  .object({
+    trace: z.boolean().optional(),
+    timeoutMs: z
+      .number({ error: 'must be a whole number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(1, 'must be at least 1 ms')
+      .max(3_600_000, 'must be at most 3600000 ms')
+      .optional(),
+    baudRate: z
+      .number({ error: 'must be a positive whole number' })
+      .int('must be a positive whole number')
+      .positive('must be a positive whole number')
+      .optional(),
+  })
+  .strict();
+
+export type LinkBody = z.output<typeof linkBody>;
+
+/** One wire line of an operation's trace (`trace` event): already masked by the daemon. */
+export interface TraceEvent {
+  at: string;
+  direction: '>' | '<';
+  text: string;
+}
+
+export const infoBody = z.object({ port, link: linkBody.optional() }).strict();
 
 /** An error a client hands back in place of a value it could not produce (re-raised as is). */
 const carriedError = z
@@ -163,6 +205,7 @@ export const provisionBody = z
      * false drops them, like an engine call without `recordGenerated`.
      */
     recordGenerated: z.boolean().default(true),
+    link: linkBody.optional(),
   })
   .strict();
 
@@ -180,6 +223,7 @@ export const diagBody = z
         });
       })
       .optional(),
+    link: linkBody.optional(),
   })
   .strict();
 
@@ -192,6 +236,7 @@ export const passwdBody = z
       .optional(),
     adminPassword: secret(),
     newPassword: secret('new-password'),
+    link: linkBody.optional(),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -229,6 +274,7 @@ export const operatorBody = z
       ],
       { error: 'action must be list, add, set or del' },
     ),
+    link: linkBody.optional(),
   })
   .strict();
 
@@ -273,6 +319,8 @@ export type OperationEventName =
   | 'check'
   /** `{ call, id, password }`: a generated operator password, to keep and acknowledge. */
   | 'generated'
+  /** TraceEvent: a wire line of this operation, when `link.trace` asked for them. */
+  | 'trace'
   /** `{ report }` or `{ error, report? }`: the end. */
   | 'result';
 

@@ -6,7 +6,7 @@
  */
 import { readFile as fsReadFile } from 'node:fs/promises';
 import { homedir as osHomedir, hostname as osHostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { type Document, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { PosbridgeError } from '../../host/errors.js';
@@ -78,6 +78,14 @@ export async function loadDaemonConfig(options: LoadConfigOptions = {}): Promise
   return { config: parseDaemonConfig(text, path, options.hostname), path, found: true };
 }
 
+/**
+ * A relative `audit` path is relative to the config file, not to whichever directory the daemon
+ * was started in (a systemd unit and a shell would otherwise write two different trails).
+ */
+function auditRelativeTo(file: string, audit: string): string {
+  return isAbsolute(audit) ? audit : resolvePath(dirname(resolvePath(file)), audit);
+}
+
 /** Parses and validates the text of a config file; `file` names it in errors (`.json`: JSON, else YAML). */
 export function parseDaemonConfig(
   text: string,
@@ -107,7 +115,7 @@ export function parseDaemonConfig(
   }
   const result = daemonConfigSchema.safeParse(data);
   if (!result.success) throw invalid(file, problemsOf(result.error));
-  return resolve(result.data, hostname);
+  return resolve(result.data, hostname, file);
 }
 
 /**
@@ -127,7 +135,11 @@ function keepUsbIdsAsWritten(document: Document): void {
   }
 }
 
-function resolve(data: z.output<typeof daemonConfigSchema>, hostname: () => string): DaemonConfig {
+function resolve(
+  data: z.output<typeof daemonConfigSchema>,
+  hostname: () => string,
+  file = '.',
+): DaemonConfig {
   const config: DaemonConfig = {
     station: data.station ?? safeHostname(hostname),
     allow: data.allow ?? CONFIG_DEFAULTS.allow.map((id) => ({ ...id })),
@@ -136,8 +148,8 @@ function resolve(data: z.output<typeof daemonConfigSchema>, hostname: () => stri
     baud: data.baud ?? CONFIG_DEFAULTS.baud,
     timeouts: { ...data.timeouts },
   };
-  if (data.audit?.file !== undefined) config.audit = data.audit.file;
-  if (data.audit?.witness !== undefined) config.auditWitness = data.audit.witness;
+  if (data.audit?.file !== undefined) config.audit = auditRelativeTo(file, data.audit.file);
+  if (data.audit?.witness !== undefined) config.auditWitness = data.audit.witness; // absolute (schema)
   if (data.maxNamedPorts !== undefined) config.maxNamedPorts = data.maxNamedPorts;
   return config;
 }

@@ -81,6 +81,8 @@ export interface StartDaemonPortsOptions
     Pick<LoadConfigOptions, 'env' | 'hostname' | 'homedir'> {
   /** `--config FILE` (must exist); default: the default location, absent = defaults. */
   configFile?: string | undefined;
+  /** Changes the loaded config before it is used (station mode's --baud and --timeout). */
+  adjust?: ((config: DaemonConfig) => void) | undefined;
 }
 
 /**
@@ -90,13 +92,14 @@ export interface StartDaemonPortsOptions
  */
 export async function startDaemonPorts(
   options: StartDaemonPortsOptions,
-): Promise<DaemonPorts & { config: DaemonConfig; configPath: string }> {
+): Promise<DaemonPorts & { config: DaemonConfig; configPath: string; configFound: boolean }> {
   const loaded = await loadDaemonConfig({
     path: options.configFile,
     env: options.env,
     hostname: options.hostname,
     homedir: options.homedir,
   });
+  options.adjust?.(loaded.config);
   const ports = createDaemonPorts({ ...options, config: loaded.config });
   options.logger.info(
     {
@@ -106,5 +109,5 @@ export async function startDaemonPorts(
     'daemon config',
   );
   await ports.manager.start();
-  return { ...ports, config: loaded.config, configPath: loaded.path };
+  return { ...ports, config: loaded.config, configPath: loaded.path, configFound: loaded.found };
 }

@@ -16,6 +16,9 @@ type LeasedTerminal = Omit<TerminalConnection, 'close'>;
  */
 export class Lease implements TerminalConnection {
   private done = false;
+  /** A request went out through this lease. */
+  used = false;
+  private readonly undoLink: Array<() => void> = [];
   private resolveReleased!: () => void;
   readonly released = new Promise<void>((resolve) => {
     this.resolveReleased = resolve;
@@ -43,25 +46,40 @@ export class Lease implements TerminalConnection {
   userList: TerminalConnection['userList'] = () => this.call(() => this.driver.userList());
   diag: TerminalConnection['diag'] = (checks, onCheck) => this.call(() => this.driver.diag(checks, onCheck));
 
+  /** The operation's trace and timeouts on the port's open driver, for this lease only. */
+  get useLink(): TerminalConnection['useLink'] {
+    const driver = this.driver;
+    if (!driver.useLink) return undefined;
+    return (link) => {
+      if (this.done) throw this.givenBack();
+      const undo = driver.useLink!(link);
+      this.undoLink.push(undo);
+      return undo;
+    };
+  }
+
   /** Gives the port back to the manager (which keeps it open). Idempotent. */
   async close(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    // The next holder (a heartbeat, another lease) gets the link as it was.
+    for (const undo of this.undoLink.splice(0)) undo();
     this.onRelease();
     this.resolveReleased();
   }
 
   private call<T>(body: () => Promise<T>): Promise<T> {
-    if (this.done) {
-      return Promise.reject(
-        new PosbridgeError('CLOSED', `${this.port}: this lease was given back`, {
-          hint: 'Lease the port again.',
-          details: { port: this.port },
-        }),
-      );
-    }
+    if (this.done) return Promise.reject(this.givenBack());
     if (this.entry.ended) return this.entry.lost;
+    this.used = true;
     return Promise.race([body(), this.entry.lost]);
+  }
+
+  private givenBack(): PosbridgeError {
+    return new PosbridgeError('CLOSED', `${this.port}: this lease was given back`, {
+      hint: 'Lease the port again.',
+      details: { port: this.port },
+    });
   }
 }
 

@@ -525,8 +525,10 @@ export class DaemonPortManager implements PortManager {
     this.setState(entry, 'present');
     this.emit('terminal-updated', entry);
     this.named.idle(entry.port);
-    // What the operation changed (factory passwords, state) shows at once.
-    void this.beat(entry);
+    // What the operation changed (factory passwords, state) shows at once; an operation refused
+    // before its first request (a --baud the port is not at) changed nothing and sends nothing.
+    if (lease.used) void this.beat(entry);
+    else this.scheduleHeartbeat(entry);
   }
 
   // --- heartbeat ---------------------------------------------------------------------------
