@@ -8,15 +8,22 @@ import { hostname, userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import { AuditedEngine } from '../audit/audited-engine.js';
 import { defaultAuditPath } from '../audit/index.js';
-import { connectDaemon } from '../daemon/api/client.js';
-import { resolveSocketPath } from '../daemon/api/socket.js';
+import type { DaemonConfig } from '../daemon/config/index.js';
 import { startDaemonPorts } from '../daemon/discovery/index.js';
 import { TerminalDriver } from '../host/driver.js';
 import { type Connector, LocalEngine } from '../host/engine.js';
+import { slowTimeoutFor } from '../host/link-options.js';
 import { createPortRegistry, listPorts } from '../host/ports/index.js';
+import type { WireTrace } from '../host/trace.js';
 import { auditTarget, openAudit } from './audit-target.js';
-import type { CliDeps, CommonOptions, EngineHandle } from './context.js';
-import { engineViaDaemonOr } from './daemon-client.js';
+import {
+  type CliDeps,
+  type CommonOptions,
+  DEFAULT_BAUD,
+  DEFAULT_TIMEOUT_MS,
+  type EngineHandle,
+} from './context.js';
+import { aboutDaemon, engineViaDaemonOr, findDaemonFor, linkOf } from './daemon-client.js';
 import { daemonHub } from './daemon-hub.js';
 import type { CliIo } from './io.js';
 import { createLogger } from './logger.js';
@@ -25,11 +32,10 @@ import { MockPorts, type MockPortsOptions } from './mock-ports.js';
 /** `mock` is the process's mock terminals, or options to make them (tests pass their own). */
 export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {}): Omit<CliDeps, 'result'> {
   const mockPorts = mock instanceof MockPorts ? mock : new MockPorts(mock);
-  /** The daemon's station name, from its config (set once its port manager is built). */
-  let daemonStation: string | undefined;
-  /** The daemon config's audit file and witness, if it names them (the environment still wins). */
-  let daemonAudit: { audit?: string; auditWitness?: string } = {};
+  /** The daemon's config (set once its port manager is built): station, audit file, rate. */
+  let daemonSetup: { config: DaemonConfig; configPath: string; found: boolean } | undefined;
   const warn = (message: string) => io.stderr.write(`warning: ${message}\n`);
+  const uid = () => process.getuid?.() ?? 0;
   return {
     io,
     now: () => new Date(),
@@ -39,10 +45,11 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
     createLogger: (options) => createLogger(options, io.stderr as NodeJS.WritableStream),
     // Through the daemon when one answers (it owns the ports and writes the audit trail);
     // otherwise in this process, audited here.
-    createEngine: async (options, logger) =>
-      engineViaDaemonOr(options, io.env, logger, () => {
-        const audit = openAudit(auditTarget(io.env), warn);
-        const local = createLocalEngine(options, logger, mockPorts);
+    createEngine: async (options, logger, choice = {}) => {
+      const inProcess = (): EngineHandle => {
+        // The demo's temporary trail has no witness: its heads are nobody's record.
+        const audit = openAudit(choice.audit ? { file: choice.audit } : auditTarget(io.env), warn);
+        const local = createLocalEngine(options, logger, mockPorts, choice.trace);
         const engine = new AuditedEngine(local.engine, audit.store, {
           technician: io.env.USER ?? safeUser(),
           station: hostname(),
@@ -54,8 +61,13 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
             await local.close();
             audit.close();
           },
+          // The station name is the command's (--station, else the host name).
+          about: { audit: audit.store.file },
         };
-      }),
+      };
+      if (choice.inProcess) return inProcess();
+      return engineViaDaemonOr(options, io.env, logger, inProcess, uid(), choice.trace);
+    },
     // posbridge daemon: discovery and hot-plug over the same registry (mock:// included).
     createPortManager: async ({ configFile, logger }) => {
       const ports = await startDaemonPorts({
@@ -64,39 +76,68 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
         logger,
         env: io.env,
       });
-      daemonStation = ports.config.station;
-      daemonAudit = ports.config;
+      daemonSetup = { config: ports.config, configPath: ports.configPath, found: ports.configFound };
       return ports.manager;
     },
-    // The daemon writes the audit trail of what it runs, whoever asked.
-    wrapDaemonEngine: (engine, logger) => {
-      const target = auditTarget(io.env, daemonAudit);
+    // The daemon writes the audit trail of what it runs, whoever asked, under its config's
+    // station name; /v1/health and its first lines say which.
+    wrapDaemonEngine: (engine, logger, context) => {
+      const target = auditTarget(io.env, daemonSetup?.config);
       const audit = openAudit(target, (message) => logger.error({ witness: target.witness }, message));
       logger.info({ audit: audit.store.file, witness: audit.witness?.file }, 'audit trail');
+      const station = daemonSetup?.config.station ?? context.hostname();
       return {
         engine: new AuditedEngine(engine, audit.store, {
           technician: io.env.USER ?? safeUser(),
-          station: daemonStation ?? hostname(),
+          station,
           now: () => new Date(),
         }),
         close: async () => audit.close(),
+        about: {
+          station,
+          audit: audit.store.file,
+          ...(daemonSetup && {
+            baud: daemonSetup.config.baud,
+            config: daemonSetup.found
+              ? daemonSetup.configPath
+              : `${daemonSetup.configPath} (absent: defaults)`,
+          }),
+        },
       };
     },
     auditPath: () => auditPath(io.env),
     portRegistry: () => portRegistry(mockPorts),
     // posbridge station without --port: terminals as the daemon's port manager finds them, and
     // operations through its leases (the same code path as the daemon).
-    createHub: async ({ logger, socket }) => {
-      const uid = process.getuid?.() ?? 0;
-      const remote = await connectDaemon(resolveSocketPath(io.env, socket, uid), uid);
-      if (remote) return daemonHub(remote);
-      const audit = openAudit(auditTarget(io.env), warn);
-      const ports = await startDaemonPorts({ registry: portRegistry(mockPorts), logger, env: io.env });
+    createHub: async ({ logger, socket, trace, baudRate, timeoutMs }) => {
+      const link = linkOf({ baud: baudRate, timeout: timeoutMs }, trace);
+      const remote = await findDaemonFor({ socket }, io.env, uid(), link);
+      if (remote) return { ...(await daemonHub(remote)), about: aboutDaemon(remote) };
+      const ports = await startDaemonPorts({
+        registry: portRegistry(mockPorts, logger),
+        logger,
+        env: io.env,
+        // This process owns the ports: they open at --baud, and answer within --timeout.
+        adjust: (config) => {
+          if (baudRate !== undefined) config.baud = baudRate;
+          if (timeoutMs !== undefined) config.timeouts.requestMs = timeoutMs;
+        },
+      });
+      // Running the port manager itself, station mode records as the daemon would: the
+      // config's trail (and witness) and station name.
+      let audit: ReturnType<typeof openAudit>;
+      try {
+        audit = openAudit(auditTarget(io.env, ports.config), warn);
+      } catch (error) {
+        await ports.manager.close();
+        throw error;
+      }
       await ports.manager.settled();
       const local = new LocalEngine({
         connect: (port) => ports.manager.lease(port),
         now: () => new Date(),
         randomBytes: (n) => randomBytes(n),
+        ...(trace && { link: { trace } }),
       });
       return {
         list: () => ports.manager.list(),
@@ -110,10 +151,12 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
           station: ports.config.station,
           now: () => new Date(),
         }),
+        about: { station: ports.config.station, audit: audit.store.file },
       };
     },
     listPorts: () => listPorts(),
-    openTransport: (options) => portRegistry(mockPorts).open(options.port!, { baudRate: options.baud }),
+    openTransport: (options) =>
+      portRegistry(mockPorts).open(options.port!, { baudRate: options.baud ?? DEFAULT_BAUD }),
   };
 }
 
@@ -140,17 +183,20 @@ export function createLocalEngine(
   options: CommonOptions,
   logger: Logger,
   mockPorts: MockPorts,
+  trace?: WireTrace,
 ): EngineHandle {
   const registry = portRegistry(mockPorts, logger);
+  const timeoutMs = options.timeout ?? DEFAULT_TIMEOUT_MS;
   const connect: Connector = (port) =>
     TerminalDriver.open(port, {
       registry,
       logger,
-      baudRate: options.baud,
-      timeoutMs: options.timeout,
+      baudRate: options.baud ?? DEFAULT_BAUD,
+      timeoutMs,
       // DIAG's wait restarts at every DATA line; a check may take several seconds on hardware.
-      slowTimeoutMs: options.timeout * 5,
-      ...(options.trace !== undefined && { trace: options.trace }),
+      slowTimeoutMs: slowTimeoutFor(timeoutMs),
+      // The command opened (and closes) its --trace file: output-files.ts.
+      ...(trace && { trace }),
     });
   const engine = new LocalEngine({ connect, now: () => new Date(), randomBytes: (n) => randomBytes(n) });
   return { engine, close: async () => undefined };

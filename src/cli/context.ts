@@ -6,14 +6,17 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Engine } from '../host/engine.js';
 import type { ListedPort, PortRegistry, Transport } from '../host/ports/index.js';
-import type { CreateStationHub } from '../station/index.js';
+import type { WireTrace } from '../host/trace.js';
+import type { CreateStationHub, HubAbout } from '../station/index.js';
 import type { DaemonCommandDeps } from './commands/daemon.js';
 import type { CliIo } from './io.js';
 
 export interface CommonOptions {
   port?: string;
-  baud: number;
-  timeout: number;
+  /** `--baud`, when given (DEFAULT_BAUD otherwise; through the daemon, the port's own rate). */
+  baud?: number;
+  /** `--timeout`, when given (DEFAULT_TIMEOUT_MS otherwise; through the daemon, its config's). */
+  timeout?: number;
   trace?: string;
   logLevel: string;
   logFormat: 'json' | 'pretty';
@@ -22,9 +25,27 @@ export interface CommonOptions {
   socket?: string;
 }
 
+export const DEFAULT_BAUD = 115_200;
+export const DEFAULT_TIMEOUT_MS = 3000;
+
 export interface EngineHandle {
   engine: Engine;
   close(): Promise<void>;
+  /** Who runs the operations and keeps their record: this process, or the daemon (which says so). */
+  about?: EngineAbout;
+}
+
+/** Whose station name and audit trail the engine records with (the same as a hub's). */
+export type EngineAbout = HubAbout;
+
+/** How a command wants its engine (all optional). */
+export interface EngineChoice {
+  /** The opened --trace file (the command owns and closes it). */
+  trace?: WireTrace;
+  /** Never through a daemon (the demo's own mock terminal). */
+  inProcess?: boolean;
+  /** The audit trail to write instead of the user's (the demo's temporary one). */
+  audit?: string;
 }
 
 /** DaemonCommandDeps: what `posbridge daemon` needs (all optional). */
@@ -38,7 +59,7 @@ export interface CliDeps extends DaemonCommandDeps {
   user(): string;
   hostname(): string;
   createLogger(options: CommonOptions): Logger;
-  createEngine(options: CommonOptions, logger: Logger): Promise<EngineHandle>;
+  createEngine(options: CommonOptions, logger: Logger, choice?: EngineChoice): Promise<EngineHandle>;
   /** Serial ports with their USB identity (injected: the real lister needs udev). */
   listPorts(): Promise<ListedPort[]>;
   /** The daemon's port manager as a hub, for `posbridge station` without --port. */
@@ -62,14 +83,16 @@ export function addCommonOptions(command: Command, portRequired = true): Command
   if (portRequired) command.requiredOption(port, portHelp);
   else command.option(port, portHelp);
   return command
-    .option('--baud <rate>', 'line rate in baud', parsePositiveInt('--baud'), 115200)
+    .option('--baud <rate>', `line rate in baud (default: ${DEFAULT_BAUD})`, parsePositiveInt('--baud'))
     .option(
       '--timeout <ms>',
-      'reply timeout per command in milliseconds',
+      `reply timeout per command in milliseconds (default: ${DEFAULT_TIMEOUT_MS})`,
       parsePositiveInt('--timeout'),
-      3000,
     )
-    .option('--trace <file>', 'write the wire (both directions, timestamped, secrets masked) to this file')
+    .option(
+      '--trace <file>',
+      'append the wire (both directions, timestamped, secrets masked) to this file (mode 0600, never through a symlink)',
+    )
     .option(
       '--log-level <level>',
       'fatal, error, warn, info, debug, trace or silent',

@@ -8,10 +8,23 @@ export interface CliIo {
   /** Standard input, for secrets (`--admin-password-stdin`) and the console. */
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
   env: NodeJS.ProcessEnv;
+  /** The directory relative paths are typed in (default: this process's working directory). */
+  cwd?: string;
 }
 
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+/** Where the user's relative paths start. */
+export function cwdOf(io: CliIo): string {
+  return io.cwd ?? process.cwd();
 }
 
 const COLOURS = { green: 32, yellow: 33, red: 31, dim: 2, bold: 1, cyan: 36 } as const;

@@ -18,7 +18,9 @@ import { registerScan } from './commands/scan.js';
 import { registerStation } from './commands/station.js';
 import type { CliDeps } from './context.js';
 import { EXIT } from './exit-codes.js';
+import { cwdOf } from './io.js';
 import { jsonSafe } from './render.js';
+import { resolveCommandPaths } from './user-paths.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(deps: CliDeps): Command {
@@ -30,7 +32,9 @@ export function buildProgram(deps: CliDeps): Command {
       writeOut: (text) => deps.io.stdout.write(text),
       writeErr: (text) => deps.io.stderr.write(text),
     })
-    .exitOverride();
+    .exitOverride()
+    // Relative paths are the user's, whoever ends up reading them (user-paths.ts).
+    .hook('preAction', (_program, command) => resolveCommandPaths(command, cwdOf(deps.io)));
   registerPorts(program, deps);
   registerInfo(program, deps);
   registerProvision(program, deps);

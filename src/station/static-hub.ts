@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Engine } from '../host/engine.js';
 import { isPosbridgeError } from '../host/errors.js';
 import type { HubEvent, TerminalHub, TerminalInfo } from '../host/hub.js';
+import type { WireTrace } from '../host/trace.js';
 
 /** A hub that station mode owns for its run, and may supply the engine that reaches its ports. */
 export interface StationHub extends TerminalHub {
@@ -20,17 +21,30 @@ export interface StationHub extends TerminalHub {
    * station uses the command line's engine, which opens each port itself.
    */
   engine?: Engine;
+  /** Whose station name and audit trail the hub's engine records with (station reports them). */
+  about?: HubAbout;
+}
+
+export interface HubAbout {
+  /** The station name the records get when --station is not given. */
+  station?: string;
+  /** The audit trail the runs are written to. */
+  audit?: string;
+  /** Set when the operations go through a daemon. */
+  daemon?: { socket: string; pid: number };
 }
 
 /** How the command line reaches the daemon's port manager (discovery, hot-plug). */
 export interface StationHubOptions {
-  baudRate: number;
-  /** Reply timeout per command, ms. */
-  timeoutMs: number;
-  trace?: string;
+  /** `--baud`, when given. */
+  baudRate?: number | undefined;
+  /** `--timeout`: reply timeout per command, ms, when given. */
+  timeoutMs?: number | undefined;
+  /** The opened --trace file. */
+  trace?: WireTrace | undefined;
   logger: Logger;
   /** `--socket PATH`: the daemon to go through (else POSBRIDGE_SOCKET or the default socket). */
-  socket?: string;
+  socket?: string | undefined;
 }
 
 export type CreateStationHub = (options: StationHubOptions) => Promise<StationHub>;

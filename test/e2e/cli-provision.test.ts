@@ -41,9 +41,10 @@ function expectFirstRun(run: Awaited<ReturnType<typeof provision>>): void {
   expect(run.stdout).toMatch(/PB-MOCK sn PBM0000001 fw 1\.0\.0: provisioned\n/);
   for (const step of CHANGING_STEPS) expect(run.stdout).toMatch(new RegExp(`^ {2}${step} +done `, 'm'));
   expect(run.stdout).toContain(`merchant ${MERCHANT}  terminal ${TERMINAL}`);
-  // The generated first password of operator 01 went to the default file in the working directory.
-  expect(run.stdout).toContain('operator first passwords written to posbridge-operator-passwords.txt');
-  const credentials = readFileSync(join(dir, 'posbridge-operator-passwords.txt'), 'utf8');
+  // The generated first password of operator 01 went to the default file in the state directory.
+  const kept = join(dir, 'state', 'posbridge', 'operator-passwords.txt');
+  expect(run.stdout).toContain(`operator first passwords written to ${kept}`);
+  const credentials = readFileSync(kept, 'utf8');
   expect(credentials).toMatch(/ sn=PBM0000001 operator=01 password=\S{6,}\n$/);
   expect(run.stdout).not.toContain(ADMIN_PASSWORD);
   expect(run.stdout).not.toContain(/password=(\S+)/.exec(credentials)![1]);

@@ -123,7 +123,8 @@ describe('issue 5, done when: posbridge daemon + posbridge station + posbridge m
         `${ADMIN_PASSWORD}\n`,
       );
       await station.waitForStdout(
-        /^station: 3 terminals in m\.csv; plug them in/m,
+        // The relative paths typed are the user's: reported as absolute paths (docs/cli.md, "Paths").
+        new RegExp(`^station: 3 terminals in ${esc(box.dir)}/m\\.csv; plug them in`, 'm'),
         'the station to wait for terminals',
         START_MS,
       );
@@ -159,7 +160,7 @@ describe('issue 5, done when: posbridge daemon + posbridge station + posbridge m
       expect(stationExit, station.describe()).toEqual({ code: 0, signal: null });
       expect(station.stderr, station.describe()).not.toMatch(/error|TypeError|at .*\.js:/i);
       const out = station.stdout;
-      expect(out).toContain(`station ${STATION}: 3 terminals in m.csv (every row has a result)`);
+      expect(out).toContain(`station ${STATION}: 3 terminals in ${box.dir}/m.csv (every row has a result)`);
       expect(out).toContain('3 provisioned, 0 already provisioned, 0 failed, 0 quarantined, 0 not seen');
       for (const row of ROWS) {
         const link = box.link(PLUGS.find((p) => p.sn === row.sn)!.link);
@@ -171,7 +172,7 @@ describe('issue 5, done when: posbridge daemon + posbridge station + posbridge m
           `not in the manifest \\(left untouched\\):\\n +sn ${esc(STRANGER)} \\(PB-MOCK\\) on ${esc(box.link('pos4'))}\\n`,
         ),
       );
-      expect(out).toContain('JUnit report written to j.xml');
+      expect(out).toContain(`JUnit report written to ${box.dir}/j.xml`);
       expect(out).not.toContain(ADMIN_PASSWORD);
       // Each terminal's generated operator password went to the file, naming its serial number.
       const credentials = readFileSync(`${box.dir}/operator-passwords.txt`, 'utf8');

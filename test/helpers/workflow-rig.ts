@@ -19,6 +19,7 @@ import { Readable } from 'node:stream';
 import { AuditedEngine } from '../../src/audit/audited-engine.js';
 import { AuditStore } from '../../src/audit/index.js';
 import { auditPath, createLocalEngine, productionDeps } from '../../src/cli/compose.js';
+import type { EngineChoice } from '../../src/cli/context.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { MockPorts } from '../../src/cli/mock-ports.js';
 import { runCli } from '../../src/cli/program.js';
@@ -255,8 +256,10 @@ export class WorkflowRig {
       createEngine: async (
         options: Parameters<typeof createLocalEngine>[0],
         logger: Parameters<typeof createLocalEngine>[1],
+        choice: EngineChoice = {},
       ) => {
-        const local = createLocalEngine(options, logger, ports);
+        // The command opened its --trace file (output-files.ts) and hands it over.
+        const local = createLocalEngine(options, logger, ports, choice.trace);
         const store = AuditStore.open(auditPath(io.env));
         const engine = new AuditedEngine(local.engine, store, {
           technician: io.env.USER ?? 'unknown',

@@ -130,7 +130,9 @@ describe('posbridge daemon', () => {
     const daemon = await run;
     expect(daemon.code).toBe(0);
     expect(daemon.stdout).toBe(
-      `posbridge daemon listening on ${socket} (pid ${process.pid})\nposbridge daemon stopped (SIGTERM)\n`,
+      `posbridge daemon listening on ${socket} (pid ${process.pid})\n` +
+        `station name station-test, audit trail ${join(dir, 'audit.sqlite3')}\n` +
+        'posbridge daemon stopped (SIGTERM)\n',
     );
     expect(existsSync(socket)).toBe(false);
   });

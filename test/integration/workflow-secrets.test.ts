@@ -226,7 +226,8 @@ describe('no secret leaks', () => {
       expect(text.includes(SETTLE_ACCOUNT.slice(-8)), `${where} holds the account's last 8`).toBe(false);
     }
 
-    // Nothing was written outside the scratch directory (the default --credentials-out is ./).
+    // Nothing was written outside the scratch directory (the default --credentials-out is in the
+    // state directory, XDG_STATE_HOME of the rig, never ./).
     expect(existsSync('posbridge-operator-passwords.txt')).toBe(false);
 
     // The traces and logs did record the exchanges, masked.

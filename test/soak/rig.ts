@@ -322,7 +322,7 @@ export class SoakRig {
       ...productionDeps(io),
       hostname: () => 'soak-station',
       createEngine: async (
-        options: { baud: number; timeout: number; trace?: string },
+        options: { baud?: number; timeout?: number; trace?: string },
         logger: Parameters<typeof TerminalDriver.open>[1]['logger'],
       ) => {
         const registry = createPortRegistry();

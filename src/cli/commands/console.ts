@@ -8,11 +8,11 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { type ConsoleLine, ConsoleSession } from '../../host/console-session.js';
-import { createFileTrace } from '../../host/trace.js';
 import { MASK, maskLine, maskLineDetailed, parseReply } from '../../protocol/index.js';
-import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.js';
+import { addCommonOptions, type CliDeps, type CommonOptions, DEFAULT_TIMEOUT_MS } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { painter } from '../io.js';
+import { cwdOf, painter } from '../io.js';
+import { openTraceFile } from '../output-files.js';
 import { visible } from '../render.js';
 import { runAction } from '../run-action.js';
 
@@ -45,8 +45,17 @@ async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<nu
   const { io } = deps;
   const paint = painter(io);
   const logger = deps.createLogger(options);
-  const transport = await deps.openTransport(options, logger);
-  const trace = options.trace ? createFileTrace(options.trace) : undefined;
+  // Checked and opened before the port: a trace that cannot be written stops us first.
+  const trace = options.trace
+    ? await openTraceFile(options.trace, (text) => io.stderr.write(text), { cwd: cwdOf(io) })
+    : undefined;
+  let transport: Awaited<ReturnType<CliDeps['openTransport']>>;
+  try {
+    transport = await deps.openTransport(options, logger);
+  } catch (error) {
+    await trace?.close();
+    throw error;
+  }
   const historyPath = join(
     io.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'),
     'posbridge',
@@ -163,7 +172,7 @@ async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<nu
   if (!closedByPeer && awaiting.size > 0) {
     await new Promise<void>((resolve) => {
       const tick = setInterval(() => {
-        if (Date.now() - lastActivity > options.timeout) finish();
+        if (Date.now() - lastActivity > (options.timeout ?? DEFAULT_TIMEOUT_MS)) finish();
       }, 50);
       const finish = () => {
         clearInterval(tick);

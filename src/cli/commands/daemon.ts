@@ -27,8 +27,15 @@ export interface DaemonPortManagerOptions {
 export interface DaemonCommandDeps {
   /** Discovery and the ports it owns (the DaemonPortManager, wired in compose.ts). */
   createPortManager?: (options: DaemonPortManagerOptions) => Promise<PortManager>;
-  /** Wraps the daemon's engine, e.g. in the audit trail; its close() runs after the last operation. */
-  wrapDaemonEngine?: (engine: Engine, logger: Logger) => Promise<DaemonEngine> | DaemonEngine;
+  /**
+   * Wraps the daemon's engine, e.g. in the audit trail; its close() runs after the last
+   * operation. `hostname`: the station name when the config gives none.
+   */
+  wrapDaemonEngine?: (
+    engine: Engine,
+    logger: Logger,
+    context: { hostname(): string },
+  ) => Promise<DaemonEngine> | DaemonEngine;
   /** Where SIGINT/SIGTERM come from (default: this process). */
   signals?: SignalSource;
   /** The user's uid, for the default socket path and the ownership checks (default: getuid()). */
@@ -105,10 +112,18 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
         now: deps.now,
         randomBytes: deps.randomBytes,
       });
-      return deps.wrapDaemonEngine ? deps.wrapDaemonEngine(engine, logger) : { engine };
+      return deps.wrapDaemonEngine
+        ? deps.wrapDaemonEngine(engine, logger, { hostname: () => deps.hostname() })
+        : { engine };
     },
   });
   deps.io.stdout.write(`posbridge daemon listening on ${daemon.socketPath} (pid ${process.pid})\n`);
+  // What its records say and where they go (also in GET /v1/health): the config's, not a guess.
+  const { station, audit, config } = daemon.about;
+  if (station !== undefined || audit !== undefined)
+    deps.io.stdout.write(
+      `station name ${station ?? '?'}, audit trail ${audit ?? '?'}${config ? `, config ${config}` : ''}\n`,
+    );
   const reason = await runUntilSignal(daemon, deps.signals ?? process);
   deps.io.stdout.write(`posbridge daemon stopped (${reason})\n`);
   return EXIT.ok;

@@ -2,8 +2,12 @@
  * `posbridge demo`: the whole job against a built-in mock terminal, for a newcomer without
  * hardware. Provisions it from factory state, prints the report, then runs again to show that a
  * provisioned terminal is left as it is.
+ *
+ * It runs in this process even while a daemon runs (its terminal is this process's mock), and
+ * records into a temporary audit trail, removed at the end: a demo never enters the user's
+ * record (POSBRIDGE_AUDIT or the data directory).
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -47,70 +51,97 @@ export function registerDemo(program: Command, deps: CliDeps): void {
     )
     .action((options: CommonOptions) =>
       runAction(deps, options, async () => {
-        const { io } = deps;
-        const paint = painter(io);
-        const port = options.port ?? 'mock://demo?diag-fail=printer:paper_out';
-        const dir = await mkdtemp(join(tmpdir(), 'posbridge-demo-'));
-        const credentialsFile = join(dir, 'operator-passwords.txt');
-        const profile = parseProfile(JSON.stringify(DEMO_PROFILE), 'demo profile');
-        // A fresh strong admin password the demo never prints: the point is that nobody types one.
-        const adminPassword = generatePassword(deps.randomBytes);
-        const say = (text: string) => {
-          if (!options.json) io.stdout.write(text);
-        };
-        return withEngine(deps, { ...options, port }, async (engine) => {
-          say(
-            `${paint('bold', 'posbridge demo')}: a mock terminal on ${visible(port)}, fresh from the factory.\n\n`,
-          );
-          const before = await engine.info(port);
-          say(renderInfo(before, paint));
-          const runs: ProvisionReport[] = [];
-          let generated = false;
-          for (const [index, title] of [
-            'First run: provision it',
-            'Second run: same command again',
-          ].entries()) {
-            say(`\n${paint('bold', `${index + 1}. ${title}`)}\n`);
-            generated = false;
-            try {
-              const report = await engine.provision({
-                request: {
-                  port,
-                  merchant: DEMO_MERCHANT,
-                  terminal: DEMO_TERMINAL,
-                  name: 'Café Lumière 1',
-                  adminPassword,
-                  adminPasswordKnown: index > 0, // the first run set it
-                  profile,
-                  technician: deps.user(),
-                  station: deps.hostname(),
-                },
-                onStep: (step) => say(renderStep(step, paint)),
-                recordGenerated: async (id, password) => {
-                  await credentialsRecorder(credentialsFile, () => before.hello.sn, deps.now)(id, password);
-                  generated = true;
-                },
-              });
-              if (generated) report.credentialsFile = credentialsFile;
-              runs.push(report);
-              say(renderProvisionSummary(report, paint));
-            } catch (error) {
-              if (!(error instanceof WorkflowStopped)) throw error;
-              runs.push(error.report);
-              say(renderProvisionSummary(error.report, paint));
-              if (options.json) printJson(io, { kind: 'demo', runs });
-              return EXIT.refused;
-            }
-          }
-          const after = await engine.info(port);
-          say(`\n${paint('bold', '3. The terminal now')}\n${renderInfo(after, paint)}`);
-          say(
-            `\nThe printer check fails on purpose (the mock was started with diag-fail=printer:paper_out),\n` +
-              `to show how a failed check and its hint are reported. Try: posbridge mock --help, docs/mock.md.\n`,
-          );
-          if (options.json) printJson(io, { kind: 'demo', runs, before, after });
-          return EXIT.ok;
-        });
+        const auditDir = await mkdtemp(join(tmpdir(), 'posbridge-demo-audit-'));
+        const audit = join(auditDir, 'audit.sqlite3');
+        try {
+          const outcome = await runDemo(deps, options, audit);
+          await rm(auditDir, { recursive: true, force: true });
+          if (options.json)
+            printJson(deps.io, { ...outcome.document, temporaryAudit: { path: audit, removed: true } });
+          else
+            deps.io.stdout.write(
+              `\nThe demo recorded its runs in a temporary audit trail (${audit}), removed now: your own audit trail was not touched.\n`,
+            );
+          return outcome.code;
+        } finally {
+          await rm(auditDir, { recursive: true, force: true });
+        }
       }),
     );
+}
+
+/** Both runs, in this process (never a daemon's), recorded into `audit`. */
+async function runDemo(
+  deps: CliDeps,
+  options: CommonOptions,
+  audit: string,
+): Promise<{ code: number; document: Record<string, unknown> }> {
+  const { io } = deps;
+  const paint = painter(io);
+  const port = options.port ?? 'mock://demo?diag-fail=printer:paper_out';
+  const dir = await mkdtemp(join(tmpdir(), 'posbridge-demo-'));
+  const credentialsFile = join(dir, 'operator-passwords.txt');
+  const profile = parseProfile(JSON.stringify(DEMO_PROFILE), 'demo profile');
+  // A fresh strong admin password the demo never prints: the point is that nobody types one.
+  const adminPassword = generatePassword(deps.randomBytes);
+  const say = (text: string) => {
+    if (!options.json) io.stdout.write(text);
+  };
+  let document: Record<string, unknown> = {};
+  const code = await withEngine(
+    deps,
+    { ...options, port },
+    async (engine) => {
+      say(
+        `${paint('bold', 'posbridge demo')}: a mock terminal on ${visible(port)}, fresh from the factory.\n\n`,
+      );
+      const before = await engine.info(port);
+      say(renderInfo(before, paint));
+      const runs: ProvisionReport[] = [];
+      let generated = false;
+      for (const [index, title] of ['First run: provision it', 'Second run: same command again'].entries()) {
+        say(`\n${paint('bold', `${index + 1}. ${title}`)}\n`);
+        generated = false;
+        try {
+          const report = await engine.provision({
+            request: {
+              port,
+              merchant: DEMO_MERCHANT,
+              terminal: DEMO_TERMINAL,
+              name: 'Café Lumière 1',
+              adminPassword,
+              adminPasswordKnown: index > 0, // the first run set it
+              profile,
+              technician: deps.user(),
+              station: deps.hostname(),
+            },
+            onStep: (step) => say(renderStep(step, paint)),
+            recordGenerated: async (id, password) => {
+              await credentialsRecorder(credentialsFile, () => before.hello.sn, deps.now)(id, password);
+              generated = true;
+            },
+          });
+          if (generated) report.credentialsFile = credentialsFile;
+          runs.push(report);
+          say(renderProvisionSummary(report, paint));
+        } catch (error) {
+          if (!(error instanceof WorkflowStopped)) throw error;
+          runs.push(error.report);
+          say(renderProvisionSummary(error.report, paint));
+          document = { kind: 'demo', runs };
+          return EXIT.refused;
+        }
+      }
+      const after = await engine.info(port);
+      say(`\n${paint('bold', '3. The terminal now')}\n${renderInfo(after, paint)}`);
+      say(
+        `\nThe printer check fails on purpose (the mock was started with diag-fail=printer:paper_out),\n` +
+          `to show how a failed check and its hint are reported. Try: posbridge mock --help, docs/mock.md.\n`,
+      );
+      document = { kind: 'demo', runs, before, after };
+      return EXIT.ok;
+    },
+    { inProcess: true, audit },
+  );
+  return { code, document };
 }

@@ -13,11 +13,12 @@ import {
 import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.js';
 import { credentialsRecorder } from '../credentials-file.js';
 import { EXIT } from '../exit-codes.js';
-import { painter } from '../io.js';
+import { cwdOf, painter } from '../io.js';
+import { prepareCredentialsFile } from '../output-files.js';
 import { renderOperators } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
 import { SecretReader } from '../secrets.js';
-import { ADMIN_PASSWORD_SOURCE } from './provision.js';
+import { ADMIN_PASSWORD_SOURCE, CREDENTIALS_OUT_HELP } from './provision.js';
 import { withEngine } from './with-engine.js';
 
 interface OperatorOptions extends CommonOptions {
@@ -29,7 +30,7 @@ interface OperatorOptions extends CommonOptions {
   passwordStdin?: boolean;
   passwordFile?: string;
   generatePassword?: boolean;
-  credentialsOut: string;
+  credentialsOut?: string;
 }
 
 export function registerOperator(program: Command, deps: CliDeps): void {
@@ -62,24 +63,23 @@ export function registerOperator(program: Command, deps: CliDeps): void {
     )
     .option('--password-file <file>', "read the operator's first password from this file")
     .option('--generate-password', 'generate a strong first password and append it to --credentials-out')
-    .option(
-      '--credentials-out <file>',
-      'where generated passwords go (mode 0600)',
-      'posbridge-operator-passwords.txt',
-    )
+    .option('--credentials-out <file>', CREDENTIALS_OUT_HELP)
     .addHelpText(
       'after',
       '\nExample:\n  posbridge operator add --port /dev/ttyUSB0 --id 02 --name Cashier --perms sale,query --generate-password\n',
     )
     .action((options: OperatorOptions) =>
-      run(deps, options, async (reader) => {
+      run(deps, options, async (reader, kept) => {
         const id = checkId(options.id);
         const name = checkName(options.name);
         const perms = checkPerms(options.perms);
         let password: Secret;
         if (options.generatePassword) {
+          // Kept before it is sent (checked, created 0600, no link followed): output-files.ts.
+          const file = await prepareCredentialsFile(options.credentialsOut, deps.io.env, cwdOf(deps.io));
           password = generatePassword(deps.randomBytes);
-          await credentialsRecorder(options.credentialsOut, () => undefined, deps.now)(id, password);
+          await credentialsRecorder(file, () => undefined, deps.now)(id, password);
+          kept.credentialsFile = file;
         } else {
           password = (await reader.read({
             env: 'POSBRIDGE_OPERATOR_PASSWORD',
@@ -133,7 +133,8 @@ export function registerOperator(program: Command, deps: CliDeps): void {
 async function run(
   deps: CliDeps,
   options: OperatorOptions,
-  build: (reader: SecretReader) => Promise<OperatorAction>,
+  /** `kept`: where `add --generate-password` kept the password (printed with the report). */
+  build: (reader: SecretReader, kept: { credentialsFile?: string }) => Promise<OperatorAction>,
 ): Promise<void> {
   return runAction(deps, options, async () => {
     const reader = new SecretReader(deps.io);
@@ -141,14 +142,20 @@ async function run(
       { ...ADMIN_PASSWORD_SOURCE, stdin: options.adminPasswordStdin, file: options.adminPasswordFile },
       false,
     );
-    const operation = await build(reader);
+    const kept: { credentialsFile?: string } = {};
+    const operation = await build(reader, kept);
+    const credentialsFile = kept.credentialsFile;
     return withEngine(deps, options, async (engine) => {
       const report = await engine.operator(options.port!, {
         ...(adminPassword && { adminPassword }),
         operation,
       });
-      if (options.json) printJson(deps.io, report);
-      else deps.io.stdout.write(renderOperators(report, painter(deps.io)));
+      if (options.json) printJson(deps.io, credentialsFile ? { ...report, credentialsFile } : report);
+      else {
+        deps.io.stdout.write(renderOperators(report, painter(deps.io)));
+        if (credentialsFile)
+          deps.io.stdout.write(`operator first password written to ${credentialsFile} (owner-only)\n`);
+      }
       return EXIT.ok;
     });
   });

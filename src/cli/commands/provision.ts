@@ -15,7 +15,8 @@ import {
 import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.js';
 import { credentialsRecorder } from '../credentials-file.js';
 import { EXIT, exitCodeForError } from '../exit-codes.js';
-import { painter } from '../io.js';
+import { cwdOf, painter } from '../io.js';
+import { prepareCredentialsFile } from '../output-files.js';
 import { renderProvisionSummary, renderStep } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
 import { SecretReader } from '../secrets.js';
@@ -31,8 +32,11 @@ interface ProvisionOptions extends CommonOptions {
   technician?: string;
   station?: string;
   dryRun?: boolean;
-  credentialsOut: string;
+  credentialsOut?: string;
 }
+
+export const CREDENTIALS_OUT_HELP =
+  'append generated operator passwords here (mode 0600; default: $XDG_STATE_HOME/posbridge/operator-passwords.txt, else ~/.local/state/posbridge/...)';
 
 export const ADMIN_PASSWORD_SOURCE = {
   env: 'POSBRIDGE_ADMIN_PASSWORD',
@@ -52,13 +56,12 @@ export function registerProvision(program: Command, deps: CliDeps): void {
     .option('--admin-password-stdin', 'read the new admin password from the first line of stdin')
     .option('--admin-password-file <file>', 'read the new admin password from the first line of this file')
     .option('--technician <name>', 'who does the work, for the record (default: the OS user)')
-    .option('--station <name>', 'where, for the record (default: the host name)')
-    .option('--dry-run', 'read the terminal and print the plan; change nothing, send no password')
     .option(
-      '--credentials-out <file>',
-      'append generated operator passwords here (mode 0600)',
-      'posbridge-operator-passwords.txt',
+      '--station <name>',
+      "where, for the record (default: the daemon's station when going through it, else the host name)",
     )
+    .option('--dry-run', 'read the terminal and print the plan; change nothing, send no password')
+    .option('--credentials-out <file>', CREDENTIALS_OUT_HELP)
     .addHelpText(
       'after',
       `
@@ -98,9 +101,11 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
     });
   }
   const operatorSecrets = await readOperatorSecrets(profile, io.env);
+  // Every output is checked before the first byte (output-files.ts); --trace by withEngine.
+  const credentialsFile = await prepareCredentialsFile(options.credentialsOut, io.env, cwdOf(io));
   let sn: string | undefined;
   let generatedTo: string | undefined;
-  return withEngine(deps, options, async (engine) => {
+  return withEngine(deps, options, async (engine, handle) => {
     if (!options.json)
       io.stdout.write(`${options.dryRun ? 'planning' : 'provisioning'} ${options.port} ...\n`);
     let report: ProvisionReport;
@@ -114,7 +119,7 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
           ...(adminPassword && { adminPassword }),
           profile,
           technician: options.technician ?? deps.user(),
-          station: options.station ?? deps.hostname(),
+          station: options.station ?? handle.about?.station ?? deps.hostname(),
           dryRun: options.dryRun === true,
         },
         onIdentified: (terminal) => {
@@ -124,8 +129,8 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
           if (!options.json) io.stdout.write(renderStep(step, paint));
         },
         recordGenerated: async (id, password) => {
-          await credentialsRecorder(options.credentialsOut, () => sn, deps.now)(id, password);
-          generatedTo = options.credentialsOut;
+          await credentialsRecorder(credentialsFile, () => sn, deps.now)(id, password);
+          generatedTo = credentialsFile;
         },
         readOperatorSecret: async (id) => {
           const secret = operatorSecrets.get(id);

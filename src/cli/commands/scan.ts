@@ -3,7 +3,8 @@
  * STATUS (`factory_pw`) alone: no login, so no attempt is ever spent. The ports checked are those
  * the daemon would manage (allow-listed USB IDs, config `ports`) plus `--port`; every other listed
  * port (a modem, a GPS, a microcontroller board) gets no byte. It runs a short-lived
- * DaemonPortManager (discovery + HELLO/STATUS identification), the same code as the daemon.
+ * DaemonPortManager (discovery + HELLO/STATUS identification), the same code as the daemon; while
+ * a daemon runs, it asks that one instead (scan-via-daemon.ts), which owns the ports.
  *
  * Exit 0: no terminal holds a factory credential; 1: some do; 3: none found holding one, but a
  * port that should have been checked could not be (missing, busy, not answering).
@@ -15,11 +16,13 @@ import { createDaemonPorts } from '../../daemon/discovery/index.js';
 import type { TerminalInfo } from '../../host/hub.js';
 import { createPortRegistry, type PortRegistry } from '../../host/ports/index.js';
 import { type CliDeps, type CommonOptions, parsePositiveInt } from '../context.js';
+import { findDaemonFor, linkOf } from '../daemon-client.js';
 import { EXIT } from '../exit-codes.js';
 import { type Colour, painter } from '../io.js';
 import { MockPorts } from '../mock-ports.js';
 import { visible } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
+import { terminalsViaDaemon } from './scan-via-daemon.js';
 
 export interface ScanDeps extends CliDeps {
   /**
@@ -32,6 +35,7 @@ export interface ScanDeps extends CliDeps {
 interface ScanOptions {
   port: string[];
   config?: string;
+  socket?: string;
   baud?: number;
   timeout?: number;
   logLevel: string;
@@ -70,6 +74,8 @@ export interface ScanReport {
   ignored: IgnoredPort[];
   /** The port listing failed (e.g. no udevadm): only named ports were checked. */
   listError?: { code: string; message: string; hint?: string };
+  /** Set when the daemon running on this machine did the reading. */
+  daemon?: { socket: string; pid: number };
 }
 
 export function registerScan(program: Command, deps: ScanDeps): void {
@@ -98,6 +104,10 @@ export function registerScan(program: Command, deps: ScanDeps): void {
       'reply timeout per command in milliseconds (default: config timeouts.requestMs)',
       parsePositiveInt('--timeout'),
     )
+    .option(
+      '--socket <path>',
+      "ask the posbridge daemon at this socket (default: $POSBRIDGE_SOCKET, else the daemon's default socket, when a daemon answers there)",
+    )
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'warn')
     .option('--log-format <format>', 'json or pretty (logs go to stderr)', 'json')
     .option('--json', 'print exactly one JSON document on stdout')
@@ -110,6 +120,18 @@ export function registerScan(program: Command, deps: ScanDeps): void {
 }
 
 async function scan(deps: ScanDeps, options: ScanOptions): Promise<number> {
+  const uid = process.getuid?.() ?? 0;
+  const remote = await findDaemonFor(options, deps.io.env, uid, linkOf(options));
+  if (remote) {
+    try {
+      const infos = await terminalsViaDaemon(remote, options);
+      const report = buildReport(remote.found?.station ?? deps.hostname(), infos, [], []);
+      report.daemon = { socket: remote.socketPath, pid: remote.found?.pid ?? 0 };
+      return printScan(deps, options, report);
+    } finally {
+      remote.close();
+    }
+  }
   const loaded = await loadDaemonConfig({
     path: options.config,
     env: deps.io.env,
@@ -161,6 +183,10 @@ async function scan(deps: ScanDeps, options: ScanOptions): Promise<number> {
     await manager.close();
     await mockPorts?.close();
   }
+  return printScan(deps, options, report);
+}
+
+function printScan(deps: ScanDeps, options: ScanOptions, report: ScanReport): number {
   if (options.json) printJson(deps.io, report);
   else deps.io.stdout.write(renderScan(report, painter(deps.io)));
   if (report.withFactoryCredential > 0) return EXIT.refused;
@@ -248,5 +274,10 @@ function renderScan(report: ScanReport, paint: (colour: Colour, text: string) =>
   }
   if (report.listError)
     out += paint('yellow', `warning: ${visible(report.listError.message)}; only named ports were checked\n`);
+  if (report.daemon)
+    out += paint(
+      'dim',
+      `read through the posbridge daemon (pid ${report.daemon.pid}), which owns the ports\n`,
+    );
   return out;
 }

@@ -1,6 +1,4 @@
-import { constants } from 'node:fs';
-import { access, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { Command, Option } from 'commander';
 import type { Logger } from 'pino';
 import type { Engine } from '../../host/engine.js';
@@ -19,14 +17,27 @@ import {
   type StationHub,
   stationExitCode,
 } from '../../station/index.js';
-import { addCommonOptions, type CliDeps, type CommonOptions, parsePositiveInt } from '../context.js';
+import {
+  addCommonOptions,
+  type CliDeps,
+  type CommonOptions,
+  type EngineAbout,
+  type EngineHandle,
+  parsePositiveInt,
+} from '../context.js';
 import { credentialsRecorder } from '../credentials-file.js';
 import { EXIT } from '../exit-codes.js';
-import { painter } from '../io.js';
+import { cwdOf, painter } from '../io.js';
+import {
+  checkOutputPath,
+  openTraceFile,
+  prepareCredentialsFile,
+  writeFileAtomically,
+} from '../output-files.js';
 import { printJson, runAction } from '../run-action.js';
 import { SecretReader } from '../secrets.js';
 import { LiveView, renderStationSummary } from '../station-live-view.js';
-import { ADMIN_PASSWORD_SOURCE } from './provision.js';
+import { ADMIN_PASSWORD_SOURCE, CREDENTIALS_OUT_HELP } from './provision.js';
 
 /** The CLI's deps, plus the daemon's port manager as a hub (discovery and hot-plug) once wired. */
 export interface StationCliDeps extends CliDeps {
@@ -46,7 +57,7 @@ interface StationOptions extends Omit<CommonOptions, 'port'> {
   untilIdle?: boolean;
   technician?: string;
   station?: string;
-  credentialsOut: string;
+  credentialsOut?: string;
 }
 
 export function registerStation(program: Command, deps: StationCliDeps): void {
@@ -79,12 +90,11 @@ export function registerStation(program: Command, deps: StationCliDeps): void {
     )
     .option('--until-idle', 'end as soon as no terminal is running or being identified (implied by --port)')
     .option('--technician <name>', 'who does the work, for the record (default: the OS user)')
-    .option('--station <name>', 'where, for the record (default: the host name)')
     .option(
-      '--credentials-out <file>',
-      'append generated operator passwords here (mode 0600)',
-      'posbridge-operator-passwords.txt',
+      '--station <name>',
+      "where, for the record (default: the daemon config's station, else the host name)",
     )
+    .option('--credentials-out <file>', CREDENTIALS_OUT_HELP)
     .addHelpText(
       'after',
       `
@@ -124,13 +134,22 @@ async function stationAction(deps: StationCliDeps, options: StationOptions): Pro
     });
   }
   const operatorSecrets = await readOperatorSecrets(manifest, io.env);
-  if (options.junit) await checkWritable(options.junit, '--junit');
+  // Every output is checked before the first byte (output-files.ts).
+  const cwd = cwdOf(io);
+  const junit =
+    options.junit === undefined ? undefined : await checkOutputPath(options.junit, '--junit', { cwd });
+  const credentialsFile = await prepareCredentialsFile(options.credentialsOut, io.env, cwd);
+  const trace =
+    options.trace === undefined
+      ? undefined
+      : await openTraceFile(options.trace, (text) => io.stderr.write(text), { cwd });
 
   const common: CommonOptions = { ...options, port: undefined };
   const logger = deps.createLogger(common);
-  const engineHandle = await deps.createEngine(common, logger);
+  let engineHandle: EngineHandle | undefined;
   let hub: StationHub | undefined;
   try {
+    engineHandle = await deps.createEngine(common, logger, { ...(trace && { trace }) });
     hub =
       ports.length > 0
         ? new StaticHub(ports, { engine: engineHandle.engine, now: deps.now }).start()
@@ -138,10 +157,13 @@ async function stationAction(deps: StationCliDeps, options: StationOptions): Pro
             baudRate: options.baud,
             timeoutMs: options.timeout,
             logger,
-            ...(options.trace !== undefined && { trace: options.trace }),
+            ...(trace && { trace }),
             ...(options.socket !== undefined && { socket: options.socket }),
           });
     const engine: Engine = hub.engine ?? engineHandle.engine;
+    // Whoever records the runs (the daemon, or this process) says under which name and where.
+    const about = (hub.engine ? hub.about : engineHandle.about) ?? {};
+    const stationName = options.station ?? about.station ?? deps.hostname();
     const station = new Station({
       rows: manifest.rows,
       manifest: manifest.path,
@@ -149,13 +171,13 @@ async function stationAction(deps: StationCliDeps, options: StationOptions): Pro
       engine,
       adminPassword,
       technician: options.technician ?? deps.user(),
-      station: options.station ?? deps.hostname(),
+      station: stationName,
       ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
       // A fixed list of ports brings no new terminal: the run ends when they are all handled.
       untilIdle: options.untilIdle === true || ports.length > 0,
       now: deps.now,
       recordGenerated: (sn, id, password) =>
-        credentialsRecorder(options.credentialsOut, () => sn, deps.now)(id, password),
+        credentialsRecorder(credentialsFile, () => sn, deps.now)(id, password),
       readOperatorSecret: async (id, source) => {
         const secret = operatorSecrets.get(sourceKey(source));
         if (!secret) throw new PosbridgeError('USAGE', `no password source for operator ${id}`);
@@ -169,6 +191,7 @@ async function stationAction(deps: StationCliDeps, options: StationOptions): Pro
           ports.length > 0 ? `watching ${ports.length} port(s)` : 'plug them in'
         } (Ctrl-C stops taking new ones)\n`,
       );
+      io.stdout.write(`${describeRecord(stationName, about)}\n`);
       const view = new LiveView((text) => io.stdout.write(text), {
         tty: io.stdout.isTTY === true,
         paint,
@@ -180,23 +203,30 @@ async function stationAction(deps: StationCliDeps, options: StationOptions): Pro
     if (options.json) printJson(io, summary);
     else io.stdout.write(renderStationSummary(summary, paint));
     const code = stationExitCode(summary);
-    if (options.junit) {
+    if (junit) {
       try {
-        await writeFile(options.junit, renderJunit(summary, { hostname: deps.hostname() }));
+        await writeFileAtomically(junit, renderJunit(summary, { hostname: deps.hostname() }), '--junit');
       } catch (error) {
         // The terminals are done; only the report is lost: say so, and fail the run.
-        io.stderr.write(
-          `error: cannot write the JUnit report ${options.junit}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`,
-        );
+        const why = error instanceof PosbridgeError ? error.message : (error as NodeJS.ErrnoException).code;
+        io.stderr.write(`error: cannot write the JUnit report ${junit}: ${why ?? String(error)}\n`);
         return Math.max(code, EXIT.refused);
       }
-      if (!options.json) io.stdout.write(`JUnit report written to ${options.junit}\n`);
+      if (!options.json) io.stdout.write(`JUnit report written to ${junit}\n`);
     }
     return code;
   } finally {
     await hub?.close().catch(() => undefined);
-    await engineHandle.close();
+    await engineHandle?.close();
+    await trace?.close();
   }
+}
+
+/** `station NAME, audit trail PATH (written by the daemon, pid N)`. */
+function describeRecord(station: string, about: EngineAbout): string {
+  const audit = about.audit ? `, audit trail ${about.audit}` : '';
+  const by = about.daemon ? ` (recorded by the posbridge daemon, pid ${about.daemon.pid})` : '';
+  return `station name ${station}${audit}${by}`;
 }
 
 /**
@@ -226,22 +256,6 @@ async function runWithStops(
     clearTimeout(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-  }
-}
-
-/** The report can be written (checked up front, without creating it: a run takes a while). */
-async function checkWritable(path: string, flag: string): Promise<void> {
-  try {
-    await access(path, constants.W_OK).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-      await access(dirname(path), constants.W_OK);
-    });
-  } catch (error) {
-    throw new PosbridgeError(
-      'USAGE',
-      `cannot write ${flag} file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-      { hint: 'check that the directory exists and is writable; nothing was sent' },
-    );
   }
 }
 
