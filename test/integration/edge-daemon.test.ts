@@ -159,6 +159,14 @@ describe("the daemon config's station name and audit trail", () => {
     expect(existsSync(join(dir, 'mine.sqlite3'))).toBe(false);
   });
 
+  it('a station name from the config is printed as data: its control characters made visible', async () => {
+    const daemon = await startDaemon(
+      `station: "bench\\e]0;owned\\a"\naudit: ${daemonAudit}\nwatch: []\ntimeouts: { heartbeatMs: 0 }\n`,
+    );
+    await expect.poll(daemon.stdout).toContain('station name bench\\x1b]0;owned\\x07, audit trail');
+    expect(daemon.stdout()).not.toContain('\u001b');
+  });
+
   it('station mode through the daemon runs and reports under them', async () => {
     await startDaemon(CONFIG('ports: [ "mock://st?sn=ST000001" ]\n'));
     writeFileSync(join(work, 'rows.csv'), `sn,merchant,terminal\nST000001,${MERCHANT},${TERMINAL}\n`);

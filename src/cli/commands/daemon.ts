@@ -13,6 +13,7 @@ import { PosbridgeError } from '../../host/errors.js';
 import type { PortManager } from '../../host/hub.js';
 import { type CliDeps, type CommonOptions, oneOf } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { visible } from '../render.js';
 import { runAction } from '../run-action.js';
 import { VERSION } from '../version.js';
 
@@ -122,7 +123,7 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
   const { station, audit, config } = daemon.about;
   if (station !== undefined || audit !== undefined)
     deps.io.stdout.write(
-      `station name ${station ?? '?'}, audit trail ${audit ?? '?'}${config ? `, config ${config}` : ''}\n`,
+      `${visible(`station name ${station ?? '?'}, audit trail ${audit ?? '?'}${config ? `, config ${config}` : ''}`)}\n`,
     );
   const reason = await runUntilSignal(daemon, deps.signals ?? process);
   deps.io.stdout.write(`posbridge daemon stopped (${reason})\n`);

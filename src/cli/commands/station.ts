@@ -34,6 +34,7 @@ import {
   prepareCredentialsFile,
   writeFileAtomically,
 } from '../output-files.js';
+import { visible } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
 import { SecretReader } from '../secrets.js';
 import { LiveView, renderStationSummary } from '../station-live-view.js';
@@ -191,7 +192,8 @@ async function stationAction(deps: StationCliDeps, options: StationOptions): Pro
           ports.length > 0 ? `watching ${ports.length} port(s)` : 'plug them in'
         } (Ctrl-C stops taking new ones)\n`,
       );
-      io.stdout.write(`${describeRecord(stationName, about)}\n`);
+      // The station name and paths come from a config file or the daemon: data, not control.
+      io.stdout.write(`${visible(describeRecord(stationName, about))}\n`);
       const view = new LiveView((text) => io.stdout.write(text), {
         tty: io.stdout.isTTY === true,
         paint,
