@@ -204,12 +204,17 @@ describe('--trace, --timeout through the daemon: carried out for the request', (
 
   it('--timeout is the reply timeout of that request', async () => {
     // Every reply takes 1 s: within the daemon's own 2 s (it identifies the terminal), not
-    // within the 50 ms this request asks for.
+    // within the 550 ms that waits of 50 ms, doubled, give this request.
     await startDaemon(CONFIG());
     const slow = 'mock://slow?fault=delay%3Ams%3D1000';
     const run = await posbridge(['info', '--port', slow, '--timeout', '50']);
     expect(run.code, run.stderr).toBe(3);
-    expect(run.stderr).toContain(`HELLO on ${slow}: no reply within 50 ms`);
+    // 50, 100, 200, 200 ms: doubled after each timeout, capped at 4 x 50, plus up to an eighth of
+    // jitter (docs/protocol.md §18); the daemon's own 2000 ms would give 8000 and more.
+    const waited = /HELLO on (\S+): no reply within (\d+) ms, sent 4 time\(s\)/.exec(run.stderr);
+    expect(waited?.[1]).toBe(slow);
+    expect(Number(waited?.[2])).toBeGreaterThanOrEqual(200);
+    expect(Number(waited?.[2])).toBeLessThanOrEqual(225);
   });
 
   it('a trace asked of the API without an event stream is refused (400), nothing sent', async () => {

@@ -271,16 +271,22 @@ describe('one operation on a shared link (TerminalDriver.useLink)', () => {
     wire.script = () => []; // a terminal that never answers
     const undo = driver.useLink({ timeoutMs: 50 });
     const first = driver.hello().catch((e: unknown) => e);
-    await vi.advanceTimersByTimeAsync(4 * 50);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(wire.received).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1); // the operation's 50 ms: sent again
+    expect(wire.received).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(100 + 200 + 200); // doubled, capped at 4 x 50 (protocol.md §18)
     const error = (await first) as PosbridgeError;
     expect(error.code).toBe('TIMEOUT');
-    expect(error.message).toContain('no reply within 50 ms');
+    expect(error.message).toContain('no reply within 200 ms, sent 4 time(s)');
     undo();
     const second = driver.hello().catch((e: unknown) => e);
-    await vi.advanceTimersByTimeAsync(4 * 50);
-    expect(wire.received).toHaveLength(4 + 1); // still waiting on its own 2000 ms
-    await vi.advanceTimersByTimeAsync(4 * 2000);
-    expect(((await second) as PosbridgeError).message).toContain('no reply within 2000 ms');
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(wire.received).toHaveLength(4 + 1); // its own 2000 ms again
+    await vi.advanceTimersByTimeAsync(1);
+    expect(wire.received).toHaveLength(4 + 2);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(((await second) as PosbridgeError).code).toBe('TIMEOUT');
   });
 });
 
