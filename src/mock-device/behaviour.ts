@@ -5,6 +5,7 @@
  * put its own first. A hook that has nothing to say returns undefined.
  */
 import type { Request } from '../protocol/index.js';
+import type { Violation } from './faults/violate.js';
 
 /** What a behaviour may know about a connection. */
 export interface ConnectionInfo {
@@ -51,6 +52,11 @@ export type Direction = 'in' | 'out';
 export interface MockBehaviour {
   /** For logs: `corrupt:p=0.01`. */
   readonly name: string;
+  /**
+   * A rule of docs/protocol.md this behaviour breaks on purpose (`violate:rule=NAME`, for testing
+   * hosts and conformance suites); the engine consults it where that rule is decided.
+   */
+  readonly violates?: Violation;
   /** A request was read (and the terminal is up): how to treat it. */
   onRequest?(info: RequestInfo): RequestPlan | undefined;
   /** A line is about to be written (after replay storage): the lines to write instead. */

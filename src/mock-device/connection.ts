@@ -19,6 +19,7 @@ import {
 } from '../protocol/index.js';
 import type { ConnectionInfo, Direction, MockBehaviour, OutgoingLine } from './behaviour.js';
 import type { Clock, Scheduler, TimerHandle } from './clock.js';
+import type { Violation } from './faults/violate.js';
 import type { DeviceLink } from './link.js';
 import type { MockLogger } from './logger.js';
 import { Pacer } from './pacer.js';
@@ -42,6 +43,8 @@ export interface ConnectionHost {
   readonly baud: number;
   readonly log: MockLogger;
   readonly behaviours: readonly MockBehaviour[];
+  /** A behaviour breaks this rule of docs/protocol.md on purpose (faults/violate.ts). */
+  violates(rule: Violation): boolean;
   handleFrame(connection: Connection, frame: Frame): void;
   connectionClosed(connection: Connection): void;
 }
@@ -173,6 +176,8 @@ export class Connection implements ConnectionInfo {
       return;
     }
     this.processing = true;
+    // violate:rule=cr-not-terminator: a CR is dropped, so only LF ends a line.
+    if (this.host.violates('cr-not-terminator')) bytes = bytes.filter((byte) => byte !== 0x0d);
     try {
       for (let offset = 0; offset < bytes.length && !this.isClosed; offset += INPUT_SLICE) {
         if (!ignoreBackpressure && this.outputBacklog() > OUTPUT_HIGH_WATER) {

@@ -29,6 +29,10 @@ export {
   rebootAt,
   silentAfter,
   spuriousEvents,
+  VIOLATION_NAMES,
+  VIOLATIONS,
+  type Violation,
+  violate,
 } from './faults/index.js';
 export { HostSession, MockHarness } from './harness.js';
 export { DEFAULT_IDENTITY, identityProblem, type TerminalIdentity } from './identity.js';

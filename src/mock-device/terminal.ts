@@ -25,18 +25,19 @@ import {
   type Request,
   readRequest,
 } from '../protocol/index.js';
-import type { MockBehaviour, RequestPlan } from './behaviour.js';
+import type { MockBehaviour } from './behaviour.js';
 import { type Clock, type Scheduler, systemClock, systemScheduler, type TimerHandle } from './clock.js';
 import { type CommandRunner, type Execution, runCommand } from './command-run.js';
 import { fail, type TerminalCore } from './commands/context.js';
 import { Connection, type ConnectionHost, type Login } from './connection.js';
 import { MockConfigError } from './errors.js';
-import { createFaultBehaviours } from './faults/index.js';
+import { createFaultBehaviours, type Violation } from './faults/index.js';
 import { resolveIdentity, type TerminalIdentity } from './identity.js';
 import type { DeviceLink } from './link.js';
 import { expireLock } from './lockout.js';
 import { type MockLogger, silentLogger } from './logger.js';
 import { type MockTerminalOptions, resolveNumbers } from './options.js';
+import { planRequest } from './plan.js';
 import { createRandom, deriveSeed, type Random } from './prng.js';
 import { ReplyWriter } from './reply-writer.js';
 import { cloneState, factoryState, type PersistentState } from './state.js';
@@ -106,6 +107,7 @@ export class MockTerminal {
       baud: this.baud,
       log: this.log,
       behaviours: this.behaviourList,
+      violates: (rule) => this.violates(rule),
       handleFrame: (connection, frame) => this.handleFrame(connection, frame),
       connectionClosed: (connection) => this.connectionClosed(connection),
     };
@@ -118,6 +120,7 @@ export class MockTerminal {
       random: this.random,
       diagTimeScale: this.diagTimeScale,
       terminalNow: () => this.clock.now() + this.state.clock.offsetMs,
+      violates: (rule) => this.violates(rule),
       commit: () => this.commit(),
       broadcast: (name, value) => this.broadcast(name, value),
       endLogins: (match) => this.endLogins(match),
@@ -226,6 +229,11 @@ export class MockTerminal {
     }
   }
 
+  /** A behaviour breaks `rule` on purpose (`violate:rule=NAME`, faults/violate.ts). */
+  private violates(rule: Violation): boolean {
+    return this.behaviourList.some((behaviour) => behaviour.violates === rule);
+  }
+
   private commit(): void {
     this.store.save(this.state);
   }
@@ -260,10 +268,15 @@ export class MockTerminal {
     this.log.info({ connection: connection.label, request: line, reply: rejection.code }, 'rejected');
     // readRequest already bounds `msg` as written (D47).
     const { code, reason, key, msg } = rejection;
-    const reply = encodeErrReply({ id: rejection.id, crc: rejection.crc }, { code, reason, key, msg });
+    const authFirst = code === 404 && !connection.login && this.violates('auth-before-unknown');
+    const reply = encodeErrReply(
+      { id: rejection.id, crc: rejection.crc },
+      authFirst ? errorReply('auth-required') : { code, reason, key, msg },
+    );
     // A 404 answers a readable request: stored like any reply but 400, 413, 460 and 503 (its
     // retransmission would get the same answer anyway; the entry replaces that ID's old one).
-    if (rejection.id !== undefined && frame.kind === 'line' && !NOT_REPLAYED.has(rejection.code)) {
+    const kept = !NOT_REPLAYED.has(rejection.code) || this.violates('replay-rejections');
+    if (rejection.id !== undefined && frame.kind !== 'too-long' && kept) {
       connection.replay.store(rejection.id, frame.text, [reply]);
     }
     connection.sendReply(reply);
@@ -278,7 +291,11 @@ export class MockTerminal {
       connection.sendReply(encodeErrReply(context, errorReply('not-ready')));
       return;
     }
-    const plan = this.planRequest(connection, request);
+    const plan = planRequest(
+      this.behaviourList,
+      { connection, request, seq: ++this.requestSeq, now: this.clock.now() },
+      this.log,
+    );
     if (plan.reboot === 'before') {
       this.log.info({ connection: connection.label, request: masked }, 'fault: reboot before executing');
       this.goDown('fault');
@@ -290,7 +307,10 @@ export class MockTerminal {
       writer.final(fail('busy'));
       return;
     }
-    const stored = request.id !== undefined ? connection.replay.lookup(request.id, request.raw) : undefined;
+    const stored =
+      request.id !== undefined && !this.violates('no-replay')
+        ? connection.replay.lookup(request.id, request.raw)
+        : undefined;
     if (stored) {
       this.log.info({ connection: connection.label, request: masked }, 'replayed');
       writer.replay(stored);
@@ -302,33 +322,6 @@ export class MockTerminal {
       return;
     }
     runCommand(this.runner, { connection, request, writer, plan, masked });
-  }
-
-  /** Asks every behaviour; the first busy or reboot wins, drops stick, delays add up. */
-  private planRequest(connection: Connection, request: Request): RequestPlan {
-    const info = { connection, request, seq: ++this.requestSeq, now: this.clock.now() };
-    const plan: RequestPlan = {};
-    for (const behaviour of this.behaviourList) {
-      let wish: RequestPlan | undefined;
-      try {
-        wish = behaviour.onRequest?.(info);
-      } catch (error) {
-        this.log.error(
-          { connection: connection.label, behaviour: behaviour.name, err: error },
-          'behaviour failed',
-        );
-      }
-      if (!wish) continue;
-      if (plan.busy === undefined && plan.reboot === undefined) {
-        if (wish.reboot) plan.reboot = wish.reboot;
-        else if (wish.busy) plan.busy = true;
-      }
-      if (wish.dropReply) plan.dropReply = true;
-      if (wish.delayMs) plan.delayMs = (plan.delayMs ?? 0) + wish.delayMs;
-      this.log.debug({ connection: connection.label, behaviour: behaviour.name, wish }, 'behaviour');
-    }
-    if (plan.reboot === 'after') plan.dropReply = true;
-    return plan;
   }
 
   private broadcast<N extends EventName>(name: N, value: EventInput<N>): void {

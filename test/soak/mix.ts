@@ -11,8 +11,14 @@ import {
   type Random,
 } from '../../src/mock-device/index.js';
 
-/** Every kind the soak injects (all of the mock's faults). */
-export const SOAK_FAULT_KINDS: readonly FaultKind[] = [
+/**
+ * The faults of a line and a device, which a conforming terminal meets too: every fault of the
+ * mock but `violate` (a terminal that breaks the protocol, which no host can be expected to fix).
+ */
+type LineFault = Exclude<FaultKind, 'violate'>;
+
+/** Every kind the soak injects (all of the mock's line and device faults). */
+export const SOAK_FAULT_KINDS: readonly LineFault[] = [
   'corrupt',
   'drop',
   'delay',
@@ -129,7 +135,7 @@ export function soakMix(seed: number, harshness = harshnessFromEnv()): SoakMix {
   const probability = (r: Random, min: number, max: number) =>
     Math.min(0.5, Math.round(drawProbability(r, min, max) * harshness * 1000) / 1000);
   const faults: FaultSpec[] = [];
-  const draw = (kind: FaultKind): FaultSpec => {
+  const draw = (kind: LineFault): FaultSpec => {
     switch (kind) {
       case 'corrupt':
         return { kind, p: probability(random, 0.003, 0.04) };
@@ -151,7 +157,7 @@ export function soakMix(seed: number, harshness = harshnessFromEnv()): SoakMix {
         return { kind, p: probability(random, 0.01, 0.15), name: 'noise' };
     }
   };
-  const chance: Record<FaultKind, number> = {
+  const chance: Record<LineFault, number> = {
     corrupt: 0.45,
     drop: 0.45,
     delay: 0.25,

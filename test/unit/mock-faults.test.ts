@@ -10,6 +10,7 @@ import {
   MockHarness,
   type MockTerminalOptions,
   parseFaultSpec,
+  VIOLATION_NAMES,
 } from '../../src/mock-device/index.js';
 import { appendCrc, parseReply } from '../../src/protocol/index.js';
 
@@ -71,7 +72,7 @@ describe('fault grammar', () => {
       return 'no error';
     };
     expect(error('explode:p=1')).toBe(
-      'fault "explode:p=1": unknown fault "explode" (known: corrupt, drop, delay, silent-after, reboot-at, busy, spurious-evt)',
+      'fault "explode:p=1": unknown fault "explode" (known: corrupt, drop, delay, silent-after, reboot-at, busy, spurious-evt, violate)',
     );
     expect(error('drop')).toBe('fault "drop": needs p=');
     expect(error('drop:p=1.5')).toBe('fault "drop:p=1.5": p=1.5 is not a probability from 0 to 1');
@@ -83,6 +84,22 @@ describe('fault grammar', () => {
     expect(error('silent-after:rx=1,tx=2')).toMatch(/needs exactly one of bytes=, rx=, tx=/);
     expect(error('silent-after')).toMatch(/needs exactly one of/);
     expect(error('spurious-evt:p=1,name=a b')).toMatch(/name=a b is not a word/);
+    expect(error('violate')).toBe('fault "violate": needs rule=');
+    expect(error('violate:rule=be-nice')).toMatch(/rule=be-nice is not one of no-crc-data, crc-never, /);
+  });
+
+  it('parses the protocol violations, each a behaviour that names its rule', () => {
+    expect(parseFaultSpec('violate:rule=no-replay;violate:rule=crc-never')).toEqual([
+      { kind: 'violate', rule: 'no-replay' },
+      { kind: 'violate', rule: 'crc-never' },
+    ]);
+    const behaviours = createFaultBehaviours(
+      VIOLATION_NAMES.map((rule) => `violate:rule=${rule}`).join(';'),
+      1,
+    );
+    expect(behaviours.map((b) => b.violates)).toEqual(VIOLATION_NAMES);
+    expect(behaviours.map((b) => b.name)).toEqual(VIOLATION_NAMES.map((rule) => `violate:rule=${rule}`));
+    expect(VIOLATION_NAMES.length).toBeGreaterThanOrEqual(15);
   });
 
   it('checks faults built in TypeScript too', () => {

@@ -15,6 +15,7 @@ import type {
 import { encodeOkFields, errorReply, freeText, MAX_FREE_TEXT } from '../../protocol/index.js';
 import type { Clock, Scheduler } from '../clock.js';
 import type { Login } from '../connection.js';
+import type { Violation } from '../faults/violate.js';
 import type { Random } from '../prng.js';
 import type { PersistentState } from '../state.js';
 
@@ -29,6 +30,8 @@ export interface TerminalCore {
   readonly diagTimeScale: number;
   /** The terminal's own clock (host clock + TIME offset), epoch ms. */
   terminalNow(): number;
+  /** A behaviour breaks this rule of docs/protocol.md on purpose (faults/violate.ts). */
+  violates(rule: Violation): boolean;
   /** Persist the state (like writing flash). */
   commit(): void;
   /** An event to every open connection. */

@@ -48,6 +48,9 @@ function requestedChecks(ctx: CommandContext): DiagCheck[] | Final {
   );
   const names = splitNames(value);
   if (names.some((name) => name.length === 0)) return invalid;
+  // violate:rule=diag-repeats-first: repeats are refused before unknown names are looked at.
+  if (ctx.core.violates('diag-repeats-first') && new Set(names.map((n) => n.join(','))).size < names.length)
+    return invalid;
   const unknown = names.find((name) => !isDiagCheck(asciiOf(name) ?? ''));
   if (unknown !== undefined) return fail('unknown-check', { check: echoBytes(unknown) });
   const checks = names.map((name) => asciiOf(name) as DiagCheck);

@@ -22,7 +22,7 @@ export const reset: CommandHandler = {
     }
     core.resetToFactory();
     ctx.afterReply(() => {
-      core.endLogins(() => true);
+      if (!core.violates('reset-keeps-logins')) core.endLogins(() => true);
       core.clearReplayCaches();
       core.broadcast('state', { state: 'factory' });
     });

@@ -6,13 +6,14 @@
  * stored password), lock (423), then `old` (401 bad-credentials, one attempt). A weak choice costs
  * no attempt.
  */
-import { checkPassword, OPERATOR_ID, PASSWORD_PROBLEM_TEXT } from '../../protocol/index.js';
+import { OPERATOR_ID, PASSWORD_PROBLEM_TEXT } from '../../protocol/index.js';
 import { recordSuccess } from '../lockout.js';
 import { hashPassword, verifyPassword } from '../passwords.js';
 import { asciiArg, sameBytes, secretArg } from './args.js';
 import { failedAttempt, refuseWhileLocked } from './attempts.js';
 import { ADMIN, accountOf } from './authorize.js';
 import { type CommandContext, type CommandHandler, type Final, fail, ok } from './context.js';
+import { passwordProblem } from './policy.js';
 
 const missingOld = (): Final =>
   fail('syntax', { key: 'old' }, 'PASSWD needs old= to change your own password');
@@ -49,7 +50,7 @@ export const passwd: CommandHandler = {
       return fail('unknown-user');
     }
     const old = self ? secretArg(request, 'old') : undefined;
-    const problem = checkPassword(next, old);
+    const problem = passwordProblem(core, next, old);
     if (problem) return fail('weak-password', {}, `new password ${PASSWORD_PROBLEM_TEXT[problem]}`);
     return self ? changeOwn(ctx, old!, next) : setOperator(ctx, named!, next);
   },

@@ -21,10 +21,21 @@ function settingKey(ctx: CommandContext): SettingKey | Final {
 }
 
 function reply(ctx: CommandContext, verb: 'GET' | 'SET', key: SettingKey): Final {
-  return ok(verb, { key, value: showSetting(key, ctx.core.state.settings[key]) });
+  const stored = ctx.core.state.settings[key];
+  // violate:rule=settle-account-clear shows the write-only account as stored.
+  const shown = ctx.core.violates('settle-account-clear') ? stored : showSetting(key, stored);
+  return ok(verb, { key, value: shown });
+}
+
+/** violate:rule=value-before-auth: the key is looked up before the login is checked. */
+function keyBeforeLogin(ctx: CommandContext): Final | undefined {
+  if (!ctx.core.violates('value-before-auth')) return undefined;
+  const key = settingKey(ctx);
+  return typeof key === 'string' ? undefined : key;
 }
 
 export const get: CommandHandler = {
+  precheck: keyBeforeLogin,
   run(ctx) {
     const key = settingKey(ctx);
     return typeof key === 'string' ? reply(ctx, 'GET', key) : key;
@@ -32,6 +43,7 @@ export const get: CommandHandler = {
 };
 
 export const set: CommandHandler = {
+  precheck: keyBeforeLogin,
   run(ctx) {
     const key = settingKey(ctx);
     if (typeof key !== 'string') return key;

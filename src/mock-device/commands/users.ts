@@ -4,7 +4,6 @@
  * permissions, answered in canonical order (D13, D14). 422 checks come before 409 exists.
  */
 import {
-  checkPassword,
   encodeDataFields,
   isTextWithin,
   OPERATOR_ID,
@@ -15,6 +14,7 @@ import { hashPassword } from '../passwords.js';
 import { operatorIds } from '../state.js';
 import { asciiArg, secretArg, textArg } from './args.js';
 import { type CommandContext, type CommandHandler, type Final, fail, ok } from './context.js';
+import { passwordProblem } from './policy.js';
 
 function operatorId(ctx: CommandContext): string | Final {
   const id = asciiArg(ctx.request, 'id');
@@ -58,7 +58,7 @@ export const userAdd: CommandHandler = {
     const perms = permsArg(ctx)!;
     if (!Array.isArray(perms)) return perms;
     const password = secretArg(ctx.request, 'password')!;
-    const problem = checkPassword(password);
+    const problem = passwordProblem(ctx.core, password);
     if (problem) return fail('weak-password', {}, `password ${PASSWORD_PROBLEM_TEXT[problem]}`);
     const { core } = ctx;
     if (Object.hasOwn(core.state.operators, id)) return fail('exists', {}, `operator ${id} exists`);

@@ -9,10 +9,12 @@ import { rebootAt } from './reboot-at.js';
 import { silentAfter } from './silent-after.js';
 import { type FaultSpec, formatFault, parseFaultSpec, validateFault } from './spec.js';
 import { spuriousEvents } from './spurious-events.js';
+import { violate } from './violate.js';
 
 export { flipOneBit } from './corrupt.js';
 export { FAULT_KINDS, FAULTS, type FaultKind, type FaultSpec, formatFault, parseFaultSpec } from './spec.js';
-export { busyFor, corruptLines, delayReplies, dropReplies, rebootAt, silentAfter, spuriousEvents };
+export { isViolation, VIOLATION_NAMES, VIOLATIONS, type Violation } from './violate.js';
+export { busyFor, corruptLines, delayReplies, dropReplies, rebootAt, silentAfter, spuriousEvents, violate };
 
 /**
  * One behaviour per fault. Each random fault draws from its own generator, seeded from `seed`,
@@ -41,5 +43,7 @@ function build(fault: FaultSpec, random: Random): MockBehaviour {
       return busyFor(fault.ms, fault.n);
     case 'spurious-evt':
       return spuriousEvents(fault.p, random, fault.name);
+    case 'violate':
+      return violate(fault.rule);
   }
 }

@@ -9,6 +9,7 @@
  * Spaces around separators are ignored. docs/mock.md describes each fault.
  */
 import { MockConfigError } from '../errors.js';
+import { isViolation, VIOLATION_NAMES, type Violation } from './violate.js';
 
 export type FaultSpec =
   /** Each outgoing line, with probability p, gets one bit of one byte flipped. */
@@ -24,7 +25,9 @@ export type FaultSpec =
   /** From the nth request, for ms, every request gets 503 busy. */
   | { kind: 'busy'; ms: number; n: number }
   /** Before each outgoing line, with probability p, an `EVT <name> seq=K` nobody asked for. */
-  | { kind: 'spurious-evt'; p: number; name: string };
+  | { kind: 'spurious-evt'; p: number; name: string }
+  /** Break one rule of docs/protocol.md on purpose (./violate.ts lists them). */
+  | { kind: 'violate'; rule: Violation };
 
 export type FaultKind = FaultSpec['kind'];
 
@@ -53,6 +56,11 @@ const flag: ParamRule = {
 const eventName: ParamRule = {
   parse: (t) => (/^[A-Za-z][A-Za-z0-9-]{0,31}$/.test(t) ? t : undefined),
   expect: 'a word of letters, digits and - (at most 32)',
+};
+
+const violation: ParamRule = {
+  parse: (t) => (isViolation(t) ? t : undefined),
+  expect: `one of ${VIOLATION_NAMES.join(', ')}`,
 };
 
 interface FaultRule {
@@ -115,6 +123,12 @@ export const FAULTS: Record<FaultKind, FaultRule> = {
       name: (v.name as string | undefined) ?? 'noise',
     }),
     summary: 'spurious-evt:p=P[,name=W]  an unsolicited EVT W before a line, probability P',
+  },
+  violate: {
+    params: { rule: violation },
+    required: ['rule'],
+    build: (v) => ({ kind: 'violate', rule: v.rule as Violation }),
+    summary: 'violate:rule=NAME       break one rule of docs/protocol.md on purpose (testing hosts)',
   },
 };
 
@@ -182,6 +196,8 @@ export function formatFault(fault: FaultSpec): string {
       return `busy:ms=${fault.ms}${fault.n === 1 ? '' : `,n=${fault.n}`}`;
     case 'spurious-evt':
       return `spurious-evt:p=${fault.p}${fault.name === 'noise' ? '' : `,name=${fault.name}`}`;
+    case 'violate':
+      return `violate:rule=${fault.rule}`;
   }
 }
 
