@@ -17,7 +17,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   audit: ['protocol', 'host'],
   station: ['protocol', 'host'],
   daemon: ['protocol', 'host', 'audit', 'station'],
-  cli: ['protocol', 'host', 'audit', 'station', 'daemon', 'mock-device'],
+  conformance: ['protocol', 'host'],
+  cli: ['protocol', 'host', 'audit', 'station', 'daemon', 'conformance', 'mock-device'],
 };
 
 /**
@@ -96,7 +97,7 @@ describe('architecture', () => {
   });
 
   it('nothing below the CLI knows the mock terminal, even by a path in a string', () => {
-    for (const layer of ['host', 'audit', 'station', 'daemon']) {
+    for (const layer of ['host', 'audit', 'station', 'daemon', 'conformance']) {
       for (const file of sourceFiles(join(root, 'src', layer))) {
         expect(readFileSync(file, 'utf8'), relative(root, file)).not.toMatch(/mock-device/);
       }
@@ -111,6 +112,27 @@ describe('architecture', () => {
       }
       expect(readFileSync(file, 'utf8'), name).not.toMatch(/\bset(Timeout|Interval|Immediate)\(/);
     }
+  });
+
+  it('src/conformance takes from src/host only the link and its plumbing, never the session or the driver', () => {
+    // It tests the raw wire: a session would retransmit, a driver would read replies for it.
+    const allowed = [
+      'host/ports/index.ts',
+      'host/errors.ts',
+      'host/timers.ts',
+      'host/trace.ts',
+      'host/secret.ts',
+    ];
+    const seen = new Set<string>();
+    for (const file of sourceFiles(join(root, 'src/conformance'))) {
+      for (const { specifier } of importsOf(file)) {
+        const target = targetOf(file, specifier);
+        if (target.layer !== 'host') continue;
+        seen.add(target.path);
+        expect(allowed, `${relative(root, file)} imports ${specifier}`).toContain(target.path);
+      }
+    }
+    expect(seen.has('host/ports/index.ts')).toBe(true);
   });
 
   it('the table is not vacuous: a wrong arrow is seen', () => {
