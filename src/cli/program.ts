@@ -3,6 +3,7 @@
  * tests run it in-process exactly as a person would.
  */
 import { Command, CommanderError } from 'commander';
+import { registerConformance } from './commands/conformance.js';
 import { registerConsole } from './commands/console.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerDemo } from './commands/demo.js';
@@ -42,6 +43,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerOperator(program, deps);
   registerDiag(program, deps);
   registerConsole(program, deps);
+  registerConformance(program, deps);
   registerDaemon(program, deps);
   registerStation(program, deps);
   registerScan(program, deps);

@@ -79,11 +79,16 @@ export class CliHarness {
     return this.io.env;
   }
 
-  /** Runs `posbridge ...argv` with `stdin` as standard input (ended: a pipe, not a terminal). */
-  async run(argv: string[], stdin = ''): Promise<CliRun> {
+  /**
+   * Runs `posbridge ...argv` with `stdin` as standard input: ended, a pipe, or with `tty` what a
+   * person types at a terminal (isTTY set; no raw mode, so no hidden prompt).
+   */
+  async run(argv: string[], stdin = '', options: { tty?: boolean } = {}): Promise<CliRun> {
     this.out = '';
     this.err = '';
-    this.io.stdin = Readable.from(stdin === '' ? [] : [Buffer.from(stdin)]);
+    const input = Readable.from(stdin === '' ? [] : [Buffer.from(stdin)]);
+    if (options.tty) Object.assign(input, { isTTY: true });
+    this.io.stdin = input;
     const code = await runCli(argv, this.deps);
     return { code, stdout: this.out, stderr: this.err };
   }
