@@ -5,8 +5,9 @@
  * either (stdin not a terminal) it refuses before opening the port. Not a byte is sent before
  * consent; after a typed serial number only HELLO is sent before the number is compared.
  */
-import { randomInt } from 'node:crypto';
-import { type FileHandle, open } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { access, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import {
@@ -112,16 +113,18 @@ async function conformanceAction(deps: CliDeps, options: ConformanceOptions): Pr
     file: options.adminPasswordFile,
   };
   const given = source.stdin || source.file || io.env[source.env] ? await reader.read(source) : undefined;
-  const junit = options.junit ? await openOutput(options.junit) : undefined;
+  if (options.junit) await checkWritable(options.junit);
   const confirmSn = options.yesEraseThisTerminal ? undefined : await consent(io, options.port);
 
   const paint = painter(io);
   const logger = deps.createLogger(options);
-  const transport = await deps.openTransport(options, logger);
   const trace = options.trace ? createFileTrace(options.trace) : undefined;
+  const transport = await deps.openTransport(options, logger).catch(async (error: unknown) => {
+    await trace?.close();
+    throw error;
+  });
   let report: SuiteReport;
   try {
-    if (junit) await junit.truncate(0);
     report = await runSuite({
       transport,
       checks,
@@ -133,7 +136,8 @@ async function conformanceAction(deps: CliDeps, options: ConformanceOptions): Pr
       timeoutMs: options.timeout,
       diagTimeoutMs: options.timeout * 5,
       rebootTimeoutMs: options.rebootTimeout,
-      firstId: randomInt(1, 100_000_000),
+      // §18: each session's first ID at random in 1-99999999.
+      firstId: 1 + (Buffer.from(deps.randomBytes(4)).readUInt32BE(0) % 99_999_999),
       version: VERSION,
       confirmSn,
       trace,
@@ -144,17 +148,11 @@ async function conformanceAction(deps: CliDeps, options: ConformanceOptions): Pr
         if (!options.json) io.stdout.write(renderResult(result, paint));
       },
     });
-  } catch (error) {
-    await junit?.close();
-    throw error;
   } finally {
     await transport.close().catch(() => undefined);
     await trace?.close();
   }
-  if (junit) {
-    await junit.writeFile(renderConformanceJunit(report));
-    await junit.close();
-  }
+  if (options.junit) await writeJunit(options.junit, report);
   if (options.json) printJson(io, report);
   else io.stdout.write(renderSummary(report, paint));
   if (report.stopped?.reason === 'link-lost') return EXIT.unreachable;
@@ -200,15 +198,27 @@ async function consent(io: CliIo, port: string): Promise<string> {
   throw new PosbridgeError('USAGE', 'no serial number typed: nothing was sent');
 }
 
-/** The JUnit file, opened before anything is sent: a path that cannot be written is a usage error, not a lost run. */
-async function openOutput(path: string): Promise<FileHandle> {
+/** The JUnit file's place is checked before anything is sent: a path that cannot be written is a usage error, not a lost run. */
+async function checkWritable(path: string): Promise<void> {
   try {
-    return await open(path, 'a');
+    await access(existsSync(path) ? path : dirname(path), constants.W_OK);
   } catch (error) {
-    throw new PosbridgeError(
-      'USAGE',
-      `cannot write the JUnit file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-      { hint: 'Check the path and its permissions. Nothing was sent.' },
-    );
+    throw junitError(path, error);
   }
+}
+
+async function writeJunit(path: string, report: SuiteReport): Promise<void> {
+  try {
+    await writeFile(path, renderConformanceJunit(report));
+  } catch (error) {
+    throw junitError(path, error);
+  }
+}
+
+function junitError(path: string, error: unknown): PosbridgeError {
+  return new PosbridgeError(
+    'USAGE',
+    `cannot write the JUnit file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    { hint: 'Check the path and its permissions.' },
+  );
 }
