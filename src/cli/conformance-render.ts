@@ -9,6 +9,18 @@ import type { Colour } from './io.js';
 
 type Paint = (colour: Colour, text: string) => string;
 
+/**
+ * Text that came from the terminal (its identity, a field quoted in a failure) is shown with
+ * control characters as ⟨HH⟩: a terminal under test must not be able to drive the person's
+ * screen (an ESC sequence in its model name). Wire lines are already shown that way.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `⟨${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}⟩`,
+  );
+}
+
 const MARK: Record<CheckResult['outcome'], [string, Colour]> = {
   pass: ['PASS', 'green'],
   fail: ['FAIL', 'red'],
@@ -29,7 +41,7 @@ export function renderCheckList(checks: readonly Check[]): string {
 }
 
 export function renderIdentity(identity: Identity, port: string, paint: Paint): string {
-  return `${paint('bold', `${identity.model} sn ${identity.sn} fw ${identity.fw}`)} on ${port}\n`;
+  return `${paint('bold', printable(`${identity.model} sn ${identity.sn} fw ${identity.fw}`))} on ${printable(port)}\n`;
 }
 
 export function renderResult(result: CheckResult, paint: Paint): string {
@@ -37,13 +49,13 @@ export function renderResult(result: CheckResult, paint: Paint): string {
   let out = `${paint(colour, word)}  ${result.id.padEnd(40)} ${paint('dim', result.section.padEnd(30))} ${result.title}\n`;
   if (result.failure) {
     const f = result.failure;
-    out += `        ${paint('red', f.message)}\n`;
-    if (f.expected !== undefined) out += `        expected: ${f.expected}\n`;
-    if (f.got !== undefined) out += `        got:      ${f.got}\n`;
-    for (const more of f.more ?? []) out += `        also:     ${more}\n`;
-    for (const line of f.wire) out += `        ${paint('dim', line)}\n`;
+    out += `        ${paint('red', printable(f.message))}\n`;
+    if (f.expected !== undefined) out += `        expected: ${printable(f.expected)}\n`;
+    if (f.got !== undefined) out += `        got:      ${printable(f.got)}\n`;
+    for (const more of f.more ?? []) out += `        also:     ${printable(more)}\n`;
+    for (const line of f.wire) out += `        ${paint('dim', printable(line))}\n`;
   }
-  if (result.skipped) out += `        ${paint('dim', result.skipped)}\n`;
+  if (result.skipped) out += `        ${paint('dim', printable(result.skipped))}\n`;
   return out;
 }
 
@@ -71,8 +83,8 @@ export function renderSummary(report: SuiteReport, paint: Paint): string {
   const lines = [
     '',
     paint('bold', `${spec.protocol} conformance summary`),
-    `  terminal       model ${terminal.model}, sn ${terminal.sn}, fw ${terminal.fw}`,
-    `  port           ${report.port}`,
+    `  terminal       ${printable(`model ${terminal.model}, sn ${terminal.sn}, fw ${terminal.fw}`)}`,
+    `  port           ${printable(report.port)}`,
     `  posbridge      ${report.posbridge}`,
     `  specification  ${spec.protocol}, ${spec.document} (${spec.revision})`,
     `  groups         ${byGroup}`,
@@ -80,7 +92,7 @@ export function renderSummary(report: SuiteReport, paint: Paint): string {
     `  duration       ${seconds(report.durationMs)}`,
     `  result         ${verdict}`,
   ];
-  if (report.stopped) lines.push(`  stopped        ${paint('red', report.stopped.message)}`);
+  if (report.stopped) lines.push(`  stopped        ${paint('red', printable(report.stopped.message))}`);
   lines.push(
     report.finalReset === 'done'
       ? '  terminal       left in factory state (RESET at the end)'

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ALL_CHECKS, GROUPS } from '../../src/conformance/index.js';
 import type { MockBehaviour } from '../../src/mock-device/index.js';
+import { appendCrc, splitCrc } from '../../src/protocol/index.js';
 import { ADMIN_PASSWORD, CliHarness, STACK_LINE } from '../helpers/cli-inproc.js';
 
 let h: CliHarness;
@@ -147,6 +148,34 @@ describe('posbridge conformance against the mock terminal (mock://)', () => {
     expect(text).not.toContain('Tsp1.Conform-9x');
     expect(text).not.toContain('Op3r.');
   }, 60_000);
+});
+
+describe("the terminal's own text", () => {
+  it('never reaches the screen raw: an ESC in the model name is shown as ⟨1B⟩', async () => {
+    // A hostile (or careless) terminal names itself with an escape sequence.
+    const hostile: MockBehaviour = {
+      name: 'ESC in model',
+      onLine: (_c, line) => {
+        if (!line.text.includes('model=PB-MOCK')) return undefined;
+        const body = (splitCrc(line.text)?.body ?? line.text).replace(
+          'model=PB-MOCK',
+          'model="PB\\x1B[2J\\x1B[31mRED"',
+        );
+        return [{ ...line, text: splitCrc(line.text) ? appendCrc(body) : body }];
+      },
+    };
+    const odd = new CliHarness({ diagTimeScale: 0, behaviours: [hostile] });
+    try {
+      const run = await odd.run(['conformance', '--port', 'mock://odd', ...CI, '--only', 'commands']);
+      expect(run.code).toBe(1);
+      expect(run.stdout).not.toContain('\u001b');
+      expect(run.stdout).toContain('PB⟨1B⟩[2J⟨1B⟩[31mRED sn PBM0000001');
+      expect(run.stdout).toMatch(/FAIL {2}commands\.hello /);
+      expect(run.stdout).toContain('§15 HELLO: model must be a bare token of 1 to 32 characters');
+    } finally {
+      odd.dispose();
+    }
+  });
 });
 
 describe('consent: the suite erases the terminal', () => {
