@@ -8,10 +8,13 @@
 import { type Check, GROUPS, type Group } from './check.js';
 import { authChecks } from './checks/auth.js';
 import { commandChecks } from './checks/commands.js';
+import { passwdInitChecks } from './checks/commands-passwd-init.js';
 import { userChecks } from './checks/commands-users.js';
 import { crcChecks } from './checks/crc.js';
 import { diagChecks } from './checks/diag.js';
 import { errorChecks } from './checks/errors.js';
+import { passwdOrderChecks } from './checks/errors-passwd.js';
+import { syntaxErrorChecks } from './checks/errors-syntax.js';
 import { eventChecks } from './checks/events.js';
 import { framingChecks } from './checks/framing.js';
 import { idChecks } from './checks/ids.js';
@@ -34,8 +37,11 @@ export const ALL_CHECKS: readonly Check[] = [
   ...idChecks,
   ...replayChecks,
   ...commandChecks,
+  ...passwdInitChecks,
   ...userChecks,
   ...errorChecks,
+  ...passwdOrderChecks,
+  ...syntaxErrorChecks,
   ...authChecks,
   ...lockoutChecks,
   ...policyChecks,
