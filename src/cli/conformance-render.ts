@@ -1,25 +1,16 @@
 /**
  * `posbridge conformance` output: one line per check as it finishes, the failure's details under
  * it, the summary a vendor attaches to a certification request, and the JUnit file for CI. Every
- * wire line here was masked by the suite (maskLine) and shows bytes outside ASCII as ⟨HH⟩.
+ * wire line here was masked by the suite (maskLine) and shows bytes outside ASCII as ⟨HH⟩; text
+ * from the terminal (its identity, a field quoted in a failure) goes through `visible`, like
+ * every terminal's text posbridge prints.
  */
 import type { Check, CheckResult, Identity, SuiteReport } from '../conformance/index.js';
 import { escapeXml } from '../station/index.js';
 import type { Colour } from './io.js';
+import { visible } from './render.js';
 
 type Paint = (colour: Colour, text: string) => string;
-
-/**
- * Text that came from the terminal (its identity, a field quoted in a failure) is shown with
- * control characters as ⟨HH⟩: a terminal under test must not be able to drive the person's
- * screen (an ESC sequence in its model name). Wire lines are already shown that way.
- */
-export function printable(text: string): string {
-  return text.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
-    (c) => `⟨${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}⟩`,
-  );
-}
 
 const MARK: Record<CheckResult['outcome'], [string, Colour]> = {
   pass: ['PASS', 'green'],
@@ -41,7 +32,7 @@ export function renderCheckList(checks: readonly Check[]): string {
 }
 
 export function renderIdentity(identity: Identity, port: string, paint: Paint): string {
-  return `${paint('bold', printable(`${identity.model} sn ${identity.sn} fw ${identity.fw}`))} on ${printable(port)}\n`;
+  return `${paint('bold', visible(`${identity.model} sn ${identity.sn} fw ${identity.fw}`))} on ${visible(port)}\n`;
 }
 
 export function renderResult(result: CheckResult, paint: Paint): string {
@@ -49,13 +40,13 @@ export function renderResult(result: CheckResult, paint: Paint): string {
   let out = `${paint(colour, word)}  ${result.id.padEnd(40)} ${paint('dim', result.section.padEnd(30))} ${result.title}\n`;
   if (result.failure) {
     const f = result.failure;
-    out += `        ${paint('red', printable(f.message))}\n`;
-    if (f.expected !== undefined) out += `        expected: ${printable(f.expected)}\n`;
-    if (f.got !== undefined) out += `        got:      ${printable(f.got)}\n`;
-    for (const more of f.more ?? []) out += `        also:     ${printable(more)}\n`;
-    for (const line of f.wire) out += `        ${paint('dim', printable(line))}\n`;
+    out += `        ${paint('red', visible(f.message))}\n`;
+    if (f.expected !== undefined) out += `        expected: ${visible(f.expected)}\n`;
+    if (f.got !== undefined) out += `        got:      ${visible(f.got)}\n`;
+    for (const more of f.more ?? []) out += `        also:     ${visible(more)}\n`;
+    for (const line of f.wire) out += `        ${paint('dim', visible(line))}\n`;
   }
-  if (result.skipped) out += `        ${paint('dim', printable(result.skipped))}\n`;
+  if (result.skipped) out += `        ${paint('dim', visible(result.skipped))}\n`;
   return out;
 }
 
@@ -83,8 +74,8 @@ export function renderSummary(report: SuiteReport, paint: Paint): string {
   const lines = [
     '',
     paint('bold', `${spec.protocol} conformance summary`),
-    `  terminal       ${printable(`model ${terminal.model}, sn ${terminal.sn}, fw ${terminal.fw}`)}`,
-    `  port           ${printable(report.port)}`,
+    `  terminal       ${visible(`model ${terminal.model}, sn ${terminal.sn}, fw ${terminal.fw}`)}`,
+    `  port           ${visible(report.port)}`,
     `  posbridge      ${report.posbridge}`,
     `  specification  ${spec.protocol}, ${spec.document} (${spec.revision})`,
     `  groups         ${byGroup}`,
@@ -92,7 +83,7 @@ export function renderSummary(report: SuiteReport, paint: Paint): string {
     `  duration       ${seconds(report.durationMs)}`,
     `  result         ${verdict}`,
   ];
-  if (report.stopped) lines.push(`  stopped        ${paint('red', printable(report.stopped.message))}`);
+  if (report.stopped) lines.push(`  stopped        ${paint('red', visible(report.stopped.message))}`);
   lines.push(
     report.finalReset === 'done'
       ? '  terminal       left in factory state (RESET at the end)'
