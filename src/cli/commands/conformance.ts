@@ -5,9 +5,6 @@
  * either (stdin not a terminal) it refuses before opening the port. Not a byte is sent before
  * consent; after a typed serial number only HELLO is sent before the number is compared.
  */
-import { constants, existsSync } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import {
@@ -22,7 +19,6 @@ import {
 import { PosbridgeError } from '../../host/errors.js';
 import type { Secret } from '../../host/secret.js';
 import { systemTimers } from '../../host/timers.js';
-import { createFileTrace } from '../../host/trace.js';
 import {
   renderCheckList,
   renderConformanceJunit,
@@ -30,9 +26,16 @@ import {
   renderResult,
   renderSummary,
 } from '../conformance-render.js';
-import { addCommonOptions, type CliDeps, type CommonOptions, parsePositiveInt } from '../context.js';
+import {
+  addCommonOptions,
+  type CliDeps,
+  type CommonOptions,
+  DEFAULT_TIMEOUT_MS,
+  parsePositiveInt,
+} from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { type CliIo, painter } from '../io.js';
+import { type CliIo, cwdOf, painter } from '../io.js';
+import { checkOutputPath, openTraceFile, writeFileAtomically } from '../output-files.js';
 import { printJson, runAction } from '../run-action.js';
 import { SecretReader } from '../secrets.js';
 import { VERSION } from '../version.js';
@@ -113,16 +116,23 @@ async function conformanceAction(deps: CliDeps, options: ConformanceOptions): Pr
     file: options.adminPasswordFile,
   };
   const given = source.stdin || source.file || io.env[source.env] ? await reader.read(source) : undefined;
-  if (options.junit) await checkWritable(options.junit);
+  // Every output is checked before the first byte (output-files.ts).
+  const cwd = cwdOf(io);
+  const junit =
+    options.junit === undefined ? undefined : await checkOutputPath(options.junit, '--junit', { cwd });
   const confirmSn = options.yesEraseThisTerminal ? undefined : await consent(io, options.port);
 
   const paint = painter(io);
   const logger = deps.createLogger(options);
-  const trace = options.trace ? createFileTrace(options.trace) : undefined;
+  const trace =
+    options.trace === undefined
+      ? undefined
+      : await openTraceFile(options.trace, (text) => io.stderr.write(text), { cwd });
   const transport = await deps.openTransport(options, logger).catch(async (error: unknown) => {
     await trace?.close();
     throw error;
   });
+  const timeoutMs = options.timeout ?? DEFAULT_TIMEOUT_MS;
   let report: SuiteReport;
   try {
     report = await runSuite({
@@ -133,8 +143,8 @@ async function conformanceAction(deps: CliDeps, options: ConformanceOptions): Pr
       adminPassword: async (): Promise<Secret | undefined> => given ?? (await reader.read(source, false)),
       timers: systemTimers,
       now: () => deps.now().getTime(),
-      timeoutMs: options.timeout,
-      diagTimeoutMs: options.timeout * 5,
+      timeoutMs,
+      diagTimeoutMs: timeoutMs * 5,
       rebootTimeoutMs: options.rebootTimeout,
       // §18: each session's first ID at random in 1-99999999.
       firstId: 1 + (Buffer.from(deps.randomBytes(4)).readUInt32BE(0) % 99_999_999),
@@ -152,9 +162,25 @@ async function conformanceAction(deps: CliDeps, options: ConformanceOptions): Pr
     await transport.close().catch(() => undefined);
     await trace?.close();
   }
-  if (options.junit) await writeJunit(options.junit, report);
   if (options.json) printJson(io, report);
   else io.stdout.write(renderSummary(report, paint));
+  const code = exitCode(report);
+  if (junit) {
+    try {
+      await writeFileAtomically(junit, renderConformanceJunit(report), '--junit');
+    } catch (error) {
+      // The run is over; only the file is lost: say so, and fail the run.
+      const why = error instanceof PosbridgeError ? error.message : (error as NodeJS.ErrnoException).code;
+      io.stderr.write(`error: cannot write the JUnit report ${junit}: ${why ?? String(error)}\n`);
+      return Math.max(code, EXIT.refused);
+    }
+    if (!options.json) io.stdout.write(`JUnit report written to ${junit}\n`);
+  }
+  return code;
+}
+
+/** 0 only when every check passed and the terminal was RESET at the end; 3 when the link went away. */
+function exitCode(report: SuiteReport): number {
   if (report.stopped?.reason === 'link-lost') return EXIT.unreachable;
   const passed = report.counts.fail === 0 && report.counts.skip === 0 && !report.stopped;
   return passed && report.finalReset === 'done' ? EXIT.ok : EXIT.refused;
@@ -196,29 +222,4 @@ async function consent(io: CliIo, port: string): Promise<string> {
     rl.close();
   }
   throw new PosbridgeError('USAGE', 'no serial number typed: nothing was sent');
-}
-
-/** The JUnit file's place is checked before anything is sent: a path that cannot be written is a usage error, not a lost run. */
-async function checkWritable(path: string): Promise<void> {
-  try {
-    await access(existsSync(path) ? path : dirname(path), constants.W_OK);
-  } catch (error) {
-    throw junitError(path, error);
-  }
-}
-
-async function writeJunit(path: string, report: SuiteReport): Promise<void> {
-  try {
-    await writeFile(path, renderConformanceJunit(report));
-  } catch (error) {
-    throw junitError(path, error);
-  }
-}
-
-function junitError(path: string, error: unknown): PosbridgeError {
-  return new PosbridgeError(
-    'USAGE',
-    `cannot write the JUnit file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
-    { hint: 'Check the path and its permissions.' },
-  );
 }
