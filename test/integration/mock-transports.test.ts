@@ -52,7 +52,9 @@ class LineClient {
     const id = /^@(\d+) /.exec(line)?.[1];
     const final = new RegExp(`^${id ? `@${id} ` : ''}(OK|ERR)\\b`);
     const at = await this.until(() => this.lines.findIndex((l) => final.test(l)), ms);
-    return at < 0 ? undefined : this.lines.splice(0, at + 1);
+    // A reply that came late for an earlier request (after its retransmission was answered) is
+    // left behind in the buffer: it is not part of this reply.
+    return at < 0 ? undefined : this.lines.splice(0, at + 1).filter((l) => !id || l.startsWith(`@${id} `));
   }
 
   async event(name: string): Promise<string> {
