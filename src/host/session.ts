@@ -150,7 +150,13 @@ interface Entry {
   id?: string;
   line?: string;
   timer?: TimerHandle;
+  /** What the running timer is for and its length: a re-arm of the same restarts it in place. */
+  timerKind?: 'reply' | 'backoff';
+  timerMs?: number;
 }
+
+/** ` *XXXX`: what appendCrc adds to a line. */
+const CRC_SUFFIX_LENGTH = 6;
 
 export class Session {
   readonly name: string;
@@ -242,10 +248,9 @@ export class Session {
         retransmitWaitMs(timeoutMs, timeouts, this.settings.retransmitBackoffMaxMs, this.random),
       maxRetransmits: this.settings.maxRetransmits,
       busyRetries: this.settings.busyRetries,
-      busyBackoffMs: (attempt) =>
-        Math.min(this.settings.busyBackoffMaxMs, this.settings.busyBackoffMs * 2 ** (attempt - 1)),
+      busyBackoffMs: this.busyBackoffMs,
       // Tells a complete reply from one that lost a line (exchange.ts).
-      expectedData: (ok) => announcedDataLines(verb, ok),
+      expectedData: expectedDataOf(verb),
     };
     return new Promise<Reply>((resolve, reject) => {
       this.queue.push({
@@ -304,8 +309,9 @@ export class Session {
         throw new PosbridgeError('USAGE', `${verb} needs ${key}=`, { details: { verb, key } });
       }
     }
-    // Worst case ID width: the line must fit whatever ID it gets.
-    const length = this.encode(verb, String(MAX_REQUEST_ID), entries).length;
+    // Worst case ID width: the line must fit whatever ID it gets. (Its CRC is always 6 characters:
+    // not computed here, the line is encoded again with its real ID when it is sent.)
+    const length = this.encode(verb, String(MAX_REQUEST_ID), entries, false).length + CRC_SUFFIX_LENGTH;
     if (length > MAX_LINE_BYTES) {
       throw new PosbridgeError(
         'INVALID_VALUE',
@@ -316,13 +322,27 @@ export class Session {
     return entries;
   }
 
-  private encode(verb: Verb, id: string, args: ReadonlyArray<readonly [string, ArgValue]>): string {
+  private encode(
+    verb: Verb,
+    id: string,
+    args: ReadonlyArray<readonly [string, ArgValue]>,
+    crc = true,
+  ): string {
     return encodeLine({
       id,
       words: [verb],
       fields: args.map(([key, value]) => [key, value instanceof Secret ? value.reveal() : value] as const),
-      crc: true,
+      crc,
     });
+  }
+
+  /** 503 backoff: doubles from busyBackoffMs up to busyBackoffMaxMs (one function for every request). */
+  private readonly busyBackoffMs = (attempt: number): number =>
+    Math.min(this.settings.busyBackoffMaxMs, this.settings.busyBackoffMs * 2 ** (attempt - 1));
+
+  /** Debug lines cost a masked copy of the wire line: built only when someone reads them. */
+  private get debugging(): boolean {
+    return this.logger.isLevelEnabled('debug');
   }
 
   private takeId(): string {
@@ -404,7 +424,7 @@ export class Session {
         'resending request',
       );
     }
-    this.logger.debug({ port: this.name, line: traceText(line) }, '>');
+    if (this.debugging) this.logger.debug({ port: this.name, line: traceText(line) }, '>');
     this.traceWire('>', line);
     this.transport.write(Buffer.from(`${line}${LINE_END}`, 'latin1')).catch((error: unknown) => {
       // A dead link reports itself through onClose; a failed write otherwise ends as a timeout.
@@ -413,7 +433,21 @@ export class Session {
   }
 
   private setTimer(entry: Entry, kind: 'reply' | 'backoff', ms: number): void {
+    // Each DATA or EVT line re-arms the reply timer: restart the running one in place (Node's
+    // Timeout.refresh) rather than clear it and make another.
+    const running = entry.timer as { refresh?: () => unknown } | undefined;
+    if (
+      running &&
+      entry.timerKind === kind &&
+      entry.timerMs === ms &&
+      typeof running.refresh === 'function'
+    ) {
+      running.refresh();
+      return;
+    }
     this.clearTimer(entry);
+    entry.timerKind = kind;
+    entry.timerMs = ms;
     entry.timer = this.timers.setTimeout(() => {
       entry.timer = undefined;
       if (this.inFlight !== entry) return;
@@ -530,7 +564,7 @@ export class Session {
   }
 
   private traceIn(raw: string): void {
-    this.logger.debug({ port: this.name, line: traceText(raw) }, '<');
+    if (this.debugging) this.logger.debug({ port: this.name, line: traceText(raw) }, '<');
     this.traceWire('<', raw);
   }
 
@@ -605,6 +639,17 @@ export class Session {
     const [code, hint] = FAILURE_TEXT[reason];
     return new PosbridgeError(code, `${verb} on ${this.name}: ${detail}`, { hint, details });
   }
+}
+
+/** How many DATA lines an OK of `verb` announces: one function per verb, made once. */
+const expectedDataByVerb = new Map<Verb, (ok: Fields) => number | undefined>();
+function expectedDataOf(verb: Verb): (ok: Fields) => number | undefined {
+  let expected = expectedDataByVerb.get(verb);
+  if (!expected) {
+    expected = (ok) => announcedDataLines(verb, ok);
+    expectedDataByVerb.set(verb, expected);
+  }
+  return expected;
 }
 
 /** ERR 400, 413 or 460: the terminal could not read a line (without an ID: the line just sent). */
