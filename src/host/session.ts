@@ -29,7 +29,7 @@ import {
   type Verb,
 } from '../protocol/index.js';
 import { mayBeDamagedBoot } from './damaged-boot.js';
-import { PosbridgeError, type PosbridgeErrorCode, TerminalError } from './errors.js';
+import { PosbridgeError } from './errors.js';
 import {
   Exchange,
   type ExchangeAction,
@@ -41,6 +41,7 @@ import {
 } from './exchange.js';
 import type { Transport } from './ports/transport.js';
 import { Secret } from './secret.js';
+import { requestFailure } from './session-failure.js';
 import {
   type Clock,
   type RandomSource,
@@ -618,26 +619,8 @@ export class Session {
     detail: string,
     fields?: Fields,
   ): PosbridgeError {
-    const { verb } = entry;
-    // An ERR that does not read as one (no code=, ...) is a BAD_REPLY, "refused without saying why".
-    if (fields && (reason === 'refused' || reason === 'busy') && ERR_REPLY.decode(fields).ok)
-      return new TerminalError({ verb, id: entry.id, fields });
-    const details = {
-      port: this.name,
-      verb,
-      ...(entry.id !== undefined && { id: entry.id }),
-      sends: entry.exchange.sends,
-      reason,
-    };
-    if ((reason === 'closed' || reason === 'disconnected') && this.ended) {
-      return new PosbridgeError(this.ended.code, `${verb}: ${this.ended.message}`, {
-        hint: this.ended.hint,
-        details,
-        cause: this.ended.cause,
-      });
-    }
-    const [code, hint] = FAILURE_TEXT[reason];
-    return new PosbridgeError(code, `${verb} on ${this.name}: ${detail}`, { hint, details });
+    const request = { port: this.name, verb: entry.verb, id: entry.id, sends: entry.exchange.sends };
+    return requestFailure(request, { reason, detail, fields }, this.ended);
   }
 }
 
@@ -657,24 +640,3 @@ function isNotRead(fields: Fields): boolean {
   const err = ERR_REPLY.decode(fields);
   return err.ok && [400, 413, 460].includes(err.value.code);
 }
-
-const NOISE_HINT =
-  'The replies arrive damaged: another program may be reading the port (close consoles and other serial tools), or the line is noisy or --baud is wrong (check the cable). Then run the command again.';
-
-const FAILURE_TEXT: Record<ExchangeFailureReason, [PosbridgeErrorCode, string]> = {
-  timeout: [
-    'TIMEOUT',
-    'The terminal stopped answering: check that it is on, the cable, and --baud; then run the command again (it resumes).',
-  ],
-  'bad-crc': ['BAD_REPLY', NOISE_HINT],
-  unreadable: ['BAD_REPLY', NOISE_HINT],
-  incomplete: ['BAD_REPLY', NOISE_HINT],
-  refused: ['BAD_REPLY', 'The terminal refused without saying why.'],
-  busy: ['TIMEOUT', 'The terminal stayed busy: wait a moment and run the command again.'],
-  'reboot-lost': [
-    'REBOOTED',
-    'The terminal restarted in the middle of the command. Run the command again: it reads the terminal state first.',
-  ],
-  disconnected: ['DISCONNECTED', 'Check the cable and that the terminal is on, then run the command again.'],
-  closed: ['CLOSED', 'The session was closed.'],
-};
