@@ -251,6 +251,11 @@ export async function runStackOverhead(options: StackOptions): Promise<StackResu
           options.log(
             `  stack bare-loop peer window ${w + 1}: ${theirs.rate.toFixed(0)} round trips/s (posbridge / peer ${(window.rate / theirs.rate).toFixed(3)})`,
           );
+        } catch (error) {
+          // The peer is a comparison: without it posbridge's own figures still stand.
+          peerError = (error as Error).message;
+          peer = undefined;
+          options.log(`  stack: the bare-loop peer failed: ${peerError}`);
         } finally {
           await entry.rig.resume();
         }
