@@ -2,11 +2,39 @@
 
 import { barPanel, COLORS, figure, linePanel } from './lib/svg.js';
 import type { ScaleResults } from './scale.js';
+import { SCALE_TARGETS } from './scale-targets.js';
 import type { WireResults } from './wire-efficiency.js';
 
 export function scaleChart(scale: ScaleResults, loadNote: string, overTcp?: ScaleResults): string {
-  const n = scale.cases.map((c) => c.terminals);
+  // Both runs on one axis: the sizes of either.
+  const n = [...new Set([...scale.cases, ...(overTcp?.cases ?? [])].map((c) => c.terminals))].sort(
+    (a, b) => a - b,
+  );
+  const at = (s: ScaleResults | undefined, pick: (c: ScaleResults['cases'][number]) => number | undefined) =>
+    n.map((k) => {
+      const c = s?.cases.find((d) => d.terminals === k);
+      return c === undefined ? Number.NaN : (pick(c) ?? Number.NaN);
+    });
+  const tcpSeries = (
+    pick: (c: ScaleResults['cases'][number]) => number | undefined,
+    extra: { unit?: string } = {},
+  ) =>
+    overTcp
+      ? [
+          {
+            name: 'terminals on TCP',
+            values: at(overTcp, pick),
+            color: COLORS.grey,
+            dashed: true,
+            labels: true,
+            ...extra,
+          },
+        ]
+      : [];
   const box = { width: 380, height: 290 };
+  const ratios = [...at(scale, (c) => c.wallRatio), ...at(overTcp, (c) => c.wallRatio)].filter(
+    Number.isFinite,
+  );
   const ratio = linePanel(box, {
     title: 'Wall time relative to one terminal',
     xLabel: 'terminals provisioned at once',
@@ -15,28 +43,32 @@ export function scaleChart(scale: ScaleResults, loadNote: string, overTcp?: Scal
     log2: true,
     series: [
       {
-        name: 'ptys (the benchmark)',
-        values: scale.cases.map((c) => c.wallRatio),
+        name: 'terminals on ptys',
+        values: at(scale, (c) => c.wallRatio),
         color: COLORS.blue,
         labels: true,
         unit: '×',
       },
+      ...tcpSeries((c) => c.wallRatio, { unit: '×' }),
+    ],
+    marks: [
+      {
+        y: SCALE_TARGETS.pty.ratio,
+        label: `ptys: ≤ ${SCALE_TARGETS.pty.ratio.toFixed(2)} at ${SCALE_TARGETS.pty.terminals}`,
+        color: COLORS.red,
+      },
       ...(overTcp
         ? [
             {
-              name: 'TCP terminals (experiment)',
-              values: n.map((k) => overTcp.cases.find((c) => c.terminals === k)?.wallRatio ?? Number.NaN),
-              color: COLORS.grey,
-              dashed: true,
-              labels: true,
-              unit: '×',
+              y: SCALE_TARGETS.tcp.ratio,
+              label: `TCP: ≤ ${SCALE_TARGETS.tcp.ratio.toFixed(2)} at ${SCALE_TARGETS.tcp.terminals}`,
+              color: COLORS.orange,
             },
           ]
         : []),
     ],
-    marks: [{ y: 1.1, label: 'target ≤ 1.10 at 64', color: COLORS.red }],
-    yMin: Math.min(0.8, ...scale.cases.map((c) => c.wallRatio - 0.1)),
-    yMax: Math.max(1.4, ...scale.cases.map((c) => c.wallRatio * 1.12)),
+    yMin: Math.min(0.8, ...ratios.map((r) => r - 0.1)),
+    yMax: Math.max(1.4, ...ratios.map((r) => r * 1.12)),
   });
   const memory = linePanel(box, {
     title: 'Peak memory of the daemon process',
@@ -45,40 +77,45 @@ export function scaleChart(scale: ScaleResults, loadNote: string, overTcp?: Scal
     x: n,
     log2: true,
     series: [
-      { name: 'peak RSS', values: scale.cases.map((c) => c.peakRssMiB), color: COLORS.green, labels: true },
+      { name: 'peak RSS, ptys', values: at(scale, (c) => c.peakRssMiB), color: COLORS.green, labels: true },
+      ...tcpSeries((c) => c.peakRssMiB),
       {
         name: 'RSS before the run',
-        values: scale.cases.map(() => scale.baselineRssMiB),
-        color: COLORS.grey,
+        values: n.map(() => scale.baselineRssMiB),
+        color: COLORS.light,
         dashed: true,
       },
     ],
+    marks: overTcp
+      ? [
+          {
+            y: SCALE_TARGETS.tcp.peakRssMiB!,
+            label: `≤ ${SCALE_TARGETS.tcp.peakRssMiB} MiB at ${SCALE_TARGETS.tcp.terminals}`,
+            color: COLORS.red,
+          },
+        ]
+      : [],
     yMin: 0,
   });
   const cpu = linePanel(box, {
-    title: 'CPU time during the run',
+    title: 'Daemon CPU per exchange',
     xLabel: 'terminals provisioned at once',
-    yLabel: 'CPU time, ms',
+    yLabel: 'CPU time per exchange, µs',
     x: n,
     log2: true,
     series: [
       {
-        name: 'daemon (this process)',
-        values: scale.cases.map((c) => c.cpuMs),
+        name: 'terminals on ptys',
+        values: at(scale, (c) => c.cpuPerExchangeUs),
         color: COLORS.blue,
         labels: true,
       },
-      {
-        name: 'mock terminals (1 process)',
-        values: scale.cases.map((c) => c.mockCpuMs),
-        color: COLORS.orange,
-      },
-      { name: 'python pty bridges', values: scale.cases.map((c) => c.bridgesCpuMs), color: COLORS.purple },
+      ...tcpSeries((c) => c.cpuPerExchangeUs),
     ],
     yMin: 0,
   });
   return figure({
-    title: `Scale: mock terminals on ptys at ${scale.baud} baud, one DaemonPortManager + LocalEngine`,
+    title: `Scale: mock terminals at ${scale.baud} baud, one DaemonPortManager + LocalEngine`,
     note: `Median of ${scale.reps} runs per size; DIAG time scale ${scale.diagTimeScale}. ${loadNote}`,
     panel: box,
     panels: [ratio, memory, cpu],

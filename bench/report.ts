@@ -4,37 +4,13 @@
  * close it. Regenerated on every run, so the prose around the numbers is written to hold for any
  * outcome; the judgements (met, missed, by how much) come from the numbers.
  */
+import { ms, ms1, n0, notRun, pct, sectionLine, table, verdict, x } from './report-format.js';
+import { profileSection } from './report-profile.js';
+import { scaleSection } from './report-scale.js';
+import { stackSection } from './report-stack.js';
 import type { BenchResults, Section } from './run.js';
-import type { ScaleResults } from './scale.js';
-import type { StackCase, StackResults } from './stack-overhead.js';
 import { ALL_OF_MAIN, ALL_PACKAGES, type StartupResults } from './startup.js';
 import type { WireCase, WireResults } from './wire-efficiency.js';
-
-const ms = (v: number) => `${Math.round(v).toLocaleString('en-US')} ms`;
-const ms1 = (v: number) => `${v.toFixed(1)} ms`;
-const x = (v: number, digits = 3) => `${v.toFixed(digits)}×`;
-const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
-const n0 = (v: number) => Math.round(v).toLocaleString('en-US');
-const verdict = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : '**missed**');
-
-function table(head: string[], rows: string[][]): string {
-  return [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-}
-
-function notRun(name: string, section: Section<unknown> | undefined): string | undefined {
-  if (!section) return `_Not run yet: \`npm run bench\` (or \`--only ${name}\`) measures it._`;
-  if (section.error)
-    return `_This benchmark could not run (${section.measuredAt}):_\n\n\`\`\`\n${section.error}\n\`\`\``;
-  return undefined;
-}
-
-function sectionLine(section: Section<unknown>): string {
-  return `_Measured ${section.measuredAt.slice(0, 16).replace('T', ' ')} UTC in ${section.durationS} s; load average ${section.loadAverageAtStart[0]} at the start, ${section.loadAverageAtEnd[0]} at the end._`;
-}
 
 /** How long the benchmarks of these results took, for the "Running it" line. */
 function totalNote(r: BenchResults): string {
@@ -92,18 +68,22 @@ ${table(
 npm run bench                                     # build, compile bench/, run all four${totalNote(r)}
 node bench/.out/bench/run.js --only wire,startup  # some of them again (after one npm run bench)
 node bench/.out/bench/run.js --quick              # a short pass, for working on the harness
+npm run bench -- --only scale --profile           # the scale runs plus a CPU profile at 64 terminals
 node bench/.out/bench/run.js --report-only        # redraw the charts and this page from results.json
 \`\`\`
 
 It writes \`bench/results.json\` (each figure with its target and whether it was met, each section
-with its own time and load average), \`bench/wire-efficiency.svg\`, \`bench/scale.svg\` and this page.
+with its own time and load average), \`bench/wire-efficiency.svg\`, \`bench/scale.svg\` and this page;
+with \`--profile\` also \`bench/profile.svg\` (section 5) and the profile itself in \`bench/.out/profile/\`.
 \`--only\` keeps the other sections of the previous results. The benchmarks live in \`bench/\`, compiled
-with \`src/\` into \`bench/.out/\` (bench/tsconfig.json); start-up runs the built \`dist/cli/main.js\`.
+with \`src/\` into \`bench/.out/\` (bench/tsconfig.json); start-up runs the built \`dist/cli/main.js\`. A
+load average above 1 prints a warning: figures from a busy machine are not the ones that count.
 `);
   out.push(wireSection(r.wireEfficiency));
   out.push(stackSection(r.stackOverhead));
   out.push(scaleSection(r.scale, r.wireEfficiency?.results, r.scaleOverTcp));
   out.push(startupSection(r.startup));
+  out.push(profileSection(r.profile, r.machine.cores));
   return `${out.join('\n').trimEnd()}\n`;
 }
 
@@ -235,226 +215,6 @@ function bytesNote(w: WireResults): string {
   const hi = Math.max(...w.cases.map((c) => c.bytesRange[1]));
   if (lo === hi) return '';
   return ` (${n0(lo)} to ${n0(hi)} bytes in all over the runs: DIAG's \`ms=\` fields carry each check's measured time; each run is judged against its own floor)`;
-}
-
-function stackSection(section: Section<StackResults> | undefined): string {
-  const head = '## 2. Stack overhead\n';
-  const missing = notRun('stack', section);
-  if (missing) return `${head}\n${missing}\n`;
-  const s = section!.results!;
-  const get = (t: StackCase['transport']) => s.cases.find((c) => c.transport === t);
-  const pty = get('pty');
-  const tcp = get('tcp');
-  const direct = get('pty-direct-io');
-  const inproc = get('in-process');
-  const cpu = (v: number | undefined) => (v === undefined ? '—' : `${n0(v)}`);
-  const label: Record<StackCase['transport'], string> = {
-    pty: 'pty (real serialport binding)',
-    tcp: 'tcp://',
-    'in-process': 'in-process binding (reference)',
-    'pty-direct-io': 'pty, direct I/O (experiment)',
-  };
-  const rows = s.cases.map((c) => [
-    label[c.transport],
-    `${n0(c.roundTripsPerSecond.median)} (${n0(c.roundTripsPerSecond.min)}–${n0(c.roundTripsPerSecond.max)})`,
-    `${c.roundTripUs.toFixed(0)} µs`,
-    cpu(c.hostCpuPerRoundTripUs),
-    cpu(c.mockCpuPerRoundTripUs),
-    cpu(c.bridgeCpuPerRoundTripUs),
-    c.target !== undefined ? `≥ ${n0(c.target)}` : '—',
-    verdict(c.met),
-  ]);
-  const missed = s.cases.filter((c) => c.met === false);
-  let closing = '';
-  if (pty) {
-    const hostOnly = 1e6 / pty.hostCpuPerRoundTripUs;
-    closing = `
-**What limits it.** A round trip is sequential through every process on its way, so it takes at least
-the CPU spent along the path plus the wake-ups between them; on a busy machine each wake-up also waits
-for a free core. Over the pty the host's own CPU per round trip is ${n0(pty.hostCpuPerRoundTripUs)} µs${
-      tcp
-        ? `, against ${n0(tcp.hostCpuPerRoundTripUs)} µs over
-TCP for the same Session and TerminalDriver`
-        : ''
-    }: bindings-cpp does its unix reads and writes with
-\`fs.read\`/\`fs.write\` on libuv's thread pool, so a reply costs a read that finds nothing (EAGAIN), a
-poll, and a second read, and a request one write: four thread-pool hand-offs, each a futex wake-up
-each way. The python bridge adds a process hop in each direction (${cpu(pty.bridgeCpuPerRoundTripUs)} µs) and the mock's own
-process ${cpu(pty.mockCpuPerRoundTripUs)} µs; neither exists in front of a real USB serial adapter, where the host's share
-alone bounds the rate at about ${n0(hostOnly)} round trips/s on this machine.
-${
-  missed.length > 0
-    ? `
-**Missed** over ${missed.map((c) => label[c.transport]).join(' and ')}. What would close it:
-
-- **Readiness-driven I/O in the serial binding.** src/host/ports/guarded-binding.ts already
-  re-implements the unix read; reading with \`readSync\` on the non-blocking fd when the poller says
-  readable (and writing with \`writeSync\`, waiting for writable on EAGAIN) removes the thread pool from
-  the path. bench/lib/direct-io-binding.ts is that change as a prototype${
-    direct
-      ? `: ${n0(direct.roundTripsPerSecond.median)} round trips/s and
-  ${n0(direct.hostCpuPerRoundTripUs)} µs of host CPU per round trip, against ${n0(pty.roundTripsPerSecond.median)} and ${n0(pty.hostCpuPerRoundTripUs)} µs`
-      : ''
-  }.
-- **Measuring on a quiet machine**: every hop above waits for a core when the machine is loaded.
-`
-    : ''
-}
-The stack itself is not what limits a terminal: at 115200 baud one STATUS exchange (about 130 bytes)
-takes about 11 ms on the wire, fifty times the 200 µs per round trip that 5,000/s allows.
-`;
-  }
-  return `${head}
-${sectionLine(section!)}
-
-**What is measured.** Round trips per second of STATUS (what the daemon's heartbeat sends), one
-request in flight, through the real Session and TerminalDriver, against an unpaced mock terminal
-(baud 0: the wire costs nothing, only software does). Over the **pty** the host uses the real
-serialport binding (bindings-cpp, wrapped as in production) on a pseudo-terminal whose other end is
-the mock's python3 bridge; over **tcp://** it connects to the mock's TCP listener; in both the mock
-runs in a process of its own (bench/mock-farm.ts), as a device would. The **in-process** binding,
-with the mock in the same process, is the reference: no kernel, no second process. ${inproc ? '' : ''}After ${s.cases.length > 0 ? String(section!.config.warmup ?? 300) : '300'}
-warm-up round trips, ${String(section!.config.windows)} windows of ${String(section!.config.windowMs)} ms per transport, interleaved across transports so
-that a change in load touches them alike; median window. CPU time per round trip is this process's
-(\`process.cpuUsage\`, all its threads), and the mock's and the bridge's from /proc.
-
-${table(
-  [
-    'transport',
-    'round trips/s, median (min–max)',
-    'time per round trip',
-    'host CPU µs',
-    'mock CPU µs',
-    'bridge CPU µs',
-    'target',
-    '',
-  ],
-  rows,
-)}
-${closing}`;
-}
-
-function scaleSection(
-  section: Section<ScaleResults> | undefined,
-  wire: WireResults | undefined,
-  tcpSection: Section<ScaleResults> | undefined,
-): string {
-  const head = '## 3. Scale\n';
-  const missing = notRun('scale', section);
-  if (missing) return `${head}\n${missing}\n`;
-  const s = section!.results!;
-  const rows = s.cases.map((c) => [
-    String(c.terminals),
-    `${ms(c.wallMs.median)} (${n0(c.wallMs.min)}–${n0(c.wallMs.max)})`,
-    x(c.wallRatio, 2),
-    `${c.peakRssMiB} MiB`,
-    `+${c.rssGrowthMiB} MiB`,
-    `+${c.heapGrowthMiB} MiB`,
-    `${c.heapRetainedMiB >= 0 ? '+' : ''}${c.heapRetainedMiB} MiB`,
-    ms(c.cpuMs),
-    ms1(c.cpuPerTerminalMs),
-    ms(c.mockCpuMs),
-    ms(c.bridgesCpuMs),
-    ms(c.eventLoopDelayMaxMs),
-    c.target !== undefined ? `≤ ${c.target.toFixed(2)}` : '',
-    verdict(c.met),
-  ]);
-  const big = s.cases.at(-1)!;
-  const one = s.cases[0]!;
-  const critical = wire?.cases.find((c) => c.baud === s.baud && c.mode === 'mock-as-shipped')?.floors
-    .criticalPathUnpacedInputMs;
-  const totalCpu = big.cpuMs + big.mockCpuMs + big.bridgesCpuMs;
-  const cores = 2;
-  // The provisioning's exchanges, plus the manager's HELLO and STATUS when it first opens a port.
-  const exchanges = (wire?.cases[0]?.floors.exchanges ?? 29) + 2;
-  const tcp = tcpSection?.results;
-  const tcpBig = tcp?.cases.find((c) => c.terminals === big.terminals);
-  const experiment = tcpBig
-    ? `
-**Experiment: the same terminals on TCP** (no ptys, no python bridges; the mock process and the daemon
-unchanged; ${tcp!.reps} runs, load average ${tcpSection!.loadAverageAtStart[0]} at the start): ${big.terminals} terminals take ${ms(tcpBig.wallMs.median)}, ${x(tcpBig.wallRatio, 2)} one terminal,
-with ${ms(tcpBig.cpuMs)} of daemon CPU and ${ms(tcpBig.mockCpuMs)} in the mock process. The difference from the pty figures is what the
-pseudo-terminals cost on this machine: the bridges' CPU, and the kernel's tty layer, which the daemon
-pays in every read(2) and write(2) on a pty (in a CPU profile of the daemon at 64 terminals, taken while
-writing this harness, write(2) on the ptys was about a fifth of its time, whether libuv's thread pool
-or a direct \`writeSync\` made the call).
-`
-    : '';
-  let closing = '';
-  if (big.met === false) {
-    closing = `
-**Missed** at ${big.terminals} terminals (${x(big.wallRatio, 2)}). In ${ms(big.wallMs.median)} the machine did ${ms(totalCpu)} of CPU
-work for this benchmark alone: the daemon ${ms(big.cpuMs)}, the mock terminals ${ms(big.mockCpuMs)} and the python bridges
-${ms(big.bridgesCpuMs)}, that is ${pct(totalCpu / (big.wallMs.median * cores))} of two cores, with whatever else the machine ran on top;
-the daemon's event loop was at worst ${ms(big.eventLoopDelayMaxMs)} late. Two things add up:
-
-- **The daemon's work is serial and bunched.** It spends ${ms1(big.cpuPerTerminalMs)} of CPU per terminal (about
-  ${ms1(big.cpuPerTerminalMs / exchanges)} per exchange) on one event loop. The ${big.terminals} terminals start together and move in step, so the
-  exchanges before and after DIAG (about ${critical ? ms(critical - (wire?.cases[0]?.floors.processingMs ?? 0)) : 'a few hundred ms'} of wire per terminal) all queue on that
-  one loop at the same moments, while the long DIAG wait in the middle leaves it idle.
-- **The test rig shares the two cores.** The terminals' side (${pct((big.mockCpuMs + big.bridgesCpuMs) / totalCpu)} of that CPU) is the rig's,
-  not posbridge's: real terminals compute on their own hardware.
-${experiment}
-What would close it:
-
-- **Less CPU per exchange in the daemon.** Its time goes to the serial I/O (the thread-pool reads and
-  writes of section 2, and the pty's kernel path), garbage collection, and decoding and parsing each
-  line; every 0.1 ms saved per exchange is about ${ms(big.terminals * exchanges * 0.1)} less queued work at ${big.terminals} terminals.
-- **The rig off the daemon's cores**: the mock terminals on another machine (over TCP, as in the
-  experiment), or a machine with more cores, so that only the daemon's share competes.
-- **A quiet machine**: the run competes with whatever else is running (see the load average).
-`;
-  } else if (big.met === true) {
-    closing = `
-**Met** at ${big.terminals} terminals (${x(big.wallRatio, 2)}): the wire and the terminals' processing dominate, as they do on real hardware.
-`;
-  }
-  return `${head}
-${sectionLine(section!)}
-
-**What is measured.** ${s.cases.map((c) => c.terminals).join(', ')} factory-new mock terminals provisioned at once (the
-provisioning of section 1, each terminal with its own terminal number) by one \`DaemonPortManager\` and a
-\`LocalEngine\` whose connections are the manager's leases: the daemon's code path, in which a port named
-for the first time is opened and identified (HELLO, STATUS) and then lent. Each terminal sits on its
-own pty behind its own python3 bridge, all served by one mock process (bench/mock-farm.ts), paced at
-${s.baud} baud with the declared DIAG time (\`diagTimeScale\` ${s.diagTimeScale}), so the wire and the terminals'
-processing dominate as on real hardware${critical ? ` (the critical path of one provisioning at ${s.baud} baud is ${ms(critical)})` : ''}.
-The ${s.bridges.count} ptys are started before anything is timed (${(s.farmStartMs / 1000).toFixed(1)} s); between runs every terminal is replaced by a
-factory-new one. ${s.reps} run${s.reps === 1 ? '' : 's'} per size, sizes interleaved; wall time from the first lease to the last
-report, median and min–max. Memory is this process's, sampled every 50 ms: peak RSS and its growth
-over the RSS just before the run, from the first repetition, whose sizes go up from 1 (V8 keeps what
-it took, so that is the high-water mark of a daemon that has served N terminals; ${s.baselineRssMiB} MiB at rest
-after the warm-up); heap growth is the JS heap in use at its peak above the live heap before the run
-(after a full GC), and "heap left after" the live heap after the run and a GC minus before: what the
-run leaked, if anything (median runs). CPU time is this process's (\`process.cpuUsage\`, all its
-threads), the mock process's and the bridges' (from /proc).
-
-${table(
-  [
-    'terminals',
-    'wall time, median (min–max)',
-    '/ 1 terminal',
-    'peak RSS',
-    'RSS growth',
-    'heap growth',
-    'heap left after',
-    'daemon CPU',
-    'per terminal',
-    'mock CPU',
-    'bridges CPU',
-    'worst loop delay',
-    'target',
-    '',
-  ],
-  rows,
-)}
-
-The ${s.bridges.count} python bridges are separate processes: ${s.bridges.rssMiBEach} MiB RSS each, ${s.bridges.rssMiBTotal} MiB in all; the mock
-process holding the ${s.bridges.count} terminals ${s.mockProcessRssMiB} MiB. Neither is part of the daemon's figures. One terminal
-costs the daemon ${ms1(one.cpuPerTerminalMs)} of CPU; at ${big.terminals}, ${ms1(big.cpuPerTerminalMs)} each (work shared across wake-ups).
-
-![Scale: wall time ratio, memory and CPU against the number of terminals](../bench/scale.svg)
-${closing}`;
 }
 
 /** What each eagerly imported package is there for: who would load it on first use. */

@@ -1,16 +1,20 @@
 /**
- * Benchmark 3, scale: 1, 8, 32 and 64 mock terminals on ptys provisioned at once by one
- * DaemonPortManager + LocalEngine (the daemon's code path: each operation leases its port; a port
- * named for the first time is opened and identified, HELLO + STATUS, then lent).
+ * Benchmark 3, scale: N mock terminals provisioned at once by one DaemonPortManager + LocalEngine
+ * (the daemon's code path: each operation leases its port; a port named for the first time is
+ * opened and identified, HELLO + STATUS, then lent). Run twice by run.ts: 1, 8, 32 and 64
+ * terminals on ptys, and 1, 64, 128 and 256 on TCP.
  *
- * The terminals live in another process (bench/mock-farm.ts), each behind its own python3 pty
- * bridge, paced at 115200 baud with the declared DIAG time (diagTimeScale 1), so the wire and the
- * terminals' processing dominate as on real hardware. They are all started before the timed
- * section; between runs every terminal is replaced by a factory-new one.
+ * The terminals live in another process (bench/mock-farm.ts): on ptys each behind its own python3
+ * pty bridge, on TCP each on its own listener (no bridges: the rig then leaves the two cores to the
+ * daemon and the mock). Paced at 115200 baud with the declared DIAG time (diagTimeScale 1), so the
+ * wire and the terminals' processing dominate as on real hardware. They are all started before the
+ * timed section; between runs every terminal is replaced by a factory-new one.
  *
  * Reported per size: wall time (median of the runs) and its ratio to one terminal; this process's
- * peak RSS (sampled every 50 ms) and CPU time (process.cpuUsage); the mock process's and the
- * bridges' CPU and RSS from /proc.
+ * peak RSS (sampled every 50 ms), CPU time (process.cpuUsage) and CPU per exchange (the requests
+ * written, counted at the transport), its event loop's lateness (monitorEventLoopDelay); the mock
+ * process's and the bridges' CPU and RSS from /proc. With `profile`, the first run at one size is
+ * recorded as a CPU profile.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,30 +22,28 @@ import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { DaemonPortManager } from '../src/daemon/discovery/manager.js';
 import { TerminalDriver } from '../src/host/driver.js';
-import { createPortRegistry, serialPortFactory } from '../src/host/ports/index.js';
-import { directIoBinding } from './lib/direct-io-binding.js';
+import { createPortRegistry, serialPortFactory, tcpPortFactory } from '../src/host/ports/index.js';
+import { countingFactory, type WriteCounter } from './lib/counting.js';
 import { startFarm } from './lib/farm.js';
 import { silentLogger } from './lib/logger.js';
 import { sampleGroup, sampleProcess } from './lib/proc.js';
+import { startProfile } from './lib/profiler.js';
 import { assertProvisioned, engineFor, provisionRequest, seededRandom } from './lib/provisioning.js';
 import { median, round, roundSummary, type Summary, summarize } from './lib/stats.js';
-
-export const SCALE_TARGET = 1.1;
-/** The target is set at this many terminals (a shorter run reports without judging). */
-export const SCALE_TARGET_AT = 64;
+import { SCALE_TARGETS } from './scale-targets.js';
 
 export interface ScaleOptions {
   sizes: number[];
-  /**
-   * `direct-io` is an experiment: the daemon opens the ptys with bench/lib/direct-io-binding.ts
-   * instead of posbridge's own serial binding (see section 2).
-   */
-  binding?: 'posbridge' | 'direct-io';
-  /** `tcp` is an experiment: the terminals on TCP listeners instead of ptys (no python bridges). */
+  /** Where the terminals are: ptys (each with a python bridge) or TCP listeners. Default pty. */
   transport?: 'pty' | 'tcp';
   reps: number;
   baud: number;
   diagTimeScale: number;
+  /**
+   * After the measured runs, one more run with this many terminals, recorded as a CPU profile
+   * (.cpuprofile) into `file`; its figures are not part of the results (sampling costs a little).
+   */
+  profile?: { terminals: number; file: string } | undefined;
   log: (line: string) => void;
 }
 
@@ -68,14 +70,22 @@ export interface ScaleCase {
   /** The mock terminals' process and the pty bridges, CPU during the run, ms (median run). */
   mockCpuMs: number;
   bridgesCpuMs: number;
-  /** Worst lateness of this process's event loop during the run, ms (median run). */
+  /** Requests written during the run (exchanges, retransmissions included; median run). */
+  exchanges: number;
+  /** This process's CPU per exchange, µs (median run). */
+  cpuPerExchangeUs: number;
+  /** Lateness of this process's event loop during the run, ms (median run): worst, 99th percentile, mean. */
   eventLoopDelayMaxMs: number;
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMeanMs: number;
   target?: number;
   met?: boolean;
+  /** The peak RSS target at this size, MiB, and whether it was met. */
+  peakRssTargetMiB?: number;
+  peakRssMet?: boolean;
 }
 
 export interface ScaleResults {
-  binding: 'posbridge' | 'direct-io';
   transport: 'pty' | 'tcp';
   baud: number;
   diagTimeScale: number;
@@ -87,6 +97,8 @@ export interface ScaleResults {
   /** RSS of this process before any run, MiB. */
   baselineRssMiB: number;
   cases: ScaleCase[];
+  /** The profiled run, when one was asked for. */
+  profile?: { terminals: number; file: string; wallMs: number; cpuMs: number; exchanges: number };
 }
 
 interface Run {
@@ -98,10 +110,20 @@ interface Run {
   cpuMs: number;
   mockCpuMs: number;
   bridgesCpuMs: number;
+  exchanges: number;
   loopMaxMs: number;
+  loopP99Ms: number;
+  loopMeanMs: number;
 }
 
 const MiB = 2 ** 20;
+/** A coarse resolution: a 1 ms sampling timer would itself cost CPU in the process measured. */
+const LOOP_RESOLUTION_MS = 20;
+
+/** A histogram figure (ns between samples) as lateness beyond the sampling interval, ms. */
+function lateness(ns: number): number {
+  return Number.isFinite(ns) ? Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS) : 0;
+}
 
 /** A full GC when the process runs with --expose-gc (run.ts starts it so), else nothing. */
 function collectGarbage(): void {
@@ -113,29 +135,33 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
   options = { ...options, sizes: [...options.sizes].sort((a, b) => a - b) };
   const max = Math.max(...options.sizes);
   const dir = mkdtempSync(path.join(tmpdir(), 'posbridge-bench-scale-'));
+  const transport = options.transport ?? 'pty';
   const farmStarted = performance.now();
   const farm = await startFarm({
-    transport: options.transport ?? 'pty',
+    transport,
     count: max,
     baud: options.baud,
     diagTimeScale: options.diagTimeScale,
     dir,
   });
   const farmStartMs = performance.now() - farmStarted;
-  options.log(`  scale: ${max} mock terminals on ptys ready in ${(farmStartMs / 1000).toFixed(1)} s`);
+  options.log(
+    `  scale: ${max} mock terminals on ${transport === 'pty' ? 'ptys' : 'TCP'} ready in ${(farmStartMs / 1000).toFixed(1)} s`,
+  );
   const logger = silentLogger();
-  const registry =
-    options.binding === 'direct-io'
-      ? createPortRegistry({
-          devices: serialPortFactory({ binding: await directIoBinding(), deviceChecks: true }),
-        })
-      : createPortRegistry();
+  const counter: WriteCounter = { writes: 0 };
+  const registry = createPortRegistry({
+    devices: countingFactory(serialPortFactory(), counter),
+    tcp: countingFactory(tcpPortFactory(), counter),
+  });
+  const target = SCALE_TARGETS[transport];
   const runs = new Map<number, Run[]>(options.sizes.map((n) => [n, []]));
   let bridges = { count: 0, rssMiBTotal: 0, rssMiBEach: 0 };
   let mockProcessRssMiB = 0;
   let baselineRssMiB = 0;
+  let profiled: ScaleResults['profile'];
 
-  const runOnce = async (n: number): Promise<Run> => {
+  const runOnce = async (n: number, profileFile?: string): Promise<Run> => {
     await farm.fresh();
     const manager = new DaemonPortManager({
       open: (port) =>
@@ -157,11 +183,12 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
     };
     const sampler = setInterval(sample, 50);
     sampler.unref();
-    // A coarse resolution: a 1 ms sampling timer would itself cost CPU in the process measured.
-    const loop = monitorEventLoopDelay({ resolution: 20 });
+    const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    const profile = profileFile === undefined ? undefined : await startProfile();
     loop.enable();
     const mockBefore = sampleProcess(farm.pid);
     const bridgesBefore = sampleGroup(helpers);
+    const writesBefore = counter.writes;
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const reports = await Promise.all(
@@ -169,6 +196,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
     );
     const wallMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
+    const exchanges = counter.writes - writesBefore;
+    if (profile) await profile.stop(profileFile!);
     const bridgesAfter = sampleGroup(helpers);
     const mockAfter = sampleProcess(farm.pid);
     loop.disable();
@@ -195,8 +224,11 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
       cpuMs: (cpu.user + cpu.system) / 1000,
       mockCpuMs: (mockAfter?.cpuMs ?? 0) - (mockBefore?.cpuMs ?? 0),
       bridgesCpuMs: bridgesAfter.cpuMs - bridgesBefore.cpuMs,
+      exchanges,
       // The histogram records the time between samples: what exceeds the resolution is lateness.
-      loopMaxMs: Math.max(0, loop.max / 1e6 - 20),
+      loopMaxMs: lateness(loop.max),
+      loopP99Ms: lateness(loop.percentile(99)),
+      loopMeanMs: lateness(loop.mean),
     };
   };
 
@@ -211,9 +243,23 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
         const run = await runOnce(n);
         runs.get(n)!.push(run);
         options.log(
-          `  scale ${n} terminals run ${rep + 1}: ${run.wallMs.toFixed(0)} ms, peak RSS ${(run.peakRss / MiB).toFixed(0)} MiB, CPU ${run.cpuMs.toFixed(0)} ms`,
+          `  scale ${n} terminals run ${rep + 1}: ${run.wallMs.toFixed(0)} ms, peak RSS ${(run.peakRss / MiB).toFixed(0)} MiB, CPU ${run.cpuMs.toFixed(0)} ms (${((run.cpuMs * 1000) / Math.max(1, run.exchanges)).toFixed(0)} µs per exchange), loop late ≤ ${run.loopMaxMs.toFixed(0)} ms`,
         );
       }
+    }
+    if (options.profile) {
+      const { terminals, file } = options.profile;
+      const run = await runOnce(terminals, file);
+      profiled = {
+        terminals,
+        file,
+        wallMs: round(run.wallMs, 0),
+        cpuMs: round(run.cpuMs, 0),
+        exchanges: run.exchanges,
+      };
+      options.log(
+        `  scale: CPU profile of ${terminals} terminals (${run.wallMs.toFixed(0)} ms) written to ${file}`,
+      );
     }
   } finally {
     await farm.close();
@@ -227,7 +273,8 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
     const mid = [...list].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(list.length / 2)]!;
     const first = list[0]!;
     const ratio = wall.median / base;
-    const judged = n === SCALE_TARGET_AT;
+    const judged = n === target.terminals;
+    const rssJudged = judged && target.peakRssMiB !== undefined;
     return {
       terminals: n,
       wallMs: roundSummary(wall, 0),
@@ -240,13 +287,20 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
       cpuPerTerminalMs: round(mid.cpuMs / n, 1),
       mockCpuMs: round(mid.mockCpuMs, 0),
       bridgesCpuMs: round(mid.bridgesCpuMs, 0),
+      exchanges: mid.exchanges,
+      cpuPerExchangeUs: round((mid.cpuMs * 1000) / Math.max(1, mid.exchanges), 0),
       eventLoopDelayMaxMs: round(mid.loopMaxMs, 1),
-      ...(judged && { target: SCALE_TARGET, met: ratio <= SCALE_TARGET }),
+      eventLoopDelayP99Ms: round(mid.loopP99Ms, 1),
+      eventLoopDelayMeanMs: round(mid.loopMeanMs, 2),
+      ...(judged && { target: target.ratio, met: ratio <= target.ratio }),
+      ...(rssJudged && {
+        peakRssTargetMiB: target.peakRssMiB,
+        peakRssMet: first.peakRss / MiB <= target.peakRssMiB!,
+      }),
     };
   });
   return {
-    binding: options.binding ?? 'posbridge',
-    transport: options.transport ?? 'pty',
+    transport,
     baud: options.baud,
     diagTimeScale: options.diagTimeScale,
     reps: options.reps,
@@ -255,5 +309,6 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
     mockProcessRssMiB,
     baselineRssMiB,
     cases,
+    ...(profiled && { profile: profiled }),
   };
 }

@@ -2,13 +2,17 @@
  * Benchmark 2, stack overhead: round trips per second of a trivial command (STATUS, what the
  * daemon's heartbeat sends) through the real Session and TerminalDriver, one request in flight,
  * against an UNPACED mock terminal (baud 0: the wire costs nothing, only the software does):
- * - pty: the real serialport binding on a pseudo-terminal; the mock terminal runs in another
- *   process (bench/mock-farm.ts) behind its python3 pty bridge, as a device would be elsewhere;
+ * - pty: posbridge's production serial binding on a pseudo-terminal; the mock terminal runs in
+ *   another process (bench/mock-farm.ts) behind its python3 pty bridge, as a device would be
+ *   elsewhere;
+ * - peer: the bare loop (bench/peer/bare-loop.c: write, poll, read) on the SAME pty, its windows
+ *   interleaved with the pty ones (posbridge, peer, posbridge, peer...): posbridge / peer is the
+ *   stack's cost over the kernel and the mock, measured in one run;
  * - tcp: the tcp:// transport to the mock's TCP listener, in that other process too;
  * - in-process: the mock's in-process binding (mock://) with the terminal in this process, for
  *   reference: no kernel, no bridge, no second process.
- * CPU is reported per round trip for this process (the host's stack), the mock's process and the
- * pty bridge separately.
+ * CPU is reported per round trip for this process (the host's stack), the peer, the mock's
+ * process and the pty bridge separately.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,17 +22,18 @@ import { TerminalDriver } from '../src/host/driver.js';
 import { createPortRegistry, type PortRegistry, serialPortFactory } from '../src/host/ports/index.js';
 import { MockTerminal } from '../src/mock-device/index.js';
 import { createInProcessBinding } from '../src/mock-device/transports/index.js';
-import { directIoBinding } from './lib/direct-io-binding.js';
 import { startFarm } from './lib/farm.js';
 import { silentLogger } from './lib/logger.js';
+import { type BuiltPeer, buildPeer, type PeerWindow, startPeer } from './lib/peer.js';
 import { sampleGroup } from './lib/proc.js';
 import { seededRandom } from './lib/provisioning.js';
 import { round, roundSummary, type Summary, summarize } from './lib/stats.js';
 
 export const STACK_TARGET = 5000;
+/** posbridge over the pty against the bare loop on the same pty, at least. */
+export const PEER_RATIO_TARGET = 0.95;
 
-/** `pty-direct-io` is an experiment (bench/lib/direct-io-binding.ts), not posbridge's code path. */
-export type StackTransport = 'pty' | 'tcp' | 'in-process' | 'pty-direct-io';
+export type StackTransport = 'pty' | 'tcp' | 'in-process';
 
 export interface StackOptions {
   transports: StackTransport[];
@@ -36,6 +41,8 @@ export interface StackOptions {
   windows: number;
   windowMs: number;
   warmup: number;
+  /** Run the bare-loop peer against the pty (needs a C compiler). Default true. */
+  peer?: boolean;
   log: (line: string) => void;
 }
 
@@ -56,62 +63,89 @@ export interface StackCase {
   met?: boolean;
 }
 
+export interface PeerResults {
+  /** How the peer was built. */
+  program: string;
+  roundTripsPerSecond: Summary;
+  roundTripUs: number;
+  /** The peer's own CPU per round trip, µs (median window). */
+  peerCpuPerRoundTripUs: number;
+  mockCpuPerRoundTripUs: number;
+  bridgeCpuPerRoundTripUs: number;
+  /** posbridge's pty rate / the peer's, each pty window against the peer window right after it. */
+  ratio: Summary;
+  target: number;
+  met: boolean;
+}
+
 export interface StackResults {
   cases: StackCase[];
+  peer?: PeerResults;
+  /** Why the peer did not run (no C compiler, ...). */
+  peerError?: string;
 }
 
 interface Rig {
   driver: TerminalDriver;
+  /** The port, for the peer (pty). */
+  port?: string;
   /** The mock's process, when it has one. */
   mockPid?: number;
   /** The pty bridge processes. */
   bridgePids: number[];
+  /** Closes the port so that the peer can open it (pty), and opens it again. */
+  suspend(): Promise<void>;
+  resume(): Promise<void>;
   close(): Promise<void>;
 }
 
-async function openRig(transport: StackTransport, dir: string): Promise<Rig> {
-  const logger = silentLogger();
-  const open = (port: string, registry: PortRegistry) =>
-    TerminalDriver.open(port, { registry, logger, baudRate: 115_200, random: seededRandom(3) });
+function openDriver(port: string, registry: PortRegistry): Promise<TerminalDriver> {
+  return TerminalDriver.open(port, {
+    registry,
+    logger: silentLogger(),
+    baudRate: 115_200,
+    random: seededRandom(3),
+  });
+}
+
+async function openRig(transport: StackTransport, dir: string, warmup: number): Promise<Rig> {
   if (transport === 'in-process') {
     const terminal = new MockTerminal({ baud: 0, identity: { sn: 'BENCHSTACK1' } });
     const binding = createInProcessBinding(() => (link) => terminal.attach(link));
     const registry = createPortRegistry();
     registry.register('mock', serialPortFactory({ binding: binding as never, deviceChecks: false }));
-    const driver = await open('mock://stack', registry);
+    const driver = await openDriver('mock://stack', registry);
     return {
       driver,
       bridgePids: [],
+      suspend: async () => undefined,
+      resume: async () => undefined,
       close: async () => {
         await driver.close();
         terminal.close();
       },
     };
   }
-  const farm = await startFarm({
-    transport: transport === 'tcp' ? 'tcp' : 'pty',
-    count: 1,
-    baud: 0,
-    diagTimeScale: 0,
-    dir,
-  });
+  const farm = await startFarm({ transport, count: 1, baud: 0, diagTimeScale: 0, dir });
   try {
-    const registry =
-      transport === 'pty-direct-io'
-        ? createPortRegistry({
-            devices: serialPortFactory({ binding: await directIoBinding(), deviceChecks: true }),
-          })
-        : createPortRegistry();
-    const driver = await open(farm.ports[0]!, registry);
-    return {
-      driver,
+    const registry = createPortRegistry();
+    const port = farm.ports[0]!;
+    const rig: Rig = {
+      driver: await openDriver(port, registry),
+      port,
       mockPid: farm.pid,
       bridgePids: farm.helperPids(),
+      suspend: () => rig.driver.close(),
+      resume: async () => {
+        rig.driver = await openDriver(port, registry);
+        for (let i = 0; i < warmup; i++) await rig.driver.status();
+      },
       close: async () => {
-        await driver.close();
+        await rig.driver.close();
         await farm.close();
       },
     };
+    return rig;
   } catch (error) {
     await farm.close();
     throw error;
@@ -126,37 +160,79 @@ interface Window {
   count: number;
 }
 
-async function measureWindow(rig: Rig, windowMs: number): Promise<Window> {
+interface RigEntry {
+  transport: StackTransport;
+  rig: Rig;
+  windows: Window[];
+}
+
+/** CPU of the mock's process and the bridges around `run`, per round trip. */
+async function withOthers(
+  rig: Rig,
+  run: () => Promise<{ count: number; elapsedMs: number; ownCpuUs: number }>,
+): Promise<Window> {
   const mockBefore = sampleGroup(rig.mockPid === undefined ? [] : [rig.mockPid]);
   const bridgesBefore = sampleGroup(rig.bridgePids);
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  let count = 0;
-  let elapsed = 0;
-  do {
-    // 50 at a time between clock reads: the clock costs little, but nothing is free here.
-    for (let i = 0; i < 50; i++) await rig.driver.status();
-    count += 50;
-    elapsed = performance.now() - started;
-  } while (elapsed < windowMs);
-  const cpu = process.cpuUsage(cpuBefore);
+  const { count, elapsedMs, ownCpuUs } = await run();
   const mockAfter = sampleGroup(rig.mockPid === undefined ? [] : [rig.mockPid]);
   const bridgesAfter = sampleGroup(rig.bridgePids);
   return {
-    rate: (count * 1000) / elapsed,
-    hostCpuUs: (cpu.user + cpu.system) / count,
+    rate: (count * 1000) / elapsedMs,
+    hostCpuUs: ownCpuUs / count,
     mockCpuUs: ((mockAfter.cpuMs - mockBefore.cpuMs) * 1000) / count,
     bridgeCpuUs: ((bridgesAfter.cpuMs - bridgesBefore.cpuMs) * 1000) / count,
     count,
   };
 }
 
+function measureWindow(rig: Rig, windowMs: number): Promise<Window> {
+  return withOthers(rig, async () => {
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    let count = 0;
+    let elapsed = 0;
+    do {
+      // 50 at a time between clock reads: the clock costs little, but nothing is free here.
+      for (let i = 0; i < 50; i++) await rig.driver.status();
+      count += 50;
+      elapsed = performance.now() - started;
+    } while (elapsed < windowMs);
+    const cpu = process.cpuUsage(cpuBefore);
+    return { count, elapsedMs: elapsed, ownCpuUs: cpu.user + cpu.system };
+  });
+}
+
+/** One window of the peer on the pty rig's port (the rig has let go of it). */
+async function peerWindow(peer: BuiltPeer, rig: Rig, options: StackOptions): Promise<Window> {
+  const running = await startPeer(peer, rig.port!, options.warmup);
+  try {
+    return await withOthers(rig, async () => {
+      const w: PeerWindow = await running.window(options.windowMs);
+      return { count: w.count, elapsedMs: w.elapsedMs, ownCpuUs: w.cpuUs };
+    });
+  } finally {
+    await running.close();
+  }
+}
+
 export async function runStackOverhead(options: StackOptions): Promise<StackResults> {
   const dir = mkdtempSync(path.join(tmpdir(), 'posbridge-bench-stack-'));
-  const rigs: Array<{ transport: StackTransport; rig: Rig; windows: Window[] }> = [];
+  const rigs: RigEntry[] = [];
+  let peer: BuiltPeer | undefined;
+  let peerError: string | undefined;
+  if ((options.peer ?? true) && options.transports.includes('pty')) {
+    try {
+      peer = buildPeer();
+    } catch (error) {
+      peerError = (error as Error).message;
+      options.log(`  stack: no bare-loop peer: ${peerError}`);
+    }
+  }
+  const peerWindows: Window[] = [];
+  const ratios: number[] = [];
   try {
     for (const transport of options.transports) {
-      const rig = await openRig(transport, dir);
+      const rig = await openRig(transport, dir, options.warmup);
       rigs.push({ transport, rig, windows: [] });
       for (let i = 0; i < options.warmup; i++) await rig.driver.status();
     }
@@ -166,18 +242,43 @@ export async function runStackOverhead(options: StackOptions): Promise<StackResu
         const window = await measureWindow(entry.rig, options.windowMs);
         entry.windows.push(window);
         options.log(`  stack ${entry.transport} window ${w + 1}: ${window.rate.toFixed(0)} round trips/s`);
+        if (entry.transport !== 'pty' || !peer) continue;
+        await entry.rig.suspend();
+        try {
+          const theirs = await peerWindow(peer, entry.rig, options);
+          peerWindows.push(theirs);
+          ratios.push(window.rate / theirs.rate);
+          options.log(
+            `  stack bare-loop peer window ${w + 1}: ${theirs.rate.toFixed(0)} round trips/s (posbridge / peer ${(window.rate / theirs.rate).toFixed(3)})`,
+          );
+        } catch (error) {
+          // The peer is a comparison: without it posbridge's own figures still stand.
+          peerError = (error as Error).message;
+          peer = undefined;
+          options.log(`  stack: the bare-loop peer failed: ${peerError}`);
+        } finally {
+          await entry.rig.resume();
+        }
       }
     }
-    return { cases: rigs.map(({ transport, rig, windows }) => summarizeCase(transport, rig, windows)) };
+    const cases = rigs.map(({ transport, rig, windows }) => summarizeCase(transport, rig, windows));
+    if (peer && peerWindows.length > 0) {
+      return { cases, peer: summarizePeer(peer, peerWindows, ratios) };
+    }
+    return { cases, ...(peerError !== undefined && { peerError }) };
   } finally {
     for (const { rig } of rigs) await rig.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+function middleWindow(windows: Window[]): Window {
+  return [...windows].sort((a, b) => a.rate - b.rate)[Math.floor(windows.length / 2)]!;
+}
+
 function summarizeCase(transport: StackTransport, rig: Rig, windows: Window[]): StackCase {
   const rates = summarize(windows.map((w) => w.rate));
-  const middle = [...windows].sort((a, b) => a.rate - b.rate)[Math.floor(windows.length / 2)]!;
+  const middle = middleWindow(windows);
   const hasTarget = transport === 'pty' || transport === 'tcp';
   return {
     transport,
@@ -186,7 +287,24 @@ function summarizeCase(transport: StackTransport, rig: Rig, windows: Window[]): 
     roundTripUs: round(1e6 / rates.median, 1),
     hostCpuPerRoundTripUs: round(middle.hostCpuUs, 1),
     ...(rig.mockPid !== undefined && { mockCpuPerRoundTripUs: round(middle.mockCpuUs, 1) }),
-    ...(transport.startsWith('pty') && { bridgeCpuPerRoundTripUs: round(middle.bridgeCpuUs, 1) }),
+    ...(transport === 'pty' && { bridgeCpuPerRoundTripUs: round(middle.bridgeCpuUs, 1) }),
     ...(hasTarget && { target: STACK_TARGET, met: rates.median >= STACK_TARGET }),
+  };
+}
+
+function summarizePeer(peer: BuiltPeer, windows: Window[], ratios: number[]): PeerResults {
+  const rates = summarize(windows.map((w) => w.rate));
+  const middle = middleWindow(windows);
+  const ratio = summarize(ratios);
+  return {
+    program: peer.how,
+    roundTripsPerSecond: roundSummary(rates, 0),
+    roundTripUs: round(1e6 / rates.median, 1),
+    peerCpuPerRoundTripUs: round(middle.hostCpuUs, 1),
+    mockCpuPerRoundTripUs: round(middle.mockCpuUs, 1),
+    bridgeCpuPerRoundTripUs: round(middle.bridgeCpuUs, 1),
+    ratio: roundSummary(ratio, 3),
+    target: PEER_RATIO_TARGET,
+    met: ratio.median >= PEER_RATIO_TARGET,
   };
 }

@@ -29,7 +29,7 @@ import {
   type Verb,
 } from '../protocol/index.js';
 import { mayBeDamagedBoot } from './damaged-boot.js';
-import { PosbridgeError, type PosbridgeErrorCode, TerminalError } from './errors.js';
+import { PosbridgeError } from './errors.js';
 import {
   Exchange,
   type ExchangeAction,
@@ -41,6 +41,7 @@ import {
 } from './exchange.js';
 import type { Transport } from './ports/transport.js';
 import { Secret } from './secret.js';
+import { requestFailure } from './session-failure.js';
 import {
   type Clock,
   type RandomSource,
@@ -150,7 +151,13 @@ interface Entry {
   id?: string;
   line?: string;
   timer?: TimerHandle;
+  /** What the running timer is for and its length: a re-arm of the same restarts it in place. */
+  timerKind?: 'reply' | 'backoff';
+  timerMs?: number;
 }
+
+/** ` *XXXX`: what appendCrc adds to a line. */
+const CRC_SUFFIX_LENGTH = 6;
 
 export class Session {
   readonly name: string;
@@ -242,10 +249,9 @@ export class Session {
         retransmitWaitMs(timeoutMs, timeouts, this.settings.retransmitBackoffMaxMs, this.random),
       maxRetransmits: this.settings.maxRetransmits,
       busyRetries: this.settings.busyRetries,
-      busyBackoffMs: (attempt) =>
-        Math.min(this.settings.busyBackoffMaxMs, this.settings.busyBackoffMs * 2 ** (attempt - 1)),
+      busyBackoffMs: this.busyBackoffMs,
       // Tells a complete reply from one that lost a line (exchange.ts).
-      expectedData: (ok) => announcedDataLines(verb, ok),
+      expectedData: expectedDataOf(verb),
     };
     return new Promise<Reply>((resolve, reject) => {
       this.queue.push({
@@ -304,8 +310,9 @@ export class Session {
         throw new PosbridgeError('USAGE', `${verb} needs ${key}=`, { details: { verb, key } });
       }
     }
-    // Worst case ID width: the line must fit whatever ID it gets.
-    const length = this.encode(verb, String(MAX_REQUEST_ID), entries).length;
+    // Worst case ID width: the line must fit whatever ID it gets. (Its CRC is always 6 characters:
+    // not computed here, the line is encoded again with its real ID when it is sent.)
+    const length = this.encode(verb, String(MAX_REQUEST_ID), entries, false).length + CRC_SUFFIX_LENGTH;
     if (length > MAX_LINE_BYTES) {
       throw new PosbridgeError(
         'INVALID_VALUE',
@@ -316,13 +323,27 @@ export class Session {
     return entries;
   }
 
-  private encode(verb: Verb, id: string, args: ReadonlyArray<readonly [string, ArgValue]>): string {
+  private encode(
+    verb: Verb,
+    id: string,
+    args: ReadonlyArray<readonly [string, ArgValue]>,
+    crc = true,
+  ): string {
     return encodeLine({
       id,
       words: [verb],
       fields: args.map(([key, value]) => [key, value instanceof Secret ? value.reveal() : value] as const),
-      crc: true,
+      crc,
     });
+  }
+
+  /** 503 backoff: doubles from busyBackoffMs up to busyBackoffMaxMs (one function for every request). */
+  private readonly busyBackoffMs = (attempt: number): number =>
+    Math.min(this.settings.busyBackoffMaxMs, this.settings.busyBackoffMs * 2 ** (attempt - 1));
+
+  /** Debug lines cost a masked copy of the wire line: built only when someone reads them. */
+  private get debugging(): boolean {
+    return this.logger.isLevelEnabled('debug');
   }
 
   private takeId(): string {
@@ -404,7 +425,7 @@ export class Session {
         'resending request',
       );
     }
-    this.logger.debug({ port: this.name, line: traceText(line) }, '>');
+    if (this.debugging) this.logger.debug({ port: this.name, line: traceText(line) }, '>');
     this.traceWire('>', line);
     this.transport.write(Buffer.from(`${line}${LINE_END}`, 'latin1')).catch((error: unknown) => {
       // A dead link reports itself through onClose; a failed write otherwise ends as a timeout.
@@ -413,7 +434,21 @@ export class Session {
   }
 
   private setTimer(entry: Entry, kind: 'reply' | 'backoff', ms: number): void {
+    // Each DATA or EVT line re-arms the reply timer: restart the running one in place (Node's
+    // Timeout.refresh) rather than clear it and make another.
+    const running = entry.timer as { refresh?: () => unknown } | undefined;
+    if (
+      running &&
+      entry.timerKind === kind &&
+      entry.timerMs === ms &&
+      typeof running.refresh === 'function'
+    ) {
+      running.refresh();
+      return;
+    }
     this.clearTimer(entry);
+    entry.timerKind = kind;
+    entry.timerMs = ms;
     entry.timer = this.timers.setTimeout(() => {
       entry.timer = undefined;
       if (this.inFlight !== entry) return;
@@ -530,7 +565,7 @@ export class Session {
   }
 
   private traceIn(raw: string): void {
-    this.logger.debug({ port: this.name, line: traceText(raw) }, '<');
+    if (this.debugging) this.logger.debug({ port: this.name, line: traceText(raw) }, '<');
     this.traceWire('<', raw);
   }
 
@@ -584,27 +619,20 @@ export class Session {
     detail: string,
     fields?: Fields,
   ): PosbridgeError {
-    const { verb } = entry;
-    // An ERR that does not read as one (no code=, ...) is a BAD_REPLY, "refused without saying why".
-    if (fields && (reason === 'refused' || reason === 'busy') && ERR_REPLY.decode(fields).ok)
-      return new TerminalError({ verb, id: entry.id, fields });
-    const details = {
-      port: this.name,
-      verb,
-      ...(entry.id !== undefined && { id: entry.id }),
-      sends: entry.exchange.sends,
-      reason,
-    };
-    if ((reason === 'closed' || reason === 'disconnected') && this.ended) {
-      return new PosbridgeError(this.ended.code, `${verb}: ${this.ended.message}`, {
-        hint: this.ended.hint,
-        details,
-        cause: this.ended.cause,
-      });
-    }
-    const [code, hint] = FAILURE_TEXT[reason];
-    return new PosbridgeError(code, `${verb} on ${this.name}: ${detail}`, { hint, details });
+    const request = { port: this.name, verb: entry.verb, id: entry.id, sends: entry.exchange.sends };
+    return requestFailure(request, { reason, detail, fields }, this.ended);
   }
+}
+
+/** How many DATA lines an OK of `verb` announces: one function per verb, made once. */
+const expectedDataByVerb = new Map<Verb, (ok: Fields) => number | undefined>();
+function expectedDataOf(verb: Verb): (ok: Fields) => number | undefined {
+  let expected = expectedDataByVerb.get(verb);
+  if (!expected) {
+    expected = (ok) => announcedDataLines(verb, ok);
+    expectedDataByVerb.set(verb, expected);
+  }
+  return expected;
 }
 
 /** ERR 400, 413 or 460: the terminal could not read a line (without an ID: the line just sent). */
@@ -612,24 +640,3 @@ function isNotRead(fields: Fields): boolean {
   const err = ERR_REPLY.decode(fields);
   return err.ok && [400, 413, 460].includes(err.value.code);
 }
-
-const NOISE_HINT =
-  'The replies arrive damaged: another program may be reading the port (close consoles and other serial tools), or the line is noisy or --baud is wrong (check the cable). Then run the command again.';
-
-const FAILURE_TEXT: Record<ExchangeFailureReason, [PosbridgeErrorCode, string]> = {
-  timeout: [
-    'TIMEOUT',
-    'The terminal stopped answering: check that it is on, the cable, and --baud; then run the command again (it resumes).',
-  ],
-  'bad-crc': ['BAD_REPLY', NOISE_HINT],
-  unreadable: ['BAD_REPLY', NOISE_HINT],
-  incomplete: ['BAD_REPLY', NOISE_HINT],
-  refused: ['BAD_REPLY', 'The terminal refused without saying why.'],
-  busy: ['TIMEOUT', 'The terminal stayed busy: wait a moment and run the command again.'],
-  'reboot-lost': [
-    'REBOOTED',
-    'The terminal restarted in the middle of the command. Run the command again: it reads the terminal state first.',
-  ],
-  disconnected: ['DISCONNECTED', 'Check the cable and that the terminal is on, then run the command again.'],
-  closed: ['CLOSED', 'The session was closed.'],
-};

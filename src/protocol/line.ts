@@ -54,15 +54,33 @@ export type LineResult = { ok: true; line: ParsedLine } | { ok: false; fault: Li
 const ID_TOKEN = new RegExp(`^@([0-9]{1,${MAX_ID_DIGITS}})$`);
 const WORD = /^[A-Za-z][A-Za-z0-9-]*$/;
 const KEY = /^[a-z][a-z0-9_.]*$/;
-const CRC_SUFFIX = / \*([0-9A-Fa-f]{4}) *$/;
 /** docs/protocol.md §7: an ID is `@` and 1-8 digits followed by a space or the end of the line. */
 const LEADING_ID = new RegExp(`^ *@([0-9]{1,${MAX_ID_DIGITS}})(?: |$)`);
 
-/** Where a line's CRC is, if its last token is one. `body` is what the CRC covers. */
+/**
+ * Where a line's CRC is, if its last token is one: ` *` and four hex digits, then only spaces.
+ * `body` is what the CRC covers (everything before that one space). Read from the end by hand:
+ * it runs on every line received.
+ */
 export function splitCrc(text: string): { body: string; crc: number } | undefined {
-  const match = CRC_SUFFIX.exec(text);
-  if (!match) return undefined;
-  return { body: text.slice(0, match.index), crc: Number.parseInt(match[1]!, 16) };
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0x20) end--;
+  const star = end - 5;
+  if (star < 1 || text.charCodeAt(star) !== 0x2a || text.charCodeAt(star - 1) !== 0x20) return undefined;
+  let crc = 0;
+  for (let i = star + 1; i < end; i++) {
+    const digit = hexDigit(text.charCodeAt(i));
+    if (digit < 0) return undefined;
+    crc = (crc << 4) | digit;
+  }
+  return { body: text.slice(0, star - 1), crc };
+}
+
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
 }
 
 /** Best-effort ID of a line that cannot be parsed (for echoing it in a 400 or 460). */

@@ -77,6 +77,7 @@ export class LineSplitter {
 }
 
 function latin1(bytes: Uint8Array, length: number): string {
-  // At most MAX_LINE_BYTES arguments: well inside the engine's limit for a spread call.
-  return String.fromCharCode(...bytes.subarray(0, length));
+  // At most MAX_LINE_BYTES arguments: well inside the engine's limit for a call. apply() takes the
+  // typed array as it is; a spread would first iterate it into an array, on every line.
+  return String.fromCharCode.apply(null, bytes.subarray(0, length) as unknown as number[]);
 }

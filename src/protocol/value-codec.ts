@@ -7,6 +7,9 @@ const BARE = /^[A-Za-z0-9_.:,+/-]+$/;
 const HEX = '0123456789ABCDEF';
 const utf8Encoder = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// One decoder for every call: without `stream` each decode() starts afresh, and building a decoder
+// per field was a measurable share of the host's time per reply line.
+const lenientUtf8 = new TextDecoder('utf-8');
 
 export type ValueInput = string | number | Uint8Array;
 
@@ -49,7 +52,7 @@ export function decodeText(bytes: Uint8Array): string | undefined {
 
 /** Lenient decoding for display (invalid sequences become U+FFFD). */
 export function displayText(bytes: Uint8Array): string {
-  return new TextDecoder('utf-8').decode(bytes);
+  return lenientUtf8.decode(bytes);
 }
 
 /** Bytes of a value as ASCII when they are all printable ASCII, else undefined. */

@@ -1,11 +1,56 @@
 /**
- * The connection a port manager lends to one operation (manager.ts `lease`), and the small
- * pieces of TerminalInfo and error building the manager shares with it.
+ * The connection a port manager lends to one operation (manager.ts `lease`), the PortLoss every
+ * call of it races, and the small pieces of TerminalInfo and error building the manager shares
+ * with it.
  */
 import type { TerminalConnection } from '../../host/engine.js';
 import { PosbridgeError } from '../../host/errors.js';
 import type { TerminalInfo } from '../../host/hub.js';
 import type { PortCandidate } from './discovery.js';
+
+/**
+ * The end of a port (DISCONNECTED, CLOSED), once. A call under way waits for it through a listener
+ * it removes when it settles: racing a promise that never settles (Promise.race) would leave a
+ * reaction on it per call, about 400 bytes each, for as long as the port stays open.
+ */
+export class PortLoss {
+  /** Rejects with the error once the port is lost (for calls made after that). */
+  readonly lost: Promise<never>;
+  private rejectLost!: (error: PosbridgeError) => void;
+  private readonly watchers = new Set<(error: PosbridgeError) => void>();
+
+  constructor() {
+    this.lost = new Promise<never>((_, reject) => {
+      this.rejectLost = reject;
+    });
+    this.lost.catch(() => undefined);
+  }
+
+  lose(error: PosbridgeError): void {
+    this.rejectLost(error);
+    const watchers = [...this.watchers];
+    this.watchers.clear();
+    for (const fail of watchers) fail(error);
+  }
+
+  /** `work`'s outcome, or the port's loss if that comes first. */
+  race<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.watchers.add(reject);
+      const settled = () => this.watchers.delete(reject);
+      work().then(
+        (value) => {
+          settled();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settled();
+          reject(error);
+        },
+      );
+    });
+  }
+}
 
 /** What a Lease needs of the open terminal: its operations. */
 type LeasedTerminal = Omit<TerminalConnection, 'close'>;
@@ -27,7 +72,7 @@ export class Lease implements TerminalConnection {
   constructor(
     private readonly port: string,
     private readonly driver: LeasedTerminal,
-    private readonly entry: { ended: boolean; lost: Promise<never> },
+    private readonly entry: { ended: boolean; loss: PortLoss },
     private readonly onRelease: () => void,
   ) {}
 
@@ -70,9 +115,9 @@ export class Lease implements TerminalConnection {
 
   private call<T>(body: () => Promise<T>): Promise<T> {
     if (this.done) return Promise.reject(this.givenBack());
-    if (this.entry.ended) return this.entry.lost;
+    if (this.entry.ended) return this.entry.loss.lost;
     this.used = true;
-    return Promise.race([body(), this.entry.lost]);
+    return this.entry.loss.race(body);
   }
 
   private givenBack(): PosbridgeError {

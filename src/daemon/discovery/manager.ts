@@ -26,7 +26,15 @@ import type { HubEvent, PortManager, TerminalInfo } from '../../host/hub.js';
 import { type Clock, systemClock, systemTimers, type TimerHandle, type Timers } from '../../host/timers.js';
 import type { HelloInfo, StatusInfo } from '../../host/workflow/terminal-ops.js';
 import type { DiscoveryChange, DiscoverySource, PortCandidate } from './discovery.js';
-import { applyCandidate, closedError, copyInfo, disconnected, Lease, toPosbridgeError } from './lease.js';
+import {
+  applyCandidate,
+  closedError,
+  copyInfo,
+  disconnected,
+  Lease,
+  PortLoss,
+  toPosbridgeError,
+} from './lease.js';
 import { NamedPorts } from './named-ports.js';
 
 /** An open terminal as the manager needs it: the operations, plus the end of its link. TerminalDriver is one. */
@@ -95,9 +103,8 @@ interface Entry {
   holder: Holder | undefined;
   readonly waiters: Waiter[];
   ended: boolean;
-  /** Rejects (DISCONNECTED, CLOSED) when the port goes: every call of a lease races it. */
-  readonly lost: Promise<never>;
-  lose(error: PosbridgeError): void;
+  /** The port's end (DISCONNECTED, CLOSED): every call of a lease races it. */
+  readonly loss: PortLoss;
   heartbeat: TimerHandle | undefined;
   readonly offs: Array<() => void>;
   /** Not TSP/1: left alone until it reappears (or a lease names it). */
@@ -247,7 +254,7 @@ export class DaemonPortManager implements PortManager {
       entries.map(async (entry) => {
         this.clearTimers(entry);
         entry.ended = true;
-        entry.lose(closedError(entry.port));
+        entry.loss.lose(closedError(entry.port));
         for (const off of entry.offs.splice(0)) off();
         await this.closeDriver(entry);
       }),
@@ -626,7 +633,7 @@ export class DaemonPortManager implements PortManager {
     entry.ended = true;
     this.clearTimers(entry);
     for (const off of entry.offs.splice(0)) off();
-    entry.lose(error);
+    entry.loss.lose(error);
     for (const waiter of entry.waiters.splice(0)) waiter.reject(error);
     if (this.entries.get(entry.port) === entry) this.entries.delete(entry.port);
     this.named.forget(entry.port);
@@ -670,11 +677,6 @@ export class DaemonPortManager implements PortManager {
   // --- helpers -----------------------------------------------------------------------------
 
   private newEntry(port: string, candidate: PortCandidate | undefined): Entry {
-    let lose!: (error: PosbridgeError) => void;
-    const lost = new Promise<never>((_, reject) => {
-      lose = reject;
-    });
-    lost.catch(() => undefined);
     const info: TerminalInfo = { port, state: 'identifying', since: this.now() };
     if (candidate) applyCandidate(info, candidate);
     return {
@@ -685,8 +687,7 @@ export class DaemonPortManager implements PortManager {
       holder: undefined,
       waiters: [],
       ended: false,
-      lost,
-      lose,
+      loss: new PortLoss(),
       heartbeat: undefined,
       offs: [],
       unsupported: false,

@@ -10,7 +10,8 @@
  * - Programs that lock with UUCP lock files instead (minicom) are honoured, and get ours while we
  *   own the device (uucp-lock.ts), next to the flock.
  * - A 0-byte read can spin forever instead of reporting the hang-up: the real binding is wrapped
- *   (guarded-binding.ts).
+ *   (guarded-binding.ts), which also reads and writes on readiness instead of on libuv's thread
+ *   pool (readiness-io.ts).
  * - An `error` listener is always attached (a cancelled drain or write emits one on close, which
  *   would kill the process); `close` is handled exactly once; we never wait for drain.
  *
@@ -248,7 +249,8 @@ export class SerialTransport implements Transport {
       this.pendingWrites.add(fail);
       this.stream.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), (error) => {
         if (!this.pendingWrites.delete(fail)) return;
-        if (error) reject(error);
+        // A write cancelled by close, or failed on a dead line: the link is gone either way.
+        if (error) reject(this.disconnected(error));
         else resolve();
       });
     });
@@ -299,9 +301,12 @@ export class SerialTransport implements Transport {
     for (const fail of writes) fail(this.disconnected());
   }
 
-  private disconnected(): PosbridgeError {
-    return new PosbridgeError('DISCONNECTED', `${this.name}: the port is closed`, {
+  private disconnected(cause?: Error): PosbridgeError {
+    const closed = cause === undefined || (cause as { canceled?: boolean }).canceled === true;
+    const message = closed ? 'the port is closed' : `the write failed (${cause.message})`;
+    return new PosbridgeError('DISCONNECTED', `${this.name}: ${message}`, {
       details: { port: this.name },
+      ...(cause && { cause }),
     });
   }
 }
