@@ -16,10 +16,10 @@
  */
 
 import { performance } from 'node:perf_hooks';
-import { systemClock, systemScheduler } from '../../src/mock-device/clock.js';
+import { unrefTimers } from '../../src/mock-device/clock.js';
 import type { DeviceLink, LinkHandler } from '../../src/mock-device/link.js';
 import { BITS_PER_BYTE, Pacer } from '../../src/mock-device/pacer.js';
-import { DIAG_CHECK_ORDER, DIAG_CHECKS, type DiagCheck } from '../../src/protocol/index.js';
+import { DIAG_CHECK_ORDER, DIAG_CHECKS, type DiagCheck, systemClock } from '../../src/protocol/index.js';
 
 export interface WireLine {
   direction: 'h2t' | 't2h';
@@ -73,7 +73,7 @@ function wireLink(link: DeviceLink, options: WireOptions): DeviceLink {
         pacer = new Pacer({
           baud: options.baud,
           clock: systemClock,
-          scheduler: systemScheduler,
+          timers: unrefTimers,
           deliver: (bytes) => handler(bytes),
         });
       }

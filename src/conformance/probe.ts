@@ -7,7 +7,7 @@
  * that depend on the request: the ID echoed as §7 and D43 say, and a CRC on every line exactly
  * when the request had one (§6.3), none on a 413, always one on a 460. Nothing is retransmitted.
  */
-import type { Timers } from '../host/timers.js';
+import type { Timers } from '../protocol/index.js';
 import { appendCrc, encodeValue, type ValueInput } from '../protocol/index.js';
 import { CheckFailure, LinkLost } from './failure.js';
 import { hasCrcToken, leadingId, type Rule, readLine, type TspLine } from './lines.js';

@@ -9,8 +9,8 @@
  */
 import { PosbridgeError } from '../host/errors.js';
 import type { Transport } from '../host/ports/index.js';
-import type { Timers } from '../host/timers.js';
 import type { WireTrace } from '../host/trace.js';
+import type { Timers } from '../protocol/index.js';
 import { maskLine } from '../protocol/index.js';
 import { type Check, type CheckResult, GROUP_RULES, type Group, type StartState } from './check.js';
 import { Ctx, type Identity } from './context.js';

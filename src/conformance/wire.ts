@@ -128,7 +128,7 @@ export class RawWire {
       length: text.length,
       at: this.now(),
     });
-    traceLine(this.trace, () => new Date(this.now()), '>', text + end.replace(/\r\n$/, ''));
+    traceLine(this.trace, { now: this.now }, '>', text + end.replace(/\r\n$/, ''));
     await this.transport.write(Buffer.from(text + end, 'latin1'));
   }
 
@@ -172,7 +172,7 @@ export class RawWire {
   }
 
   private deliver(line: ReceivedLine): void {
-    traceLine(this.trace, () => new Date(this.now()), '<', line.text);
+    traceLine(this.trace, { now: this.now }, '<', line.text);
     this.records.push({
       dir: 'in',
       text: line.text,

@@ -3,9 +3,10 @@
  * `EVT boot` may overtake a lost OK, and then it alone proves that the reboot ran (docs/protocol.md
  * §18: REBOOT is never sent twice across a restart).
  */
+
+import type { TimerHandle, Timers } from '../protocol/index.js';
 import { PosbridgeError } from './errors.js';
 import type { Session } from './session.js';
-import type { TimerHandle, Timers } from './timers.js';
 
 export interface BootWatch {
   /** `EVT boot` has arrived since the watch started. */

@@ -5,6 +5,7 @@
  */
 import {
   appendCrc,
+  type Clock,
   crc16,
   isSecretKeyName,
   LINE_END,
@@ -13,6 +14,7 @@ import {
   maskLineDetailed,
   parseReply,
   splitCrc,
+  systemClock,
 } from '../protocol/index.js';
 import type { Transport } from './ports/index.js';
 import { traceLine, type WireTrace } from './trace.js';
@@ -27,7 +29,7 @@ export interface ConsoleLine {
 export interface ConsoleSessionOptions {
   raw: boolean;
   trace?: WireTrace | undefined;
-  clock?: () => Date;
+  clock?: Clock | undefined;
   /** First ID to use (then +1 per line). */
   firstId: number;
 }
@@ -40,7 +42,7 @@ export class ConsoleSession {
   /** Secrets typed in this session, longest first: a terminal that quotes one back gets `***`. */
   private secrets: string[] = [];
   private nextId: number;
-  private readonly clock: () => Date;
+  private readonly clock: Clock;
 
   constructor(
     private readonly transport: Transport,
@@ -48,7 +50,7 @@ export class ConsoleSession {
     onLine: (line: ConsoleLine) => void,
   ) {
     this.nextId = options.firstId;
-    this.clock = options.clock ?? (() => new Date());
+    this.clock = options.clock ?? systemClock;
     transport.onData((bytes) => {
       for (const frame of this.splitter.push(bytes)) {
         if (frame.kind === 'too-long') {

@@ -11,12 +11,15 @@
  */
 import type { Logger } from 'pino';
 import {
+  type Clock,
   COMMANDS,
   type CommandSpec,
   type DataValue,
   formatUtc,
   type OkValue,
   PROTOCOL_VERSION,
+  systemTimers,
+  type Timers,
   type Verb,
 } from '../protocol/index.js';
 import { watchForBoot } from './boot-watch.js';
@@ -40,7 +43,7 @@ import {
 } from './request-checks.js';
 import type { Secret } from './secret.js';
 import { type Reply, type RequestArgs, Session, type SessionOptions, type TerminalEvent } from './session.js';
-import { type Clock, type RandomSource, systemTimers, type Timers } from './timers.js';
+import type { RandomSource } from './timers.js';
 import { createFileTrace, type WireTrace } from './trace.js';
 
 export type { DiagStatus, TerminalState } from '../protocol/index.js';

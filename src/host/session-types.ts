@@ -3,10 +3,10 @@
  * event (session.ts re-exports them all).
  */
 import type { Logger } from 'pino';
-import type { Verb } from '../protocol/index.js';
+import type { Clock, Timers, Verb } from '../protocol/index.js';
 import type { Fields } from './exchange.js';
 import type { Secret } from './secret.js';
-import type { Clock, RandomSource, Timers } from './timers.js';
+import type { RandomSource } from './timers.js';
 import type { WireTrace } from './trace.js';
 
 export interface SessionOptions {

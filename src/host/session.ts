@@ -18,7 +18,16 @@
  * session-failure.ts turns a failed exchange into the caller's error.
  */
 import type { Logger } from 'pino';
-import { LINE_END, LineSplitter, type Verb } from '../protocol/index.js';
+import {
+  type Clock,
+  LINE_END,
+  LineSplitter,
+  systemClock,
+  systemTimers,
+  type TimerHandle,
+  type Timers,
+  type Verb,
+} from '../protocol/index.js';
 import { PosbridgeError } from './errors.js';
 import {
   Exchange,
@@ -41,15 +50,7 @@ import {
   type SessionOptions,
   type TerminalEvent,
 } from './session-types.js';
-import {
-  type Clock,
-  type RandomSource,
-  systemClock,
-  systemRandom,
-  systemTimers,
-  type TimerHandle,
-  type Timers,
-} from './timers.js';
+import { type RandomSource, systemRandom } from './timers.js';
 import { traceLine, traceText, type WireTrace } from './trace.js';
 
 export { mayBeDamagedBoot } from './damaged-boot.js';
@@ -335,7 +336,7 @@ export class Session {
   }
 
   private event(name: string, fields: Fields): void {
-    const event: TerminalEvent = { name, fields, at: this.clock() };
+    const event: TerminalEvent = { name, fields, at: new Date(this.clock.now()) };
     if (name === 'boot')
       this.logger.info({ port: this.name, fields }, 'terminal restarted (EVT boot): login gone');
     else this.logger.debug({ port: this.name, name, fields }, 'event');

@@ -10,8 +10,7 @@
  * are written as \xHH so the file stays one line per wire line.
  */
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
-import { traceText } from '../protocol/index.js';
-import { type Clock, systemClock } from './timers.js';
+import { type Clock, systemClock, traceText } from '../protocol/index.js';
 
 export type Direction = '>' | '<';
 
@@ -100,5 +99,5 @@ export function traceLine(
   direction: Direction,
   raw: string,
 ): void {
-  trace?.record({ at: (clock ?? systemClock)(), direction, text: traceText(raw) });
+  trace?.record({ at: new Date((clock ?? systemClock).now()), direction, text: traceText(raw) });
 }

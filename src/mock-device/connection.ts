@@ -9,6 +9,8 @@
  * replies) it stops reading, keeping at most MAX_INPUT_BACKLOG received bytes; beyond that bytes
  * are dropped, as a UART overruns.
  */
+
+import type { Clock, TimerHandle, Timers } from '../protocol/index.js';
 import {
   encodeEvent,
   type FieldList,
@@ -18,7 +20,6 @@ import {
   LOGIN_IDLE_SECONDS,
 } from '../protocol/index.js';
 import type { ConnectionInfo, Direction, MockBehaviour, OutgoingLine } from './behaviour.js';
-import type { Clock, Scheduler, TimerHandle } from './clock.js';
 import type { Violation } from './faults/violate.js';
 import type { DeviceLink } from './link.js';
 import type { MockLogger } from './logger.js';
@@ -39,7 +40,7 @@ export interface Login {
 
 export interface ConnectionHost {
   readonly clock: Clock;
-  readonly scheduler: Scheduler;
+  readonly timers: Timers;
   readonly baud: number;
   readonly log: MockLogger;
   readonly behaviours: readonly MockBehaviour[];
@@ -80,7 +81,7 @@ export class Connection implements ConnectionInfo {
     this.pacer = new Pacer({
       baud: host.baud,
       clock: host.clock,
-      scheduler: host.scheduler,
+      timers: host.timers,
       deliver: (bytes) => this.deliver(bytes),
       onDrain: () => this.resumeInput(),
     });
@@ -230,7 +231,7 @@ export class Connection implements ConnectionInfo {
   private armDelay(): void {
     if (this.delayTimer !== undefined || this.delayed.length === 0) return;
     const wait = Math.max(0, this.delayed[0]!.releaseAt - this.host.clock.now());
-    this.delayTimer = this.host.scheduler.setTimeout(() => {
+    this.delayTimer = this.host.timers.setTimeout(() => {
       this.delayTimer = undefined;
       const now = this.host.clock.now();
       while (!this.isClosed && this.delayed.length > 0 && this.delayed[0]!.releaseAt <= now) {
@@ -278,7 +279,7 @@ export class Connection implements ConnectionInfo {
     if (this.isClosed) return;
     this.isClosed = true;
     this.pacer.stop();
-    if (this.delayTimer !== undefined) this.host.scheduler.clearTimeout(this.delayTimer);
+    if (this.delayTimer !== undefined) this.host.timers.clearTimeout(this.delayTimer);
     this.delayTimer = undefined;
     this.delayed.length = 0;
     this.delayedBytes = 0;

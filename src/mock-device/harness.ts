@@ -7,11 +7,10 @@
  *   const host = h.connect();
  *   host.send('HELLO'); // -> ['OK proto=1 model=PB-MOCK ...']
  */
-import { appendCrc, LINE_END } from '../protocol/index.js';
+import { appendCrc, LINE_END, VirtualClock } from '../protocol/index.js';
 import { createMemoryLink, type MemoryHostEnd } from './memory-link.js';
 import type { MockTerminalOptions } from './options.js';
 import { MockTerminal } from './terminal.js';
-import { VirtualClock } from './virtual-clock.js';
 
 export class HostSession {
   constructor(readonly end: MemoryHostEnd) {}
@@ -54,7 +53,7 @@ export class MockHarness {
       diagTimeScale: 0,
       ...options,
       clock,
-      scheduler: clock,
+      timers: clock,
     });
   }
 

@@ -11,7 +11,7 @@ export type {
   RequestInfo,
   RequestPlan,
 } from './behaviour.js';
-export { type Clock, type Scheduler, systemClock, systemScheduler, type TimerHandle } from './clock.js';
+export { unrefTimers } from './clock.js';
 export { type DiagFaults, formatDiagFaults, parseDiagFaults } from './diag-faults.js';
 export { isMockConfigError, MockConfigError } from './errors.js';
 export {
@@ -44,4 +44,3 @@ export { createRandom, type Random } from './prng.js';
 export type { PersistentState } from './state.js';
 export { FileStateStore, MemoryStateStore, type StateStore } from './state-store.js';
 export { MockTerminal } from './terminal.js';
-export { VIRTUAL_EPOCH, VirtualClock } from './virtual-clock.js';

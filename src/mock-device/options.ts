@@ -3,9 +3,9 @@
  * start-up (a bad option is a MockConfigError naming it, before anything listens).
  */
 
+import type { Clock, Timers } from '../protocol/index.js';
 import { DEFAULT_BAUD } from '../protocol/index.js';
 import type { MockBehaviour } from './behaviour.js';
-import type { Clock, Scheduler } from './clock.js';
 import { type DiagFaults, parseDiagFaults, validateDiagFaults } from './diag-faults.js';
 import { MockConfigError } from './errors.js';
 import type { FaultSpec } from './faults/index.js';
@@ -45,7 +45,7 @@ export interface MockTerminalOptions {
   /** Default: the system clock. */
   clock?: Clock;
   /** Default: Node's timers (unref'd). */
-  scheduler?: Scheduler;
+  timers?: Timers;
   /** Default: silent. */
   logger?: MockLogger;
 }

@@ -4,7 +4,7 @@
  * timing as on a real cable (the physical limit that posbridge's speed is measured against).
  * Several lines that are due together go in one send. baud 0: no pacing, bytes go out at once.
  */
-import type { Clock, Scheduler, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle, Timers } from '../protocol/index.js';
 
 export const BITS_PER_BYTE = 10;
 
@@ -16,7 +16,7 @@ interface Pending {
 export interface PacerOptions {
   baud: number;
   clock: Clock;
-  scheduler: Scheduler;
+  timers: Timers;
   /** Where bytes go once they have "left" the UART. */
   deliver(bytes: Uint8Array): void;
   /** Called after a delivery lowered the backlog (to resume reading input). */
@@ -59,14 +59,14 @@ export class Pacer {
     this.queue.length = 0;
     this.head = 0;
     this.queuedBytes = 0;
-    if (this.timer !== undefined) this.options.scheduler.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.options.timers.clearTimeout(this.timer);
     this.timer = undefined;
   }
 
   private arm(): void {
     if (this.timer !== undefined || this.head >= this.queue.length) return;
     const wait = Math.max(0, Math.ceil(this.queue[this.head]!.due - this.options.clock.now()));
-    this.timer = this.options.scheduler.setTimeout(() => this.flush(), wait);
+    this.timer = this.options.timers.setTimeout(() => this.flush(), wait);
   }
 
   private flush(): void {

@@ -11,6 +11,7 @@
  * No input crashes it: every handler exception answers `ERR code=500 reason=internal` and is logged.
  */
 import {
+  type Clock,
   type DiagCheck,
   diagCode,
   type EventInput,
@@ -24,9 +25,12 @@ import {
   type Rejection,
   type Request,
   readRequest,
+  systemClock,
+  type TimerHandle,
+  type Timers,
 } from '../protocol/index.js';
-import type { MockBehaviour } from './behaviour.js';
-import { type Clock, type Scheduler, systemClock, systemScheduler, type TimerHandle } from './clock.js';
+import type { MockBehaviour, RequestPlan } from './behaviour.js';
+import { unrefTimers } from './clock.js';
 import { type CommandRunner, type Execution, runCommand } from './command-run.js';
 import { fail, type TerminalCore } from './commands/context.js';
 import { Connection, type ConnectionHost, type Login } from './connection.js';
@@ -48,7 +52,7 @@ export class MockTerminal {
   private state: PersistentState;
   private readonly store: StateStore;
   private readonly clock: Clock;
-  private readonly scheduler: Scheduler;
+  private readonly timers: Timers;
   private readonly log: MockLogger;
   private readonly random: Random;
   private readonly baud: number;
@@ -69,7 +73,7 @@ export class MockTerminal {
   constructor(options: MockTerminalOptions = {}) {
     const numbers = resolveNumbers(options);
     this.clock = options.clock ?? systemClock;
-    this.scheduler = options.scheduler ?? systemScheduler;
+    this.timers = options.timers ?? unrefTimers;
     this.log = options.logger ?? silentLogger;
     this.baud = numbers.baud;
     this.rebootMs = numbers.rebootMs;
@@ -103,7 +107,7 @@ export class MockTerminal {
     const terminal = this;
     this.host = {
       clock: this.clock,
-      scheduler: this.scheduler,
+      timers: this.timers,
       baud: this.baud,
       log: this.log,
       behaviours: this.behaviourList,
@@ -116,7 +120,7 @@ export class MockTerminal {
         return terminal.state;
       },
       clock: this.clock,
-      scheduler: this.scheduler,
+      timers: this.timers,
       random: this.random,
       diagTimeScale: this.diagTimeScale,
       terminalNow: () => this.clock.now() + this.state.clock.offsetMs,
@@ -219,7 +223,7 @@ export class MockTerminal {
     this.isClosed = true;
     this.executing?.cancel();
     this.executing = undefined;
-    if (this.bootTimer !== undefined) this.scheduler.clearTimeout(this.bootTimer);
+    if (this.bootTimer !== undefined) this.timers.clearTimeout(this.bootTimer);
     this.bootTimer = undefined;
     for (const connection of [...this.connections]) connection.close();
     try {
@@ -343,7 +347,7 @@ export class MockTerminal {
     this.executing = undefined;
     for (const connection of this.connections) connection.restarted(reason === 'power cycle');
     this.log.info({ reason, downMs: this.rebootMs }, 'rebooting');
-    this.bootTimer = this.scheduler.setTimeout(() => {
+    this.bootTimer = this.timers.setTimeout(() => {
       this.bootTimer = undefined;
       this.down = false;
       this.broadcast('boot', { sn: this.identity.sn });

@@ -25,6 +25,8 @@ export * from './secret-keys.js';
 export * from './settings.js';
 export * from './splitter.js';
 export * from './splitter-stream.js';
+export * from './time.js';
 export * from './trace-text.js';
 export * from './validators.js';
 export * from './value-codec.js';
+export * from './virtual-clock.js';

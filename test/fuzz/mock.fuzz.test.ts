@@ -21,7 +21,6 @@ import {
   type MemoryHostEnd,
   type MockLogger,
   MockTerminal,
-  VirtualClock,
 } from '../../src/mock-device/index.js';
 import {
   type Frame,
@@ -29,6 +28,7 @@ import {
   MAX_LINE_BYTES,
   parseReply,
   readRequest,
+  VirtualClock,
 } from '../../src/protocol/index.js';
 import {
   chunks,
@@ -104,7 +104,7 @@ describe(`fuzz: the mock terminal (${FUZZ_LINES} lines, seed ${FUZZ_SEED})`, () 
         baud: 0,
         diagTimeScale: 0,
         clock,
-        scheduler: clock,
+        timers: clock,
         logger,
         seed: FUZZ_SEED,
       });

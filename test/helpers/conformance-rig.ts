@@ -14,12 +14,12 @@ import {
 } from '../../src/conformance/index.js';
 import { createMemoryLink, type MemoryPeer } from '../../src/host/ports/memory.js';
 import type { Secret } from '../../src/host/secret.js';
-import { systemTimers } from '../../src/host/timers.js';
 import {
   createMemoryLink as createDeviceLink,
   HostSession,
   type MockTerminal,
 } from '../../src/mock-device/index.js';
+import { systemTimers } from '../../src/protocol/index.js';
 
 export interface RigRun {
   report: Promise<SuiteReport>;

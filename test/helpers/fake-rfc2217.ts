@@ -6,7 +6,7 @@
  * the client sent, in order.
  */
 import net from 'node:net';
-import type { Timers } from '../../src/host/timers.js';
+import type { Timers } from '../../src/protocol/index.js';
 import { ByteSink, deadline } from './wait.js';
 
 const IAC = 0xff;

@@ -10,8 +10,8 @@ import {
   type MemoryHostEnd,
   MockTerminal,
   type MockTerminalOptions,
-  VirtualClock,
 } from '../../src/mock-device/index.js';
+import { VirtualClock } from '../../src/protocol/index.js';
 
 interface Step {
   dir: 'C' | 'T';
@@ -134,7 +134,7 @@ describe('TSP/1 examples against the mock terminal', () => {
         baud: 0,
         diagTimeScale: 1,
         clock,
-        scheduler: clock,
+        timers: clock,
         ...optionsFor(setup!.conditions),
       });
       const { link, host } = createMemoryLink('replayed connection');

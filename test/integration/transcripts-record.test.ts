@@ -18,7 +18,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type MockBehaviour, VIRTUAL_EPOCH } from '../../src/mock-device/index.js';
+import type { MockBehaviour } from '../../src/mock-device/index.js';
 import {
   formatTraceEntry,
   maskedCount,
@@ -28,7 +28,7 @@ import {
   type TraceEntry,
   tracedForm,
 } from '../../src/mock-device/replay/index.js';
-import { asciiOf, parseLine, splitCrc } from '../../src/protocol/index.js';
+import { asciiOf, parseLine, splitCrc, VIRTUAL_EPOCH } from '../../src/protocol/index.js';
 import {
   CREDENTIALS,
   fillCommand,

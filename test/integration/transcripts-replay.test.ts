@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createMemoryLink, MockTerminal, VirtualClock } from '../../src/mock-device/index.js';
+import { createMemoryLink, MockTerminal } from '../../src/mock-device/index.js';
 import {
   hostLines,
   matchKey,
@@ -23,7 +23,7 @@ import {
   terminalLines,
   tracedForm,
 } from '../../src/mock-device/replay/index.js';
-import { appendCrc, crc16, formatCrc, parseReply, splitCrc } from '../../src/protocol/index.js';
+import { appendCrc, crc16, formatCrc, parseReply, splitCrc, VirtualClock } from '../../src/protocol/index.js';
 
 const DIR = resolve(import.meta.dirname, '../fixtures/transcripts');
 const NAMES = readdirSync(DIR)
@@ -42,7 +42,7 @@ function freshTerminal(transcript: Transcript): { terminal: MockTerminal; clock:
     baud: 0,
     diagTimeScale: 0,
     clock,
-    scheduler: clock,
+    timers: clock,
     ...transcript.mock,
   });
   return { terminal, clock };

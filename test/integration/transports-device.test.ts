@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { BindingInterface, BindingPortInterface, OpenOptions } from '@serialport/bindings-cpp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDevice, TransportError } from '../../src/mock-device/transports/index.js';
-import { VirtualClock } from '../../src/mock-device/virtual-clock.js';
+import { VirtualClock } from '../../src/protocol/index.js';
 import { LinkRecorder } from '../helpers/link-recorder.js';
 import { deadline } from '../helpers/wait.js';
 
@@ -139,7 +139,7 @@ afterEach(async () => {
 
 async function serve(recorder: LinkRecorder, path = '/dev/null') {
   const transport = await openDevice(
-    { path, baudRate: 9600, binding: tty.binding, scheduler: clock, retry: { firstMs: 100, maxMs: 400 } },
+    { path, baudRate: 9600, binding: tty.binding, timers: clock, retry: { firstMs: 100, maxMs: 400 } },
     recorder.handler,
   );
   closers.push(() => transport.close());

@@ -7,12 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  createMemoryLink,
-  type MemoryHostEnd,
-  MockTerminal,
-  VirtualClock,
-} from '../../src/mock-device/index.js';
+import { createMemoryLink, type MemoryHostEnd, MockTerminal } from '../../src/mock-device/index.js';
 import {
   COMMANDS,
   encodeLine,
@@ -21,6 +16,7 @@ import {
   MAX_LINE_BYTES,
   type ValueInput,
   VERBS,
+  VirtualClock,
 } from '../../src/protocol/index.js';
 
 const RUNS = { numRuns: 300 };
@@ -29,7 +25,7 @@ const ADMIN_PW = 'K7m.Vq29x';
 /** A terminal provisioned with the longest values it stores, the admin logged in on `host`. */
 function longestTerminal(): { terminal: MockTerminal; host: MemoryHostEnd; clock: VirtualClock } {
   const clock = new VirtualClock();
-  const terminal = new MockTerminal({ baud: 0, diagTimeScale: 0, rebootMs: 1, clock, scheduler: clock });
+  const terminal = new MockTerminal({ baud: 0, diagTimeScale: 0, rebootMs: 1, clock, timers: clock });
   const { link, host } = createMemoryLink();
   terminal.attach(link);
   const e = '\\xC3\\xA9'; // é: two UTF-8 bytes, eight bytes as written

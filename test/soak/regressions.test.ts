@@ -10,8 +10,7 @@ import { PortRegistry } from '../../src/host/ports/registry.js';
 import { Secret } from '../../src/host/secret.js';
 import { mayBeDamagedBoot, Session } from '../../src/host/session.js';
 import { type MockBehaviour, MockTerminal } from '../../src/mock-device/index.js';
-import { VirtualClock } from '../../src/mock-device/virtual-clock.js';
-import { encodeErr, encodeEvent, encodeOk } from '../../src/protocol/index.js';
+import { encodeErr, encodeEvent, encodeOk, VirtualClock } from '../../src/protocol/index.js';
 import { type Received, silentLogger, Wire } from '../unit/daemon-wire.helper.js';
 
 const loginOk = (r: Received) =>
@@ -89,7 +88,7 @@ describe('soak seed 14: a LOGIN whose OK comes after EVT boot is not a login', (
       rebootMs: 20,
       behaviours: [slowLogin],
       clock,
-      scheduler: clock,
+      timers: clock,
     });
     const registry = new PortRegistry().register(
       'mock',
@@ -100,7 +99,7 @@ describe('soak seed 14: a LOGIN whose OK comes after EVT boot is not a login', (
       logger: silentLogger,
       timeoutMs: 100,
       timers: clock,
-      clock: () => new Date(clock.now()),
+      clock,
       random: () => 0,
     });
     drivers.push(driver);

@@ -11,8 +11,8 @@ import { type Check, check, runSuite, selectChecks } from '../../src/conformance
 import { PosbridgeError } from '../../src/host/errors.js';
 import { createMemoryLink } from '../../src/host/ports/memory.js';
 import { Secret } from '../../src/host/secret.js';
-import { systemTimers } from '../../src/host/timers.js';
 import { MockTerminal } from '../../src/mock-device/index.js';
+import { systemTimers } from '../../src/protocol/index.js';
 import { bench, runSuiteOn, spyRequests, startSuite } from '../helpers/conformance-rig.js';
 
 const mock = () => new MockTerminal({ baud: 0, diagTimeScale: 0, rebootMs: 50 });

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Secret } from '../../src/host/secret.js';
 import { Session, type SessionOptions } from '../../src/host/session.js';
-import type { Timers } from '../../src/host/timers.js';
+import type { Timers } from '../../src/protocol/index.js';
 import { encodeData, encodeOk } from '../../src/protocol/index.js';
 import { flush, type Received, Wire } from './daemon-wire.helper.js';
 

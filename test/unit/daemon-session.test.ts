@@ -490,7 +490,7 @@ describe('Session: trace and logs never hold a secret', () => {
     const { wire, session } = open({
       trace,
       logger,
-      clock: () => new Date(Date.UTC(2024, 4, 1, 9, 30, 0, 123)),
+      clock: { now: () => Date.UTC(2024, 4, 1, 9, 30, 0, 123) },
     });
     wire.script = (r) => {
       if (r.request?.verb === 'SET')

@@ -15,7 +15,7 @@ import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/discov
 import type { WatchSource } from '../../src/daemon/discovery/watch.js';
 import { PosbridgeError } from '../../src/host/errors.js';
 import { DEFAULT_ADAPTER_IDS, DEFAULT_TERMINAL_IDS } from '../../src/host/ports/list.js';
-import type { TimerHandle, Timers } from '../../src/host/timers.js';
+import type { TimerHandle, Timers } from '../../src/protocol/index.js';
 import { silentLogger } from './daemon-wire.helper.js';
 
 class ManualTimers implements Timers {

@@ -18,8 +18,8 @@ import type { HubEvent } from '../../src/host/hub.js';
 import { createMemoryLink, type MemoryPeer } from '../../src/host/ports/memory.js';
 import { Secret } from '../../src/host/secret.js';
 import { Session } from '../../src/host/session.js';
-import type { TimerHandle, Timers } from '../../src/host/timers.js';
 import { type MockBehaviour, MockTerminal } from '../../src/mock-device/index.js';
+import type { TimerHandle, Timers } from '../../src/protocol/index.js';
 import { silentLogger } from './daemon-wire.helper.js';
 
 /** Timers that fire only when the test advances them. */
@@ -181,7 +181,7 @@ function makeRig(
     discovery,
     logger: silentLogger,
     timers,
-    clock: () => new Date(timers.now),
+    clock: { now: () => timers.now },
     identifyMs: 1000,
     heartbeatMs: options.heartbeatMs ?? 5000,
     reprobeMs: 3000,

@@ -1,9 +1,10 @@
 /** The small parts of the mock terminal on their own: virtual clock, pacer, replay cache, PRNG, bit flips. */
 import { describe, expect, it } from 'vitest';
 import { flipOneBit } from '../../src/mock-device/faults/index.js';
-import { createRandom, VirtualClock } from '../../src/mock-device/index.js';
+import { createRandom } from '../../src/mock-device/index.js';
 import { Pacer } from '../../src/mock-device/pacer.js';
 import { ReplayCache } from '../../src/mock-device/replay-cache.js';
+import { VirtualClock } from '../../src/protocol/index.js';
 
 describe('VirtualClock', () => {
   it('runs timers in due order, then creation order, each at its due time', () => {
@@ -43,7 +44,7 @@ describe('Pacer', () => {
     const pacer = new Pacer({
       baud: 1000, // 100 bytes/s: 10 ms a byte
       clock,
-      scheduler: clock,
+      timers: clock,
       deliver: (bytes) => delivered.push(`${clock.now()}:${Buffer.from(bytes).toString()}`),
       onDrain: () => drains++,
     });
@@ -72,7 +73,7 @@ describe('Pacer', () => {
   it('sends at once with baud 0', () => {
     const clock = new VirtualClock(0);
     const delivered: number[] = [];
-    const pacer = new Pacer({ baud: 0, clock, scheduler: clock, deliver: (b) => delivered.push(b.length) });
+    const pacer = new Pacer({ baud: 0, clock, timers: clock, deliver: (b) => delivered.push(b.length) });
     pacer.write(Buffer.from('hello'));
     expect(delivered).toEqual([5]);
     expect(clock.pending).toBe(0);

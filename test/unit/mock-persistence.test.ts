@@ -8,8 +8,8 @@ import {
   MockConfigError,
   MockHarness,
   type MockTerminalOptions,
-  VirtualClock,
 } from '../../src/mock-device/index.js';
+import { VirtualClock } from '../../src/protocol/index.js';
 
 let dir: string;
 let file: string;

@@ -18,7 +18,7 @@ import {
 } from '../../conformance/index.js';
 import { PosbridgeError } from '../../host/errors.js';
 import type { Secret } from '../../host/secret.js';
-import { systemTimers } from '../../host/timers.js';
+import { systemTimers } from '../../protocol/index.js';
 import {
   renderCheckList,
   renderConformanceJunit,

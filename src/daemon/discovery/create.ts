@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { TerminalDriver } from '../../host/driver.js';
 import type { PortRegistry } from '../../host/ports/registry.js';
-import type { Clock, Timers } from '../../host/timers.js';
+import type { Clock, Timers } from '../../protocol/index.js';
 import { type LoadConfigOptions, loadDaemonConfig } from '../config/load.js';
 import type { DaemonConfig } from '../config/schema.js';
 import { Discovery, type DiscoveryFs, type DiscoveryLister } from './discovery.js';

@@ -22,7 +22,7 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { isPosbridgeError, PosbridgeError } from '../../host/errors.js';
 import { listPorts, type UsbId } from '../../host/ports/list.js';
-import { systemTimers, type TimerHandle, type Timers } from '../../host/timers.js';
+import { systemTimers, type TimerHandle, type Timers } from '../../protocol/index.js';
 import { compilePattern, isPattern, type PortPattern } from './glob.js';
 import { type DirectoryWatch, fsWatchSource, USB_SERIAL_NAME, type WatchSource } from './watch.js';
 

@@ -23,8 +23,14 @@ import type { Logger } from 'pino';
 import type { TerminalConnection } from '../../host/engine.js';
 import { isPosbridgeError, isTerminalError, PosbridgeError } from '../../host/errors.js';
 import type { HubEvent, PortManager, TerminalInfo } from '../../host/hub.js';
-import { type Clock, systemClock, systemTimers, type TimerHandle, type Timers } from '../../host/timers.js';
 import type { HelloInfo, StatusInfo } from '../../host/workflow/terminal-ops.js';
+import {
+  type Clock,
+  systemClock,
+  systemTimers,
+  type TimerHandle,
+  type Timers,
+} from '../../protocol/index.js';
 import type { DiscoveryChange, DiscoverySource, PortCandidate } from './discovery.js';
 import {
   applyCandidate,
@@ -382,7 +388,7 @@ export class DaemonPortManager implements PortManager {
 
   private async identify(entry: Entry): Promise<void> {
     const driver = entry.driver!;
-    const started = this.clock().getTime();
+    const started = this.clock.now();
     let hello: HelloInfo;
     let status: StatusInfo;
     try {
@@ -420,7 +426,7 @@ export class DaemonPortManager implements PortManager {
     delete entry.info.error;
     this.setState(entry, 'present');
     this.logger.info(
-      { port: entry.port, sn: hello.sn, model: hello.model, ms: this.clock().getTime() - started },
+      { port: entry.port, sn: hello.sn, model: hello.model, ms: this.clock.now() - started },
       'port manager: terminal identified',
     );
     this.emit('terminal-updated', entry);
@@ -717,7 +723,7 @@ export class DaemonPortManager implements PortManager {
   }
 
   private now(): string {
-    return this.clock().toISOString();
+    return new Date(this.clock.now()).toISOString();
   }
 
   private isSettled(): boolean {

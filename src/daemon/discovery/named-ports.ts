@@ -10,7 +10,7 @@
  * one is in use the new name is refused. A port in use (leased, or leases waiting) is never
  * evicted; the manager says which are (`inUse`).
  */
-import type { Clock, TimerHandle, Timers } from '../../host/timers.js';
+import type { Clock, TimerHandle, Timers } from '../../protocol/index.js';
 
 export interface NamedPortsOptions {
   /** Forget a named port this long after its last lease ended, ms; 0: never by time. */
@@ -113,7 +113,7 @@ export class NamedPorts {
   }
 
   private now(): number {
-    return this.options.clock().getTime();
+    return this.options.clock.now();
   }
 }
 

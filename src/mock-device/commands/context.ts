@@ -3,6 +3,7 @@
  * the engine (terminal.ts) does framing, replay, authorization, persistence and output.
  */
 import type {
+  Clock,
   ErrInput,
   ErrorSlug,
   EventInput,
@@ -10,10 +11,10 @@ import type {
   FieldList,
   OkInput,
   Request,
+  Timers,
   Verb,
 } from '../../protocol/index.js';
 import { encodeOkFields, errorReply, freeText, MAX_FREE_TEXT } from '../../protocol/index.js';
-import type { Clock, Scheduler } from '../clock.js';
 import type { Login } from '../connection.js';
 import type { Violation } from '../faults/violate.js';
 import type { Random } from '../prng.js';
@@ -24,7 +25,7 @@ export interface TerminalCore {
   /** Mutable; call commit() after changing it. */
   readonly state: PersistentState;
   readonly clock: Clock;
-  readonly scheduler: Scheduler;
+  readonly timers: Timers;
   readonly random: Random;
   /** DIAG processing time = typicalMs x this. */
   readonly diagTimeScale: number;

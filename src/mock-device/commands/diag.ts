@@ -4,6 +4,8 @@
  * DIAG_CHECKS[check].typicalMs x diagTimeScale (0: all at once, synchronously, as unit tests
  * want); `ms=` is its measured duration on the terminal's clock.
  */
+
+import type { TimerHandle } from '../../protocol/index.js';
 import {
   asciiOf,
   DIAG_CHECK_ORDER,
@@ -13,7 +15,6 @@ import {
   encodeDataFields,
   isDiagCheck,
 } from '../../protocol/index.js';
-import type { TimerHandle } from '../clock.js';
 import { evaluateCheck } from '../diag-evaluate.js';
 import { echoBytes } from './args.js';
 import {
@@ -97,7 +98,7 @@ function runChecks(ctx: CommandContext, checks: DiagCheck[]): CommandResult {
         }
         const check = checks[next]!;
         const startedAt = core.clock.now();
-        timer = core.scheduler.setTimeout(() => {
+        timer = core.timers.setTimeout(() => {
           timer = undefined;
           try {
             report(check, startedAt);
@@ -110,7 +111,7 @@ function runChecks(ctx: CommandContext, checks: DiagCheck[]): CommandResult {
       };
       step();
       return () => {
-        if (timer !== undefined) core.scheduler.clearTimeout(timer);
+        if (timer !== undefined) core.timers.clearTimeout(timer);
         timer = undefined;
       };
     },

@@ -22,8 +22,17 @@
  * (wire.ts retimeUtc). The trace's escapes (`\xHH`) are sent as written: a trace cannot tell a
  * non-printable byte from the four characters of an escape in a quoted value.
  */
-import { encodeErrReply, errorReply, LINE_END, LineSplitter, splitCrc } from '../../protocol/index.js';
-import { type Clock, type Scheduler, systemClock, systemScheduler } from '../clock.js';
+import {
+  type Clock,
+  encodeErrReply,
+  errorReply,
+  LINE_END,
+  LineSplitter,
+  splitCrc,
+  systemClock,
+  type Timers,
+} from '../../protocol/index.js';
+import { unrefTimers } from '../clock.js';
 import type { DeviceLink } from '../link.js';
 import { type MockLogger, silentLogger } from '../logger.js';
 import { Pacer } from '../pacer.js';
@@ -38,7 +47,7 @@ export interface ReplayOptions {
   /** Line rate of the replayed output in bit/s (10 bits per byte); 0 or undefined: unpaced. */
   baud?: number;
   clock?: Clock;
-  scheduler?: Scheduler;
+  timers?: Timers;
 }
 
 export interface ReplayProgress {
@@ -129,7 +138,7 @@ export class ReplayTerminal {
         ? new Pacer({
             baud,
             clock: this.options.clock ?? systemClock,
-            scheduler: this.options.scheduler ?? systemScheduler,
+            timers: this.options.timers ?? unrefTimers,
             deliver: (bytes) => link.send(bytes),
           })
         : undefined;

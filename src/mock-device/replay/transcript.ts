@@ -19,11 +19,12 @@
  * known test passwords, named in the header; to replay the host side, each masked value takes the
  * next name of `secrets-used` and the line's CRC is recomputed.
  */
+
+import type { VirtualClock } from '../../protocol/index.js';
 import { appendCrc, COMMANDS, type CommandSpec, encodeValue, splitCrc } from '../../protocol/index.js';
 import { createMemoryLink } from '../memory-link.js';
 import type { MockTerminalOptions } from '../options.js';
 import type { MockTerminal } from '../terminal.js';
-import type { VirtualClock } from '../virtual-clock.js';
 import { fieldValues, parseTrace, type TraceEntry, type TraceFile } from './trace-file.js';
 
 export interface StdinStep {

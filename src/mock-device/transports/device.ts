@@ -13,7 +13,7 @@
 import { stat } from 'node:fs/promises';
 import type { BindingInterface } from '@serialport/bindings-cpp';
 import { SerialPortStream } from '@serialport/stream';
-import type { Scheduler } from '../clock.js';
+import type { Timers } from '../../protocol/index.js';
 import type { LinkHandler } from '../link.js';
 import { type MockLogger, silentLogger } from '../logger.js';
 import { TransportError } from './errors.js';
@@ -43,7 +43,7 @@ export interface DeviceOptions {
    * Timers for the backoff. Default: Node's, kept referenced: while the tty is gone, a pending
    * reopen is what keeps `posbridge mock --device` alive.
    */
-  scheduler?: Scheduler;
+  timers?: Timers;
   logger?: MockLogger;
 }
 
@@ -55,7 +55,7 @@ export interface DeviceTransport {
   close(): Promise<void>;
 }
 
-const referencedScheduler: Scheduler = {
+const systemTimers: Timers = {
   setTimeout: (callback, ms) => setTimeout(callback, Math.max(0, ms)),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
@@ -100,7 +100,7 @@ class DeviceServer {
   private retryTimer: unknown;
   private delayMs: number;
   private readonly retry: { firstMs: number; maxMs: number };
-  private readonly scheduler: Scheduler;
+  private readonly timers: Timers;
   private readonly log: MockLogger;
   private resolveClosed!: () => void;
   private readonly closedPromise = new Promise<void>((resolve) => {
@@ -116,7 +116,7 @@ class DeviceServer {
   ) {
     this.retry = options.retry ?? DEVICE_RETRY;
     this.delayMs = this.retry.firstMs;
-    this.scheduler = options.scheduler ?? referencedScheduler;
+    this.timers = options.timers ?? systemTimers;
     this.log = options.logger ?? silentLogger;
   }
 
@@ -200,7 +200,7 @@ class DeviceServer {
   private scheduleReopen(): void {
     const delay = this.delayMs;
     this.delayMs = Math.min(this.retry.maxMs, this.delayMs * 2);
-    this.retryTimer = this.scheduler.setTimeout(() => {
+    this.retryTimer = this.timers.setTimeout(() => {
       this.retryTimer = undefined;
       if (this.stopping) return;
       this.open().catch((error: unknown) => {
@@ -217,7 +217,7 @@ class DeviceServer {
   private close(): Promise<void> {
     this.closing ??= (async () => {
       this.stopping = true;
-      if (this.retryTimer !== undefined) this.scheduler.clearTimeout(this.retryTimer);
+      if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
       const stream = this.stream;
       if (stream?.isOpen) {
         stream.close(() => {});

@@ -10,8 +10,8 @@
  * not), and a poll unanswered within the port's timeout ends the link the same way.
  */
 import type { Logger } from 'pino';
+import { systemTimers, type Timers } from '../../../protocol/index.js';
 import { PosbridgeError } from '../../errors.js';
-import { systemTimers, type Timers } from '../../timers.js';
 import { connect, TCP_DEFAULTS } from '../tcp.js';
 import type { PortFactory, PortOpenOptions, Transport } from '../transport.js';
 import { Control, setControl } from './com-port.js';

@@ -7,8 +7,8 @@
  */
 import type net from 'node:net';
 import type { Logger } from 'pino';
+import type { Timers } from '../../../protocol/index.js';
 import { PosbridgeError } from '../../errors.js';
-import type { Timers } from '../../timers.js';
 import { createLinkState } from '../link-state.js';
 import type { Transport } from '../transport.js';
 import { escapeData, negotiation, TelnetDecoder, type TelnetEvent, TelnetOption } from './codec.js';

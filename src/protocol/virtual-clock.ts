@@ -1,9 +1,10 @@
 /**
- * A manual clock and scheduler for tests: time stands still until `advance()` moves it, and the
- * timers that fall due run in order of due time, then of creation, each seeing `now()` equal to its
- * due time. Nothing here touches real time, so a test of a 300 s idle logout takes microseconds.
+ * A manual clock and timers for tests, one for both ends of the wire: time stands still until
+ * `advance()` moves it, and the timers that fall due run in order of due time, then of creation,
+ * each seeing `now()` equal to its due time. Nothing here touches real time, so a test of a 300 s
+ * idle logout takes microseconds.
  */
-import type { Clock, Scheduler, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle, Timers } from './time.js';
 
 interface Timer {
   due: number;
@@ -14,7 +15,7 @@ interface Timer {
 /** 2025-01-01T00:00:00Z: a fixed, readable starting instant. */
 export const VIRTUAL_EPOCH = Date.UTC(2025, 0, 1);
 
-export class VirtualClock implements Clock, Scheduler {
+export class VirtualClock implements Clock, Timers {
   private current: number;
   private seq = 0;
   private readonly timers = new Set<Timer>();
