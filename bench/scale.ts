@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { DaemonPortManager } from '../src/daemon/discovery/manager.js';
+import { DaemonPortManager } from '../src/daemon/port-manager/manager.js';
 import { TerminalDriver } from '../src/host/driver.js';
 import { createPortRegistry, serialPortFactory, tcpPortFactory } from '../src/host/ports/index.js';
 import { countingFactory, type WriteCounter } from './lib/counting.js';

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { AuditedEngine } from '../audit/audited-engine.js';
 import { defaultAuditPath } from '../audit/index.js';
 import type { DaemonConfig } from '../daemon/config/index.js';
-import { startDaemonPorts } from '../daemon/discovery/index.js';
+import { startDaemonPorts } from '../daemon/port-manager/index.js';
 import { TerminalDriver } from '../host/driver.js';
 import { type Connector, LocalEngine } from '../host/engine.js';
 import { slowTimeoutFor } from '../host/link-options.js';

@@ -13,11 +13,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultDaemonConfig } from '../../src/daemon/config/index.js';
 import type { DaemonConfig } from '../../src/daemon/config/schema.js';
-import {
-  createDaemonPorts,
-  type DaemonPorts,
-  type DiscoveredPortInfo,
-} from '../../src/daemon/discovery/index.js';
+import type { DiscoveredPortInfo } from '../../src/daemon/discovery/index.js';
+import { createDaemonPorts, type DaemonPorts } from '../../src/daemon/port-manager/index.js';
 import { isPosbridgeError } from '../../src/host/errors.js';
 import type { HubEvent } from '../../src/host/hub.js';
 import { createPortRegistry } from '../../src/host/ports/index.js';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultDaemonConfig } from '../../src/daemon/config/index.js';
-import { createDaemonPorts, type DaemonPorts } from '../../src/daemon/discovery/index.js';
+import { createDaemonPorts, type DaemonPorts } from '../../src/daemon/port-manager/index.js';
 import { LocalEngine } from '../../src/host/engine.js';
 import type { HubEvent } from '../../src/host/hub.js';
 import { createPortRegistry } from '../../src/host/ports/index.js';

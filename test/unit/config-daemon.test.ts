@@ -12,8 +12,8 @@ import {
   loadDaemonConfig,
   parseDaemonConfig,
 } from '../../src/daemon/config/index.js';
-import { createDaemonPorts } from '../../src/daemon/discovery/create.js';
-import type { ManagedTerminal } from '../../src/daemon/discovery/manager.js';
+import { createDaemonPorts } from '../../src/daemon/port-manager/create.js';
+import type { ManagedTerminal } from '../../src/daemon/port-manager/manager.js';
 import { isPosbridgeError, type PosbridgeError } from '../../src/host/errors.js';
 import { createPortRegistry } from '../../src/host/ports/index.js';
 import { DEFAULT_TERMINAL_IDS } from '../../src/host/ports/list.js';

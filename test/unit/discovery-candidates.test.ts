@@ -11,8 +11,8 @@ import {
   matchUsbId,
 } from '../../src/daemon/discovery/discovery.js';
 import { compilePattern, isPattern } from '../../src/daemon/discovery/glob.js';
-import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/discovery/manager.js';
 import type { WatchSource } from '../../src/daemon/discovery/watch.js';
+import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/port-manager/manager.js';
 import { PosbridgeError } from '../../src/host/errors.js';
 import { DEFAULT_ADAPTER_IDS, DEFAULT_TERMINAL_IDS } from '../../src/host/ports/list.js';
 import type { TimerHandle, Timers } from '../../src/protocol/index.js';

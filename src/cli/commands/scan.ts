@@ -12,7 +12,7 @@
 import type { Command } from 'commander';
 import { loadDaemonConfig } from '../../daemon/config/index.js';
 import type { IgnoredPort } from '../../daemon/discovery/index.js';
-import { createDaemonPorts } from '../../daemon/discovery/index.js';
+import { createDaemonPorts } from '../../daemon/port-manager/index.js';
 import type { TerminalInfo } from '../../host/hub.js';
 import { createPortRegistry, type PortRegistry } from '../../host/ports/index.js';
 import { type CliDeps, type CommonOptions, parsePositiveInt } from '../context.js';

@@ -6,7 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/discovery/manager.js';
+import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/port-manager/index.js';
 import { PosbridgeError } from '../../src/host/errors.js';
 import { silentLogger } from './daemon-wire.helper.js';
 

@@ -10,7 +10,7 @@ import type {
   DiscoverySource,
   PortCandidate,
 } from '../../src/daemon/discovery/discovery.js';
-import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/discovery/manager.js';
+import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/port-manager/manager.js';
 import { TerminalDriver } from '../../src/host/driver.js';
 import { exitCodeFor, isPosbridgeError, PosbridgeError } from '../../src/host/errors.js';
 import { retransmitWaitMs } from '../../src/host/exchange.js';
