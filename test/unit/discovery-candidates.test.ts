@@ -3,14 +3,14 @@
  * from an injected lister and watch source, with manual timers and a fake filesystem.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { compilePattern, isPattern } from '../../src/daemon/discovery/glob.js';
 import {
   type DiscoveredPortInfo,
   Discovery,
   type DiscoveryChange,
   type DiscoveryOptions,
   matchUsbId,
-} from '../../src/daemon/discovery/discovery.js';
-import { compilePattern, isPattern } from '../../src/daemon/discovery/glob.js';
+} from '../../src/daemon/discovery/index.js';
 import type { WatchSource } from '../../src/daemon/discovery/watch.js';
 import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/port-manager/manager.js';
 import { PosbridgeError } from '../../src/host/errors.js';

@@ -5,11 +5,7 @@
  * opens and shutdown. Nothing sleeps: time moves only when a test advances it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type {
-  DiscoveryChange,
-  DiscoverySource,
-  PortCandidate,
-} from '../../src/daemon/discovery/discovery.js';
+import type { DiscoveryChange, DiscoverySource, PortCandidate } from '../../src/daemon/discovery/index.js';
 import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/port-manager/manager.js';
 import { TerminalDriver } from '../../src/host/driver.js';
 import { exitCodeFor, isPosbridgeError, PosbridgeError } from '../../src/host/errors.js';

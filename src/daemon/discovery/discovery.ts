@@ -11,11 +11,10 @@
  *   named port's directory re-checks those; any change in another configured `watch` directory
  *   re-lists.
  *
- * The rule that protects modems, GPS receivers and microcontroller boards: a port is a candidate
- * (and may receive bytes) only if its USB vendor[:product] ID is on the allow-list, or the user
- * named it (an exact entry of `ports`, by its path or its /dev/serial/by-id name), or it matches a
- * pattern the user wrote. A path that merely appears in a watched directory is not a candidate.
- * Every other listed port is reported as ignored and never opened.
+ * Which of those ports are candidates is candidates.ts's rule (the allow-list, or named by the
+ * user): a path that merely appears in a watched directory is not a candidate. This class keeps
+ * the sources, the watches and the timing (debounce, follow-ups, one refresh at a time) and
+ * announces what changed.
  */
 import { readdir as fsReaddir, realpath as fsRealpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -23,79 +22,18 @@ import type { Logger } from 'pino';
 import { isPosbridgeError, PosbridgeError } from '../../host/errors.js';
 import { listPorts, type UsbId } from '../../host/ports/list.js';
 import { systemTimers, type TimerHandle, type Timers } from '../../protocol/index.js';
+import { changesBetween, copyCandidate, findCandidates, SCHEME } from './candidates.js';
 import { compilePattern, isPattern, type PortPattern } from './glob.js';
+import type {
+  DiscoveredPortInfo,
+  DiscoveryChange,
+  DiscoveryFs,
+  DiscoveryLister,
+  DiscoverySource,
+  IgnoredPort,
+  PortCandidate,
+} from './types.js';
 import { type DirectoryWatch, fsWatchSource, USB_SERIAL_NAME, type WatchSource } from './watch.js';
-
-/** One listed port, as listPorts() (ListedPort) or SerialPort.list() (PortInfo) report it. */
-export interface DiscoveredPortInfo {
-  path: string;
-  /** The /dev/serial/by-id/ path (ListedPort). */
-  byId?: string | undefined;
-  /** The by-id entry name (PortInfo on Linux); used when byId is absent. */
-  pnpId?: string | undefined;
-  vendorId?: string | undefined;
-  productId?: string | undefined;
-  serialNumber?: string | undefined;
-  manufacturer?: string | undefined;
-}
-
-export type DiscoveryLister = () => Promise<readonly DiscoveredPortInfo[]>;
-
-export interface UsbInfo {
-  vendorId?: string;
-  productId?: string;
-  serialNumber?: string;
-  manufacturer?: string;
-}
-
-/** Why the daemon may send bytes to a port. */
-export type CandidateReason =
-  /** Its USB vendor[:product] ID is on the allow-list. */
-  | 'allowed'
-  /** The user named it (config `ports`, `--port`, or a lease). */
-  | 'named'
-  /** It matches a pattern of config `ports`. */
-  | 'pattern';
-
-export interface PortCandidate {
-  /** The name to open: as configured (named, pattern) or as listed (allowed). */
-  port: string;
-  reason: CandidateReason;
-  byId?: string;
-  usb?: UsbInfo;
-  /** The allow-list entry's label (allowed ports). */
-  label?: string;
-  /** The device node the name resolves to (device paths). */
-  device?: string;
-}
-
-/** A listed port that will not receive a byte. */
-export interface IgnoredPort {
-  path: string;
-  byId?: string;
-  usb?: UsbInfo;
-  reason: string;
-}
-
-export type DiscoveryChange =
-  | { type: 'appeared'; candidate: PortCandidate }
-  | { type: 'disappeared'; candidate: PortCandidate };
-
-/** What the port manager needs of a discovery (Discovery, or a test's stand-in). */
-export interface DiscoverySource {
-  start(): Promise<void>;
-  candidates(): PortCandidate[];
-  /** True while `port` is a candidate. */
-  has(port: string): boolean;
-  onChange(listener: (change: DiscoveryChange) => void): () => void;
-  close(): Promise<void>;
-}
-
-export interface DiscoveryFs {
-  /** Resolves symlinks; rejects when the path (or its target) does not exist. */
-  realpath(path: string): Promise<string>;
-  readdir(dir: string): Promise<string[]>;
-}
 
 export interface DiscoveryOptions {
   /** USB IDs whose ports may receive bytes (config `allow`). */
@@ -122,15 +60,12 @@ export interface DiscoveryOptions {
 
 export const DISCOVERY_DEFAULTS = { debounceMs: 50, followUpMs: [250, 1000] } as const;
 
-const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 const DEV = '/dev';
 
 const defaultFs: DiscoveryFs = {
   realpath: (path) => fsRealpath(path),
   readdir: (dir) => fsReaddir(dir),
 };
-
-const RANK: Record<CandidateReason, number> = { named: 0, pattern: 1, allowed: 2 };
 
 export class Discovery implements DiscoverySource {
   private readonly allow: readonly UsbId[];
@@ -345,108 +280,23 @@ export class Discovery implements DiscoverySource {
   private async compute(relist: boolean): Promise<void> {
     if (relist || this.listing === undefined) await this.list();
     this.watchAll();
-    const next = new Map<string, PortCandidate>();
-    const byDevice = new Map<string, PortCandidate>();
-    const missing: string[] = [];
-    const ignored: IgnoredPort[] = [];
-
-    const addDevice = (candidate: PortCandidate): void => {
-      const device = candidate.device ?? candidate.port;
-      const existing = byDevice.get(device);
-      if (existing) {
-        // Two names for one device (a by-id link and its ttyUSBn): keep the user's name.
-        if (RANK[candidate.reason] < RANK[existing.reason]) {
-          next.delete(existing.port);
-          mergeInfo(candidate, existing);
-          byDevice.set(device, candidate);
-          next.set(candidate.port, candidate);
-        } else mergeInfo(existing, candidate);
-        return;
-      }
-      byDevice.set(device, candidate);
-      next.set(candidate.port, candidate);
-    };
-
-    for (const port of this.named) {
-      if (SCHEME.test(port)) {
-        next.set(port, { port, reason: 'named' });
-        continue;
-      }
-      const device = await this.resolve(port);
-      if (device === undefined) missing.push(port);
-      else addDevice({ port, reason: 'named', device });
-    }
-
-    for (const pattern of this.patterns) {
-      let names: string[];
-      try {
-        names = await this.fs.readdir(pattern.dir);
-      } catch {
-        continue;
-      }
-      for (const name of names.sort()) {
-        if (!pattern.matchesName(name)) continue;
-        const path = join(pattern.dir, name);
-        const device = await this.resolve(path);
-        if (device !== undefined) addDevice({ port: path, reason: 'pattern', device });
-      }
-    }
-
-    for (const info of this.listing ?? []) {
-      const byId = byIdOf(info);
-      const usb = usbOf(info);
-      const allowed = matchUsbId(this.allow, info);
-      const userNamed = [info.path, byId].some(
-        (name) =>
-          name !== undefined && (this.named.includes(name) || this.patterns.some((p) => p.matchesPath(name))),
-      );
-      const device = (await this.resolve(info.path)) ?? info.path;
-      const listed: PortCandidate = { port: info.path, reason: userNamed ? 'named' : 'allowed', device };
-      if (byId !== undefined) listed.byId = byId;
-      if (usb) listed.usb = usb;
-      if (allowed) listed.label = allowed.label;
-      if (byDevice.has(device)) {
-        // Named or matched already (by path, by-id or symlink): it gains the listing's USB details.
-        mergeInfo(byDevice.get(device)!, listed);
-        continue;
-      }
-      if (allowed || userNamed) {
-        addDevice(listed);
-        continue;
-      }
-      const skip: IgnoredPort = { path: info.path, reason: 'not on the allow-list and not named' };
-      if (byId !== undefined) skip.byId = byId;
-      if (usb) skip.usb = usb;
-      ignored.push(skip);
-    }
-
+    const found = await findCandidates({
+      named: this.named,
+      patterns: this.patterns,
+      allow: this.allow,
+      listing: this.listing ?? [],
+      resolve: (path) => this.resolve(path),
+      readdir: (dir) => this.fs.readdir(dir),
+    });
     if (this.closed) return;
     const previous = this.current;
-    this.current = next;
-    this.ignoredPorts = ignored;
-    this.missing = missing;
-    const changes: DiscoveryChange[] = [];
-    for (const [port, candidate] of previous) {
-      const now = next.get(port);
-      // The same name now leads to another device (re-enumerated, a new pty): the old one went away.
-      if (
-        !now ||
-        (now.device !== undefined && candidate.device !== undefined && now.device !== candidate.device)
-      )
-        changes.push({ type: 'disappeared', candidate: copyCandidate(candidate) });
-    }
-    for (const [port, candidate] of next) {
-      const before = previous.get(port);
-      if (
-        !before ||
-        (before.device !== undefined && candidate.device !== undefined && before.device !== candidate.device)
-      )
-        changes.push({ type: 'appeared', candidate: copyCandidate(candidate) });
-    }
-    for (const skip of ignored) {
+    this.current = found.candidates;
+    this.ignoredPorts = found.ignored;
+    this.missing = found.missing;
+    for (const skip of found.ignored) {
       this.logger.debug({ port: skip.path, usb: skip.usb }, 'discovery: ignored (not on the allow-list)');
     }
-    for (const change of changes) {
+    for (const change of changesBetween(previous, found.candidates)) {
       this.logger.info(
         { port: change.candidate.port, reason: change.candidate.reason },
         `discovery: ${change.type}`,
@@ -486,52 +336,6 @@ export class Discovery implements DiscoverySource {
       return undefined;
     }
   }
-}
-
-/** The allow-list entry matching a listed port's USB IDs, if any. */
-export function matchUsbId(
-  ids: readonly UsbId[],
-  info: { vendorId?: string | undefined; productId?: string | undefined },
-): UsbId | undefined {
-  const vendor = normalizeHex(info.vendorId);
-  if (vendor === undefined) return undefined;
-  const product = normalizeHex(info.productId);
-  return ids.find((id) => id.vendorId === vendor && (id.productId === undefined || id.productId === product));
-}
-
-function normalizeHex(text: string | undefined): string | undefined {
-  if (text === undefined || text === '') return undefined;
-  return text.toLowerCase().replace(/^0x/, '').padStart(4, '0');
-}
-
-function byIdOf(info: DiscoveredPortInfo): string | undefined {
-  if (info.byId) return info.byId;
-  // On Linux serialport reports the /dev/serial/by-id/ entry name as pnpId.
-  if (info.pnpId && !info.pnpId.includes('/')) return `/dev/serial/by-id/${info.pnpId}`;
-  return undefined;
-}
-
-function usbOf(info: DiscoveredPortInfo): UsbInfo | undefined {
-  const usb: UsbInfo = {};
-  const vendorId = normalizeHex(info.vendorId);
-  const productId = normalizeHex(info.productId);
-  if (vendorId !== undefined) usb.vendorId = vendorId;
-  if (productId !== undefined) usb.productId = productId;
-  if (info.serialNumber) usb.serialNumber = info.serialNumber;
-  if (info.manufacturer) usb.manufacturer = info.manufacturer;
-  return Object.keys(usb).length > 0 ? usb : undefined;
-}
-
-function mergeInfo(target: PortCandidate, source: PortCandidate): void {
-  if (target.byId === undefined && source.byId !== undefined) target.byId = source.byId;
-  if (target.usb === undefined && source.usb !== undefined) target.usb = { ...source.usb };
-  if (target.label === undefined && source.label !== undefined) target.label = source.label;
-}
-
-function copyCandidate(candidate: PortCandidate): PortCandidate {
-  const copy: PortCandidate = { ...candidate };
-  if (candidate.usb) copy.usb = { ...candidate.usb };
-  return copy;
 }
 
 function safeClose(watch: DirectoryWatch | undefined): void {

@@ -10,7 +10,7 @@ import type { PortRegistry } from '../../host/ports/registry.js';
 import type { Clock, Timers } from '../../protocol/index.js';
 import { type LoadConfigOptions, loadDaemonConfig } from '../config/load.js';
 import type { DaemonConfig } from '../config/schema.js';
-import { Discovery, type DiscoveryFs, type DiscoveryLister } from '../discovery/discovery.js';
+import { Discovery, type DiscoveryFs, type DiscoveryLister } from '../discovery/index.js';
 import type { WatchSource } from '../discovery/watch.js';
 import { DaemonPortManager, type OpenTerminal } from './manager.js';
 

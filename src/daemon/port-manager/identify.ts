@@ -8,7 +8,7 @@
  */
 import { isPosbridgeError, isTerminalError, PosbridgeError } from '../../host/errors.js';
 import type { HelloInfo, StatusInfo } from '../../host/workflow/terminal-ops.js';
-import type { DiscoverySource, PortCandidate } from '../discovery/discovery.js';
+import type { DiscoverySource, PortCandidate } from '../discovery/index.js';
 import { disconnected, toPosbridgeError } from './lease.js';
 import type { ManagedTerminal, OpenTerminal } from './options.js';
 import type { Entry, PortTable } from './table.js';

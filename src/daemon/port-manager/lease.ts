@@ -6,7 +6,7 @@
 import type { TerminalConnection } from '../../host/engine.js';
 import { PosbridgeError } from '../../host/errors.js';
 import type { TerminalInfo } from '../../host/hub.js';
-import type { PortCandidate } from '../discovery/discovery.js';
+import type { PortCandidate } from '../discovery/index.js';
 
 /**
  * The end of a port (DISCONNECTED, CLOSED), once. A call under way waits for it through a listener

@@ -25,7 +25,7 @@ import type { TerminalConnection } from '../../host/engine.js';
 import { PosbridgeError } from '../../host/errors.js';
 import type { HubEvent, PortManager, TerminalInfo } from '../../host/hub.js';
 import { systemClock, systemTimers, type TimerHandle } from '../../protocol/index.js';
-import type { DiscoveryChange, DiscoverySource } from '../discovery/discovery.js';
+import type { DiscoveryChange, DiscoverySource } from '../discovery/index.js';
 import { Heartbeat } from './heartbeat.js';
 import { Identification } from './identify.js';
 import { applyCandidate, closedError, disconnected, Lease } from './lease.js';

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { TerminalConnection } from '../../host/engine.js';
 import type { PosbridgeError } from '../../host/errors.js';
 import type { Clock, Timers } from '../../protocol/index.js';
-import type { DiscoverySource } from '../discovery/discovery.js';
+import type { DiscoverySource } from '../discovery/index.js';
 
 /** An open terminal as the manager needs it: the operations, plus the end of its link. TerminalDriver is one. */
 export interface ManagedTerminal extends TerminalConnection {

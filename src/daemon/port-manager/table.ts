@@ -9,7 +9,7 @@ import type { TerminalConnection } from '../../host/engine.js';
 import type { PosbridgeError } from '../../host/errors.js';
 import type { HubEvent, TerminalInfo } from '../../host/hub.js';
 import type { Clock, TimerHandle, Timers } from '../../protocol/index.js';
-import type { PortCandidate } from '../discovery/discovery.js';
+import type { PortCandidate } from '../discovery/index.js';
 import { applyCandidate, copyInfo, type Lease, PortLoss } from './lease.js';
 import type { ManagedTerminal } from './options.js';
 
