@@ -6,7 +6,7 @@
  * (the run's on the suite, each row's on its case) are properties named `audit-head`: a CI server
  * keeps them, outside the bench PC, to check the trail against later.
  */
-import type { StationRowResult, StationSummary } from './station.js';
+import type { StationRowResult, StationSummary } from './types.js';
 
 /**
  * Text for XML 1.0: markup characters escaped; in attributes the quotes and the whitespace that

@@ -20,132 +20,43 @@
  * list of ports serve it alike.
  */
 
-import type { Engine, ProvisionCall } from '../host/engine.js';
-import type { PosbridgeErrorCode } from '../host/errors.js';
-import type { HubEvent, TerminalHub, TerminalInfo } from '../host/hub.js';
+import type { HubEvent, TerminalInfo } from '../host/hub.js';
 import type { Secret } from '../host/secret.js';
 import { WorkflowStopped } from '../host/workflow/provision.js';
-import type { ProvisionReport, StepRecord } from '../host/workflow/report.js';
+import type { ProvisionReport } from '../host/workflow/report.js';
 import type { ManifestRow } from './manifest.js';
-import { auditHeadOf, errorInfo, latestAuditHead, passwordSettled, repeatNote } from './results.js';
+import {
+  attemptResult,
+  auditHeadOf,
+  errorInfo,
+  latestAuditHead,
+  passwordSettled,
+  repeatNote,
+  retryable,
+  unfinishedResult,
+} from './results.js';
+import {
+  type ErrorInfo,
+  ROW_OUTCOMES,
+  type RowOutcome,
+  type StationEnd,
+  type StationEvent,
+  type StationOptions,
+  type StationRowResult,
+  type StationSummary,
+} from './types.js';
 
-export type RowOutcome =
-  | 'provisioned'
-  | 'already-provisioned'
-  | 'failed'
-  | 'quarantined'
-  /** The terminal never showed up. */
-  | 'not-seen'
-  /** Seen, but never run: unplugged while waiting for a free slot, or the station stopped first. */
-  | 'not-run';
-
-export const ROW_OUTCOMES: readonly RowOutcome[] = [
-  'provisioned',
-  'already-provisioned',
-  'failed',
-  'quarantined',
-  'not-seen',
-  'not-run',
-];
-
-export interface ErrorInfo {
-  code: string;
-  message: string;
-  hint?: string;
-}
-
-export interface StationRowResult {
-  sn: string;
-  /** `line 3` / `row 3` in the manifest. */
-  where: string;
-  merchant: string;
-  terminal: string;
-  name?: string;
-  /** The port of the last attempt (or where it was seen). */
-  port?: string;
-  outcome: RowOutcome;
-  diagnostics?: { pass: number; warn: number; fail: number };
-  error?: ErrorInfo;
-  /** Runs of the workflow for this row in this station run. */
-  attempts: number;
-  startedAt?: string;
-  finishedAt?: string;
-  /** The workflow's report of the last attempt (no secret in it). */
-  report?: ProvisionReport;
-  /** SEQ:HASH of the audit record that closed the last attempt (a report's, or a failure's). */
-  auditHead?: string;
-}
-
-export type StationEnd = 'complete' | 'idle' | 'timeout' | 'signal';
-
-export interface StationSummary {
-  kind: 'station';
-  manifest: string;
-  technician: string;
-  station: string;
-  startedAt: string;
-  finishedAt: string;
-  endedBy: StationEnd;
-  counts: Record<RowOutcome, number>;
-  rows: StationRowResult[];
-  /** Terminals whose serial number the manifest does not list: left untouched. */
-  unknown: Array<{ port: string; sn: string; model?: string }>;
-  /** Ports the hub could not identify (not a TSP/1 terminal, no answer). */
-  unidentified: Array<{ port: string; error?: ErrorInfo }>;
-  /** The latest of the rows' audit heads: the trail holds the whole run while it holds this one. */
-  auditHead?: string;
-}
-
-export type StationEvent =
-  | { type: 'port'; port: string; state: 'identifying' | 'gone' | 'error'; error?: ErrorInfo }
-  | { type: 'unknown'; port: string; sn: string }
-  /** Waiting for a free slot (--concurrency). */
-  | { type: 'queued'; port: string; sn: string }
-  | { type: 'started'; port: string; sn: string; attempt: number }
-  | { type: 'step'; port: string; sn: string; step: StepRecord }
-  | { type: 'finished'; port: string; sn: string; result: StationRowResult }
-  /** A replug of a row that has its result: not run again. */
-  | { type: 'repeat'; port: string; sn: string; outcome: RowOutcome; note: string }
-  /** The same serial number on a second port while the row is waiting or running. */
-  | { type: 'duplicate'; port: string; sn: string; otherPort: string }
-  | { type: 'ended'; summary: StationSummary };
-
-export interface StationOptions {
-  rows: readonly ManifestRow[];
-  /** The manifest's path, for the summary. */
-  manifest: string;
-  hub: TerminalHub;
-  engine: Pick<Engine, 'provision'>;
-  /** The admin password every terminal of the run ends up with. */
-  adminPassword: Secret;
-  technician: string;
-  station: string;
-  /** Runs at once; default: no limit. */
-  concurrency?: number;
-  /** End when nothing is running, waiting or being identified (see the module comment). */
-  untilIdle?: boolean;
-  now(): Date;
-  /** Keep a generated operator password (before it is sent); `sn` is the row's. */
-  recordGenerated?(sn: string, operatorId: string, password: Secret): Promise<void>;
-  readOperatorSecret?: ProvisionCall['readOperatorSecret'];
-}
-
-/**
- * Failures a replug may cure: the link (cable, no answer, port busy) and checks that a technician
- * fixes by hand (paper, SIM) before plugging in again. Anything else is final for the run.
- */
-const RETRY_ON_REPLUG: ReadonlySet<string> = new Set<PosbridgeErrorCode>([
-  'DISCONNECTED',
-  'CLOSED',
-  'TIMEOUT',
-  'REBOOTED',
-  'BAD_REPLY',
-  'PORT_BUSY',
-  'PORT_OPEN_FAILED',
-  'PORT_NOT_FOUND',
-  'CHECK_FAILED',
-  'VERIFY_FAILED',
-]);
+export { stationExitCode } from './results.js';
+export {
+  type ErrorInfo,
+  ROW_OUTCOMES,
+  type RowOutcome,
+  type StationEnd,
+  type StationEvent,
+  type StationOptions,
+  type StationRowResult,
+  type StationSummary,
+} from './types.js';
 
 interface RowState {
   row: ManifestRow;
@@ -278,7 +189,7 @@ export class Station {
         return;
       case 'final': {
         const result = state.result!;
-        if (this.retryable(result)) break;
+        if (retryable(result)) break;
         this.emit({ type: 'repeat', port, sn, outcome: result.outcome, note: repeatNote(result) });
         return;
       }
@@ -286,12 +197,6 @@ export class Station {
         break;
     }
     this.enqueue(state, port);
-  }
-
-  private retryable(result: StationRowResult): boolean {
-    return (
-      result.outcome === 'failed' && result.error !== undefined && RETRY_ON_REPLUG.has(result.error.code)
-    );
   }
 
   /** The port lost its terminal (unplugged) or could not identify one. */
@@ -360,7 +265,13 @@ export class Station {
       auditHead = auditHeadOf(caught);
     }
     if (report && passwordSettled(report)) state.adminPasswordKnown = true;
-    const result = this.resultOf(state, port, startedAt, report, error);
+    const finishedAt = this.options.now().toISOString();
+    const result = attemptResult(
+      row,
+      { port, attempts: state.attempts, startedAt, finishedAt },
+      report,
+      error,
+    );
     auditHead = report?.auditHead ?? auditHead;
     if (auditHead !== undefined) result.auditHead = auditHead;
     state.result = result;
@@ -372,68 +283,9 @@ export class Station {
     this.maybeEnd();
   }
 
-  private resultOf(
-    state: RowState,
-    port: string,
-    startedAt: string,
-    report: ProvisionReport | undefined,
-    error: ErrorInfo | undefined,
-  ): StationRowResult {
-    const { row } = state;
-    const base: StationRowResult = {
-      ...rowFields(row),
-      port,
-      outcome: 'failed',
-      attempts: state.attempts,
-      startedAt,
-      finishedAt: this.options.now().toISOString(),
-      ...(report && { report }),
-    };
-    const d = report?.diagnostics;
-    if (d) base.diagnostics = { pass: d.pass, warn: d.warn, fail: d.fail };
-    const answeredAs = report?.terminal?.sn;
-    if (answeredAs !== undefined && answeredAs !== row.sn) {
-      // The hub saw row.sn on this port, the workflow another terminal: swapped in between.
-      return {
-        ...base,
-        error: {
-          code: 'WRONG_TERMINAL',
-          message: `the terminal on ${port} answered as sn ${answeredAs} during the run, not ${row.sn}`,
-          hint: 'a terminal was swapped while it was being provisioned: check both terminals with posbridge info',
-        },
-      };
-    }
-    if (!report || error) {
-      const outcome = report?.outcome === 'quarantined' ? 'quarantined' : 'failed';
-      return { ...base, outcome, error: error ?? { code: 'INTERNAL', message: 'the run gave no report' } };
-    }
-    if (d && d.fail > 0) {
-      const failing = d.results
-        .filter((r) => r.status === 'fail')
-        .map((r) => `${r.check}${r.code ? ` ${r.code}` : ''}${r.hint ? ` (${r.hint})` : ''}`);
-      return {
-        ...base,
-        error: {
-          code: 'CHECK_FAILED',
-          message: `${report.outcome === 'already-provisioned' ? 'already provisioned' : 'provisioned'}, but diagnostics failed: ${failing.join('; ')}`,
-          hint: 'fix what the diagnostics name, then plug the terminal in again to re-run them',
-        },
-      };
-    }
-    const outcome: RowOutcome =
-      report.outcome === 'already-provisioned'
-        ? 'already-provisioned'
-        : report.outcome === 'quarantined'
-          ? 'quarantined'
-          : report.outcome === 'provisioned'
-            ? 'provisioned'
-            : 'failed';
-    return { ...base, outcome };
-  }
-
   /** The row's terminal was plugged in again while it ran: run it again if the failure allows. */
   private retryDeferred(state: RowState): void {
-    if (this.stopReason || !this.retryable(state.result!)) return;
+    if (this.stopReason || !retryable(state.result!)) return;
     for (const [port, attachment] of this.attachments) {
       if (attachment.sn !== state.row.sn || !attachment.deferred) continue;
       const present = this.options.hub.list().find((t) => t.port === port && t.state === 'present');
@@ -488,61 +340,6 @@ export class Station {
 
   private finalResult(state: RowState): StationRowResult {
     if (state.result) return state.result; // final, or queued again for a retry when it ended
-    if (state.seenOn !== undefined) {
-      const why =
-        state.phase === 'queued'
-          ? `the station stopped (${endText(this.stopReason)}) before its turn`
-          : 'it was unplugged before its turn';
-      return {
-        ...rowFields(state.row),
-        port: state.seenOn,
-        outcome: 'not-run',
-        attempts: 0,
-        error: {
-          code: 'NOT_RUN',
-          message: `terminal ${state.row.sn} was seen on ${state.seenOn}, but ${why}`,
-          hint: 'plug it in and run the station again (a higher --concurrency starts more at once)',
-        },
-      };
-    }
-    return {
-      ...rowFields(state.row),
-      outcome: 'not-seen',
-      attempts: 0,
-      error: {
-        code: 'NOT_SEEN',
-        message: `terminal ${state.row.sn} was not seen before the station ended (${endText(this.stopReason)})`,
-        hint: 'plug it in and run the station again; check the serial number on its label against the manifest',
-      },
-    };
+    return unfinishedResult(state.row, state.seenOn, state.phase === 'queued', this.stopReason);
   }
-}
-
-function endText(reason: 'timeout' | 'signal' | undefined): string {
-  if (reason === 'timeout') return '--timeout-total reached';
-  if (reason === 'signal') return 'interrupted';
-  return 'no more terminals';
-}
-
-function rowFields(
-  row: ManifestRow,
-): Pick<StationRowResult, 'sn' | 'where' | 'merchant' | 'terminal' | 'name'> {
-  return {
-    sn: row.sn,
-    where: row.where,
-    merchant: row.merchant,
-    terminal: row.terminal,
-    ...(row.name !== undefined && { name: row.name }),
-  };
-}
-
-/**
- * The station's exit code: 0 every row provisioned or already provisioned; 1 a row failed, was
- * quarantined or failed its diagnostics; else 3 a row was not seen (or not run) before the end.
- */
-export function stationExitCode(summary: StationSummary): 0 | 1 | 3 {
-  const { counts } = summary;
-  if (counts.failed > 0 || counts.quarantined > 0) return 1;
-  if (counts['not-seen'] > 0 || counts['not-run'] > 0) return 3;
-  return 0;
 }
