@@ -1,18 +1,10 @@
 /**
- * Who the mock terminal says it is (HELLO): model, serial number, firmware version. Checked at
- * start-up against TSP/1's limits so that every reply carrying them stays valid.
+ * Who the mock terminal says it is (HELLO): model, serial number, firmware version (the protocol's
+ * TerminalIdentity). Checked at start-up against TSP/1's limits so that every reply carrying them
+ * stays valid.
  */
-import { isBareToken, MAX_IDENTITY_TEXT } from '../protocol/index.js';
+import { identityProblem, type TerminalIdentity } from '../protocol/index.js';
 import { MockConfigError } from './errors.js';
-
-export interface TerminalIdentity {
-  /** Bare token, 1-32 characters. */
-  model: string;
-  /** Bare token, 1-32 characters; RESET asks for it as `confirm=`. */
-  sn: string;
-  /** Bare token, 1-32 characters. */
-  fw: string;
-}
 
 export const DEFAULT_IDENTITY: Readonly<TerminalIdentity> = {
   model: 'PB-MOCK',
@@ -28,14 +20,6 @@ export function resolveIdentity(given: Partial<TerminalIdentity> = {}): Terminal
     if (problem) throw new MockConfigError(`invalid ${field} "${identity[field].slice(0, 40)}": ${problem}`);
   }
   return identity;
-}
-
-/** Why a model, sn or fw value cannot be used, or undefined. */
-export function identityProblem(value: string): string | undefined {
-  if (value.length < 1 || value.length > MAX_IDENTITY_TEXT)
-    return `must be 1 to ${MAX_IDENTITY_TEXT} characters`;
-  if (!isBareToken(value)) return 'may only use letters, digits and _.:,+/-';
-  return undefined;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

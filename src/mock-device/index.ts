@@ -35,7 +35,7 @@ export {
   violate,
 } from './faults/index.js';
 export { HostSession, MockHarness } from './harness.js';
-export { DEFAULT_IDENTITY, identityProblem, type TerminalIdentity } from './identity.js';
+export { DEFAULT_IDENTITY } from './identity.js';
 export type { DeviceLink, LinkHandler } from './link.js';
 export { type MockLogger, silentLogger } from './logger.js';
 export { createMemoryLink, type MemoryHostEnd, type MemoryLink } from './memory-link.js';

@@ -3,13 +3,12 @@
  * start-up (a bad option is a MockConfigError naming it, before anything listens).
  */
 
-import type { Clock, Timers } from '../protocol/index.js';
+import type { Clock, TerminalIdentity, Timers } from '../protocol/index.js';
 import { DEFAULT_BAUD } from '../protocol/index.js';
 import type { MockBehaviour } from './behaviour.js';
 import { type DiagFaults, parseDiagFaults, validateDiagFaults } from './diag-faults.js';
 import { MockConfigError } from './errors.js';
 import type { FaultSpec } from './faults/index.js';
-import type { TerminalIdentity } from './identity.js';
 import type { MockLogger } from './logger.js';
 import type { StateStore } from './state-store.js';
 

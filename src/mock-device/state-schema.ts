@@ -8,6 +8,7 @@ import {
   DIAG_CHECK_ORDER,
   type DiagCheck,
   diagCode,
+  identityProblem,
   isTextWithin,
   MERCHANT_NUMBER,
   OPERATOR_ID,
@@ -17,7 +18,6 @@ import {
   type SettingKey,
   TERMINAL_NUMBER,
 } from '../protocol/index.js';
-import { identityProblem } from './identity.js';
 import { type PersistentState, STATE_VERSION } from './state.js';
 
 const identityField = z.string().superRefine((value, ctx) => {

@@ -3,6 +3,8 @@
  * of the mock (with --state FILE). Per-connection things (login, replay cache, CRC mode) live in
  * the connection, not here.
  */
+
+import type { TerminalIdentity } from '../protocol/index.js';
 import {
   DIAG_CHECK_ORDER,
   type DiagCheck,
@@ -13,7 +15,6 @@ import {
   type Permission,
   type SettingKey,
 } from '../protocol/index.js';
-import type { TerminalIdentity } from './identity.js';
 import { hashPassword, type StoredPassword } from './passwords.js';
 import type { Random } from './prng.js';
 

@@ -10,6 +10,8 @@
  *
  * No input crashes it: every handler exception answers `ERR code=500 reason=internal` and is logged.
  */
+
+import type { TerminalIdentity } from '../protocol/index.js';
 import {
   type Clock,
   type DiagCheck,
@@ -36,7 +38,7 @@ import { fail, type TerminalCore } from './commands/context.js';
 import { Connection, type ConnectionHost, type Login } from './connection.js';
 import { MockConfigError } from './errors.js';
 import { createFaultBehaviours, type Violation } from './faults/index.js';
-import { resolveIdentity, type TerminalIdentity } from './identity.js';
+import { resolveIdentity } from './identity.js';
 import type { DeviceLink } from './link.js';
 import { expireLock } from './lockout.js';
 import { type MockLogger, silentLogger } from './logger.js';

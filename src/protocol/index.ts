@@ -3,6 +3,7 @@ export * from './commands.js';
 export * from './crc16.js';
 export * from './diagnostics.js';
 export * from './errors.js';
+export * from './identity.js';
 export * from './limits.js';
 export * from './line.js';
 export * from './mask.js';

@@ -10,7 +10,7 @@ export const REPLAY_CACHE_SIZE = 16;
 export const MAX_ECHOED_KEY = 64;
 /** `hint` and `msg` reply fields: at most this many bytes as written (quotes included), printable ASCII. */
 export const MAX_FREE_TEXT = 120;
-/** `model` and `fw` reply fields (bare tokens). */
+/** `model`, `sn` and `fw` reply fields (bare tokens): at most this many characters. */
 export const MAX_IDENTITY_TEXT = 32;
 /** A login ends after this long without a received line. */
 export const LOGIN_IDLE_SECONDS = 300;

@@ -2,13 +2,8 @@
  * Option parsers of `posbridge mock`: a bad value is a usage error naming the option (exit 2).
  */
 import { InvalidArgumentError } from 'commander';
-import {
-  type DiagFaults,
-  type FaultSpec,
-  identityProblem,
-  parseDiagFaults,
-  parseFaultSpec,
-} from '../../mock-device/index.js';
+import { type DiagFaults, type FaultSpec, parseDiagFaults, parseFaultSpec } from '../../mock-device/index.js';
+import { identityProblem } from '../../protocol/index.js';
 
 export interface TcpAddress {
   host: string;

@@ -2,6 +2,7 @@
  * What a workflow run did, step by step: printed as it happens, returned as one document, and
  * written to the audit trail. Holds no secret: the settlement account appears masked.
  */
+import type { TerminalIdentity } from '../../protocol/index.js';
 import type { DiagCheckResult } from './terminal-ops.js';
 
 export type StepOutcome = 'done' | 'already' | 'failed' | 'skipped' | 'planned';
@@ -30,11 +31,8 @@ export type StepName =
   /** The terminal restarted mid-run: identified and logged into again, the run goes on (once). */
   | 'resume';
 
-export interface TerminalIdentity {
-  model: string;
-  sn: string;
-  fw: string;
-}
+/** What a run worked on (HELLO's model, sn, fw): the protocol's one shape. */
+export type { TerminalIdentity };
 
 export type RunOutcome = 'provisioned' | 'already-provisioned' | 'planned' | 'quarantined' | 'failed';
 
