@@ -12,7 +12,19 @@ import { FORMAT, GENESIS_HASH, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 
-export type Statements = ReturnType<typeof prepareStatements>;
+type Statement = Database.Statement;
+
+/** The prepared statements the store runs, by what they do. */
+export interface Statements {
+  head: Statement;
+  setHead: Statement;
+  last: Statement;
+  runState: Statement;
+  insert: Statement;
+  all: Statement;
+  runIds: Statement;
+  eventsOfRuns: Statement;
+}
 
 /**
  * The database at `file` (an absolute path), initialised and checked. `busyTimeoutMs`: how long a
@@ -149,7 +161,7 @@ function initialise(db: Database.Database, file: string, readonly: boolean): voi
   else check.immediate();
 }
 
-export function prepareStatements(db: Database.Database) {
+export function prepareStatements(db: Database.Database): Statements {
   return {
     head: db.prepare("SELECT value FROM meta WHERE key = 'head'"),
     setHead: db.prepare("UPDATE meta SET value = ? WHERE key = 'head'"),
