@@ -132,11 +132,12 @@ def hangup():
     # The new slave first (P before C): by the time the terminal hears that the link ended, the
     # link path already leads to a port that can be opened again.
     new_pty()
-    disconnect(flush=False)
     if old_wd >= 0:
         libc.inotify_rm_watch(ifd, old_wd)
     # Closing the old master is what the host sees: its line is dead, as if the cable was pulled.
+    # Closed before C is announced, so whoever hears C finds the old line already dead.
     os.close(old_master)
+    disconnect(flush=False)
     opens = 0
 
 def on_inotify():
