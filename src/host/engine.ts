@@ -1,24 +1,27 @@
 /**
- * The engine: every operation the command line offers, as one interface. LocalEngine runs them
- * in this process (the CLI opens the port itself); the daemon serves the same operations over its
- * local API. One code path for the logic, whichever transport carries the request.
+ * The engine: every operation the command line offers, as one interface derived from the
+ * operation table (operations/index.ts). LocalEngine runs them in this process (the CLI opens
+ * the port itself); the daemon serves the same operations over its local API, RemoteEngine
+ * calls them there, AuditedEngine records them. One code path for the logic, whichever
+ * transport carries the request.
+ *
+ * Every operation is `engine.<name>(request, { on, link })`: `on` holds handlers of its events
+ * (an acknowledged one is awaited before the run goes on), `link` what it asks of a link it does
+ * not open itself (the daemon's), see link-options.ts.
  */
 import { PosbridgeError } from './errors.js';
 import { asksAnything, type LinkOptions } from './link-options.js';
-import type { Secret } from './secret.js';
-import { chooseAdminCredential, loginAdmin, loginForAdminCommand } from './workflow/admin-login.js';
-import { generatePassword } from './workflow/generate-password.js';
-import type { OperatorSpec } from './workflow/profile.js';
-import { type ProvisionDeps, type ProvisionRequest, provision } from './workflow/provision.js';
-import type { ProvisionReport, StepListener, TerminalIdentity } from './workflow/report.js';
-import type {
-  DiagCheckResult,
-  DiagOutcome,
-  HelloInfo,
-  OperatorInfo,
-  StatusInfo,
-  TerminalOps,
-} from './workflow/terminal-ops.js';
+import {
+  type HandlersOf,
+  OPERATION_NAMES,
+  type OperationName,
+  operationOf,
+  type RequestOf,
+  type ResultOf,
+} from './operations/index.js';
+import type { TerminalOps } from './workflow/terminal-ops.js';
+
+export type { OperatorAction } from './operations/index.js';
 
 /** An open connection to one terminal. */
 export interface TerminalConnection extends TerminalOps {
@@ -34,82 +37,56 @@ export interface TerminalConnection extends TerminalOps {
 /** Opens a port by the name the user typed (device path, tcp://, mock://). */
 export type Connector = (port: string) => Promise<TerminalConnection>;
 
-export interface InfoReport {
-  kind: 'info';
-  port: string;
-  hello: HelloInfo;
-  status: StatusInfo;
+export interface CallOptions<N extends OperationName> {
+  /** Handlers of the operation's events, called as they happen. */
+  on?: HandlersOf<N> | undefined;
+  link?: LinkOptions | undefined;
 }
 
-export interface DiagReport {
-  kind: 'diag';
-  port: string;
-  sn: string;
-  terminal: TerminalIdentity;
-  diagnostics: DiagOutcome;
+export type Engine = {
+  [N in OperationName]: (request: RequestOf<N>, options?: CallOptions<N>) => Promise<ResultOf<N>>;
+};
+
+export type InfoReport = ResultOf<'info'>;
+export type DiagReport = ResultOf<'diag'>;
+export type PasswdReport = ResultOf<'passwd'>;
+export type OperatorReport = ResultOf<'operator'>;
+
+type AnyMethod = (request: unknown, options?: CallOptions<OperationName>) => Promise<unknown>;
+
+/** Calls operation `name` of any engine: for code written once for every operation. */
+export function callOperation<N extends OperationName>(
+  engine: Engine,
+  name: N,
+  request: RequestOf<N>,
+  options?: CallOptions<N>,
+): Promise<ResultOf<N>> {
+  return (engine[name] as AnyMethod).call(engine, request, options as CallOptions<OperationName>) as Promise<
+    ResultOf<N>
+  >;
 }
 
-export type OperatorAction =
-  | { action: 'list' }
-  | { action: 'add'; id: string; name: string; perms: string[]; password: Secret }
-  | { action: 'set'; id: string; name?: string; perms?: string[] }
-  | { action: 'del'; id: string };
-
-export interface OperatorReport {
-  kind: 'operator';
-  port: string;
-  sn: string;
-  terminal: TerminalIdentity;
-  action: OperatorAction['action'];
-  id?: string;
-  operators: OperatorInfo[];
+/** An Engine written once for every operation: each of its methods calls `call`. */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the methods are installed below, one per operation of the table.
+export abstract class OperationEngine {
+  abstract call<N extends OperationName>(
+    name: N,
+    request: RequestOf<N>,
+    options?: CallOptions<N>,
+  ): Promise<ResultOf<N>>;
 }
 
-export interface PasswdReport {
-  kind: 'passwd';
-  port: string;
-  sn: string;
-  terminal: TerminalIdentity;
-  user: string;
-}
-
-export interface ProvisionCall {
-  request: ProvisionRequest;
-  onStep?: StepListener;
-  /** HELLO named the terminal (before any other step). */
-  onIdentified?: ProvisionDeps['onIdentified'];
-  /** Where generated operator passwords are kept (owner-only file), before they are sent. */
-  recordGenerated?: ProvisionDeps['recordGenerated'];
-  /** Resolves an operator password source that is not `generate` (env or file). */
-  readOperatorSecret?: (id: string, source: Exclude<OperatorSpec['password'], 'generate'>) => Promise<Secret>;
-  link?: LinkOptions;
-}
-
-/**
- * Every operation may carry `link`: what it asks of a link it does not open itself (the
- * daemon's), see link-options.ts.
- */
-export interface Engine {
-  info(port: string, link?: LinkOptions): Promise<InfoReport>;
-  provision(call: ProvisionCall): Promise<ProvisionReport>;
-  diag(
-    port: string,
-    options: {
-      adminPassword?: Secret;
-      checks?: string[];
-      onCheck?: (r: DiagCheckResult) => void;
-      link?: LinkOptions;
+for (const name of OPERATION_NAMES) {
+  Object.defineProperty(OperationEngine.prototype, name, {
+    value(this: OperationEngine, request: never, options?: CallOptions<typeof name>) {
+      return this.call(name, request, options);
     },
-  ): Promise<DiagReport>;
-  passwd(
-    port: string,
-    options: { user?: string; adminPassword: Secret; newPassword: Secret; link?: LinkOptions },
-  ): Promise<PasswdReport>;
-  operator(
-    port: string,
-    options: { adminPassword?: Secret; operation: OperatorAction; link?: LinkOptions },
-  ): Promise<OperatorReport>;
+    writable: true,
+    configurable: true,
+  });
 }
+
+export interface OperationEngine extends Engine {}
 
 export interface LocalEngineDeps {
   connect: Connector;
@@ -119,102 +96,25 @@ export interface LocalEngineDeps {
   link?: LinkOptions;
 }
 
-export class LocalEngine implements Engine {
-  constructor(private readonly deps: LocalEngineDeps) {}
-
-  async info(port: string, link?: LinkOptions): Promise<InfoReport> {
-    return this.withTerminal(port, link, async (ops) => {
-      const hello = await ops.hello();
-      const status = await ops.status();
-      return { kind: 'info', port, hello, status };
-    });
+export class LocalEngine extends OperationEngine {
+  constructor(private readonly deps: LocalEngineDeps) {
+    super();
   }
 
-  async provision(call: ProvisionCall): Promise<ProvisionReport> {
-    const { request } = call;
-    return this.withTerminal(request.port, call.link, (ops) =>
-      provision(ops, request, {
+  call<N extends OperationName>(
+    name: N,
+    request: RequestOf<N>,
+    options: CallOptions<N> = {},
+  ): Promise<ResultOf<N>> {
+    const operation = operationOf(name);
+    return this.withTerminal(operation.port(request), options.link, (terminal) =>
+      operation.run(request, {
+        terminal,
         now: this.deps.now,
-        onStep: call.onStep,
-        onIdentified: call.onIdentified,
-        recordGenerated: call.recordGenerated,
-        operatorPassword: async ({ id, source }) => {
-          if (source === 'generate') return generatePassword(this.deps.randomBytes);
-          if (!call.readOperatorSecret)
-            throw new PosbridgeError('USAGE', `no way to read the password of operator ${id}`);
-          return call.readOperatorSecret(id, source);
-        },
+        randomBytes: this.deps.randomBytes,
+        on: options.on ?? {},
       }),
-    );
-  }
-
-  async diag(port: string, options: Parameters<Engine['diag']>[1]): Promise<DiagReport> {
-    return this.withTerminal(port, options.link, async (ops) => {
-      const { sn, model, fw } = await ops.hello();
-      const terminal = { model, sn, fw };
-      await loginForAdminCommand(ops, options.adminPassword);
-      try {
-        const diagnostics = await ops.diag(options.checks, options.onCheck);
-        return { kind: 'diag', port, sn, terminal, diagnostics };
-      } finally {
-        await ops.logout().catch(() => undefined);
-      }
-    });
-  }
-
-  async passwd(port: string, options: Parameters<Engine['passwd']>[1]): Promise<PasswdReport> {
-    return this.withTerminal(port, options.link, async (ops) => {
-      const { sn, model, fw } = await ops.hello();
-      const terminal = { model, sn, fw };
-      const status = await ops.status();
-      if (status.factoryPw.includes('admin')) {
-        throw new PosbridgeError('NOT_PROVISIONED', 'the terminal still has its factory admin password', {
-          hint: 'run posbridge provision, which replaces it safely',
-        });
-      }
-      const credential = chooseAdminCredential(status, options.adminPassword);
-      await loginAdmin(ops, credential);
-      const user = options.user ?? 'admin';
-      try {
-        if (user === 'admin') await ops.passwd({ old: options.adminPassword, new: options.newPassword });
-        else await ops.passwd({ user, new: options.newPassword });
-      } finally {
-        await ops.logout().catch(() => undefined);
-      }
-      return { kind: 'passwd', port, sn, terminal, user };
-    });
-  }
-
-  async operator(port: string, options: Parameters<Engine['operator']>[1]): Promise<OperatorReport> {
-    return this.withTerminal(port, options.link, async (ops) => {
-      const { sn, model, fw } = await ops.hello();
-      const terminal = { model, sn, fw };
-      await loginForAdminCommand(ops, options.adminPassword);
-      const op = options.operation;
-      try {
-        if (op.action === 'add')
-          await ops.userAdd({ id: op.id, name: op.name, perms: op.perms, password: op.password });
-        else if (op.action === 'set') {
-          await ops.userSet({
-            id: op.id,
-            ...(op.name !== undefined && { name: op.name }),
-            ...(op.perms && { perms: op.perms }),
-          });
-        } else if (op.action === 'del') await ops.userDel(op.id);
-        const operators = await ops.userList();
-        return {
-          kind: 'operator',
-          port,
-          terminal,
-          sn,
-          action: op.action,
-          ...(op.action !== 'list' && { id: op.id }),
-          operators,
-        };
-      } finally {
-        await ops.logout().catch(() => undefined);
-      }
-    });
+    ) as Promise<ResultOf<N>>;
   }
 
   private async withTerminal<T>(

@@ -88,7 +88,7 @@ export class StaticHub implements StationHub {
   private async identify(port: string): Promise<void> {
     let info: TerminalInfo;
     try {
-      const { hello, status } = await this.deps.engine.info(port);
+      const { hello, status } = await this.deps.engine.info({ port });
       info = { port, state: 'present', hello, status, since: this.deps.now().toISOString() };
     } catch (error) {
       const known = isPosbridgeError(error);

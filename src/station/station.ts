@@ -21,6 +21,7 @@
  */
 
 import type { HubEvent, TerminalInfo } from '../host/hub.js';
+import { readOperatorPasswords } from '../host/operations/index.js';
 import type { Secret } from '../host/secret.js';
 import { WorkflowStopped } from '../host/workflow/provision.js';
 import type { ProvisionReport } from '../host/workflow/report.js';
@@ -240,25 +241,33 @@ export class Station {
     let error: ErrorInfo | undefined;
     let auditHead: string | undefined;
     try {
-      report = await this.options.engine.provision({
-        request: {
-          port,
-          merchant: row.merchant,
-          terminal: row.terminal,
-          ...(row.name !== undefined && { name: row.name }),
-          adminPassword: this.options.adminPassword,
-          adminPasswordKnown: state.adminPasswordKnown,
-          profile: row.profile,
-          technician: this.options.technician,
-          station: this.options.station,
+      const { recordGenerated, readOperatorSecret } = this.options;
+      report = await this.options.engine.provision(
+        {
+          request: {
+            port,
+            merchant: row.merchant,
+            terminal: row.terminal,
+            ...(row.name !== undefined && { name: row.name }),
+            adminPassword: this.options.adminPassword,
+            adminPasswordKnown: state.adminPasswordKnown,
+            profile: row.profile,
+            technician: this.options.technician,
+            station: this.options.station,
+          },
+          ...(readOperatorSecret && {
+            operatorPasswords: await readOperatorPasswords(row.profile, readOperatorSecret),
+          }),
         },
-        onStep: (step) => this.emit({ type: 'step', port, sn: row.sn, step }),
-        ...(this.options.recordGenerated && {
-          recordGenerated: (id: string, password: Secret) =>
-            this.options.recordGenerated!(row.sn, id, password),
-        }),
-        ...(this.options.readOperatorSecret && { readOperatorSecret: this.options.readOperatorSecret }),
-      });
+        {
+          on: {
+            step: (step) => this.emit({ type: 'step', port, sn: row.sn, step }),
+            ...(recordGenerated && {
+              generated: ({ id, password }) => recordGenerated(row.sn, id, password),
+            }),
+          },
+        },
+      );
     } catch (caught) {
       if (caught instanceof WorkflowStopped) report = caught.report;
       error = errorInfo(caught);

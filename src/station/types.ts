@@ -1,6 +1,7 @@
 /** Station mode's shapes: a row's outcome and result, the summary of a run, its events, its options. */
-import type { Engine, ProvisionCall } from '../host/engine.js';
+import type { Engine } from '../host/engine.js';
 import type { TerminalHub } from '../host/hub.js';
+import type { readOperatorPasswords } from '../host/operations/index.js';
 import type { Secret } from '../host/secret.js';
 import type { ProvisionReport, StepRecord } from '../host/workflow/report.js';
 import type { ManifestRow } from './manifest.js';
@@ -103,5 +104,6 @@ export interface StationOptions {
   now(): Date;
   /** Keep a generated operator password (before it is sent); `sn` is the row's. */
   recordGenerated?(sn: string, operatorId: string, password: Secret): Promise<void>;
-  readOperatorSecret?: ProvisionCall['readOperatorSecret'];
+  /** Reads the first password of an operator whose source is not `generate` (env or file). */
+  readOperatorSecret?: Parameters<typeof readOperatorPasswords>[1];
 }

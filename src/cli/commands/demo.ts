@@ -95,7 +95,7 @@ async function runDemo(
       say(
         `${paint('bold', 'posbridge demo')}: a mock terminal on ${visible(port)}, fresh from the factory.\n\n`,
       );
-      const before = await engine.info(port);
+      const before = await engine.info({ port });
       say(renderInfo(before, paint));
       const runs: ProvisionReport[] = [];
       let generated = false;
@@ -103,24 +103,30 @@ async function runDemo(
         say(`\n${paint('bold', `${index + 1}. ${title}`)}\n`);
         generated = false;
         try {
-          const report = await engine.provision({
-            request: {
-              port,
-              merchant: DEMO_MERCHANT,
-              terminal: DEMO_TERMINAL,
-              name: 'Café Lumière 1',
-              adminPassword,
-              adminPasswordKnown: index > 0, // the first run set it
-              profile,
-              technician: deps.user(),
-              station: deps.hostname(),
+          const report = await engine.provision(
+            {
+              request: {
+                port,
+                merchant: DEMO_MERCHANT,
+                terminal: DEMO_TERMINAL,
+                name: 'Café Lumière 1',
+                adminPassword,
+                adminPasswordKnown: index > 0, // the first run set it
+                profile,
+                technician: deps.user(),
+                station: deps.hostname(),
+              },
             },
-            onStep: (step) => say(renderStep(step, paint)),
-            recordGenerated: async (id, password) => {
-              await credentialsRecorder(credentialsFile, () => before.hello.sn, deps.now)(id, password);
-              generated = true;
+            {
+              on: {
+                step: (step) => say(renderStep(step, paint)),
+                generated: async ({ id, password }) => {
+                  await credentialsRecorder(credentialsFile, () => before.hello.sn, deps.now)(id, password);
+                  generated = true;
+                },
+              },
             },
-          });
+          );
           if (generated) report.credentialsFile = credentialsFile;
           runs.push(report);
           say(renderProvisionSummary(report, paint));
@@ -132,7 +138,7 @@ async function runDemo(
           return EXIT.refused;
         }
       }
-      const after = await engine.info(port);
+      const after = await engine.info({ port });
       say(`\n${paint('bold', '3. The terminal now')}\n${renderInfo(after, paint)}`);
       say(
         `\nThe printer check fails on purpose (the mock was started with diag-fail=printer:paper_out),\n` +

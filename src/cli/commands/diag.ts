@@ -41,11 +41,10 @@ export function registerDiag(program: Command, deps: CliDeps): void {
         );
         const paint = painter(deps.io);
         return withEngine(deps, options, async (engine) => {
-          const report = await engine.diag(options.port!, {
-            ...(adminPassword && { adminPassword }),
-            ...(checks && { checks }),
-            ...(!options.json && { onCheck: () => undefined }),
-          });
+          const report = await engine.diag(
+            { port: options.port!, ...(adminPassword && { adminPassword }), ...(checks && { checks }) },
+            { ...(!options.json && { on: { check: () => undefined } }) },
+          );
           if (options.json) printJson(deps.io, report);
           else deps.io.stdout.write(renderDiag(report, paint));
           return report.diagnostics.fail > 0 ? EXIT.refused : EXIT.ok;

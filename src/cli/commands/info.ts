@@ -16,7 +16,7 @@ export function registerInfo(program: Command, deps: CliDeps): void {
     .action((options: CommonOptions) =>
       runAction(deps, options, () =>
         withEngine(deps, options, async (engine) => {
-          const report = await engine.info(options.port!);
+          const report = await engine.info({ port: options.port! });
           if (options.json) printJson(deps.io, report);
           else deps.io.stdout.write(renderInfo(report, painter(deps.io)));
           return EXIT.ok;

@@ -8,6 +8,7 @@ import {
   isTextWithin,
   OPERATOR_ID,
   PASSWORD_PROBLEM_TEXT,
+  type Permission,
   parsePermissions,
 } from '../../protocol/index.js';
 import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.js';
@@ -146,7 +147,8 @@ async function run(
     const operation = await build(reader, kept);
     const credentialsFile = kept.credentialsFile;
     return withEngine(deps, options, async (engine) => {
-      const report = await engine.operator(options.port!, {
+      const report = await engine.operator({
+        port: options.port!,
         ...(adminPassword && { adminPassword }),
         operation,
       });
@@ -173,7 +175,7 @@ function checkName(name: string | undefined): string {
   return name;
 }
 
-function checkPerms(list: string | undefined): string[] {
+function checkPerms(list: string | undefined): Permission[] {
   const perms = list === undefined ? undefined : parsePermissions(list);
   if (!perms)
     throw new PosbridgeError(

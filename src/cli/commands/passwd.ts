@@ -72,7 +72,8 @@ Example:
             hint: 'choose another; nothing was sent',
           });
         return withEngine(deps, options, async (engine) => {
-          const report = await engine.passwd(options.port!, {
+          const report = await engine.passwd({
+            port: options.port!,
             user: options.user,
             adminPassword,
             newPassword,

@@ -110,34 +110,37 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
       io.stdout.write(`${options.dryRun ? 'planning' : 'provisioning'} ${options.port} ...\n`);
     let report: ProvisionReport;
     try {
-      report = await engine.provision({
-        request: {
-          port: options.port!,
-          merchant: options.merchant,
-          terminal: options.terminal,
-          ...(options.name !== undefined && { name: options.name }),
-          ...(adminPassword && { adminPassword }),
-          profile,
-          technician: options.technician ?? deps.user(),
-          station: options.station ?? handle.about?.station ?? deps.hostname(),
-          dryRun: options.dryRun === true,
+      report = await engine.provision(
+        {
+          request: {
+            port: options.port!,
+            merchant: options.merchant,
+            terminal: options.terminal,
+            ...(options.name !== undefined && { name: options.name }),
+            ...(adminPassword && { adminPassword }),
+            profile,
+            technician: options.technician ?? deps.user(),
+            station: options.station ?? handle.about?.station ?? deps.hostname(),
+            dryRun: options.dryRun === true,
+          },
+          operatorPasswords: Object.fromEntries(operatorSecrets),
         },
-        onIdentified: (terminal) => {
-          sn = terminal.sn;
+        {
+          on: {
+            identified: (terminal) => {
+              sn = terminal.sn;
+            },
+            step: (step) => {
+              if (!options.json) io.stdout.write(renderStep(step, paint));
+            },
+            // Kept before it is sent: the run waits for this (credentials-file.ts).
+            generated: async ({ id, password }) => {
+              await credentialsRecorder(credentialsFile, () => sn, deps.now)(id, password);
+              generatedTo = credentialsFile;
+            },
+          },
         },
-        onStep: (step) => {
-          if (!options.json) io.stdout.write(renderStep(step, paint));
-        },
-        recordGenerated: async (id, password) => {
-          await credentialsRecorder(credentialsFile, () => sn, deps.now)(id, password);
-          generatedTo = credentialsFile;
-        },
-        readOperatorSecret: async (id) => {
-          const secret = operatorSecrets.get(id);
-          if (!secret) throw new PosbridgeError('USAGE', `no password source for operator ${id}`);
-          return secret;
-        },
-      });
+      );
     } catch (error) {
       if (!(error instanceof WorkflowStopped)) throw error;
       report = error.report;

@@ -93,7 +93,7 @@ async function settledList(remote: RemoteEngine, settleMs: number): Promise<Term
 async function readThrough(remote: RemoteEngine, port: string): Promise<TerminalInfo> {
   const since = new Date().toISOString();
   try {
-    const { hello, status } = await remote.info(port);
+    const { hello, status } = await remote.info({ port });
     return { port, state: 'present', hello, status, since };
   } catch (error) {
     // A refusal of ours (a --baud the daemon cannot honour) is the user's to fix: exit 2.

@@ -1,51 +1,33 @@
 /**
- * The client side of the API's wire format (wire.ts): request parts built from engine calls,
- * and replies read back into what the engine would have returned or thrown.
+ * The client side of the API's wire format (wire.ts): replies read back into what the engine
+ * would have returned or raised, each validated with the schema the server writes it by. A reply
+ * that does not match is BAD_REPLY, naming the field, never cast into a value it is not.
  */
 import type { IncomingMessage } from 'node:http';
-import type { OperatorAction, ProvisionCall } from '../../host/engine.js';
+import { z } from 'zod';
 import { PosbridgeError } from '../../host/errors.js';
-import type { WireTrace } from '../../host/trace.js';
+import type { AnyOperation } from '../../host/operations/index.js';
 import { WorkflowStopped } from '../../host/workflow/provision.js';
 import type { ProvisionReport } from '../../host/workflow/report.js';
-import { errorFromWire, errorToCarried, type TraceEvent, type WireError } from './wire.js';
+import { decodeFrom, errorFromWire, wireError } from './wire.js';
 
 export interface Reply {
   status: number;
   body: unknown;
 }
-/** A `trace` event into the caller's trace; a line that is not one is left out. */
-export function recordTraceEvent(trace: WireTrace, data: unknown): void {
-  const { at, direction, text } = (data ?? {}) as Partial<TraceEvent>;
-  const when = new Date(String(at));
-  if ((direction !== '>' && direction !== '<') || typeof text !== 'string' || Number.isNaN(when.getTime()))
-    return;
-  trace.record({ at: when, direction, text });
+
+/** A reply that does not match the API: the daemon and this client disagree about it. */
+export function badReply(what: string, problems: string): PosbridgeError {
+  return new PosbridgeError('BAD_REPLY', `the daemon's ${what} does not match the API: ${problems}`, {
+    hint: 'is the daemon the same posbridge version as this command? (GET /v1/health names its version); the terminal state is the source of truth: check it (posbridge info) and run again',
+  });
 }
 
-/** The wire form of an operator action: the password as its value. */
-export function operationToWire(op: OperatorAction): Record<string, unknown> {
-  if (op.action === 'add') return { ...op, password: op.password.reveal() };
-  return { ...op };
-}
-
-/**
- * The first passwords of the profile's operators whose source is not `generate`, read with the
- * caller's callback (its environment and files are not the daemon's); an error a read gave
- * travels instead, and the daemon raises it where the engine would have.
- */
-export async function operatorPasswords(call: ProvisionCall): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (const operator of call.request.profile.operators) {
-    const source = operator.password;
-    if (source === 'generate') continue;
-    try {
-      out[operator.id] = (await call.readOperatorSecret!(operator.id, source)).reveal();
-    } catch (error) {
-      out[operator.id] = { error: errorToCarried(error) };
-    }
-  }
-  return out;
+/** `value` read with `schema`, or BAD_REPLY naming what is wrong with it. */
+export function decodeReply<S extends z.ZodType>(what: string, schema: S, value: unknown): z.output<S> {
+  const decoded = decodeFrom(schema, value);
+  if (!decoded.ok) throw badReply(what, decoded.problems);
+  return decoded.value as z.output<S>;
 }
 
 export function isEventStream(res: IncomingMessage): boolean {
@@ -73,15 +55,23 @@ export function readJson(res: IncomingMessage): Promise<unknown> {
   });
 }
 
-/** A non-200 reply (or an error result) as the error the engine raised. */
-export function replyError(reply: Reply): PosbridgeError {
-  const body = reply.body as { error?: WireError; report?: ProvisionReport } | undefined;
-  if (!body?.error || typeof body.error.code !== 'string') {
+/**
+ * A non-200 reply (or an error result) as the error the engine raised; with the report of a run
+ * the workflow stopped (validated with the operation's result schema), a WorkflowStopped.
+ */
+export function replyError(reply: Reply, operation?: AnyOperation): PosbridgeError {
+  const document = z.object({ error: wireError, report: z.unknown().optional() }).safeParse(reply.body);
+  if (!document.success) {
     return new PosbridgeError(
       'BAD_REPLY',
       `the daemon answered HTTP ${reply.status} without an error document`,
     );
   }
-  const error = errorFromWire(body.error);
-  return body.report ? new WorkflowStopped(error, body.report) : error;
+  const error = errorFromWire(document.data.error);
+  const { report } = document.data;
+  if (report === undefined || !operation) return error;
+  return new WorkflowStopped(
+    error,
+    decodeReply(`${operation.name} report`, operation.result, report) as ProvisionReport,
+  );
 }

@@ -1,43 +1,46 @@
 /**
  * The daemon's API from the other side: `RemoteEngine` is an Engine whose operations run in the
  * daemon (which owns the ports), so every CLI command behaves the same through it as in-process:
- * same reports, same errors (rebuilt with their code, hint and details), the same callbacks
- * (steps, checks, identification, generated passwords) as they happen.
+ * same reports, same errors (rebuilt with their code, hint and details), the same handlers
+ * (steps, checks, identification, generated passwords) called as things happen.
  *
- * Secrets go as their revealed value in the JSON body of the request that needs them, and
- * nowhere else. `findDaemon` finds a daemon answering at the socket the user chose (or the
- * default), after checking that the socket is the user's own.
+ * One `call` serves every operation of the table (src/host/operations): the request is written
+ * with the operation's schema, every event and the result are read back with theirs; what does
+ * not match is BAD_REPLY (client-wire.ts). Secrets go as their revealed value in the JSON body of
+ * the request that needs them, and nowhere else. `findDaemon` finds a daemon answering at the
+ * socket the user chose (or the default), after checking that the socket is the user's own.
  */
 import { Agent, request } from 'node:http';
-import type {
-  DiagReport,
-  Engine,
-  InfoReport,
-  OperatorReport,
-  PasswdReport,
-  ProvisionCall,
-} from '../../host/engine.js';
+import type { z } from 'zod';
+import { type CallOptions, OperationEngine } from '../../host/engine.js';
 import { PosbridgeError } from '../../host/errors.js';
 import type { HubEvent, TerminalInfo } from '../../host/hub.js';
 import type { LinkOptions } from '../../host/link-options.js';
-import { Secret } from '../../host/secret.js';
-import type { WireTrace } from '../../host/trace.js';
-import type { ProvisionReport, StepRecord, TerminalIdentity } from '../../host/workflow/report.js';
-import type { DiagCheckResult } from '../../host/workflow/terminal-ops.js';
 import {
-  isEventStream,
-  operationToWire,
-  operatorPasswords,
-  type Reply,
-  readJson,
-  recordTraceEvent,
-  replyError,
-} from './client-wire.js';
+  type AnyOperation,
+  type OperationName,
+  operationOf,
+  type RequestOf,
+  type ResultOf,
+} from '../../host/operations/index.js';
+import type { WireTrace } from '../../host/trace.js';
+import { decodeReply, isEventStream, type Reply, readJson, replyError } from './client-wire.js';
+import { hubEvent, terminalList } from './hub-schemas.js';
 import { isTrustedSocket, probeSocket, resolveSocketPath, type SocketLocation } from './socket.js';
 import { SseParser } from './sse.js';
-import { type DaemonHealth, errorToCarried, type LinkBody, type WireError } from './wire.js';
+import {
+  ackCall,
+  type DaemonHealth,
+  daemonHealth,
+  encodeFor,
+  errorToCarried,
+  type LinkBody,
+  operationStarted,
+  traceEvent,
+  wireEventSchema,
+} from './wire.js';
 
-type StreamHandler = (event: string, data: unknown, operationId: string | undefined) => Promise<void> | void;
+type Handler = (data: unknown) => unknown;
 
 export interface EventSubscription {
   close(): void;
@@ -45,7 +48,7 @@ export interface EventSubscription {
   readonly ended: Promise<void>;
 }
 
-export class RemoteEngine implements Engine {
+export class RemoteEngine extends OperationEngine {
   private readonly agent = new Agent({ keepAlive: false });
 
   /**
@@ -58,18 +61,23 @@ export class RemoteEngine implements Engine {
     private readonly link: LinkOptions = {},
     /** What the daemon said of itself (GET /v1/health) when it was found. */
     readonly found?: DaemonHealth,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Who answers at the socket. */
   async health(): Promise<DaemonHealth> {
-    return (await this.get('/v1/health')) as DaemonHealth;
+    return decodeReply('health', daemonHealth, await this.get('/v1/health'));
   }
 
   async terminals(): Promise<TerminalInfo[]> {
-    return ((await this.get('/v1/terminals')) as { terminals: TerminalInfo[] }).terminals;
+    return decodeReply('terminal list', terminalList, await this.get('/v1/terminals')).terminals;
   }
 
-  /** The daemon's events (terminals added/removed, steps...); resolves once subscribed. */
+  /**
+   * The daemon's events (terminals added/removed, steps...); resolves once subscribed. An event
+   * this client cannot read (a newer daemon's) is left out.
+   */
   events(listener: (event: HubEvent) => void): Promise<EventSubscription> {
     return new Promise((resolve, reject) => {
       const req = this.request('GET', '/v1/events', { accept: 'text/event-stream' });
@@ -90,7 +98,9 @@ export class RemoteEngine implements Engine {
           return;
         }
         const parser = new SseParser(({ event, data }) => {
-          if (event !== 'message') listener(JSON.parse(data) as HubEvent);
+          if (event === 'message') return;
+          const parsed = hubEvent.safeParse(parseJson(data));
+          if (parsed.success) listener(parsed.data);
         });
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => parser.push(chunk));
@@ -102,84 +112,35 @@ export class RemoteEngine implements Engine {
     });
   }
 
-  info(port: string, link?: LinkOptions): Promise<InfoReport> {
-    const { wire, trace } = this.linkOf(link);
-    return this.operation('/v1/info', { port, ...wire }, undefined, trace) as Promise<InfoReport>;
-  }
-
-  async provision(call: ProvisionCall): Promise<ProvisionReport> {
-    const { request: r } = call;
-    const { wire, trace } = this.linkOf(call.link);
-    const body = {
-      request: {
-        port: r.port,
-        merchant: r.merchant,
-        terminal: r.terminal,
-        ...(r.name !== undefined && { name: r.name }),
-        ...(r.adminPassword && { adminPassword: r.adminPassword.reveal() }),
-        ...(r.adminPasswordKnown !== undefined && { adminPasswordKnown: r.adminPasswordKnown }),
-        profile: r.profile,
-        technician: r.technician,
-        station: r.station,
-        ...(r.dryRun !== undefined && { dryRun: r.dryRun }),
-      },
-      ...(call.readOperatorSecret && { operatorPasswords: await operatorPasswords(call) }),
-      recordGenerated: call.recordGenerated !== undefined,
-      ...wire,
-    };
-    return (await this.operation(
-      '/v1/provision',
-      body,
-      async (event, data, operationId) => {
-        if (event === 'step') call.onStep?.(data as StepRecord);
-        else if (event === 'identified') call.onIdentified?.(data as TerminalIdentity);
-        else if (event === 'generated') await this.keepGenerated(call, data, operationId);
-      },
-      trace,
-    )) as ProvisionReport;
-  }
-
-  diag(port: string, options: Parameters<Engine['diag']>[1]): Promise<DiagReport> {
-    const { onCheck } = options;
+  /**
+   * Runs operation `name` in the daemon. With a handler or a trace, asks for the event stream and
+   * hands the events over as they come (one at a time, in order; `trace` lines to the trace); the
+   * `result` event ends it.
+   */
+  async call<N extends OperationName>(
+    name: N,
+    request: RequestOf<N>,
+    options: CallOptions<N> = {},
+  ): Promise<ResultOf<N>> {
+    const operation = operationOf(name);
+    const on = (options.on ?? {}) as Record<string, Handler | undefined>;
+    const encoded = encodeFor(operation.request, request);
+    if (!encoded.ok)
+      throw new PosbridgeError('USAGE', `invalid request: ${encoded.problems}`, {
+        hint: 'fix the named fields; nothing was sent to a terminal',
+      });
     const { wire, trace } = this.linkOf(options.link);
-    const body = {
-      port,
-      ...(options.adminPassword && { adminPassword: options.adminPassword.reveal() }),
-      ...(options.checks && { checks: options.checks }),
-      ...wire,
-    };
-    return this.operation(
-      '/v1/diag',
-      body,
-      onCheck &&
-        ((event, data) => {
-          if (event === 'check') onCheck(data as DiagCheckResult);
-        }),
-      trace,
-    ) as Promise<DiagReport>;
-  }
-
-  passwd(port: string, options: Parameters<Engine['passwd']>[1]): Promise<PasswdReport> {
-    const { wire, trace } = this.linkOf(options.link);
-    const body = {
-      port,
-      ...(options.user !== undefined && { user: options.user }),
-      adminPassword: options.adminPassword.reveal(),
-      newPassword: options.newPassword.reveal(),
-      ...wire,
-    };
-    return this.operation('/v1/passwd', body, undefined, trace) as Promise<PasswdReport>;
-  }
-
-  operator(port: string, options: Parameters<Engine['operator']>[1]): Promise<OperatorReport> {
-    const { wire, trace } = this.linkOf(options.link);
-    const body = {
-      port,
-      ...(options.adminPassword && { adminPassword: options.adminPassword.reveal() }),
-      operation: operationToWire(options.operation),
-      ...wire,
-    };
-    return this.operation('/v1/operator', body, undefined, trace) as Promise<OperatorReport>;
+    const body: Record<string, unknown> = { ...(encoded.value as object), ...wire };
+    // An acknowledged event comes only to a caller with a handler for it.
+    for (const [event, spec] of Object.entries(operation.events))
+      if (spec.acknowledged) body[spec.acknowledged.optIn] = on[event] !== undefined;
+    const path = `/v1/${name}`;
+    if (!trace && !Object.values(on).some((handler) => handler !== undefined)) {
+      const reply = await this.send('POST', path, body);
+      if (reply.status !== 200) throw replyError(reply, operation);
+      return decodeReply(`${name} result`, operation.result, reply.body) as ResultOf<N>;
+    }
+    return this.stream(operation, path, body, on, trace) as Promise<ResultOf<N>>;
   }
 
   close(): void {
@@ -202,56 +163,14 @@ export class RemoteEngine implements Engine {
     };
   }
 
-  /** The generated password goes to the caller's recorder; the daemon waits for our word. */
-  private async keepGenerated(
-    call: ProvisionCall,
-    data: unknown,
-    operationId: string | undefined,
-  ): Promise<void> {
-    const { call: callId, id, password } = data as { call: string; id: string; password: string };
-    let ack: { call: string; ok: boolean; error?: ReturnType<typeof errorToCarried> };
-    try {
-      await call.recordGenerated?.(id, new Secret(password));
-      ack = { call: callId, ok: true };
-    } catch (error) {
-      ack = { call: callId, ok: false, error: errorToCarried(error) };
-    }
-    const reply = await this.send(
-      'POST',
-      `/v1/operations/${encodeURIComponent(operationId ?? '')}/generated`,
-      ack,
-    );
-    if (reply.status !== 200) throw replyError(reply);
-  }
-
-  private async get(path: string): Promise<unknown> {
-    const reply = await this.send('GET', path);
-    if (reply.status !== 200) throw replyError(reply);
-    return reply.body;
-  }
-
-  /**
-   * POSTs an operation. With a handler or a trace, asks for the event stream and feeds it the
-   * events as they come (one at a time, in order; `trace` events to the trace); the `result`
-   * event ends it.
-   */
-  private async operation(
+  private stream(
+    operation: AnyOperation,
     path: string,
     body: unknown,
-    given?: StreamHandler,
-    trace?: WireTrace,
+    on: Record<string, Handler | undefined>,
+    trace: WireTrace | undefined,
   ): Promise<unknown> {
-    const handler: StreamHandler | undefined = trace
-      ? async (event, data, operationId) => {
-          if (event === 'trace') recordTraceEvent(trace, data);
-          else await given?.(event, data, operationId);
-        }
-      : given;
-    if (!handler) {
-      const reply = await this.send('POST', path, body);
-      if (reply.status !== 200) throw replyError(reply);
-      return reply.body;
-    }
+    const { name } = operation;
     return new Promise((resolve, reject) => {
       const req = this.request('POST', path, {
         accept: 'text/event-stream',
@@ -267,27 +186,41 @@ export class RemoteEngine implements Engine {
       req.on('response', (res) => {
         if (!isEventStream(res)) {
           readJson(res).then(
-            (body) => settle(() => reject(replyError({ status: res.statusCode ?? 0, body }))),
+            (body) => settle(() => reject(replyError({ status: res.statusCode ?? 0, body }, operation))),
             (error) => settle(() => reject(this.lost(error))),
           );
           return;
         }
-        let operationId: string | undefined;
+        let operationId = '';
         let chain = Promise.resolve();
         const parser = new SseParser(({ event, data }) => {
           chain = chain.then(async () => {
             if (settled) return;
-            const value = JSON.parse(data) as unknown;
-            if (event === 'operation') operationId = (value as { id: string }).id;
-            else if (event === 'result') {
-              const result = value as { report?: unknown; error?: WireError };
+            const value = parseJson(data);
+            if (event === 'operation')
+              operationId = decodeReply(`${name} operation event`, operationStarted, value).id;
+            else if (event === 'trace') {
+              const line = decodeReply(`${name} trace event`, traceEvent, value);
+              trace?.record({ ...line, at: new Date(line.at) });
+            } else if (event === 'result') {
+              const result = value as { error?: unknown; report?: unknown } | undefined;
               settle(() =>
-                result.error ? reject(replyError({ status: 200, body: result })) : resolve(result.report),
+                result?.error !== undefined
+                  ? reject(replyError({ status: 200, body: result }, operation))
+                  : resolve(decodeReply(`${name} result`, operation.result, result?.report)),
               );
-            } else await handler(event, value, operationId);
+            } else if (Object.hasOwn(operation.events, event)) {
+              const spec = operation.events[event]!;
+              const schema = wireEventSchema(spec.schema, spec.acknowledged !== undefined);
+              if (spec.acknowledged)
+                await this.acknowledge(operation, event, operationId, schema, value, on[event]);
+              else await on[event]?.(decodeReply(`${name} ${event} event`, schema, value));
+            }
+            // Any other event is a newer daemon's: this client does not know it.
           });
           chain = chain.catch((error: unknown) => {
-            // A callback failed: stop listening; the daemon sees us go and fails cleanly.
+            // A handler failed, or the daemon said something unreadable: stop listening; the
+            // daemon sees us go and fails cleanly.
             settle(() => reject(error));
             req.destroy();
           });
@@ -313,6 +246,51 @@ export class RemoteEngine implements Engine {
       });
       req.end(JSON.stringify(body));
     });
+  }
+
+  /**
+   * An acknowledged event (a generated password) goes to its handler; the daemon waits for our
+   * word and uses it only once the handler kept it. One that does not read is refused, never
+   * kept: the daemon is told so (it does not use it) and the call fails with BAD_REPLY.
+   */
+  private async acknowledge(
+    operation: AnyOperation,
+    event: string,
+    operationId: string,
+    schema: z.ZodType,
+    value: unknown,
+    handler: Handler | undefined,
+  ): Promise<void> {
+    const call = ackCall.safeParse(value);
+    let ack: { call: string; ok: boolean; error?: ReturnType<typeof errorToCarried> };
+    let failure: unknown;
+    try {
+      const { call: _call, ...data } = decodeReply(`${operation.name} ${event} event`, schema, value) as {
+        call: string;
+      };
+      if (!handler) throw new PosbridgeError('USAGE', `nothing here keeps ${event} events`);
+      await handler(data);
+      ack = { call: call.data?.call ?? '', ok: true };
+    } catch (error) {
+      failure = error;
+      ack = { call: call.data?.call ?? '', ok: false, error: errorToCarried(error) };
+    }
+    if (call.success) {
+      const reply = await this.send(
+        'POST',
+        `/v1/operations/${encodeURIComponent(operationId)}/${encodeURIComponent(event)}`,
+        ack,
+      );
+      if (reply.status !== 200) throw replyError(reply);
+    }
+    // A handler's own failure is the daemon's to report (it stops the run); ours is not.
+    if (failure instanceof PosbridgeError && failure.code === 'BAD_REPLY') throw failure;
+  }
+
+  private async get(path: string): Promise<unknown> {
+    const reply = await this.send('GET', path);
+    if (reply.status !== 200) throw replyError(reply);
+    return reply.body;
   }
 
   private send(method: string, path: string, body?: unknown): Promise<Reply> {
@@ -343,6 +321,15 @@ export class RemoteEngine implements Engine {
       hint: 'is it still running? (systemctl --user status posbridge); the terminal state is the source of truth: check it and run again',
       cause: error,
     });
+  }
+}
+
+/** An event's data: JSON, or BAD_REPLY. */
+function parseJson(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    throw new PosbridgeError('BAD_REPLY', 'the daemon sent an event whose data is not JSON');
   }
 }
 

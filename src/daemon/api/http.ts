@@ -1,9 +1,14 @@
 /**
  * The HTTP side of the local API: refusals with their own status (no such route, wrong method,
- * body too large, shutting down), JSON replies, and reading a request body within a limit.
+ * body too large, shutting down), JSON replies, reading a request body within a limit and
+ * validating it, and turning any error into its reply.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
 import { PosbridgeError } from '../../host/errors.js';
+import { WorkflowStopped } from '../../host/workflow/provision.js';
+import { describeIssues, errorToWire, HTTP_STATUS_BY_CODE, type WireError } from './wire.js';
 
 /** An HTTP-level refusal (no such route, wrong method, body too large) with its own status. */
 export class HttpProblem extends PosbridgeError {
@@ -72,4 +77,65 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
       ),
     );
   });
+}
+
+/** The body as JSON, validated with `schema`: a 400 USAGE naming each field at fault. */
+export async function readJsonBody<S extends z.ZodType>(
+  req: IncomingMessage,
+  limit: number,
+  schema: S,
+): Promise<z.output<S>> {
+  const text = await readBody(req, limit);
+  let data: unknown;
+  try {
+    data = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    throw new PosbridgeError('USAGE', 'the request body is not valid JSON', {
+      hint: 'send one JSON object (Content-Type: application/json)',
+    });
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success)
+    throw new PosbridgeError('USAGE', `invalid request: ${describeIssues(parsed.error)}`, {
+      hint: 'fix the named fields; nothing was sent to a terminal',
+    });
+  return parsed.data;
+}
+
+export interface ErrorReply {
+  status: number;
+  body: { error: WireError; report?: unknown };
+  headers?: Record<string, string>;
+}
+
+/**
+ * The one place where an error becomes a reply: its code, message, hint and details (never a
+ * stack), the report of a run the workflow stopped, the HTTP status of its code. Anything that is
+ * not a PosbridgeError is a bug: a 500, logged with its stack.
+ */
+export function errorReply(error: unknown, logger: Logger): ErrorReply {
+  if (error instanceof HttpProblem) {
+    const { code, message, hint } = error;
+    return { status: error.status, body: { error: { code, message, hint } }, headers: error.headers };
+  }
+  if (error instanceof WorkflowStopped) {
+    const cause = error.cause instanceof PosbridgeError ? error.cause : error;
+    return {
+      status: HTTP_STATUS_BY_CODE[cause.code],
+      body: { error: errorToWire(cause), report: error.report },
+    };
+  }
+  if (error instanceof PosbridgeError)
+    return { status: HTTP_STATUS_BY_CODE[error.code] ?? 500, body: { error: errorToWire(error) } };
+  logger.error({ err: error }, 'internal error in an API request');
+  return {
+    status: 500,
+    body: {
+      error: {
+        code: 'INTERNAL',
+        message: `internal error in the daemon: ${(error as Error)?.message ?? String(error)}`,
+        hint: 'this is a bug in posbridge: the daemon log has the details; please report it',
+      },
+    },
+  };
 }

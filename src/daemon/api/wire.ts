@@ -1,7 +1,8 @@
 /**
- * The local API's wire format, shared by the server and the client: request bodies (validated
- * with zod at the boundary; secrets become Secret as they are read), error documents, the HTTP
- * status of each error code, and the events of an operation's stream.
+ * The local API's wire format, shared by the server, the client and the OpenAPI document: the
+ * body of each operation's route (its request from the operation table, src/host/operations, plus
+ * what only the API needs), the events of an operation's stream, error documents and the HTTP
+ * status of each error code, and what /v1/health answers.
  *
  * Secrets travel only in request bodies (and, for a generated operator password, in the event
  * stream of the request that asked for it), over a socket only its owner can open: never in a
@@ -9,18 +10,11 @@
  */
 import { z } from 'zod';
 import { PosbridgeError, type PosbridgeErrorCode, TerminalError } from '../../host/errors.js';
-import { Secret } from '../../host/secret.js';
-import { profileSchema } from '../../host/workflow/profile.js';
-import {
-  checkPassword,
-  isDiagCheck,
-  isTextWithin,
-  MERCHANT_NUMBER,
-  OPERATOR_ID,
-  PASSWORD_PROBLEM_TEXT,
-  PERMISSIONS,
-  TERMINAL_NUMBER,
-} from '../../protocol/index.js';
+import { carriedError, isErrorCode } from '../../host/operations/carried.js';
+import { text } from '../../host/operations/fields.js';
+import { type OperationName, operationOf } from '../../host/operations/index.js';
+
+export { carriedToError, errorToCarried, isErrorCode } from '../../host/operations/carried.js';
 
 export const API_VERSION = 'v1';
 
@@ -28,36 +22,38 @@ export const API_VERSION = 'v1';
 export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
 
 /** What `GET /v1/health` answers: enough for a CLI to find the daemon and a second one to name it. */
-export interface DaemonHealth {
-  service: 'posbridge';
-  api: typeof API_VERSION;
-  pid: number;
-  socket: string;
-  state: 'starting' | 'running' | 'stopping';
-  startedAt: string;
+export const daemonHealth = z.object({
+  service: z.literal('posbridge'),
+  api: z.literal(API_VERSION),
+  pid: z.number().int(),
+  socket: z.string(),
+  state: z.enum(['starting', 'running', 'stopping']),
+  startedAt: z.string(),
   /** Operations (info, provision, ...) running now. */
-  operations: number;
-  version?: string;
-  /** The station name its audit records get (config `station`, else the host name). */
-  station?: string;
-  /** The audit trail it writes (POSBRIDGE_AUDIT, else config `audit`, else the data directory). */
-  audit?: string;
-  /** The line rate it opens serial ports at (config `baud`). */
-  baud?: number;
-  /** The config file it read (absent: all defaults). */
-  config?: string;
-}
+  operations: z.number().int().meta({ description: 'operations running now' }),
+  version: z.string().optional(),
+  station: z
+    .string()
+    .optional()
+    .meta({ description: 'the station name its audit records get (config station, else the host name)' }),
+  audit: z.string().optional().meta({ description: 'the audit trail it writes' }),
+  baud: z.number().int().optional().meta({ description: 'the line rate it opens serial ports at' }),
+  config: z.string().optional().meta({ description: 'the config file it read' }),
+});
+
+export type DaemonHealth = z.output<typeof daemonHealth>;
 
 /** What a daemon tells of its setup in /v1/health. */
 export type DaemonAbout = Pick<DaemonHealth, 'station' | 'audit' | 'baud' | 'config'>;
 
 /** Every error the API answers: `{ error: { code, message, hint, ...details } }`, never a stack. */
-export interface WireError {
-  code: string;
-  message: string;
-  hint?: string;
-  [detail: string]: unknown;
-}
+export const wireError = z.looseObject({
+  code: z.string().meta({ description: 'stable: the contract (see the status table)' }),
+  message: z.string(),
+  hint: z.string().optional().meta({ description: 'what to do next' }),
+});
+
+export type WireError = z.output<typeof wireError>;
 
 /**
  * The HTTP status of each error code; also the list of codes a client may rebuild as they are.
@@ -89,46 +85,7 @@ export const HTTP_STATUS_BY_CODE: Record<PosbridgeErrorCode, number> = {
   INTERNAL: 500,
 };
 
-export function isErrorCode(code: unknown): code is PosbridgeErrorCode {
-  return typeof code === 'string' && Object.hasOwn(HTTP_STATUS_BY_CODE, code);
-}
-
 // --- request bodies -------------------------------------------------------------------------
-
-/** A required string; the message names what is wrong, never the value (it may be a secret). */
-function text(what = 'a string') {
-  return z.string({
-    error: (issue) => (issue.input === undefined ? 'is required' : `must be ${what}`),
-  });
-}
-
-const port = text('a port name (device path, tcp://..., rfc2217://..., telnet://..., mock://...)').min(
-  1,
-  'must not be empty',
-);
-
-/** A secret as it arrives: checked as text, then wrapped at once. */
-function secret(policy?: 'new-password') {
-  const base = text('a string (the secret itself)').min(1, 'must not be empty');
-  const checked =
-    policy === 'new-password'
-      ? base.superRefine((value, ctx) => {
-          const problem = checkPassword(value);
-          if (problem) ctx.addIssue({ code: 'custom', message: PASSWORD_PROBLEM_TEXT[problem] });
-        })
-      : base;
-  return checked.transform((value) => new Secret(value));
-}
-
-const operatorId = text('two digits 01-99').regex(OPERATOR_ID, 'must be two digits 01-99');
-const operatorName = text('1 to 32 bytes of UTF-8 text').refine(
-  (n) => isTextWithin(n, 1, 32),
-  'must be 1 to 32 bytes of UTF-8 text',
-);
-const perms = z
-  .array(z.enum(PERMISSIONS), { error: 'must be a list of sale, refund, query, report, settings' })
-  .min(1, 'must list at least one permission')
-  .refine((p) => new Set(p).size === p.length, 'must not repeat a permission');
 
 /**
  * What the caller asks of the link for this operation (host/link-options.ts): its wire trace
@@ -137,156 +94,69 @@ const perms = z
  */
 export const linkBody = z
   .object({
-    trace: z.boolean().optional(),
+    trace: z
+      .boolean()
+      .optional()
+      .meta({ description: 'send the wire lines back as trace events (needs the event stream)' }),
     timeoutMs: z
       .number({ error: 'must be a whole number of milliseconds' })
       .int('must be a whole number of milliseconds')
       .min(1, 'must be at least 1 ms')
       .max(3_600_000, 'must be at most 3600000 ms')
-      .optional(),
+      .optional()
+      .meta({ description: 'reply timeout of normal commands during this operation (DIAG: 5 times it)' }),
     baudRate: z
       .number({ error: 'must be a positive whole number' })
       .int('must be a positive whole number')
       .positive('must be a positive whole number')
-      .optional(),
+      .optional()
+      .meta({ description: 'the line rate the caller expects: a port held open at another rate is refused' }),
   })
   .strict();
 
 export type LinkBody = z.output<typeof linkBody>;
 
-/** One wire line of an operation's trace (`trace` event): already masked by the daemon. */
-export interface TraceEvent {
-  at: string;
-  direction: '>' | '<';
-  text: string;
+/**
+ * The body of `POST /v1/<operation>`: the operation's request, plus what only the API needs:
+ * `link`, and for each acknowledged event its opt-in flag (default true; false drops those events,
+ * as an in-process call without a handler does).
+ */
+function buildRequestBody(name: OperationName) {
+  const operation = operationOf(name);
+  const optIns: Record<string, z.ZodType> = {};
+  for (const [event, spec] of Object.entries(operation.events)) {
+    if (!spec.acknowledged) continue;
+    optIns[spec.acknowledged.optIn] = z
+      .boolean()
+      .default(true)
+      .meta({
+        description: `whether ${event} events come to the caller (on the event stream, each acknowledged with POST /v1/operations/{id}/${event}) before the run goes on; false drops them`,
+      });
+  }
+  return operation.request.safeExtend({ link: linkBody.optional(), ...optIns });
 }
 
-export const infoBody = z.object({ port, link: linkBody.optional() }).strict();
+export type RequestBody = ReturnType<typeof buildRequestBody>;
 
-/** An error a client hands back in place of a value it could not produce (re-raised as is). */
-const carriedError = z
+const requestBodies = new Map<OperationName, RequestBody>();
+
+export function requestBody(name: OperationName): RequestBody {
+  let body = requestBodies.get(name);
+  if (!body) {
+    body = buildRequestBody(name);
+    requestBodies.set(name, body);
+  }
+  return body;
+}
+
+/** The answer to an acknowledged event (POST /v1/operations/{id}/{event}). */
+export const ackBody = z
   .object({
-    /** Absent: the client's error was not a PosbridgeError. */
-    code: z.string().optional(),
-    message: z.string(),
-    hint: z.string().optional(),
+    call: text().min(1).meta({ description: 'the call field of the event acknowledged' }),
+    ok: z.boolean().meta({ description: 'true: kept, the run goes on; false: not kept, the run stops' }),
+    error: carriedError.optional().meta({ description: 'why it was not kept (ok: false)' }),
   })
   .strict();
-
-export const provisionBody = z
-  .object({
-    request: z
-      .object({
-        port,
-        merchant: text('15 digits').regex(MERCHANT_NUMBER, 'must be 15 digits'),
-        terminal: text('8 digits').regex(TERMINAL_NUMBER, 'must be 8 digits'),
-        name: text('1 to 40 bytes of UTF-8 text')
-          .refine((n) => isTextWithin(n, 1, 40), 'must be 1 to 40 bytes of UTF-8 text')
-          .optional(),
-        /** The admin password the terminal must end up with (a dry run may leave it out). */
-        adminPassword: secret('new-password').optional(),
-        adminPasswordKnown: z.boolean().optional(),
-        profile: profileSchema.default(profileSchema.parse({})),
-        technician: text().min(1, 'must not be empty'),
-        station: text().min(1, 'must not be empty'),
-        dryRun: z.boolean().optional(),
-      })
-      .strict(),
-    /**
-     * First passwords of the profile's operators whose source is not `generate` (the client read
-     * them from its environment or files), or the error reading one gave.
-     */
-    operatorPasswords: z
-      .record(operatorId, z.union([secret(), z.object({ error: carriedError }).strict()]))
-      .optional(),
-    /**
-     * Whether generated operator passwords go back to the caller (on the event stream, each
-     * acknowledged with POST /v1/operations/:id/generated) before they are sent. Default true;
-     * false drops them, like an engine call without `recordGenerated`.
-     */
-    recordGenerated: z.boolean().default(true),
-    link: linkBody.optional(),
-  })
-  .strict();
-
-export const diagBody = z
-  .object({
-    port,
-    adminPassword: secret().optional(),
-    checks: z
-      .array(text('a check name'))
-      .min(1, 'must name at least one check')
-      .superRefine((checks, ctx) => {
-        checks.forEach((check, index) => {
-          if (!isDiagCheck(check))
-            ctx.addIssue({ code: 'custom', path: [index], message: `unknown check "${check}"` });
-        });
-      })
-      .optional(),
-    link: linkBody.optional(),
-  })
-  .strict();
-
-export const passwdBody = z
-  .object({
-    port,
-    user: z
-      .string()
-      .refine((u) => u === 'admin' || OPERATOR_ID.test(u), 'must be admin or two digits 01-99')
-      .optional(),
-    adminPassword: secret(),
-    newPassword: secret('new-password'),
-    link: linkBody.optional(),
-  })
-  .strict()
-  .superRefine((body, ctx) => {
-    if ((body.user ?? 'admin') === 'admin' && body.newPassword.equals(body.adminPassword))
-      ctx.addIssue({ code: 'custom', path: ['newPassword'], message: PASSWORD_PROBLEM_TEXT['same-as-old'] });
-  });
-
-export const operatorBody = z
-  .object({
-    port,
-    adminPassword: secret().optional(),
-    operation: z.discriminatedUnion(
-      'action',
-      [
-        z.object({ action: z.literal('list') }).strict(),
-        z
-          .object({
-            action: z.literal('add'),
-            id: operatorId,
-            name: operatorName,
-            perms,
-            password: secret('new-password'),
-          })
-          .strict(),
-        z
-          .object({
-            action: z.literal('set'),
-            id: operatorId,
-            name: operatorName.optional(),
-            perms: perms.optional(),
-          })
-          .strict()
-          .refine((op) => op.name !== undefined || op.perms !== undefined, 'give name, perms or both'),
-        z.object({ action: z.literal('del'), id: operatorId }).strict(),
-      ],
-      { error: 'action must be list, add, set or del' },
-    ),
-    link: linkBody.optional(),
-  })
-  .strict();
-
-export const generatedAckBody = z
-  .object({
-    call: text().min(1),
-    ok: z.boolean(),
-    error: carriedError.optional(),
-  })
-  .strict();
-
-export type ProvisionBody = z.output<typeof provisionBody>;
 
 /** One line per problem, each naming its field: `request.merchant: must be 15 digits`. */
 export function describeIssues(error: z.ZodError): string {
@@ -307,22 +177,29 @@ export function describeIssues(error: z.ZodError): string {
 
 // --- the event stream of one operation ----------------------------------------------------
 
-/** Events on the stream of POST /v1/provision and /v1/diag (with `Accept: text/event-stream`). */
-export type OperationEventName =
-  /** `{ id }`: the operation's ID, first. */
-  | 'operation'
-  /** TerminalIdentity, once HELLO named the terminal (provision). */
-  | 'identified'
-  /** StepRecord, as each provisioning step ends. */
-  | 'step'
-  /** DiagCheckResult, as each check ends (diag). */
-  | 'check'
-  /** `{ call, id, password }`: a generated operator password, to keep and acknowledge. */
-  | 'generated'
-  /** TraceEvent: a wire line of this operation, when `link.trace` asked for them. */
-  | 'trace'
-  /** `{ report }` or `{ error, report? }`: the end. */
-  | 'result';
+/**
+ * Besides an operation's own events (host/operations), its stream carries `operation` first (its
+ * ID, for acknowledgements), `trace` lines when `link.trace` asked for them, and `result` last:
+ * `{ report }`, or `{ error, report? }`.
+ */
+export const operationStarted = z.object({ id: z.string(), name: z.string(), port: z.string() });
+
+/** One wire line of an operation's trace (`trace` event): already masked by the daemon. */
+export const traceEvent = z.object({
+  at: z.iso.datetime(),
+  direction: z.enum(['>', '<']),
+  text: z.string(),
+});
+
+export type TraceEvent = z.output<typeof traceEvent>;
+
+/** An acknowledged event carries `call`, which its acknowledgement names. */
+export const ackCall = z.object({ call: z.string().min(1) });
+
+/** An event's data as it travels: an acknowledged one with its `call`. */
+export function wireEventSchema(schema: z.ZodType, acknowledged: boolean): z.ZodType {
+  return acknowledged && schema instanceof z.ZodObject ? schema.extend(ackCall.shape) : schema;
+}
 
 // --- errors both ways ---------------------------------------------------------------------
 
@@ -359,25 +236,49 @@ export function errorFromWire(wire: WireError): PosbridgeError {
   });
 }
 
-/** An error a client carried in a request (see `operatorPasswords`, the generated-password ack). */
-export function carriedToError(carried: {
-  code?: string | undefined;
-  message: string;
-  hint?: string | undefined;
-}): Error {
-  if (carried.code === undefined) return new Error(carried.message);
-  return new PosbridgeError(isErrorCode(carried.code) ? carried.code : 'INTERNAL', carried.message, {
-    hint: carried.hint,
-  });
+// --- values both ways -----------------------------------------------------------------------
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
-/** The other way: what a client sends in place of a value its callback failed to give. */
-export function errorToCarried(error: unknown): { code?: string; message: string; hint?: string } {
-  if (error instanceof PosbridgeError)
-    return {
-      code: error.code,
-      message: error.message,
-      ...(error.hint !== undefined && { hint: error.hint }),
-    };
-  return { message: error instanceof Error ? error.message : String(error) };
+/**
+ * `value` (what a schema gave) with the keys of each object in the order `original` has them:
+ * zod writes an object's keys in its schema's order, the API keeps the order the engine made
+ * (what a person reads in `--json` is the same through the daemon as without it).
+ */
+export function inOrderOf(original: unknown, value: unknown): unknown {
+  if (Array.isArray(value))
+    return Array.isArray(original) ? value.map((item, i) => inOrderOf(original[i], item)) : value;
+  if (!isPlainObject(value) || !isPlainObject(original)) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(original))
+    if (Object.hasOwn(value, key)) out[key] = inOrderOf(original[key], value[key]);
+  for (const key of Object.keys(value)) if (!Object.hasOwn(out, key)) out[key] = value[key];
+  return out;
+}
+
+/**
+ * A value as it goes out (secrets revealed by their codec), or the problems that keep it from
+ * matching its schema.
+ */
+export function encodeFor(
+  schema: z.ZodType,
+  value: unknown,
+): { ok: true; value: unknown } | { ok: false; problems: string } {
+  const encoded = z.safeEncode(schema, value);
+  if (!encoded.success) return { ok: false, problems: describeIssues(encoded.error) };
+  return { ok: true, value: inOrderOf(value, encoded.data) };
+}
+
+/** A value as it comes in (secrets wrapped by their codec), or the problems found. */
+export function decodeFrom(
+  schema: z.ZodType,
+  value: unknown,
+): { ok: true; value: unknown } | { ok: false; problems: string } {
+  const decoded = schema.safeParse(value);
+  if (!decoded.success) return { ok: false, problems: describeIssues(decoded.error) };
+  return { ok: true, value: inOrderOf(value, decoded.data) };
 }
