@@ -147,13 +147,13 @@ describe('posbridge daemon, a real process', () => {
     const local = new MockWorld();
     try {
       const engine = local.localEngine();
-      expect(await remote.info('mock://a')).toEqual(await engine.info('mock://a'));
+      expect(await remote.info({ port: 'mock://a' })).toEqual(await engine.info({ port: 'mock://a' }));
       // The daemon records the run: its report names the record (the local engine records nothing).
       const { auditHead, ...report } = await remote.provision(request('mock://a'));
       expect(auditHead).toMatch(/^\d+:[0-9a-f]{64}$/);
       expect(report).toEqual(await engine.provision(request('mock://a')));
-      const admin = { adminPassword: new Secret(ADMIN_PW) };
-      expect(await remote.diag('mock://a', admin)).toEqual(await engine.diag('mock://a', admin));
+      const diag = { port: 'mock://a', adminPassword: new Secret(ADMIN_PW) };
+      expect(await remote.diag(diag)).toEqual(await engine.diag(diag));
     } finally {
       await local.close();
     }
@@ -174,16 +174,20 @@ describe('posbridge daemon, a real process', () => {
     await remote.provision(quick);
     let signalled = false;
     const checks: string[] = [];
-    const diag = remote.diag(slow, {
-      adminPassword: new Secret(ADMIN_PW),
-      onCheck: (r) => {
-        checks.push(r.check);
-        if (!signalled) {
-          signalled = true;
-          first.child.kill('SIGTERM');
-        }
+    const diag = remote.diag(
+      { port: slow, adminPassword: new Secret(ADMIN_PW) },
+      {
+        on: {
+          check: (r) => {
+            checks.push(r.check);
+            if (!signalled) {
+              signalled = true;
+              first.child.kill('SIGTERM');
+            }
+          },
+        },
       },
-    });
+    );
     const report = await diag;
     expect(report.diagnostics.results).toHaveLength(12);
     const exit = await deadline(first.exited, 'the daemon to exit after SIGTERM', 15_000);

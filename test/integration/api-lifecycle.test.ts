@@ -310,16 +310,20 @@ describe('shutdown on SIGINT/SIGTERM', () => {
 
     const checks: string[] = [];
     let signalled = false;
-    const diag = remote.diag(SLOW, {
-      adminPassword: new Secret(ADMIN_PW),
-      onCheck: (r) => {
-        checks.push(r.check);
-        if (!signalled) {
-          signalled = true;
-          signals.emit('SIGTERM');
-        }
+    const diag = remote.diag(
+      { port: SLOW, adminPassword: new Secret(ADMIN_PW) },
+      {
+        on: {
+          check: (r) => {
+            checks.push(r.check);
+            if (!signalled) {
+              signalled = true;
+              signals.emit('SIGTERM');
+            }
+          },
+        },
       },
-    });
+    );
     const report = await diag;
     expect(report.diagnostics.results).toHaveLength(12);
     expect(checks).toHaveLength(12);
@@ -339,15 +343,19 @@ describe('shutdown on SIGINT/SIGTERM', () => {
     const events = await remote.events(() => undefined);
     await provisioned(d, remote);
     let stopping: Promise<void> | undefined;
-    const diag = remote.diag(SLOW, {
-      adminPassword: new Secret(ADMIN_PW),
-      onCheck: () => {
-        stopping ??= d.daemon.stop({ reason: 'SIGINT' });
+    const diag = remote.diag(
+      { port: SLOW, adminPassword: new Secret(ADMIN_PW) },
+      {
+        on: {
+          check: () => {
+            stopping ??= d.daemon.stop({ reason: 'SIGINT' });
+          },
+        },
       },
-    });
+    );
     await expect.poll(() => stopping !== undefined).toBe(true);
     await events.ended; // the hub stream was ended
-    const refused = await remote.info(SLOW).catch((e: unknown) => e);
+    const refused = await remote.info({ port: SLOW }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(PosbridgeError);
     expect((refused as PosbridgeError).toJSON()).toMatchObject({
       code: 'CLOSED',
@@ -371,15 +379,19 @@ describe('shutdown on SIGINT/SIGTERM', () => {
     let signalled = false;
     const started = performance.now();
     const diag = remote
-      .diag(SLOW, {
-        adminPassword: new Secret(ADMIN_PW),
-        onCheck: () => {
-          if (signalled) return;
-          signalled = true;
-          signals.emit('SIGINT');
-          signals.emit('SIGTERM');
+      .diag(
+        { port: SLOW, adminPassword: new Secret(ADMIN_PW) },
+        {
+          on: {
+            check: () => {
+              if (signalled) return;
+              signalled = true;
+              signals.emit('SIGINT');
+              signals.emit('SIGTERM');
+            },
+          },
         },
-      })
+      )
       .catch((e: unknown) => e);
     const error = await diag;
     expect(error).toBeInstanceOf(PosbridgeError);
@@ -398,12 +410,16 @@ describe('shutdown on SIGINT/SIGTERM', () => {
     await provisioned(d, remote);
     let stopping: Promise<void> | undefined;
     const error = await remote
-      .diag(SLOW, {
-        adminPassword: new Secret(ADMIN_PW),
-        onCheck: () => {
-          stopping ??= d.daemon.stop({ reason: 'SIGTERM' });
+      .diag(
+        { port: SLOW, adminPassword: new Secret(ADMIN_PW) },
+        {
+          on: {
+            check: () => {
+              stopping ??= d.daemon.stop({ reason: 'SIGTERM' });
+            },
+          },
         },
-      })
+      )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PosbridgeError);
     expect((error as PosbridgeError).message).not.toMatch(/\n\s+at /);

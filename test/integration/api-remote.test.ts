@@ -7,11 +7,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RemoteEngine } from '../../src/daemon/api/client.js';
-import type { Engine, OperatorAction, ProvisionCall } from '../../src/host/engine.js';
+import type { Engine, OperatorAction } from '../../src/host/engine.js';
 import { exitCodeFor, PosbridgeError, TerminalError } from '../../src/host/errors.js';
+import { type RequestOf, readOperatorPasswords } from '../../src/host/operations/index.js';
 import { Secret } from '../../src/host/secret.js';
 import { profileSchema } from '../../src/host/workflow/profile.js';
 import { WorkflowStopped } from '../../src/host/workflow/provision.js';
+import type { ProvisionReport, StepRecord, TerminalIdentity } from '../../src/host/workflow/report.js';
 import {
   ADMIN_PW,
   MERCHANT,
@@ -91,6 +93,33 @@ interface Recorded {
   generated: Array<[string, string]>;
 }
 
+/** A provisioning as the CLI makes one: its request, its handlers, where operator passwords come from. */
+interface ProvisionCall {
+  request: RequestOf<'provision'>['request'];
+  onStep?: (step: StepRecord) => void;
+  onIdentified?: (terminal: TerminalIdentity) => void;
+  recordGenerated?: ((id: string, password: Secret) => Promise<void>) | undefined;
+  readOperatorSecret: (id: string) => Promise<Secret>;
+}
+
+/** Runs `call` on `engine` as the CLI does: operator passwords read first, events to the handlers. */
+async function provisionOn(engine: Engine, call: ProvisionCall): Promise<ProvisionReport> {
+  const { recordGenerated } = call;
+  return engine.provision(
+    {
+      request: call.request,
+      operatorPasswords: await readOperatorPasswords(call.request.profile, call.readOperatorSecret),
+    },
+    {
+      on: {
+        ...(call.onStep && { step: call.onStep }),
+        ...(call.onIdentified && { identified: call.onIdentified }),
+        ...(recordGenerated && { generated: ({ id, password }) => recordGenerated(id, password) }),
+      },
+    },
+  );
+}
+
 function provisionCall(
   port: string,
   recorded: Recorded,
@@ -128,14 +157,14 @@ function recorder(): Recorded {
 async function provisionBoth(port: string) {
   const there = recorder();
   const here = recorder();
-  const remoteReport = await remote.provision(provisionCall(port, there));
-  const localReport = await localEngine.provision(provisionCall(port, here));
+  const remoteReport = await provisionOn(remote, provisionCall(port, there));
+  const localReport = await provisionOn(localEngine, provisionCall(port, here));
   return { there, here, remoteReport, localReport };
 }
 
 describe('RemoteEngine gives what LocalEngine gives', () => {
   it('info', async () => {
-    const result = await same((e) => e.info('mock://a'));
+    const result = await same((e) => e.info({ port: 'mock://a' }));
     expect(result.value).toMatchObject({ kind: 'info', hello: { sn: 'PBM0000001' } });
   });
 
@@ -173,7 +202,7 @@ describe('RemoteEngine gives what LocalEngine gives', () => {
       const call = provisionCall('mock://a', r);
       return { ...call, request: { ...call.request, dryRun: true } };
     };
-    const result = await same((e) => e.provision(dryRun(recorder())));
+    const result = await same((e) => provisionOn(e, dryRun(recorder())));
     expect(result.value.outcome).toBe('planned');
   });
 
@@ -183,9 +212,9 @@ describe('RemoteEngine gives what LocalEngine gives', () => {
       const { adminPassword: _omitted, ...request } = call.request;
       return { ...call, request: { ...request, dryRun } };
     };
-    const dry = await same((e) => e.provision(withoutPassword(recorder(), true)));
+    const dry = await same((e) => provisionOn(e, withoutPassword(recorder(), true)));
     expect(dry.value.outcome).toBe('planned');
-    const real = await same((e) => e.provision(withoutPassword(recorder(), false)));
+    const real = await same((e) => provisionOn(e, withoutPassword(recorder(), false)));
     expect(real.error).toMatchObject({ class: 'WorkflowStopped', json: { code: 'USAGE' }, exit: 2 });
   });
 
@@ -193,19 +222,25 @@ describe('RemoteEngine gives what LocalEngine gives', () => {
     await provisionBoth('mock://a');
     const checksThere: unknown[] = [];
     const checksHere: unknown[] = [];
-    const there = await remote.diag('mock://a', {
-      adminPassword: new Secret(ADMIN_PW),
-      onCheck: (r) => checksThere.push(r),
-    });
-    const here = await localEngine.diag('mock://a', {
-      adminPassword: new Secret(ADMIN_PW),
-      onCheck: (r) => checksHere.push(r),
-    });
+    const there = await remote.diag(
+      {
+        port: 'mock://a',
+        adminPassword: new Secret(ADMIN_PW),
+      },
+      { on: { check: (r) => checksThere.push(r) } },
+    );
+    const here = await localEngine.diag(
+      {
+        port: 'mock://a',
+        adminPassword: new Secret(ADMIN_PW),
+      },
+      { on: { check: (r) => checksHere.push(r) } },
+    );
     expect(there).toEqual(here);
     expect(checksThere).toEqual(checksHere);
     expect(checksThere).toEqual(here.diagnostics.results);
     const some = await same((e) =>
-      e.diag('mock://a', { adminPassword: new Secret(ADMIN_PW), checks: ['printer', 'clock'] }),
+      e.diag({ port: 'mock://a', adminPassword: new Secret(ADMIN_PW), checks: ['printer', 'clock'] }),
     );
     expect(some.value.diagnostics.results.map((r: { check: string }) => r.check)).toEqual([
       'printer',
@@ -216,7 +251,7 @@ describe('RemoteEngine gives what LocalEngine gives', () => {
   it('diag on a terminal with a failing check', async () => {
     const port = 'mock://f?diag-fail=printer:paper_out';
     await provisionBoth(port);
-    const result = await same((e) => e.diag(port, { adminPassword: new Secret(ADMIN_PW) }));
+    const result = await same((e) => e.diag({ port: port, adminPassword: new Secret(ADMIN_PW) }));
     expect(result.value.diagnostics.fail).toBe(1);
   });
 
@@ -231,14 +266,19 @@ describe('RemoteEngine gives what LocalEngine gives', () => {
       { action: 'del', id: '04' },
     ];
     for (const operation of actions) {
-      const result = await same((e) => e.operator('mock://a', { adminPassword: admin, operation }));
+      const result = await same((e) => e.operator({ port: 'mock://a', adminPassword: admin, operation }));
       expect(result.value.action).toBe(operation.action);
     }
     await same((e) =>
-      e.passwd('mock://a', { user: '02', adminPassword: admin, newPassword: new Secret('N3w-Cashier-22') }),
+      e.passwd({
+        port: 'mock://a',
+        user: '02',
+        adminPassword: admin,
+        newPassword: new Secret('N3w-Cashier-22'),
+      }),
     );
     const changed = await same((e) =>
-      e.passwd('mock://a', { adminPassword: admin, newPassword: new Secret('N3w-Adm1n-Pass!') }),
+      e.passwd({ port: 'mock://a', adminPassword: admin, newPassword: new Secret('N3w-Adm1n-Pass!') }),
     );
     expect(changed.value).toMatchObject({ kind: 'passwd', user: 'admin' });
   });
@@ -248,7 +288,8 @@ describe('RemoteEngine raises what LocalEngine raises', () => {
   it('a terminal error keeps its class, status, reason, hint and exit code', async () => {
     await provisionBoth('mock://a');
     const result = await same((e) =>
-      e.operator('mock://a', {
+      e.operator({
+        port: 'mock://a',
         adminPassword: new Secret(ADMIN_PW),
         operation: { action: 'set', id: '55', name: 'Nobody' },
       }),
@@ -263,13 +304,16 @@ describe('RemoteEngine raises what LocalEngine raises', () => {
 
   it('a wrong admin password', async () => {
     await provisionBoth('mock://a');
-    const result = await same((e) => e.diag('mock://a', { adminPassword: new Secret('Wr0ng-Guess-77') }));
+    const result = await same((e) =>
+      e.diag({ port: 'mock://a', adminPassword: new Secret('Wr0ng-Guess-77') }),
+    );
     expect(result.error.json.code).toBe('BAD_CREDENTIALS');
   });
 
   it('passwd on a terminal that still has its factory password', async () => {
     const result = await same((e) =>
-      e.passwd('mock://a', {
+      e.passwd({
+        port: 'mock://a',
         adminPassword: new Secret(ADMIN_PW),
         newPassword: new Secret('N3w-Adm1n-Pass!'),
       }),
@@ -278,12 +322,12 @@ describe('RemoteEngine raises what LocalEngine raises', () => {
   });
 
   it('a bad port name', async () => {
-    const result = await same((e) => e.info('mock://a?colour=blue'));
+    const result = await same((e) => e.info({ port: 'mock://a?colour=blue' }));
     expect(result.error.json).toMatchObject({ code: 'USAGE', message: 'unknown mock:// option "colour"' });
   });
 
   it('a stopped run: WorkflowStopped with the same report (tampered terminal)', async () => {
-    const result = await same((e) => e.provision(provisionCall('mock://t?tamper=1', recorder())));
+    const result = await same((e) => provisionOn(e, provisionCall('mock://t?tamper=1', recorder())));
     expect(result.error).toMatchObject({
       class: 'WorkflowStopped',
       exit: 1,
@@ -298,7 +342,7 @@ describe('RemoteEngine raises what LocalEngine raises', () => {
           throw new PosbridgeError('USAGE', 'OP03 is empty', { hint: 'set it' });
         },
       });
-    const result = await same((e) => e.provision(call(recorder())));
+    const result = await same((e) => provisionOn(e, call(recorder())));
     expect(result.error).toMatchObject({
       class: 'WorkflowStopped',
       json: { code: 'USAGE', message: 'OP03 is empty', hint: 'set it' },
@@ -306,7 +350,8 @@ describe('RemoteEngine raises what LocalEngine raises', () => {
     });
     // And a callback that fails with a plain Error is reported as the engine reports it.
     const plain = await same((e) =>
-      e.provision(
+      provisionOn(
+        e,
         provisionCall('mock://b', recorder(), {
           readOperatorSecret: async () => {
             throw new Error('disk on fire');
@@ -324,7 +369,7 @@ describe('RemoteEngine raises what LocalEngine raises', () => {
           throw new PosbridgeError('USAGE', 'cannot write the credentials file: EACCES');
         },
       });
-    const result = await same((e) => e.provision(call(recorder())));
+    const result = await same((e) => provisionOn(e, call(recorder())));
     expect(result.error.report.steps.at(-1)).toMatchObject({ step: 'operators', outcome: 'failed' });
     const remoteState = daemon.world.mockPorts.terminal('mock://a').snapshot();
     const localState = local.mockPorts.terminal('mock://a').snapshot();
@@ -334,7 +379,7 @@ describe('RemoteEngine raises what LocalEngine raises', () => {
 
   it('no recorder: generated passwords are dropped on both sides (as the engine does)', async () => {
     const result = await same((e) =>
-      e.provision(provisionCall('mock://a', recorder(), { recordGenerated: undefined })),
+      provisionOn(e, provisionCall('mock://a', recorder(), { recordGenerated: undefined })),
     );
     expect(result.value.outcome).toBe('provisioned');
   });
@@ -346,7 +391,7 @@ describe('RemoteEngine on its own', () => {
     const subscription = await remote.events((event) => seen.push(event.type));
     await daemon.portManager.plug('mock://a');
     expect((await remote.terminals()).map((t) => t.port)).toEqual(['mock://a']);
-    await remote.provision(provisionCall('mock://a', recorder()));
+    await provisionOn(remote, provisionCall('mock://a', recorder()));
     await expect.poll(() => seen.at(-1)).toBe('operation-finished');
     expect(seen[0]).toBe('terminal-added');
     expect(seen.filter((t) => t === 'step').length).toBeGreaterThan(5);
@@ -357,7 +402,7 @@ describe('RemoteEngine on its own', () => {
 
   it('a daemon that went away is DISCONNECTED, with a hint', async () => {
     await daemon.daemon.stop();
-    const error = await remote.info('mock://a').catch((e: unknown) => e);
+    const error = await remote.info({ port: 'mock://a' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PosbridgeError);
     expect((error as PosbridgeError).code).toBe('DISCONNECTED');
     expect((error as PosbridgeError).message).toContain(daemon.socket);

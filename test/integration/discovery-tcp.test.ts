@@ -103,7 +103,7 @@ describe('port manager on tcp:// ports', () => {
       now: () => new Date(),
       randomBytes: (n) => randomBytes(n),
     });
-    const info = await engine.info(a.port);
+    const info = await engine.info({ port: a.port });
     expect(info.status.factoryPw).toEqual(['admin', '01']);
     // An operation by hand through a lease: the admin replaces the factory password.
     const lease = await daemon.manager.lease(a.port);
@@ -111,7 +111,7 @@ describe('port manager on tcp:// ports', () => {
     await lease.passwd({ old: new Secret('1234'), new: new Secret('Tcp-Admin-42x') });
     await lease.logout();
     await lease.close();
-    expect((await engine.info(a.port)).status.factoryPw).toEqual(['01']);
+    expect((await engine.info({ port: a.port })).status.factoryPw).toEqual(['01']);
     await until('the list to show it', () =>
       daemon.manager.list().some((t) => t.port === a.port && t.status?.factoryPw.join() === '01'),
     );

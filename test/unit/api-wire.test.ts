@@ -4,23 +4,30 @@
  * what its exit code depends on), the SSE parser against chunking, and where the socket lives.
  */
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { defaultSocketPath, resolveSocketPath } from '../../src/daemon/api/socket.js';
 import { SseParser } from '../../src/daemon/api/sse.js';
 import {
   carriedToError,
   describeIssues,
-  diagBody,
   errorFromWire,
   errorToCarried,
   errorToWire,
   HTTP_STATUS_BY_CODE,
   isErrorCode,
-  operatorBody,
-  passwdBody,
-  provisionBody,
+  requestBody,
 } from '../../src/daemon/api/wire.js';
 import { exitCodeFor, PosbridgeError, TerminalError } from '../../src/host/errors.js';
+import type { RequestOf } from '../../src/host/operations/index.js';
 import { Secret } from '../../src/host/secret.js';
+
+// Each route's body: its operation's request (src/host/operations) and the API's own fields.
+const provisionBody = requestBody('provision') as unknown as z.ZodType<
+  RequestOf<'provision'> & { recordGenerated: boolean }
+>;
+const diagBody = requestBody('diag');
+const passwdBody = requestBody('passwd');
+const operatorBody = requestBody('operator');
 
 const request = {
   port: 'mock://a',

@@ -4,9 +4,10 @@
  * calls in flight, never from timing), replugs, the end conditions and the exit code.
  */
 import { describe, expect, it } from 'vitest';
-import type { InfoReport, ProvisionCall } from '../../src/host/engine.js';
+import type { CallOptions, InfoReport } from '../../src/host/engine.js';
 import { PosbridgeError } from '../../src/host/errors.js';
 import type { HubEvent, TerminalHub, TerminalInfo } from '../../src/host/hub.js';
+import type { HandlersOf, RequestOf } from '../../src/host/operations/index.js';
 import { Secret } from '../../src/host/secret.js';
 import { DEFAULT_PROFILE } from '../../src/host/workflow/profile.js';
 import { WorkflowStopped } from '../../src/host/workflow/provision.js';
@@ -89,6 +90,9 @@ class FakeHub implements TerminalHub {
   }
 }
 
+/** A provision call as the engine got it: the request and its handlers. */
+type ProvisionCall = RequestOf<'provision'> & { on?: HandlersOf<'provision'> | undefined };
+
 interface PendingRun {
   call: ProvisionCall;
   finish(outcome?: ProvisionReport['outcome'], extra?: Partial<ProvisionReport>): void;
@@ -104,7 +108,11 @@ class FakeEngine {
   /** The serial number the terminal on a port answers with (the hub's, unless a test swaps it). */
   constructor(private readonly snOf: (port: string) => string | undefined) {}
 
-  provision(call: ProvisionCall): Promise<ProvisionReport> {
+  provision(
+    request: RequestOf<'provision'>,
+    options: CallOptions<'provision'> = {},
+  ): Promise<ProvisionReport> {
+    const call: ProvisionCall = { ...request, on: options.on };
     this.calls.push(call);
     const port = call.request.port;
     return new Promise<ProvisionReport>((resolve, reject) => {
@@ -127,7 +135,7 @@ class FakeEngine {
         finish: (outcome = 'provisioned', extra = {}) => {
           this.pending.delete(port);
           const steps = [step('admin-password', 'done')];
-          for (const s of steps) call.onStep?.(s);
+          for (const s of steps) call.on?.step?.(s);
           resolve({ ...report(outcome, steps), ...extra });
         },
         fail: (code, steps = [step('identify', 'done')]) => {
@@ -474,7 +482,7 @@ describe('Station', () => {
 describe('StaticHub', () => {
   it('lists every port as identifying, then announces each as identified or not', async () => {
     const engine = {
-      info: async (port: string): Promise<InfoReport> => {
+      info: async ({ port }: { port: string }): Promise<InfoReport> => {
         if (port === 'tcp://dead') throw new PosbridgeError('TIMEOUT', 'no answer');
         return {
           kind: 'info',
