@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Logger } from 'pino';
 import type { Engine } from '../../host/engine.js';
 import type { PortManager } from '../../host/hub.js';
+import type { Route } from './routes.js';
 import { ApiServer } from './server.js';
 import { type ClaimedSocket, listenExclusive, releaseSocket, type SocketLocation } from './socket.js';
 import type { DaemonAbout } from './wire.js';
@@ -39,6 +40,8 @@ export interface DaemonOptions {
   heartbeatMs?: number;
   bodyLimitBytes?: number;
   generatedAckTimeoutMs?: number;
+  /** More endpoints served next to the API (a dashboard, status pages): see routes.ts. */
+  routes?(portManager: PortManager, engine: Engine): Route[];
 }
 
 export class Daemon {
@@ -111,6 +114,7 @@ export class Daemon {
         ...(options.generatedAckTimeoutMs !== undefined && {
           generatedAckTimeoutMs: options.generatedAckTimeoutMs,
         }),
+        ...(options.routes && { routes: options.routes(portManager, engine.engine) }),
       });
       logger.info({ socket: claimed.path, pid }, 'daemon ready');
       return new Daemon(claimed.path, http, claimed, api, portManager, engine, options);

@@ -6,7 +6,6 @@
  * result written, or the failure passed up to the server, which writes it.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { callOperation, type Engine } from '../../host/engine.js';
@@ -17,21 +16,9 @@ import { type EventSpec, type OperationName, operationOf } from '../../host/oper
 import { WorkflowStopped } from '../../host/workflow/provision.js';
 import type { ProvisionReport, StepRecord } from '../../host/workflow/report.js';
 import { json, shuttingDown } from './http.js';
+import type { Exchange } from './routes.js';
 import { SseWriter } from './sse.js';
 import { encodeFor, type LinkBody, type RequestBody, type TraceEvent } from './wire.js';
-
-/** One HTTP request and response, and what the server learnt of it. */
-export interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
-  method: string;
-  path: string;
-  /** The caller asked for an event stream (Accept: text/event-stream). */
-  wantsStream: boolean;
-  /** Set once the event stream started: from then on results and errors are events. */
-  stream?: SseWriter;
-  operation?: RunningOperation;
-}
 
 interface PendingCall {
   event: string;

@@ -13,7 +13,8 @@
  *                                          (operation, the operation's events, trace, result)
  *   POST /v1/operations/:id/:event         acknowledges an acknowledged event (`generated`)
  *
- * This file routes; operation-runner.ts runs operations, http.ts reads bodies and turns errors
+ * This file builds the route table (routes.ts; more routes are added with addRoute) and answers
+ * the API's own endpoints; operation-runner.ts runs operations, http.ts reads bodies and turns errors
  * into replies (`{ error: { code, message, hint } }`, a stable code, never a stack), wire.ts
  * holds the schemas.
  */
@@ -21,10 +22,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Engine } from '../../host/engine.js';
 import type { HubEvent, PortManager, TerminalHub } from '../../host/hub.js';
-import { isOperationName, OPERATION_NAMES } from '../../host/operations/index.js';
-import { errorReply, HttpProblem, json, methodNotAllowed, readJsonBody, shuttingDown } from './http.js';
+import { OPERATION_NAMES, type OperationName } from '../../host/operations/index.js';
+import { errorReply, HttpProblem, json, readJsonBody, shuttingDown } from './http.js';
 import { openApiDocument } from './openapi.js';
-import { type Exchange, OperationRunner } from './operation-runner.js';
+import { OperationRunner } from './operation-runner.js';
+import { type Exchange, type Route, Router } from './routes.js';
 import { SseWriter } from './sse.js';
 import {
   API_VERSION,
@@ -55,11 +57,11 @@ export interface ApiServerOptions {
   generatedAckTimeoutMs?: number;
   /** A result or event that does not match its schema fails the request (tests); else it is logged. */
   checkReplies?: boolean;
+  /** More routes (a dashboard, status pages), after the API's own. */
+  routes?: Route[];
 }
 
-const ENDPOINTS = `GET /v1/health, /v1/terminals, /v1/events, /v1/openapi.json; POST ${OPERATION_NAMES.map((n) => `/v1/${n}`).join(', ')}`;
-
-const ACK_PATH = /^\/v1\/operations\/([0-9a-f-]+)\/([a-z-]+)$/;
+const ACK_PATH = /\/v1\/operations\/([0-9a-f-]+)\/([a-z-]+)/;
 
 export class ApiServer {
   private state: 'running' | 'stopping' = 'running';
@@ -68,6 +70,8 @@ export class ApiServer {
   private readonly bodyLimit: number;
   private readonly operations: OperationRunner;
   private document: object | undefined;
+  /** Every endpoint this server answers (routes.ts); `addRoute` adds more. */
+  readonly router: Router;
 
   constructor(private readonly options: ApiServerOptions) {
     this.startedAt = (options.now ?? (() => new Date()))().toISOString();
@@ -81,6 +85,12 @@ export class ApiServer {
       checkReplies: options.checkReplies,
       accepting: () => this.state === 'running',
     });
+    this.router = new Router([...this.ownRoutes(), ...(options.routes ?? [])]);
+  }
+
+  /** Adds an endpoint (a dashboard, a status page) to the route table. */
+  addRoute(route: Route): void {
+    this.router.add(route);
   }
 
   /** Operations running now. */
@@ -111,10 +121,11 @@ export class ApiServer {
       res,
       method: req.method ?? 'GET',
       path: url.pathname,
+      query: url.searchParams,
       wantsStream: (req.headers.accept ?? '').includes('text/event-stream'),
     };
     try {
-      await this.route(exchange);
+      await this.router.dispatch(exchange);
     } catch (error) {
       this.fail(exchange, error);
     }
@@ -153,40 +164,33 @@ export class ApiServer {
     return this.document;
   }
 
-  private async route(ex: Exchange): Promise<void> {
-    const { method, path } = ex;
-    const get = (): void => {
-      if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed(method, path, 'GET');
-    };
-    const post = (): void => {
-      if (method !== 'POST') throw methodNotAllowed(method, path, 'POST');
-    };
-    switch (path) {
-      case '/v1/health':
-        get();
-        return json(ex.res, 200, this.health());
-      case '/v1/terminals':
-        get();
-        return json(ex.res, 200, { terminals: this.options.hub.list() });
-      case '/v1/events':
-        get();
-        return this.events(ex);
-      case '/v1/openapi.json':
-        get();
-        return json(ex.res, 200, this.openApi());
-    }
-    const name = path.startsWith('/v1/') ? path.slice('/v1/'.length) : '';
-    if (isOperationName(name)) {
-      post();
-      const body = await readJsonBody(ex.req, this.bodyLimit, requestBody(name));
-      return this.operations.run(ex, name, body);
-    }
-    const ack = ACK_PATH.exec(path);
-    if (ack) {
-      post();
-      return this.acknowledge(ex, ack[1]!, ack[2]!);
-    }
-    throw new HttpProblem(404, `no such endpoint: ${method} ${path}`, `the API offers ${ENDPOINTS}`);
+  /** The API's own endpoints: health, terminals, events, this document, one per operation, acknowledgements. */
+  private ownRoutes(): Route[] {
+    const operation = (name: OperationName): Route => ({
+      method: 'POST',
+      path: `/v1/${name}`,
+      handle: async (ex) => {
+        const body = await readJsonBody(ex.req, this.bodyLimit, requestBody(name));
+        await this.operations.run(ex, name, body);
+      },
+    });
+    return [
+      { method: 'GET', path: '/v1/health', handle: (ex) => json(ex.res, 200, this.health()) },
+      {
+        method: 'GET',
+        path: '/v1/terminals',
+        handle: (ex) => json(ex.res, 200, { terminals: this.options.hub.list() }),
+      },
+      { method: 'GET', path: '/v1/events', handle: (ex) => this.events(ex) },
+      { method: 'GET', path: '/v1/openapi.json', handle: (ex) => json(ex.res, 200, this.openApi()) },
+      ...OPERATION_NAMES.map(operation),
+      {
+        method: 'POST',
+        path: ACK_PATH,
+        shown: '/v1/operations/{id}/{event}',
+        handle: (ex, [id, event]) => this.acknowledge(ex, id!, event!),
+      },
+    ];
   }
 
   private events(ex: Exchange): void {
