@@ -5,7 +5,7 @@
  * BAD_REPLY, never a value cast into a report it is not.
  */
 
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import { OPERATION_NAMES, type OperationName, operationOf } from '../../src/host
 import type { Holds, Same } from '../../src/host/operations/results.js';
 import { Secret } from '../../src/host/secret.js';
 import { profileSchema } from '../../src/host/workflow/profile.js';
+import { REPO_ROOT } from '../helpers/cli-process.js';
 import {
   ADMIN_PW,
   call,
@@ -176,6 +177,16 @@ describe('the operation table is the API', () => {
     const unknown = await call(d.socket, 'POST', '/v1/reboot', {});
     expect(unknown.status).toBe(404);
     for (const name of OPERATION_NAMES) expect(unknown.json.error.hint).toContain(`/v1/${name}`);
+  });
+
+  it('docs/api.md describes each operation of the table, its route and its events', () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'api.md'), 'utf8');
+    for (const name of OPERATION_NAMES) {
+      expect(doc, name).toContain(`| \`POST /v1/${name}\` |`);
+      expect(doc, name).toContain(`| \`${name}\` |`);
+      for (const event of Object.keys(operationOf(name).events))
+        expect(doc, `${name} ${event}`).toContain(`| \`${event}\` |`);
+    }
   });
 });
 
