@@ -22,7 +22,6 @@
 
 import type { HubEvent, TerminalInfo } from '../host/hub.js';
 import { readOperatorPasswords } from '../host/operations/index.js';
-import type { Secret } from '../host/secret.js';
 import { WorkflowStopped } from '../host/workflow/provision.js';
 import type { ProvisionReport } from '../host/workflow/report.js';
 import type { ManifestRow } from './manifest.js';
