@@ -31,7 +31,7 @@ import {
   type TimerHandle,
   type Timers,
 } from '../protocol/index.js';
-import type { MockBehaviour, RequestPlan } from './behaviour.js';
+import type { MockBehaviour } from './behaviour.js';
 import { unrefTimers } from './clock.js';
 import { type CommandRunner, type Execution, runCommand } from './command-run.js';
 import { fail, type TerminalCore } from './commands/context.js';
