@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Engine } from '../host/engine.js';
 import type { ListedPort, PortRegistry, Transport } from '../host/ports/index.js';
 import type { WireTrace } from '../host/trace.js';
+import { DEFAULT_BAUD } from '../protocol/index.js';
 import type { CreateStationHub, HubAbout } from '../station/index.js';
 import type { DaemonCommandDeps } from './commands/daemon.js';
 import type { CliIo } from './io.js';
@@ -25,7 +26,8 @@ export interface CommonOptions {
   socket?: string;
 }
 
-export const DEFAULT_BAUD = 115_200;
+/** One default line rate for host and mock (src/protocol/limits.ts); re-exported for the CLI. */
+export { DEFAULT_BAUD };
 export const DEFAULT_TIMEOUT_MS = 3000;
 
 export interface EngineHandle {

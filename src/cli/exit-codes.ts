@@ -2,9 +2,16 @@
  * Exit codes (DESIGN.md): 0 success, 1 the terminal said no or a check failed, 2 usage error,
  * 3 the terminal cannot be reached or stopped answering, 4 stopped to avoid a lockout or locked.
  */
-import { exitCodeFor, PosbridgeError } from '../host/errors.js';
+import { EXIT as CODES, exitCodeFor, PosbridgeError } from '../host/errors.js';
 
-export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, lockout: 4 } as const;
+/** The CLI's names for the one table of exit codes (src/host/errors.ts `EXIT`). */
+export const EXIT = {
+  ok: CODES.OK,
+  refused: CODES.REFUSED,
+  usage: CODES.USAGE,
+  unreachable: CODES.UNREACHABLE,
+  lockout: CODES.LOCKOUT,
+} as const;
 
 /**
  * The exit code for an error, by the daemon's one table (src/host/errors.ts `exitCodeFor`), so

@@ -8,9 +8,9 @@
  */
 import type { StepOutcome } from '../host/workflow/report.js';
 import type { RowOutcome, StationEvent, StationSummary } from '../station/station.js';
+import type { Colour } from './io.js';
 import { visible } from './render.js';
 
-export type Colour = 'green' | 'yellow' | 'red' | 'dim' | 'bold' | 'cyan';
 export type Paint = (colour: Colour, text: string) => string;
 export const noPaint: Paint = (_colour, text) => text;
 

@@ -6,7 +6,7 @@
 import type { ValueInput } from '../protocol/index.js';
 import { type ExpectedFields, expectOk } from './expect.js';
 import type { TspLine } from './lines.js';
-import { type Exchange, type Fields, type LineOptions, Probe, type ProbeOptions } from './probe.js';
+import { type LineOptions, Probe, type ProbeExchange, type ProbeFields, type ProbeOptions } from './probe.js';
 import { FACTORY_ADMIN_PASSWORD } from './spec.js';
 import type { RawWire } from './wire.js';
 
@@ -46,7 +46,7 @@ export class Ctx extends Probe {
   /** Sends a request and requires `OK` (a step on the way to what the check tests). */
   async ok(
     verb: string,
-    fields: Fields = [],
+    fields: ProbeFields = [],
     expected: ExpectedFields = {},
     options: LineOptions = {},
   ): Promise<TspLine> {
@@ -81,7 +81,7 @@ export class Ctx extends Probe {
   }
 
   /** DIAG with the DIAG timeout. */
-  diag(fields: Fields = [], options: LineOptions = {}): Promise<Exchange> {
+  diag(fields: ProbeFields = [], options: LineOptions = {}): Promise<ProbeExchange> {
     return this.request('DIAG', fields, { ...options, timeoutMs: this.config.diagTimeoutMs });
   }
 

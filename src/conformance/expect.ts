@@ -4,7 +4,7 @@
  */
 import { CheckFailure } from './failure.js';
 import { showBytes, type TspLine } from './lines.js';
-import type { Exchange } from './probe.js';
+import type { ProbeExchange } from './probe.js';
 
 /**
  * Expected fields: a string is the value as text, a RegExp its shape, `null` "absent", and
@@ -27,7 +27,7 @@ function describeFields(fields: ExpectedFields): string {
     .join(' ');
 }
 
-function context(x: Exchange): { sent: string; received: string[] } {
+function context(x: ProbeExchange): { sent: string; received: string[] } {
   return { sent: x.request, received: x.lines.map((l) => l.raw.text) };
 }
 
@@ -53,7 +53,7 @@ export function fieldMismatch(line: TspLine, fields: ExpectedFields): string | u
 }
 
 /** The final line is `OK` with these fields. */
-export function expectOk(x: Exchange, fields: ExpectedFields = {}, what = ''): TspLine {
+export function expectOk(x: ProbeExchange, fields: ExpectedFields = {}, what = ''): TspLine {
   const { final } = x;
   const expected = `OK${Object.keys(fields).length > 0 ? ` ${describeFields(fields)}` : ''}`;
   if (final.kind !== 'ok')
@@ -74,7 +74,7 @@ export function expectOk(x: Exchange, fields: ExpectedFields = {}, what = ''): T
 
 /** The final line is `ERR code=… reason=…` with these fields. */
 export function expectErr(
-  x: Exchange,
+  x: ProbeExchange,
   code: number,
   reason: string,
   fields: ExpectedFields = {},
@@ -100,7 +100,7 @@ export function expectErr(
 }
 
 /** `ERR code=…` with any reason of that code; code 0 is `OK`. */
-export function expectCode(x: Exchange, code: number, what = ''): TspLine {
+export function expectCode(x: ProbeExchange, code: number, what = ''): TspLine {
   const { final } = x;
   if (code === 0) return expectOk(x, {}, what);
   if (final.kind !== 'err' || final.fields.code !== String(code))
@@ -116,7 +116,7 @@ export function expectCode(x: Exchange, code: number, what = ''): TspLine {
 export function expectThat(
   condition: boolean,
   message: string,
-  detail: { expected?: string; got?: string; x?: Exchange } = {},
+  detail: { expected?: string; got?: string; x?: ProbeExchange } = {},
 ): asserts condition {
   if (condition) return;
   throw new CheckFailure(message, {
@@ -127,7 +127,7 @@ export function expectThat(
 }
 
 /** The reply has exactly these lines, byte for byte (a replay, §8). */
-export function expectSameLines(first: Exchange, again: Exchange, message: string): void {
+export function expectSameLines(first: ProbeExchange, again: ProbeExchange, message: string): void {
   const a = first.lines.map((l) => l.raw.text);
   const b = again.lines.map((l) => l.raw.text);
   if (a.length === b.length && a.every((line, i) => line === b[i])) return;

@@ -13,7 +13,7 @@ import { CheckFailure, LinkLost } from './failure.js';
 import { hasCrcToken, leadingId, type Rule, readLine, type TspLine } from './lines.js';
 import type { RawWire, ReceivedLine } from './wire.js';
 
-export interface Exchange {
+export interface ProbeExchange {
   /** The line as sent, one char per byte, without its terminator. */
   request: string;
   /** DATA lines and the final line, in order. */
@@ -24,7 +24,7 @@ export interface Exchange {
   events: TspLine[];
 }
 
-export interface ExchangeOptions {
+export interface ProbeExchangeOptions {
   /** The terminator written after the line. Default CRLF. */
   end?: string;
   /** Reply timeout, restarted by every DATA or EVT line. Default: the probe's. */
@@ -40,7 +40,7 @@ export interface LineOptions {
   crc?: boolean;
 }
 
-export type Fields = ReadonlyArray<readonly [string, ValueInput]>;
+export type ProbeFields = ReadonlyArray<readonly [string, ValueInput]>;
 
 interface Watch<T> {
   /** Starts the timeout again (a DATA or EVT line came). */
@@ -66,7 +66,7 @@ export class Probe {
   /** Aborts the waits of the check that runs (its time is up). */
   signal: AbortSignal | undefined;
   /**
-   * Replies are not held to the line rules (the default of `ExchangeOptions.lax`): while the
+   * Replies are not held to the line rules (the default of `ProbeExchangeOptions.lax`): while the
    * suite brings the terminal to a check's starting state, only OK or ERR matters; the checks
    * themselves report a broken rule, by the section it breaks.
    */
@@ -89,7 +89,7 @@ export class Probe {
   }
 
   /** `[@ID ]VERB[ key=value]...[ *CRC]`, written canonically (§5), with a new ID and a CRC unless told. */
-  line(verb: string, fields: Fields = [], options: LineOptions = {}): string {
+  line(verb: string, fields: ProbeFields = [], options: LineOptions = {}): string {
     const id = options.id === undefined ? this.nextId() : options.id;
     let text = id === false ? verb : `@${id} ${verb}`;
     for (const [key, value] of fields) text += ` ${key}=${encodeValue(value)}`;
@@ -97,12 +97,16 @@ export class Probe {
   }
 
   /** Sends `verb` as `line()` builds it and collects the reply. */
-  request(verb: string, fields: Fields = [], options: LineOptions & ExchangeOptions = {}): Promise<Exchange> {
+  request(
+    verb: string,
+    fields: ProbeFields = [],
+    options: LineOptions & ProbeExchangeOptions = {},
+  ): Promise<ProbeExchange> {
     return this.exchange(this.line(verb, fields, options), options);
   }
 
   /** Sends `text` and collects its reply. */
-  async exchange(text: string, options: ExchangeOptions = {}): Promise<Exchange> {
+  async exchange(text: string, options: ProbeExchangeOptions = {}): Promise<ProbeExchange> {
     const collecting = this.collect(text, options);
     try {
       await this.write(text, options.end ?? '\r\n');
@@ -127,11 +131,11 @@ export class Probe {
    * Collects the reply to `request`, already written (or about to be). Lines already waiting are
    * read first: the first final line ends the reply, whatever its ID, and the ID is then judged.
    */
-  collect(request: string, options: ExchangeOptions = {}): Promise<Exchange> {
+  collect(request: string, options: ProbeExchangeOptions = {}): Promise<ProbeExchange> {
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const lines: TspLine[] = [];
     const events: TspLine[] = [];
-    return this.watch<Exchange>(
+    return this.watch<ProbeExchange>(
       timeoutMs,
       () =>
         new CheckFailure(`no final line (OK or ERR) within ${timeoutMs} ms (§7: every request gets one)`, {
@@ -146,7 +150,7 @@ export class Probe {
         } else lines.push(line);
         // §18: each DATA or EVT line restarts the reply timeout.
         if (line.kind !== 'ok' && line.kind !== 'err') return w.restart();
-        const exchange: Exchange = {
+        const exchange: ProbeExchange = {
           request,
           lines,
           data: lines.filter((l) => l.kind === 'data'),
@@ -303,7 +307,7 @@ export class Probe {
  * echoed as §7 and D43 say and a CRC on every line exactly when the request had one (§6.3), none
  * on a 413, always one on a 460. Only the rule families in `rules` are judged (`read` always).
  */
-export function judge(exchange: Exchange, rules: ReadonlySet<Rule>): void {
+export function judge(exchange: ProbeExchange, rules: ReadonlySet<Rule>): void {
   const problems: string[] = [];
   const { request, final } = exchange;
   const is413 = final.fields.code === '413';

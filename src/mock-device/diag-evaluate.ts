@@ -7,13 +7,13 @@
 import { type DiagCheck, type DiagStatus, diagCode } from '../protocol/index.js';
 import type { PersistentState } from './state.js';
 
-export interface CheckResult {
+export interface DiagFinding {
   status: DiagStatus;
   code?: string;
   hint?: string;
 }
 
-export function evaluateCheck(state: PersistentState, check: DiagCheck): CheckResult {
+export function evaluateCheck(state: PersistentState, check: DiagCheck): DiagFinding {
   const configured = state.hardware.diagFaults[check];
   if (configured !== undefined) {
     const spec = diagCode(check, configured);
@@ -25,7 +25,7 @@ export function evaluateCheck(state: PersistentState, check: DiagCheck): CheckRe
   return { status: 'pass' };
 }
 
-function withCode(check: DiagCheck, code: string): CheckResult {
+function withCode(check: DiagCheck, code: string): DiagFinding {
   const spec = diagCode(check, code)!;
   return { status: spec.status, code, hint: spec.hint };
 }

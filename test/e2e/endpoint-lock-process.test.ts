@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeviceLink } from '../../src/mock-device/index.js';
 import { MockTerminal } from '../../src/mock-device/index.js';
-import { listenTcp, type TcpTransport } from '../../src/mock-device/transports/index.js';
+import { listenTcp, type TcpListener } from '../../src/mock-device/transports/index.js';
 import { cleanEnv, STACK_LINE } from '../helpers/cli-inproc.js';
 import { Children, requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
 
 const E2E_TIMEOUT_MS = 120_000;
 let dir: string;
-let server: TcpTransport | undefined;
+let server: TcpListener | undefined;
 let terminal: MockTerminal | undefined;
 const children = new Children();
 

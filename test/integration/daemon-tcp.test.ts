@@ -9,7 +9,7 @@ import { createPortRegistry } from '../../src/host/ports/registry.js';
 import { tcpPortFactory } from '../../src/host/ports/tcp.js';
 import { Secret } from '../../src/host/secret.js';
 import { MockTerminal } from '../../src/mock-device/index.js';
-import { listenTcp, type TcpTransport } from '../../src/mock-device/transports/tcp.js';
+import { listenTcp, type TcpListener } from '../../src/mock-device/transports/tcp.js';
 import { silentLogger } from '../unit/daemon-wire.helper.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -17,7 +17,7 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-async function serve(): Promise<{ terminal: MockTerminal; server: TcpTransport; url: string }> {
+async function serve(): Promise<{ terminal: MockTerminal; server: TcpListener; url: string }> {
   const terminal = new MockTerminal({ baud: 0, diagTimeScale: 0 });
   const server = await listenTcp({ port: 0 }, (link) => terminal.attach(link));
   cleanup.push(() => server.close());

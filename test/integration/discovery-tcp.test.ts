@@ -13,7 +13,7 @@ import type { HubEvent } from '../../src/host/hub.js';
 import { createPortRegistry } from '../../src/host/ports/index.js';
 import { Secret } from '../../src/host/secret.js';
 import { type MockBehaviour, MockTerminal, type MockTerminalOptions } from '../../src/mock-device/index.js';
-import { listenTcp, type TcpTransport } from '../../src/mock-device/transports/index.js';
+import { listenTcp, type TcpListener } from '../../src/mock-device/transports/index.js';
 import { deadline } from '../helpers/wait.js';
 import { silentLogger } from '../unit/daemon-wire.helper.js';
 
@@ -31,7 +31,7 @@ interface Served {
   port: string;
   terminal: MockTerminal;
   meter: Meter;
-  server: TcpTransport;
+  server: TcpListener;
 }
 
 const cleanup: Array<() => Promise<void> | void> = [];

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MockTerminal } from '../../src/mock-device/index.js';
-import { listenTcp, type TcpTransport } from '../../src/mock-device/transports/tcp.js';
+import { listenTcp, type TcpListener } from '../../src/mock-device/transports/tcp.js';
 import { ADMIN_PASSWORD, CliHarness, MERCHANT, STACK_LINE, TERMINAL } from '../helpers/cli-inproc.js';
 
 /** A terminal on tcp:// that keeps count of what reached it. */
@@ -18,7 +18,7 @@ class RecordingTerminal {
   connections = 0;
   bytesIn = 0;
   readonly terminal = new MockTerminal({ baud: 0, diagTimeScale: 0 });
-  private server: TcpTransport | undefined;
+  private server: TcpListener | undefined;
 
   async start(): Promise<string> {
     this.terminal.addBehaviour({

@@ -10,7 +10,7 @@ import { MockTerminal, type MockTerminalOptions } from '../../src/mock-device/in
 import {
   createInProcessBinding,
   listenTcp,
-  type TcpTransport,
+  type TcpListener,
 } from '../../src/mock-device/transports/index.js';
 import { appendCrc } from '../../src/protocol/index.js';
 import { deadline } from '../helpers/wait.js';
@@ -169,7 +169,7 @@ describe('mock terminal over the in-process binding', () => {
 });
 
 describe('mock terminal over TCP', () => {
-  let tcp: TcpTransport | undefined;
+  let tcp: TcpListener | undefined;
   const sockets: net.Socket[] = [];
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.destroy();

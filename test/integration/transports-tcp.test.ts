@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/mock-device/transports/errors.js';
-import { listenTcp, type TcpTransport } from '../../src/mock-device/transports/tcp.js';
+import { listenTcp, type TcpListener } from '../../src/mock-device/transports/tcp.js';
 import { LinkRecorder } from '../helpers/link-recorder.js';
 import { ByteSink, deadline } from '../helpers/wait.js';
 
@@ -23,7 +23,7 @@ async function connect(address: { host: string; port: number }): Promise<Client>
 }
 
 describe('TCP transport', () => {
-  let transport: TcpTransport | undefined;
+  let transport: TcpListener | undefined;
   afterEach(async () => {
     await transport?.close();
     transport = undefined;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Rule } from '../../src/conformance/lines.js';
 import { hasCrcToken, leadingId, readLine, showBytes } from '../../src/conformance/lines.js';
-import { type Exchange, judge } from '../../src/conformance/probe.js';
+import { judge, type ProbeExchange } from '../../src/conformance/probe.js';
 import type { ReceivedLine, Terminator } from '../../src/conformance/wire.js';
 import { appendCrc } from '../../src/protocol/index.js';
 
@@ -17,7 +17,7 @@ function received(text: string, terminator: Terminator = 'CRLF', length = text.l
 const problems = (text: string, terminator?: Terminator) =>
   readLine(received(text, terminator)).problems.map((p) => `${p.rule} ${p.text.split(':')[0]}`);
 
-function exchange(request: string, ...replies: string[]): Exchange {
+function exchange(request: string, ...replies: string[]): ProbeExchange {
   const lines = replies.map((r) => readLine(received(r)));
   return { request, lines, data: lines.filter((l) => l.kind === 'data'), final: lines.at(-1)!, events: [] };
 }
@@ -103,7 +103,7 @@ describe('judge', () => {
   });
 
   it('a missing or wrong ID, a missing or extra CRC are named (§7, §6.3)', () => {
-    const fail = (x: Exchange, rules = ALL) => {
+    const fail = (x: ProbeExchange, rules = ALL) => {
       try {
         judge(x, rules);
       } catch (error) {

@@ -18,7 +18,7 @@ import { runAction } from '../run-action.js';
 import { VERSION } from '../version.js';
 
 /** What the port manager factory gets: it loads and validates the config file itself. */
-export interface DaemonPortManagerOptions {
+export interface PortManagerFactoryOptions {
   /** `--config FILE`, when given. */
   configFile?: string;
   logger: Logger;
@@ -27,7 +27,7 @@ export interface DaemonPortManagerOptions {
 /** What `posbridge daemon` needs beyond CliDeps (all optional, so other commands ignore them). */
 export interface DaemonCommandDeps {
   /** Discovery and the ports it owns (the DaemonPortManager, wired in compose.ts). */
-  createPortManager?: (options: DaemonPortManagerOptions) => Promise<PortManager>;
+  createPortManager?: (options: PortManagerFactoryOptions) => Promise<PortManager>;
   /**
    * Wraps the daemon's engine, e.g. in the audit trail; its close() runs after the last
    * operation. `hostname`: the station name when the config gives none.

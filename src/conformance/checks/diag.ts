@@ -8,7 +8,7 @@ import { type Check, check } from '../check.js';
 import type { Ctx } from '../context.js';
 import { expectErr, expectOk, expectThat } from '../expect.js';
 import type { TspLine } from '../lines.js';
-import type { Exchange } from '../probe.js';
+import type { ProbeExchange } from '../probe.js';
 import { DIAG_CHECKS, DIAG_ORDER, MAX_ECHO } from '../spec.js';
 
 const diag = (spec: Parameters<typeof check>[1]) => check('diag', spec);
@@ -63,7 +63,7 @@ function judgeData(line: TspLine, want: string): string {
 }
 
 /** A whole DIAG reply for `checks`: a DATA line each, in order, and OK pass= warn= fail= adding up. */
-function judgeDiag(x: Exchange, checks: readonly string[]): Map<string, TspLine> {
+function judgeDiag(x: ProbeExchange, checks: readonly string[]): Map<string, TspLine> {
   expectThat(x.data.length === checks.length, `§15 DIAG: one DATA line per check (${checks.length})`, {
     expected: checks.join(','),
     got: x.data.map((d) => d.fields.check).join(','),

@@ -10,7 +10,7 @@ import { appendCrc } from '../../protocol/index.js';
 import { type Check, check } from '../check.js';
 import type { Ctx } from '../context.js';
 import { expectErr, expectOk, expectSameLines, expectThat } from '../expect.js';
-import type { Exchange } from '../probe.js';
+import type { ProbeExchange } from '../probe.js';
 import { FACTORY_ADMIN_PASSWORD, REPLAY_ENTRIES, SUITE_ADMIN_PASSWORD } from '../spec.js';
 
 const replay = (spec: Parameters<typeof check>[1]) => check('replay', spec);
@@ -51,7 +51,7 @@ async function retransmitted(
   t: Ctx,
   line: string,
   moved: string,
-): Promise<{ x: Exchange; replayed: boolean }> {
+): Promise<{ x: ProbeExchange; replayed: boolean }> {
   const x = await t.exchange(line);
   expectOk(x, {}, 'the retransmission');
   return { x, replayed: (await apn(t)) === moved };

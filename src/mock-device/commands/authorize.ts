@@ -6,11 +6,11 @@
 import type { CommandSpec } from '../../protocol/index.js';
 import type { Login } from '../connection.js';
 import type { AccountState, PersistentState } from '../state.js';
-import { type Final, fail, type Session } from './context.js';
+import { type Final, fail, type LoginState } from './context.js';
 
 export const ADMIN = 'admin';
 
-export function authorize(spec: CommandSpec, session: Session, state: PersistentState): Final | undefined {
+export function authorize(spec: CommandSpec, session: LoginState, state: PersistentState): Final | undefined {
   if (spec.access === 'public') return undefined;
   const { login } = session;
   if (login === undefined) return fail('auth-required');

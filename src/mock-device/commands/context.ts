@@ -47,13 +47,13 @@ export interface TerminalCore {
   resetToFactory(): void;
 }
 
-export interface Session {
+export interface LoginState {
   login: Login | undefined;
 }
 
 export interface CommandContext {
   readonly core: TerminalCore;
-  readonly session: Session;
+  readonly session: LoginState;
   readonly request: Request;
   /** Send a DATA line of this reply now (its fields from encodeDataFields). */
   data(fields: FieldList): void;

@@ -27,6 +27,6 @@ export {
   listenTcp,
   MAX_SEND_BACKLOG,
   SEND_HIGH_WATER,
+  type TcpListener,
   type TcpListenOptions,
-  type TcpTransport,
 } from './tcp.js';

@@ -19,14 +19,14 @@ export interface TcpListenOptions {
   port: number;
 }
 
-export interface TcpTransport {
+export interface TcpListener {
   readonly address: { host: string; port: number };
   /** Stops accepting and drops every connection (unsent terminal output is discarded). */
   close(): Promise<void>;
 }
 
 /** A TCP "serial server": each accepted connection is one DeviceLink. */
-export async function listenTcp(options: TcpListenOptions, onLink: LinkHandler): Promise<TcpTransport> {
+export async function listenTcp(options: TcpListenOptions, onLink: LinkHandler): Promise<TcpListener> {
   const host = options.host ?? '127.0.0.1';
   const { port } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
