@@ -1,5 +1,5 @@
 /**
- * The last line of defence against a secret in the audit trail (DESIGN.md, "Non-negotiables").
+ * The last line of defence against a secret in the audit trail (docs/cli.md, "Secrets").
  * Callers are expected to pass only what is safe to keep: the workflow's StepRecords, diagnostics,
  * identities, masked values. This scrub refuses, before anything is written, the mistakes that can
  * be recognised generically:

@@ -1,5 +1,5 @@
 /**
- * The audit trail (DESIGN.md, "Provisioning workflow"; issue 5 item 3): every provision, diag,
+ * The audit trail (docs/daemon.md, "The audit trail and its witness"): every provision, diag,
  * passwd and operator run and each of its steps, with technician, station, terminal identity,
  * times, outcome and diagnostics; never a secret.
  *

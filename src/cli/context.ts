@@ -77,7 +77,7 @@ export interface CliDeps extends DaemonCommandDeps {
   openTransport(options: CommonOptions, logger: Logger): Promise<Transport>;
 }
 
-/** The flags every terminal command takes (DESIGN.md, "The command line"). */
+/** The flags every terminal command takes (docs/cli.md, "Common flags"). */
 export function addCommonOptions(command: Command, portRequired = true): Command {
   const port = '--port <port>';
   const portHelp =

@@ -1,5 +1,5 @@
 /**
- * Exit codes (DESIGN.md): 0 success, 1 the terminal said no or a check failed, 2 usage error,
+ * Exit codes (docs/cli.md, "Exit codes"): 0 success, 1 the terminal said no or a check failed, 2 usage error,
  * 3 the terminal cannot be reached or stopped answering, 4 stopped to avoid a lockout or locked.
  */
 import { EXIT as CODES, exitCodeFor, PosbridgeError } from '../host/errors.js';

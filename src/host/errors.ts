@@ -1,6 +1,6 @@
 /**
  * One error class with stable codes, a hint for the person in front of the terminal, and the exit
- * code the CLI maps it to (DESIGN.md, "The command line"). An ERR reply from the terminal is a
+ * code the CLI maps it to (docs/cli.md, "Exit codes"). An ERR reply from the terminal is a
  * TerminalError that keeps every field of the reply. Messages never hold a secret: requests are
  * described by their verb, never by their line.
  */
@@ -205,7 +205,7 @@ export function isTerminalError(error: unknown, status?: number, reason?: string
   );
 }
 
-/** Exit codes of the CLI (DESIGN.md, "The command line"). */
+/** Exit codes of the CLI (docs/cli.md, "Exit codes"). */
 export const EXIT = {
   OK: 0,
   /** The terminal said no, or a check failed. */

@@ -1,5 +1,5 @@
 /**
- * TSP/1 lockout, terminal-wide (DESIGN.md, Decisions: Authorization). `lockout.max` failures
+ * TSP/1 lockout, terminal-wide (docs/protocol.md §13). `lockout.max` failures
  * (LOGIN, or PASSWD with a wrong `old`) lock the terminal for `lockout.seconds`. While locked,
  * LOGIN and PASSWD-with-old get 423, which neither counts nor extends the lock. The end of a lock
  * and a success reset the count. `lockout.max=0` disables it: failures are not counted. Lowering

@@ -78,7 +78,7 @@ export const INITIAL_OPERATOR_ID = '01';
 export const INITIAL_OPERATOR_NAME = 'Initial account';
 
 /**
- * Factory state as DESIGN.md describes it: admin/1234 and operator 01 "Initial account"/123456
+ * Factory state (docs/protocol.md §12): admin/1234 and operator 01 "Initial account"/123456
  * with all five permissions, both must change their password; no binding; factory settings; no
  * lockout. Clock and hardware are passed in because RESET keeps them.
  */

@@ -1,7 +1,7 @@
 /**
  * The mock terminal: one device, any number of connections (attach a DeviceLink per plug-in).
  *
- * The engine implements TSP/1 as DESIGN.md and docs/protocol.md specify: for each line,
+ * The engine implements TSP/1 as docs/protocol.md specifies (§10): for each line,
  * the fault order 413, 400 (bytes), 460, 404, 400 (arguments) (src/protocol readRequest), then
  * 503 not-ready while rebooting, the behaviours' plan (faults), at-most-once replay, 503 busy while
  * another request executes, then the command itself (command-run.ts: 401, 403, 428 from

@@ -52,6 +52,6 @@ export function codeOfSlug(slug: ErrorSlug): ErrorCode {
 
 /**
  * Replies the terminal does not keep for replay: the request was not understood or not executed,
- * so a retransmission must run (DESIGN.md, IDs and at-most-once).
+ * so a retransmission must run (docs/protocol.md §7, §8).
  */
 export const NOT_REPLAYED: ReadonlySet<number> = new Set([400, 413, 460, 503]);

@@ -1,5 +1,5 @@
 /**
- * One process owns a port at a time (DESIGN.md, non-negotiables): while `posbridge console`
+ * One process owns a port at a time (docs/cli.md, "One owner per terminal"): while `posbridge console`
  * holds a pty, a second posbridge gets "port busy" naming the port and the holder, exit 3, and
  * the holder's session is not disturbed. Once the holder leaves, the port works again.
  */

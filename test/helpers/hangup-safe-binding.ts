@@ -4,7 +4,7 @@ import { LinuxBinding, type LinuxBindingInterface, type LinuxPortBinding } from 
 /**
  * The real Linux binding, with bindings-cpp issue #162 worked around for tests that hang up a
  * host: when the other end of a tty goes away, read() can return 0 bytes and the stock binding
- * retries forever (no 'close', a core at 100%; SERIAL-NOTES.md). Here a 0-byte read is a
+ * retries forever (no 'close', a core at 100%; docs/architecture.md). Here a 0-byte read is a
  * disconnect, which is what SerialPortStream needs to close with a DisconnectedError.
  */
 export const hangupSafeLinuxBinding: LinuxBindingInterface = {

@@ -1,5 +1,5 @@
 /**
- * Terminals are precious (DESIGN.md: "A tool that burns login attempts bricks the terminal for the
+ * Terminals are precious (docs/architecture.md, "Lockout safety lives in one place": "A tool that burns login attempts bricks the terminal for the
  * technician: never retry a rejected password"; "A terminal whose STATUS says tamper=1 is
  * quarantined: no credential is set"). What the terminal saw is counted on its side: LOGIN and
  * PASSWD requests read (the cable meter) and attempts spent (its lockout count).

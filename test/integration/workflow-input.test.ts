@@ -1,6 +1,6 @@
 /**
  * Bad input from the user is a usage error (exit 2) that names the problem before any byte reaches
- * the terminal (DESIGN.md: "Bad input ... gets a clear error naming the problem"; the profile is
+ * the terminal (docs/cli.md, "Exit codes": "Bad input ... gets a clear error naming the problem"; the profile is
  * "validated at the boundary ... before any byte is sent"). And --json prints exactly one JSON
  * document on stdout, whatever happens.
  */

@@ -1,5 +1,5 @@
 /**
- * The provisioning workflow end to end, in-process (DESIGN.md, "Provisioning workflow"): a factory
+ * The provisioning workflow end to end, in-process (docs/cli.md, `posbridge provision`): a factory
  * terminal is provisioned from a profile file, a finished terminal is left exactly as it was, and
  * a dry run only reads. Every assertion that matters is on the terminal's own state.
  */

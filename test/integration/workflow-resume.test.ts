@@ -1,5 +1,5 @@
 /**
- * "Re-running after a pulled cable resumes and finishes" (DESIGN.md, "Provisioning workflow";
+ * "Re-running after a pulled cable resumes and finishes" (docs/cli.md, `posbridge provision`;
  * "Unplugging mid-command gives a clear error and a resumable state, never a hang").
  *
  * A full provisioning run is measured once (bytes both ways, and where the admin PASSWD and the

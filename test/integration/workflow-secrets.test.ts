@@ -1,5 +1,5 @@
 /**
- * DESIGN.md, "Non-negotiables": secrets (passwords, bank account) never appear in argv, logs,
+ * docs/cli.md, "Secrets": secrets (passwords, bank account) never appear in argv, logs,
  * traces, audit records or error messages.
  *
  * Every command that handles a secret runs with distinctive secrets, a wire trace, the most verbose

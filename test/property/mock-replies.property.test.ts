@@ -1,5 +1,5 @@
 /**
- * DESIGN.md "Lengths as written" (docs/protocol.md D47): whatever a host sends, no line the mock
+ * docs/protocol.md §19, D47 ("Lengths as written"): whatever a host sends, no line the mock
  * terminal writes is longer than 512 bytes; `msg` and `hint` are at most 120 bytes as written
  * (quotes and escapes included) and printable ASCII; an echoed key (`key=` of a 400 or 422) and
  * `check=` at most 64 bytes as written. Requests are generated with long, quoted and non-ASCII
@@ -79,7 +79,7 @@ const rawLineArb = fc
   )
   .map(([id, verb, token]) => `${id}${verb} ${token}`);
 
-/** The long echoes DESIGN.md names: a 64-byte non-ASCII key or check with a msg as long as allowed. */
+/** The long echoes docs/protocol.md §19 names: a 64-byte non-ASCII key or check with a msg as long as allowed. */
 const echoArb = fc
   .tuple(fc.constantFrom('GET', 'SET', 'DIAG'), nonAscii, fc.boolean())
   .map(([verb, bytes, crc]) => {

@@ -1,5 +1,5 @@
 /**
- * docs/cli.md documents every flag (DESIGN.md, "The command line"): each command of the program
+ * docs/cli.md documents every flag (docs/cli.md, "Commands"): each command of the program
  * has its section there, and each of its long flags is named there or on the command's own page
  * (docs/mock.md for `posbridge mock`).
  */

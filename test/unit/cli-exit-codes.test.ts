@@ -1,5 +1,5 @@
 /**
- * The command line's contract (DESIGN.md, "The command line"), through `runCli` in-process with
+ * The command line's contract (docs/cli.md, "Exit codes"), through `runCli` in-process with
  * the production composition: exit 0 success, 1 the terminal said no or a check failed, 2 usage
  * error (one line, no stack trace, nothing sent), 3 the terminal cannot be reached or stopped
  * answering, 4 lockout. Plus --help and --version.
@@ -292,7 +292,7 @@ describe('--help and --version', () => {
     return walk(program, []);
   }
 
-  it('the program has the commands of DESIGN.md', () => {
+  it('the program has the commands of docs/cli.md', () => {
     const names = commandPaths().map((p) => p.join(' '));
     for (const name of [
       'ports',

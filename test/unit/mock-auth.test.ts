@@ -1,5 +1,5 @@
 /**
- * Authorization, sessions, lockout and PASSWD, as DESIGN.md's Decisions order them:
+ * Authorization, sessions, lockout and PASSWD, as docs/protocol.md's Decisions order them (§12-§14):
  * 401, 403 (before 428), 428, 422, 423, 409; PASSWD: 400, 401/403, confirm, unknown-user,
  * policy, lock, old.
  */
@@ -375,7 +375,7 @@ describe('mock terminal: sessions', () => {
     expect(host.send('GET key=net.mode')).toEqual(['OK key=net.mode value=eth']);
   });
 
-  it('does not count empty and blank lines as activity (DESIGN.md, Idle)', () => {
+  it('does not count empty and blank lines as activity (docs/protocol.md §12)', () => {
     const { h, host } = setup();
     admin(host);
     h.advance(200_000);

@@ -346,7 +346,7 @@ describe('docs/protocol.md and test/fixtures/tsp-examples.json', () => {
   });
 });
 
-describe('what the examples leave open, and who may run what (DESIGN.md, Settled after review)', () => {
+describe('what the examples leave open, and who may run what (docs/protocol.md, its Decisions)', () => {
   /** The text of a section of docs/protocol.md, from its heading to the next one of its level. */
   function section(heading: string): string {
     const from = doc.indexOf(heading);
@@ -539,7 +539,7 @@ describe('line vectors', () => {
   });
 });
 
-describe('bounds that DESIGN.md sets on what a terminal sends', () => {
+describe('bounds that docs/protocol.md §19 sets on what a terminal sends', () => {
   it('every diagnostic hint is at most 120 bytes as written (D47: quotes included)', () => {
     for (const [check, spec] of Object.entries(DIAG_CHECKS)) {
       for (const [code, entry] of Object.entries(spec.codes as Record<string, { hint: string }>)) {
@@ -548,8 +548,8 @@ describe('bounds that DESIGN.md sets on what a terminal sends', () => {
     }
   });
 
-  // DESIGN.md: msg at most 120 bytes as written, printable ASCII; an echoed key at most 64 bytes as written.
-  it('DESIGN.md msg and key bounds: every rejection msg and key fit as written', () => {
+  // docs/protocol.md §19, D47: msg at most 120 bytes as written, printable ASCII; an echoed key at most 64 bytes as written.
+  it('§19 msg and key bounds: every rejection msg and key fit as written', () => {
     for (const v of lineVectors.filter((v) => v.role === 'invalid')) {
       const result = readRequest(new LineSplitter().push(bytes(`${v.line}\r\n`))[0]!);
       if (result.ok) throw new Error(`accepted: ${v.line}`);
@@ -561,7 +561,7 @@ describe('bounds that DESIGN.md sets on what a terminal sends', () => {
     }
   });
 
-  it('DESIGN.md 512-byte bound: every rejection reply fits in a line', () => {
+  it('§19 512-byte bound: every rejection reply fits in a line', () => {
     for (const v of lineVectors.filter((v) => v.role === 'invalid')) {
       const result = readRequest(new LineSplitter().push(bytes(`${v.line}\r\n`))[0]!);
       if (result.ok) throw new Error(`accepted: ${v.line}`);

@@ -299,7 +299,7 @@ function isUsageError(error: unknown): boolean {
   );
 }
 
-/** The real serialport binding, guarded against the 0-byte read spin (SERIAL-NOTES.md). */
+/** The real serialport binding, guarded against the 0-byte read spin (docs/architecture.md, "Why it is built this way"). */
 function defaultDeviceBinding(): Promise<BindingInterface> {
   return loadPlatformBinding();
 }

@@ -3,7 +3,7 @@
  * lines and closing; reads and writes of unix ports done here (readiness-io.ts), on the main
  * thread when the poller says the fd is ready, instead of on libuv's thread pool.
  *
- * It also turns "the device went away" into a disconnect, always. The problem (SERIAL-NOTES.md,
+ * It also turns "the device went away" into a disconnect, always. The problem (docs/architecture.md,
  * bindings-cpp issue #162): when a hang-up lands while a read is re-armed, the unix read returns
  * 0 bytes and the binding retries at once, forever: no `close` event, a core at 100 %, a session
  * that hangs. A serial read with VMIN=1 never legitimately returns 0 bytes, so here a 0-byte read

@@ -4,7 +4,7 @@
  * - Lock holders: /proc/locks lists every flock with the holder's pid and the device's
  *   major:minor:inode. serialport (`lock: true`), picocom and posbridge itself take an exclusive
  *   flock on the device, so this finds them before we open it (a failed open still applies its
- *   termios to the owner's tty, SERIAL-NOTES.md, so we look first).
+ *   termios to the owner's tty, docs/cli.md "One owner per terminal", so we look first).
  * - Open holders: /proc/PID/fd links that point at the device, for the message when the lock was
  *   lost in a race or is held some other way.
  * Anything unreadable (no /proc, another user's process) is skipped: these are hints, never a

@@ -15,7 +15,7 @@
  * poll with that event only, dropping the other direction's interest until the event fires. When a
  * read and a write both wait, both are re-armed together.
  *
- * What it keeps from the binding's own read (SERIAL-NOTES.md): a 0-byte read is a hang-up, never
+ * What it keeps from the binding's own read (docs/architecture.md, "Why it is built this way"): a 0-byte read is a hang-up, never
  * retried (bindings-cpp #162 retries it forever); a close cancels a waiting read or write (the
  * poller emits a `canceled` error), which the stream takes as a cancel, not a disconnect.
  */

@@ -1,5 +1,5 @@
 /**
- * From the port name a person types to an open Transport (DESIGN.md, "Ports"):
+ * From the port name a person types to an open Transport (docs/cli.md, "Common flags" and "Serial servers"):
  *   /dev/ttyUSB0, /dev/serial/by-id/..., any other path (a pty symlink)  -> the serial factory
  *   tcp://HOST:PORT                                                     -> TCP
  *   rfc2217://HOST:PORT[?options], telnet://HOST:PORT[?options]         -> Telnet (telnet/)

@@ -1,7 +1,7 @@
 /**
  * Serial devices as Transports, through serialport 13's SerialPortStream.
  *
- * Field facts this honours (SERIAL-NOTES.md):
+ * Field facts this honours (docs/cli.md, "One owner per terminal"):
  * - Exclusive access is `lock: true` (flock). A failed second open applies its termios to the
  *   owner's tty before it fails, so before opening we look in /proc/locks for a holder and refuse
  *   with PORT_BUSY without touching the device. (Two posbridge processes starting in the same

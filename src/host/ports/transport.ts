@@ -1,7 +1,7 @@
 /**
  * The byte link under a session, whatever carries it (serial device, TCP socket, in-process mock).
- * The session never imports a serial library: a PortFactory hands it a Transport (STYLE.md: the
- * transport is a factory).
+ * The session never imports a serial library: a PortFactory hands it a Transport (the transport
+ * is a factory, so tests hand it a memory link).
  */
 import type { Endpoint } from './endpoint.js';
 import type { PortHolder } from './holders.js';

@@ -1,6 +1,6 @@
 /**
  * UUCP lock files: how minicom, cu, ModemManager's peers and many vendor tools claim a serial port
- * (SERIAL-NOTES.md: minicom locks with `/run/lock/LCK..<name>`, not flock). posbridge honours
+ * (docs/cli.md, "One owner per terminal": minicom locks with `/run/lock/LCK..<name>`, not flock). posbridge honours
  * them and writes its own while it owns a device, so minicom and posbridge never share a port.
  *
  * The convention (FHS, "/var/lock"): a file `LCK..<device basename>` in the lock directory holding

@@ -1,5 +1,5 @@
 /**
- * The provisioning workflow (DESIGN.md, "Provisioning workflow"): identify, log in with the
+ * The provisioning workflow (docs/cli.md, `posbridge provision`): identify, log in with the
  * password STATUS says is current, replace the admin password, bind the merchant and terminal
  * numbers, set the clock and settings, create operators, make sure no factory password survives,
  * run the diagnostics, read everything back.

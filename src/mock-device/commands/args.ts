@@ -1,6 +1,6 @@
 /**
  * Reading argument values. Values are bytes on the wire: identifiers and numbers must be
- * printable ASCII, text fields valid UTF-8 (else 422, DESIGN.md), passwords are compared byte for
+ * printable ASCII, text fields valid UTF-8 (else 422, docs/protocol.md §5), passwords are compared byte for
  * byte (the policy rejects anything outside 0x20-0x7E).
  */
 import { asciiOf, decodeText, fitEncoded, MAX_ECHOED_KEY, type Request } from '../../protocol/index.js';

@@ -1,7 +1,7 @@
 /**
  * PASSWD: change one's own password (`old=` required), or, as the admin, set an operator's
- * (`user=NN`, no `old`; the operator must change it at its next login). Checks in DESIGN.md's
- * order: syntax (400), login and permission (401, 403), `confirm` (422 invalid-value), unknown
+ * (`user=NN`, no `old`; the operator must change it at its next login). Checks in docs/protocol.md's
+ * order (PASSWD, §15): syntax (400), login and permission (401, 403), `confirm` (422 invalid-value), unknown
  * user (422 unknown-user), policy (422 weak-password, compared with the `old=` argument, never the
  * stored password), lock (423), then `old` (401 bad-credentials, one attempt). A weak choice costs
  * no attempt.

@@ -137,7 +137,7 @@ class DeviceServer {
   private open(): Promise<void> {
     const { path, baudRate, binding } = this.options;
     const stream = new SerialPortStream({ binding, path, baudRate, autoOpen: false, lock: true });
-    // Always listen: an unhandled 'error' event kills the process (SERIAL-NOTES.md).
+    // Always listen: an unhandled 'error' event kills the process.
     stream.on('error', (error) => this.log.debug({ device: path, err: error.message }, 'device error'));
     return new Promise((resolve, reject) => {
       stream.open((error) => {

@@ -42,7 +42,7 @@ export interface PtyTransport {
  * cable) and a fresh pty appears at the same link path for the next open.
  *
  * A hung-up tty reads 0 bytes: the stock serialport binding then retries forever instead of
- * closing (bindings-cpp #162, SERIAL-NOTES.md), so a host must treat a 0-byte read as a
+ * closing (bindings-cpp #162, docs/architecture.md), so a host must treat a 0-byte read as a
  * disconnect to notice the hang-up (test/helpers/hangup-safe-binding.ts does).
  */
 export async function openPty(options: PtyOptions, onLink: LinkHandler): Promise<PtyTransport> {

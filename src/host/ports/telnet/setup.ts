@@ -1,7 +1,7 @@
 /**
  * The opening handshake of a telnet:// or rfc2217:// port, every wait bounded by the port's
  * `timeout` (pyserial's network timeout, default 3 s): nothing here can hang on an answer that
- * does not come (SERIAL-NOTES: pyserial waits forever for a DTR/RTS answer a pty never gives).
+ * does not come (docs/cli.md, "Serial servers": pyserial waits forever for a DTR/RTS answer a pty never gives).
  *
  * 1. Options: WILL/DO BINARY and SGA both ways, WILL COM-PORT-OPTION for rfc2217://. A server
  *    that refuses BINARY is served in NVT mode (CR NUL, codec.ts); one that refuses
