@@ -19,6 +19,7 @@ import {
 import { COMMAND_HANDLERS } from './commands/table.js';
 import type { Connection } from './connection.js';
 import type { MockLogger } from './logger.js';
+import type { Recorder } from './recording.js';
 import type { ReplyWriter } from './reply-writer.js';
 
 /** A command that finishes later (DIAG) holds the terminal: other requests get 503 busy. */
@@ -31,6 +32,7 @@ export interface Execution {
 export interface CommandRunner {
   readonly core: TerminalCore;
   readonly log: MockLogger;
+  readonly recorder: Recorder;
   /** A deferred command started: the terminal is busy until it is released. */
   hold(execution: Execution): void;
   /** The command on `connection` finished (if it was holding the terminal, it no longer is). */
@@ -67,14 +69,12 @@ export function runCommand(runner: CommandRunner, run: CommandRun): void {
     const code = final.ok ? 200 : final.err.code;
     if (request.id !== undefined && !NOT_REPLAYED.has(code))
       connection.replay.store(request.id, request.raw, writer.lines);
+    const reply = final.ok ? 'OK' : `ERR ${final.err.code} ${final.err.reason}`;
     log.info(
-      {
-        connection: connection.label,
-        request: masked,
-        reply: final.ok ? 'OK' : `ERR ${final.err.code} ${final.err.reason}`,
-      },
+      { connection: connection.label, request: masked, reply },
       plan.dropReply ? 'command (reply dropped)' : 'command',
     );
+    runner.recorder.executed(connection.label, request.raw, reply, plan.dropReply || plan.reboot === 'after');
     for (const effect of effects) {
       try {
         effect();

@@ -24,6 +24,7 @@ import type { Violation } from './faults/violate.js';
 import type { DeviceLink } from './link.js';
 import type { MockLogger } from './logger.js';
 import { Pacer } from './pacer.js';
+import type { Recorder } from './recording.js';
 import { ReplayCache } from './replay-cache.js';
 
 /** Output (bytes not yet on the wire) above which the terminal stops reading input. */
@@ -43,6 +44,7 @@ export interface ConnectionHost {
   readonly timers: Timers;
   readonly baud: number;
   readonly log: MockLogger;
+  readonly recorder: Recorder;
   readonly behaviours: readonly MockBehaviour[];
   /** A behaviour breaks this rule of docs/protocol.md on purpose (faults/violate.ts). */
   violates(rule: Violation): boolean;
@@ -252,6 +254,7 @@ export class Connection implements ConnectionInfo {
     }
     for (const { text } of lines) {
       this.host.log.debug({ connection: this.label, line: text }, 'send');
+      this.host.recorder.sent(this.label, text);
       this.pacer.write(Buffer.from(text + LINE_END, 'latin1'));
     }
   }

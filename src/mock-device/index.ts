@@ -41,6 +41,13 @@ export { type MockLogger, silentLogger } from './logger.js';
 export { createMemoryLink, type MemoryHostEnd, type MemoryLink } from './memory-link.js';
 export { DEFAULT_REBOOT_MS, DEFAULT_SEED, type MockTerminalOptions } from './options.js';
 export { createRandom, type Random } from './prng.js';
+export type {
+  RecordedExecution,
+  RecordedLine,
+  RecordedRequest,
+  Recording,
+  RequestOutcome,
+} from './recording.js';
 export type { PersistentState } from './state.js';
 export { FileStateStore, MemoryStateStore, type StateStore } from './state-store.js';
 export { MockTerminal } from './terminal.js';

@@ -47,6 +47,8 @@ export interface MockTerminalOptions {
   timers?: Timers;
   /** Default: silent. */
   logger?: MockLogger;
+  /** Keep what the terminal received, executed and sent, for `recording()` (tests). Default false. */
+  record?: boolean;
 }
 
 export const DEFAULT_SEED = 1;

@@ -45,6 +45,7 @@ import { type MockLogger, silentLogger } from './logger.js';
 import { type MockTerminalOptions, resolveNumbers } from './options.js';
 import { planRequest } from './plan.js';
 import { createRandom, deriveSeed, type Random } from './prng.js';
+import { MemoryRecorder, noRecorder, type Recording } from './recording.js';
 import { ReplyWriter } from './reply-writer.js';
 import { cloneState, factoryState, type PersistentState } from './state.js';
 import { MemoryStateStore, type StateStore } from './state-store.js';
@@ -56,6 +57,7 @@ export class MockTerminal {
   private readonly clock: Clock;
   private readonly timers: Timers;
   private readonly log: MockLogger;
+  private readonly recorder: MemoryRecorder | undefined;
   private readonly random: Random;
   private readonly baud: number;
   private readonly rebootMs: number;
@@ -77,6 +79,7 @@ export class MockTerminal {
     this.clock = options.clock ?? systemClock;
     this.timers = options.timers ?? unrefTimers;
     this.log = options.logger ?? silentLogger;
+    this.recorder = options.record ? new MemoryRecorder() : undefined;
     this.baud = numbers.baud;
     this.rebootMs = numbers.rebootMs;
     this.diagTimeScale = numbers.diagTimeScale;
@@ -112,6 +115,7 @@ export class MockTerminal {
       timers: this.timers,
       baud: this.baud,
       log: this.log,
+      recorder: this.recorder ?? noRecorder,
       behaviours: this.behaviourList,
       violates: (rule) => this.violates(rule),
       handleFrame: (connection, frame) => this.handleFrame(connection, frame),
@@ -144,6 +148,7 @@ export class MockTerminal {
     this.runner = {
       core: this.core,
       log: this.log,
+      recorder: this.recorder ?? noRecorder,
       hold: (execution) => {
         this.executing = execution;
       },
@@ -164,6 +169,17 @@ export class MockTerminal {
     this.connections.add(connection);
     this.log.info({ connection: link.label }, 'connection opened');
     connection.start();
+  }
+
+  /** What it received, executed and sent so far (a copy); needs `record: true`. */
+  recording(): Recording {
+    if (!this.recorder) throw new MockConfigError('recording() needs the option record: true');
+    return this.recorder.snapshot();
+  }
+
+  /** Forget what was recorded (a test's next phase starts from nothing). */
+  clearRecording(): void {
+    this.recorder?.clear();
   }
 
   /** A copy of the persistent state (tests and tools read it; changing it changes nothing). */
@@ -272,6 +288,7 @@ export class MockTerminal {
     if (rejection.code !== 413) connection.crc = rejection.crc;
     const line = frame.kind === 'too-long' ? `(${frame.length} bytes)` : maskLine(frame.text);
     this.log.info({ connection: connection.label, request: line, reply: rejection.code }, 'rejected');
+    this.recorder?.request(connection.label, line, 'rejected', rejection.code);
     // readRequest already bounds `msg` as written (D47).
     const { code, reason, key, msg } = rejection;
     const authFirst = code === 404 && !connection.login && this.violates('auth-before-unknown');
@@ -294,6 +311,7 @@ export class MockTerminal {
     const context = { id: request.id, crc: request.crc };
     if (this.down) {
       this.log.info({ connection: connection.label, request: masked }, 'not ready (rebooting)');
+      this.recorder?.request(connection.label, request.raw, 'not-ready', 503);
       connection.sendReply(encodeErrReply(context, errorReply('not-ready')));
       return;
     }
@@ -304,12 +322,14 @@ export class MockTerminal {
     );
     if (plan.reboot === 'before') {
       this.log.info({ connection: connection.label, request: masked }, 'fault: reboot before executing');
+      this.recorder?.request(connection.label, request.raw, 'reboot-before');
       this.goDown('fault');
       return;
     }
     const writer = new ReplyWriter(connection, context, plan);
     if (plan.busy) {
       this.log.info({ connection: connection.label, request: masked }, 'fault: busy');
+      this.recorder?.request(connection.label, request.raw, 'busy', 503);
       writer.final(fail('busy'));
       return;
     }
@@ -319,14 +339,17 @@ export class MockTerminal {
         : undefined;
     if (stored) {
       this.log.info({ connection: connection.label, request: masked }, 'replayed');
+      this.recorder?.request(connection.label, request.raw, 'replayed');
       writer.replay(stored);
       if (plan.reboot === 'after') this.goDown('fault');
       return;
     }
     if (this.executing) {
+      this.recorder?.request(connection.label, request.raw, 'busy', 503);
       writer.final(fail('busy'));
       return;
     }
+    this.recorder?.request(connection.label, request.raw, 'executed');
     runCommand(this.runner, { connection, request, writer, plan, masked });
   }
 
