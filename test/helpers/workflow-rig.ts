@@ -32,6 +32,8 @@ import {
   type MockTerminal,
   type MockTerminalOptions,
   type PersistentState,
+  type RecordedExecution,
+  type RecordedRequest,
 } from '../../src/mock-device/index.js';
 import { createInProcessBinding, type InProcessBinding } from '../../src/mock-device/transports/index.js';
 
@@ -66,35 +68,33 @@ export class RecordingMockLogger implements MockLogger {
   error(fields: object, message: string): void {
     this.entries.push({ level: 'error', fields: fields as Record<string, unknown>, message });
   }
+}
 
-  /**
-   * Requests the terminal executed (not replayed from its cache), as their masked lines, with the
-   * reply's code: `{ line: '@12 PASSWD old=*** new=*** *1A2B', verb: 'PASSWD', reply: 'OK' }`.
-   */
-  executed(): Array<{ line: string; verb: string; reply: string }> {
-    return this.entries
-      .filter((e) => e.message === 'command' || e.message === 'command (reply dropped)')
-      .map((e) => {
-        const line = String(e.fields.request);
-        return { line, verb: verbOf(line), reply: String(e.fields.reply) };
-      });
+/**
+ * What the rig's mock terminals received and executed, from their recording() (facts, not log
+ * text), every terminal of the rig in the order they were first used.
+ */
+export class MockFacts {
+  constructor(private readonly terminals: () => Iterable<MockTerminal>) {}
+
+  /** Requests executed (not replayed from a cache), masked, with the reply they got. */
+  executed(): RecordedExecution[] {
+    return [...this.terminals()].flatMap((t) => t.recording().executed);
   }
 
-  /** How many times the terminal executed `verb` (optionally only those whose line matches). */
+  /** Every line read, with what became of it (executed, replayed, busy, rejected...). */
+  requests(): RecordedRequest[] {
+    return [...this.terminals()].flatMap((t) => t.recording().requests);
+  }
+
+  /** How many times a terminal executed `verb` (optionally only those whose masked line matches). */
   executions(verb: string, match?: RegExp): number {
     return this.executed().filter((e) => e.verb === verb && (!match || match.test(e.line))).length;
   }
 
   clear(): void {
-    this.entries.length = 0;
+    for (const terminal of this.terminals()) terminal.clearRecording();
   }
-}
-
-function verbOf(line: string): string {
-  return line
-    .replace(/^@\d+\s+/, '')
-    .split(' ')[0]!
-    .toUpperCase();
 }
 
 /** Counts what crosses the cable, per connection and in all, and the verbs the terminal read. */
@@ -149,9 +149,11 @@ export class CableMeter implements MockBehaviour {
 export class TestMockPorts extends MockPorts {
   readonly binding: InProcessBinding;
   private readonly ownFactory: PortFactory;
+  /** Every terminal handed out, in order (each records what it does: record: true). */
+  readonly made = new Set<MockTerminal>();
 
   constructor(defaults: MockTerminalOptions) {
-    super({ defaults });
+    super({ defaults: { ...defaults, record: true } });
     this.binding = createInProcessBinding((path) => {
       const terminal = this.terminal(path);
       return (link) => terminal.attach(link);
@@ -161,6 +163,12 @@ export class TestMockPorts extends MockPorts {
 
   override factory(): PortFactory {
     return this.ownFactory;
+  }
+
+  override terminal(portName: string): MockTerminal {
+    const terminal = super.terminal(portName);
+    this.made.add(terminal);
+    return terminal;
   }
 }
 
@@ -197,11 +205,12 @@ export function captureIo(call: CliCall = {}): CliIo & { out: string[]; err: str
 
 /**
  * One test's world: mock terminals by name, a scratch directory, and `cli(...)` to run posbridge
- * against them. `log` hears every terminal of the rig.
+ * against them. `log` hears every terminal of the rig; `facts` is what they received and executed.
  */
 export class WorkflowRig {
   readonly log = new RecordingMockLogger();
   readonly ports: TestMockPorts;
+  readonly facts = new MockFacts(() => this.ports.made);
   readonly meters = new Map<string, CableMeter>();
   dir = '';
 

@@ -44,7 +44,7 @@ describe('a stored admin password that is wrong', () => {
     const terminal = rig.terminal(port);
     expect((await rig.provision(port)).code).toBe(0);
     rig.meter(port).reset();
-    rig.log.clear();
+    rig.facts.clear();
     const before = terminal.snapshot();
 
     const run = await rig.provision(port, [], { password: OTHER_PW });
@@ -56,7 +56,7 @@ describe('a stored admin password that is wrong', () => {
     expect(run.stdout).toMatch(/login +FAILED/);
     // One LOGIN read, none resent, one attempt spent; nothing else changed.
     expect(rig.meter(port).count('LOGIN')).toBe(1);
-    expect(rig.log.executions('LOGIN')).toBe(1);
+    expect(rig.facts.executions('LOGIN')).toBe(1);
     expect(rig.meter(port).verbs()).not.toContain('PASSWD');
     const after = terminal.snapshot();
     expect(after.lockout).toEqual({ failures: 1, lockedUntil: null });

@@ -45,24 +45,24 @@ describe('provisioning over a lossy line', () => {
       const report = onlyJson<ProvisionReport>(run.stdout);
       expect(report.outcome).toBe('provisioned');
       // The line really was bad: replies were lost and the retransmissions were replayed.
-      const lost = rig.log.entries.filter((e) => e.message === 'command (reply dropped)').length;
-      const replayed = rig.log.entries.filter((e) => e.message === 'replayed').length;
+      const lost = rig.facts.executed().filter((e) => e.replyDropped).length;
+      const replayed = rig.facts.requests().filter((r) => r.outcome === 'replayed').length;
       expect(lost).toBeGreaterThanOrEqual(5);
       expect(replayed).toBeGreaterThanOrEqual(lost);
       expect(run.stderr).toContain('resending request');
       if (fault.includes('corrupt')) expect(run.stderr).toMatch(/"reason":"(unreadable|bad-crc)"/);
 
       // Every changing command ran exactly once.
-      expect(rig.log.executions('PASSWD', /\bold=/)).toBe(1);
-      expect(rig.log.executions('PASSWD', /\buser=01\b/)).toBe(1);
-      expect(rig.log.executions('INIT')).toBe(1);
-      expect(rig.log.executions('TIME', /\butc=/)).toBe(1);
-      expect(rig.log.executions('USER-ADD', /\bid=02\b/)).toBe(1);
-      expect(rig.log.executions('USER-ADD', /\bid=03\b/)).toBe(1);
+      expect(rig.facts.executions('PASSWD', /\bold=/)).toBe(1);
+      expect(rig.facts.executions('PASSWD', /\buser=01\b/)).toBe(1);
+      expect(rig.facts.executions('INIT')).toBe(1);
+      expect(rig.facts.executions('TIME', /\butc=/)).toBe(1);
+      expect(rig.facts.executions('USER-ADD', /\bid=02\b/)).toBe(1);
+      expect(rig.facts.executions('USER-ADD', /\bid=03\b/)).toBe(1);
       for (const key of Object.keys(FULL_PROFILE.settings!))
-        expect(rig.log.executions('SET', new RegExp(`key=${key.replace(/\./g, '\\.')} `)), key).toBe(1);
-      expect(rig.log.executions('LOGIN')).toBe(1);
-      expect(rig.log.executions('DIAG')).toBe(1);
+        expect(rig.facts.executions('SET', new RegExp(`key=${key.replace(/\./g, '\\.')} `)), key).toBe(1);
+      expect(rig.facts.executions('LOGIN')).toBe(1);
+      expect(rig.facts.executions('DIAG')).toBe(1);
 
       expectProvisionedState(terminal.snapshot(), FULL_PROFILE);
       // The line is mended (the faults removed) before a person checks the terminal by hand.

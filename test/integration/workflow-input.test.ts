@@ -33,7 +33,7 @@ function expectUntouched(rig: WorkflowRig): void {
   const meter = rig.meter(PORT);
   expect(meter.total).toBe(0);
   expect(meter.connections.size).toBe(0);
-  expect(rig.log.entries.filter((e) => e.message === 'connection opened')).toEqual([]);
+  expect(rig.facts.requests()).toEqual([]);
   expect(rig.ports.binding.isOpen(PORT)).toBe(false);
 }
 

@@ -167,7 +167,7 @@ describe('an already provisioned terminal', () => {
     });
     expect(first.code).toBe(0);
     const before = terminal.snapshot();
-    rig.log.clear();
+    rig.facts.clear();
 
     const again = await rig.provision(port, ['--profile', profilePath, '--name', 'Noodle Bar 7', '--json'], {
       env: FULL_PROFILE_ENV,
@@ -184,13 +184,13 @@ describe('an already provisioned terminal', () => {
     // Nothing but reads, a login, the clock and the write-only settlement account (written again
     // with the same value: it cannot be compared) reached the terminal.
     for (const verb of CHANGING) {
-      const writes = rig.log
+      const writes = rig.facts
         .executed()
         .filter((e) => e.verb === verb && !/ key=settle\.account /.test(e.line));
       expect(writes, verb).toEqual([]);
     }
-    expect(rig.log.executions('SET', / key=settle\.account /)).toBe(1);
-    expect(rig.log.executions('LOGIN')).toBe(1);
+    expect(rig.facts.executions('SET', / key=settle\.account /)).toBe(1);
+    expect(rig.facts.executions('LOGIN')).toBe(1);
     const after = terminal.snapshot();
     expect(JSON.stringify(withoutClock(after))).toBe(JSON.stringify(withoutClock(before)));
     expect(Math.abs(after.clock.offsetMs - before.clock.offsetMs)).toBeLessThan(2000);
@@ -294,7 +294,7 @@ describe('a rerun with a changed profile', () => {
       ],
     };
     const second = await writeProfile(rig.path('b.json'), changed);
-    rig.log.clear();
+    rig.facts.clear();
 
     const run = await rig.provision(port, ['--profile', second, '--json'], { env: FULL_PROFILE_ENV });
 
@@ -308,8 +308,8 @@ describe('a rerun with a changed profile', () => {
     });
     expect(report.steps.find((s) => s.step === 'settings')?.detail).toMatch(/^set host\.port=9443/);
     expect(report.steps.find((s) => s.step === 'operators')?.detail).toBe('updated 02');
-    expect(rig.log.executions('USER-ADD')).toBe(0);
-    expect(rig.log.executions('PASSWD')).toBe(0);
+    expect(rig.facts.executions('USER-ADD')).toBe(0);
+    expect(rig.facts.executions('PASSWD')).toBe(0);
     expectProvisionedState(terminal.snapshot(), changed);
   });
 });
@@ -330,9 +330,9 @@ describe('operator 01 listed in the profile', () => {
     expect(run.code).toBe(0);
     const report = onlyJson<ProvisionReport>(run.stdout);
     expect(report.steps.find((s) => s.step === 'operators')?.detail).toBe('updated 01');
-    expect(rig.log.executions('USER-SET', /\bid=01\b/)).toBe(1);
-    expect(rig.log.executions('PASSWD', /\buser=01\b/)).toBe(1);
-    expect(rig.log.executions('USER-DEL')).toBe(0);
+    expect(rig.facts.executions('USER-SET', /\bid=01\b/)).toBe(1);
+    expect(rig.facts.executions('PASSWD', /\buser=01\b/)).toBe(1);
+    expect(rig.facts.executions('USER-DEL')).toBe(0);
     expectProvisionedState(terminal.snapshot(), profile);
     const again = await rig.provision(port, ['--profile', path, '--json']);
     expect(onlyJson<ProvisionReport>(again.stdout).outcome).toBe('already-provisioned');

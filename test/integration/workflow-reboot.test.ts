@@ -55,15 +55,15 @@ afterAll(() => {
 
 /** Changes that must run exactly once however the run went: counted on the terminal's side. */
 function expectEachChangeOnce(rig: WorkflowRig): void {
-  expect(rig.log.executions('PASSWD', /\bold=/), 'admin PASSWD').toBe(1);
-  expect(rig.log.executions('PASSWD', /\buser=01\b/), 'PASSWD of 01').toBe(1);
-  expect(rig.log.executions('INIT'), 'INIT').toBe(1);
-  expect(rig.log.executions('USER-ADD', /\bid=02\b/), 'USER-ADD 02').toBe(1);
-  expect(rig.log.executions('USER-ADD', /\bid=03\b/), 'USER-ADD 03').toBe(1);
+  expect(rig.facts.executions('PASSWD', /\bold=/), 'admin PASSWD').toBe(1);
+  expect(rig.facts.executions('PASSWD', /\buser=01\b/), 'PASSWD of 01').toBe(1);
+  expect(rig.facts.executions('INIT'), 'INIT').toBe(1);
+  expect(rig.facts.executions('USER-ADD', /\bid=02\b/), 'USER-ADD 02').toBe(1);
+  expect(rig.facts.executions('USER-ADD', /\bid=03\b/), 'USER-ADD 03').toBe(1);
   // No login attempt spent on the way.
-  expect(rig.log.executed().filter((e) => ['LOGIN', 'PASSWD'].includes(e.verb) && e.reply !== 'OK')).toEqual(
-    [],
-  );
+  expect(
+    rig.facts.executed().filter((e) => ['LOGIN', 'PASSWD'].includes(e.verb) && e.reply !== 'OK'),
+  ).toEqual([]);
 }
 
 describe('a restart anywhere in a provisioning: logged in again, the run goes on', () => {
@@ -122,7 +122,7 @@ describe('what the run does after the restart', () => {
     expect(run.stdout).toMatch(/resume +done +the terminal restarted \(EVT boot\) during admin-password/);
     expect(run.stdout).toMatch(/login +done +logged in as admin with the admin password given/);
     expect(run.stdout).toMatch(/admin-password +already done +admin password already replaced/);
-    expect(rig.log.executions('PASSWD', /\bold=/)).toBe(1);
+    expect(rig.facts.executions('PASSWD', /\bold=/)).toBe(1);
     expectProvisionedState(terminal.snapshot());
   });
 
@@ -137,7 +137,7 @@ describe('what the run does after the restart', () => {
     expect(run.code, run.stdout).toBe(0);
     expect(run.stdout).toMatch(/login +done +logged in as admin with the factory admin password/);
     expect(run.stdout).toMatch(/admin-password +done +factory admin password replaced/);
-    expect(rig.log.executions('PASSWD', /\bold=/)).toBe(1);
+    expect(rig.facts.executions('PASSWD', /\bold=/)).toBe(1);
     expectProvisionedState(terminal.snapshot());
   });
 
@@ -164,8 +164,8 @@ describe('what the run does after the restart', () => {
 
     const rerun = await rig.provision('mock://boot', ['--timeout', '100']);
     expect(rerun.code, rerun.stdout).toBe(0);
-    expect(rig.log.executions('PASSWD', /\bold=/)).toBe(1);
-    expect(rig.log.executions('INIT')).toBe(1);
+    expect(rig.facts.executions('PASSWD', /\bold=/)).toBe(1);
+    expect(rig.facts.executions('INIT')).toBe(1);
     expectProvisionedState(terminal.snapshot());
   });
 });
@@ -199,8 +199,8 @@ describe('a LOGIN the restart cut, with a password not known to be right', () =>
       },
       'first',
     );
-    rig.log.clear();
-    return { port, terminal, logins: () => rig.log.executions('LOGIN') };
+    rig.facts.clear();
+    return { port, terminal, logins: () => rig.facts.executions('LOGIN') };
   }
 
   it('the right password: the count did not drop, so it is sent again and the run finishes', async () => {

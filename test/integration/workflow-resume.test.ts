@@ -109,7 +109,7 @@ async function cutAndResume(label: string, bytes: () => number): Promise<Workflo
   expect(`${cut.stdout}${cut.stderr}`).toContain(faulty);
   expect(`${cut.stdout}${cut.stderr}`).toMatch(/went away|closed|disconnect/i);
   expect(cut.ms).toBeLessThan(2000);
-  const lastExecuted = rig.log.executed().at(-1)?.verb ?? '(none)';
+  const lastExecuted = rig.facts.executed().at(-1)?.verb ?? '(none)';
   expect(terminal.connectionCount).toBe(0);
 
   const rerun = await rig.provision('mock://pos', ['--profile', profile, '--json'], {
@@ -120,12 +120,12 @@ async function cutAndResume(label: string, bytes: () => number): Promise<Workflo
   const report = onlyJson<ProvisionReport>(rerun.stdout);
   expect(['provisioned', 'already-provisioned']).toContain(report.outcome);
   // Exactly one admin password change across both runs, each command that creates something once.
-  expect(rig.log.executions('PASSWD', /\bold=/)).toBe(1);
-  expect(rig.log.executions('INIT')).toBe(1);
-  expect(rig.log.executions('USER-ADD', /\bid=02\b/)).toBe(1);
-  expect(rig.log.executions('USER-ADD', /\bid=03\b/)).toBe(1);
+  expect(rig.facts.executions('PASSWD', /\bold=/)).toBe(1);
+  expect(rig.facts.executions('INIT')).toBe(1);
+  expect(rig.facts.executions('USER-ADD', /\bid=02\b/)).toBe(1);
+  expect(rig.facts.executions('USER-ADD', /\bid=03\b/)).toBe(1);
   // No login attempt was lost on the way (attempts_left back at lockout.max).
-  expect(rig.log.executed().filter((e) => e.verb === 'LOGIN' && e.reply !== 'OK')).toEqual([]);
+  expect(rig.facts.executed().filter((e) => e.verb === 'LOGIN' && e.reply !== 'OK')).toEqual([]);
   expectProvisionedState(terminal.snapshot(), FULL_PROFILE);
   expectProvisionedOverTheWire(rig, 'mock://pos', FULL_PROFILE);
   cuts.push({ at: label, bytes: n, lastExecuted, rerunOutcome: report.outcome });
@@ -211,7 +211,7 @@ describe('unplugged while DIAG runs', () => {
     const rerun = await rig.provision(port);
     expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0);
     expect(rerun.stdout).toContain('already provisioned: nothing changed');
-    expect(rig.log.executions('PASSWD', /\bold=/)).toBe(1);
+    expect(rig.facts.executions('PASSWD', /\bold=/)).toBe(1);
     expectProvisionedState(terminal.snapshot());
   });
 });

@@ -217,6 +217,10 @@ describe('no secret leaks', () => {
       written.push([file.path, await readFile(file.path, 'latin1')]);
     }
     written.push(['the mock terminal log', JSON.stringify(rig.log.entries)]);
+    written.push([
+      'what the mock terminal recorded',
+      JSON.stringify([rig.facts.requests(), rig.facts.executed()]),
+    ]);
     expect(traces).toBe(12);
     expect(written.map(([where]) => where)).toContain(rig.path('audit.sqlite3'));
 
