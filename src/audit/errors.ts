@@ -3,6 +3,7 @@
  * the person who has to act. Like every error in posbridge, a message never holds a secret: the
  * secret scrub names the offending key path, never its value.
  */
+import { CodedError, type CodedErrorOptions } from '../host/errors.js';
 
 export type AuditErrorCode =
   /** The file could not be opened or is not a posbridge audit trail (permissions, not SQLite...). */
@@ -30,30 +31,12 @@ export type AuditErrorCode =
   /** The witness file (heads kept on other storage) cannot be opened, written or read. */
   | 'AUDIT_WITNESS_FAILED';
 
-export interface AuditErrorOptions {
-  hint?: string | undefined;
-  /** Machine-readable context (file, seq, key path...). Never a secret. */
-  details?: Record<string, unknown> | undefined;
-  cause?: unknown;
-}
+/** Details are machine-readable context (file, seq, key path...), never a secret. */
+export type AuditErrorOptions = CodedErrorOptions;
 
-export class AuditError extends Error {
+/** On the one coded-error base, so its JSON is PosbridgeError's; not a PosbridgeError itself. */
+export class AuditError extends CodedError<AuditErrorCode> {
   override name = 'AuditError';
-  readonly code: AuditErrorCode;
-  readonly hint: string | undefined;
-  readonly details: Record<string, unknown>;
-
-  constructor(code: AuditErrorCode, message: string, options: AuditErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.hint = options.hint;
-    this.details = options.details ?? {};
-  }
-
-  /** The same JSON shape as PosbridgeError#toJSON (no stack, no cause chain). */
-  toJSON(): Record<string, unknown> {
-    return { code: this.code, message: this.message, hint: this.hint, ...this.details };
-  }
 }
 
 export function isAuditError(value: unknown, code?: AuditErrorCode): value is AuditError {

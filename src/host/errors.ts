@@ -58,7 +58,7 @@ export type PosbridgeErrorCode =
   /** A bug in posbridge. */
   | 'INTERNAL';
 
-export interface PosbridgeErrorOptions {
+export interface CodedErrorOptions {
   /** What the person should do next. */
   hint?: string | undefined;
   /** Machine-readable context (port name, verb, request ID, holders...). Never a secret. */
@@ -66,13 +66,18 @@ export interface PosbridgeErrorOptions {
   cause?: unknown;
 }
 
-export class PosbridgeError extends Error {
-  override name = 'PosbridgeError';
-  readonly code: PosbridgeErrorCode;
+export type PosbridgeErrorOptions = CodedErrorOptions;
+
+/**
+ * The one base of posbridge's coded errors (PosbridgeError, the audit trail's AuditError): a
+ * stable code, a message, a hint for the person who has to act, details for machines.
+ */
+export class CodedError<C extends string = string> extends Error {
+  readonly code: C;
   readonly hint: string | undefined;
   readonly details: Record<string, unknown>;
 
-  constructor(code: PosbridgeErrorCode, message: string, options: PosbridgeErrorOptions = {}) {
+  constructor(code: C, message: string, options: CodedErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.hint = options.hint;
@@ -83,6 +88,10 @@ export class PosbridgeError extends Error {
   toJSON(): Record<string, unknown> {
     return { code: this.code, message: this.message, hint: this.hint, ...this.details };
   }
+}
+
+export class PosbridgeError extends CodedError<PosbridgeErrorCode> {
+  override name = 'PosbridgeError';
 }
 
 export interface TerminalErrorInit {
