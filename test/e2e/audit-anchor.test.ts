@@ -21,8 +21,8 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, cleanEnv, MERCHANT, STACK_LINE, TERMINAL } from '../helpers/cli-inproc.js';
 import { Children, requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
+import { E2E_SHORT_TIMEOUT_MS as E2E_TIMEOUT_MS } from '../helpers/constants.js';
 
-const E2E_TIMEOUT_MS = 120_000;
 const ANCHOR = /^(\d+):([0-9a-f]{64})$/;
 
 let dir: string;

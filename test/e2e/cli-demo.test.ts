@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanEnv, STACK_LINE } from '../helpers/cli-inproc.js';
 import { requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
+import { E2E_TIMEOUT_MS } from '../helpers/constants.js';
 
-const E2E_TIMEOUT_MS = 180_000;
 let dir: string;
 /** The working directory of the runs (dir holds the sandboxed environment). */
 let work: string;

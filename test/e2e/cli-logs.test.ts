@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, MERCHANT, STACK_LINE, TERMINAL } from '../helpers/cli-inproc.js';
 import { CliProcess, requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
+import { E2E_TIMEOUT_MS } from '../helpers/constants.js';
 
-const E2E_TIMEOUT_MS = 180_000;
 let dir: string;
 
 beforeEach(() => {

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, MERCHANT, STACK_LINE, TERMINAL } from '../helpers/cli-inproc.js';
 import { Children, requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
-
-const E2E_TIMEOUT_MS = 180_000;
+import { E2E_TIMEOUT_MS } from '../helpers/constants.js';
 
 let dir: string;
 const children = new Children();

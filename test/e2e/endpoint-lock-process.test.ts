@@ -14,8 +14,8 @@ import { MockTerminal } from '../../src/mock-device/index.js';
 import { listenTcp, type TcpListener } from '../../src/mock-device/transports/index.js';
 import { cleanEnv, STACK_LINE } from '../helpers/cli-inproc.js';
 import { Children, requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
+import { E2E_SHORT_TIMEOUT_MS as E2E_TIMEOUT_MS } from '../helpers/constants.js';
 
-const E2E_TIMEOUT_MS = 120_000;
 let dir: string;
 let server: TcpListener | undefined;
 let terminal: MockTerminal | undefined;

@@ -12,8 +12,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listSysfsPorts } from '../../src/host/ports/sysfs-list.js';
 import { cleanEnv, STACK_LINE } from '../helpers/cli-inproc.js';
 import { requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
+import { E2E_SHORT_TIMEOUT_MS as E2E_TIMEOUT_MS } from '../helpers/constants.js';
 
-const E2E_TIMEOUT_MS = 120_000;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 

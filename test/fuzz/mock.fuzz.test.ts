@@ -30,6 +30,7 @@ import {
   readRequest,
   VirtualClock,
 } from '../../src/protocol/index.js';
+import { PRINTABLE } from '../helpers/constants.js';
 import {
   chunks,
   concat,
@@ -46,7 +47,6 @@ import {
   timeoutFor,
 } from './fuzz-kit.js';
 
-const PRINTABLE = /^[\x20-\x7e]*$/;
 const BATCH = 100;
 const HEAP_BOUND = 24 * MiB;
 /** Lines written on one connection before the cable is pulled and plugged in again. */

@@ -26,6 +26,7 @@ import {
   splitCrc,
   VERBS,
 } from '../../src/protocol/index.js';
+import { PRINTABLE } from '../helpers/constants.js';
 import {
   chunks,
   concat,
@@ -43,7 +44,6 @@ import {
   timeoutFor,
 } from './fuzz-kit.js';
 
-const PRINTABLE = /^[\x20-\x7e]*$/;
 const ID = /^[0-9]{1,8}$/;
 const WORD = /^[A-Za-z][A-Za-z0-9-]*$/;
 const REJECTION_CODES = new Set([400, 404, 413, 460]);

@@ -19,9 +19,9 @@ export interface CliRun {
   stderr: string;
 }
 
-export const MERCHANT = '822100052110023';
-export const TERMINAL = '10023456';
-export const ADMIN_PASSWORD = 'Adm1n-2026';
+import { ADMIN_PASSWORD, MERCHANT, TERMINAL } from './constants.js';
+
+export { ADMIN_PASSWORD, MERCHANT, TERMINAL };
 
 /**
  * The environment a run sees: no secret from the caller's environment, and everything posbridge

@@ -40,11 +40,9 @@ import { createInProcessBinding, type InProcessBinding } from '../../src/mock-de
 /** Options every terminal of a rig starts from: fast, and observable through `log`. */
 export const FAST: MockTerminalOptions = { baud: 0, diagTimeScale: 0, rebootMs: 5 };
 
-export const MERCHANT = '822100052110023';
-export const TERMINAL = '10023456';
-export const ADMIN_PW = 'Zq8-Adm1n-Secret!';
-export const OTHER_PW = 'Wrong-Guess-77x';
-export const SETTLE_ACCOUNT = '6222020200112233445';
+import { ADMIN_PW, MERCHANT, OTHER_PW, SETTLE_ACCOUNT, TERMINAL } from './constants.js';
+
+export { ADMIN_PW, MERCHANT, OTHER_PW, SETTLE_ACCOUNT, TERMINAL };
 
 /** One entry the mock logged. */
 export interface MockLogEntry {

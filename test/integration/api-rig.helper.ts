@@ -27,9 +27,9 @@ import type { MockTerminalOptions } from '../../src/mock-device/index.js';
 export const NOW = new Date('2026-03-02T09:00:00.000Z');
 export const fixedNow = (): Date => new Date(NOW);
 
-export const MERCHANT = '822100052110023';
-export const TERMINAL = '10023456';
-export const ADMIN_PW = 'Zq8-Adm1n-Secret!';
+import { ADMIN_PW, MERCHANT, TERMINAL } from '../helpers/constants.js';
+
+export { ADMIN_PW, MERCHANT, TERMINAL };
 
 /** Fast, deterministic terminals: unpaced, instant DIAG, the fixed clock. */
 export const MOCK_DEFAULTS: MockTerminalOptions = {
@@ -56,7 +56,9 @@ export function recordingLogger(): { logger: Logger; lines: string[] } {
   return { logger, lines };
 }
 
-export const silent = pino({ level: 'silent' });
+import { silentLogger as silent } from '../helpers/constants.js';
+
+export { silent };
 
 interface Entry {
   info: TerminalInfo;

@@ -12,13 +12,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CliHarness } from '../helpers/cli-inproc.js';
+import { WORD_JOINER as WJ } from '../helpers/constants.js';
 
 const soffice = (process.env.PATH ?? '')
   .split(delimiter)
   .map((dir) => join(dir, 'soffice'))
   .find((path) => existsSync(path));
-
-const WJ = '\u2060';
 
 interface Cell {
   type: string | undefined;

@@ -21,10 +21,8 @@ import { Secret } from '../../src/host/secret.js';
 import { loadManifest } from '../../src/station/manifest.js';
 import { StaticHub } from '../../src/station/static-hub.js';
 import { Station, type StationEvent, type StationSummary } from '../../src/station/station.js';
+import { ADMIN_PASSWORD, MERCHANT } from '../helpers/constants.js';
 import { parseXml, type XmlElement } from '../unit/station-xml.helper.js';
-
-const ADMIN_PASSWORD = 'Adm1n-2026';
-const MERCHANT = '822100052110023';
 
 interface Terminal {
   port: string;

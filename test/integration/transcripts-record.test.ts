@@ -37,12 +37,11 @@ import {
   summarize,
   TranscriptCli,
 } from '../fixtures/transcripts/cli.js';
+import { MERCHANT, TERMINAL } from '../helpers/constants.js';
 
 const UPDATE = process.env.UPDATE_TRANSCRIPTS === '1';
 const DIR = resolve(import.meta.dirname, '../fixtures/transcripts');
 
-const MERCHANT = '822100052110023';
-const TERMINAL = '10023456';
 const ADMIN = 'Adm1n-2026';
 const WRONG = 'Wr0ng-Pass-26';
 /** Names for the secrets the scenarios use; anything else is a generated operator password. */

@@ -36,9 +36,9 @@ const CHANGING = ['PASSWD', 'INIT', 'SET', 'USER-ADD', 'USER-SET', 'USER-DEL', '
 
 describe('a factory terminal is provisioned', () => {
   it.each([
-    ['JSON', 'profile.json', FULL_PROFILE],
-    ['YAML', 'profile.yaml', DELETE_01_PROFILE],
-  ] as Array<[string, string, ProfileDocument]>)('from a %s profile file', async (_format, file, profile) => {
+    ['a JSON profile that keeps operator 01', 'profile.json', FULL_PROFILE],
+    ['a YAML profile that deletes operator 01', 'profile.yaml', DELETE_01_PROFILE],
+  ] as Array<[string, string, ProfileDocument]>)('from %s', async (_what, file, profile) => {
     const rig = await newRig();
     const port = 'mock://shop1';
     const terminal = rig.terminal(port);

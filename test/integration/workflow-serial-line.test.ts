@@ -16,9 +16,8 @@ import { Secret } from '../../src/host/secret.js';
 import type { RandomSource } from '../../src/host/timers.js';
 import { chooseAdminCredential, loginAdmin } from '../../src/host/workflow/admin-login.js';
 import { type MockBehaviour, MockTerminal } from '../../src/mock-device/index.js';
+import { ADMIN_PW } from '../helpers/constants.js';
 import { silentLogger } from '../unit/daemon-wire.helper.js';
-
-const ADMIN_PW = 'Zq8-Adm1n-Secret!';
 
 /**
  * A 3-wire serial line to one mock terminal: every open() is a new host session on the same

@@ -24,9 +24,9 @@ import {
   type ValueInput,
   VERBS,
 } from '../../src/protocol/index.js';
+import { PRINTABLE } from '../helpers/constants.js';
 
 const RUNS = { numRuns: 1000 };
-const PRINTABLE = /^[\x20-\x7e]*$/;
 const CR = 0x0d;
 const LF = 0x0a;
 

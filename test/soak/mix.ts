@@ -28,10 +28,11 @@ export const SOAK_FAULT_KINDS: readonly LineFault[] = [
   'spurious-evt',
 ];
 
-export const MERCHANT = '822100052110023';
-export const TERMINAL = '10023456';
+import { MERCHANT, SETTLE_ACCOUNT, TERMINAL } from '../helpers/constants.js';
+
+export { MERCHANT, SETTLE_ACCOUNT, TERMINAL };
+/** The soak's own admin password, so a soak failure's records are told apart from a workflow test's. */
 export const ADMIN_PW = 'Soak-Adm1n-Pw!';
-export const SETTLE_ACCOUNT = '6222020200112233445';
 /** Operator 03's first password comes from this environment variable (profile `password: {env}`). */
 export const OPERATOR_03_ENV = 'POSBRIDGE_SOAK_OP03';
 export const OPERATOR_03_PW = 'Op03-Soak-Pw?';

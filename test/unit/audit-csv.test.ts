@@ -9,6 +9,7 @@ import {
   toCsv,
   toJson,
 } from '../../src/audit/index.js';
+import { WORD_JOINER as WJ } from '../helpers/constants.js';
 
 /** A strict RFC 4180 reader, to check that what toCsv writes reads back to the same fields. */
 function parseCsv(text: string): string[][] {
@@ -72,7 +73,6 @@ const row: AuditReportRow = {
 };
 
 const BOM = '\uFEFF';
-const WJ = '\u2060';
 
 describe('toCsv', () => {
   it('writes a byte order mark, a header and one CRLF-terminated record per row', () => {

@@ -14,9 +14,9 @@ import { productionDeps } from '../../src/cli/compose.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/program.js';
 import { cleanEnv } from '../helpers/cli-inproc.js';
+import { CONSOLE_PW as PW } from '../helpers/constants.js';
 import { screenAfter } from '../helpers/screen.js';
 
-const PW = 'Qz7-Secret';
 const COLUMNS = 40;
 
 let dir: string;

@@ -2,12 +2,13 @@
  * A scripted terminal on the far end of an in-memory cable, for session and driver unit tests:
  * records every line the host sends and answers through a script the test sets.
  */
-import { pino } from 'pino';
 import { createMemoryLink, type MemoryPeer } from '../../src/host/ports/memory.js';
 import type { Transport } from '../../src/host/ports/transport.js';
 import { type Frame, LINE_END, LineSplitter, type Request, readRequest } from '../../src/protocol/index.js';
 
-export const silentLogger = pino({ level: 'silent' });
+import { silentLogger } from '../helpers/constants.js';
+
+export { silentLogger };
 
 export interface Received {
   /** The line as sent, without terminator. */
