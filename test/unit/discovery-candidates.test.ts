@@ -15,44 +15,8 @@ import type { WatchSource } from '../../src/daemon/discovery/watch.js';
 import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/port-manager/manager.js';
 import { PosbridgeError } from '../../src/host/errors.js';
 import { DEFAULT_ADAPTER_IDS, DEFAULT_TERMINAL_IDS } from '../../src/host/ports/list.js';
-import type { TimerHandle, Timers } from '../../src/protocol/index.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
 import { silentLogger } from './daemon-wire.helper.js';
-
-class ManualTimers implements Timers {
-  now = 0;
-  private nextId = 1;
-  private readonly pending = new Map<number, { at: number; callback: () => void }>();
-  setTimeout(callback: () => void, ms: number): TimerHandle {
-    const id = this.nextId++;
-    this.pending.set(id, { at: this.now + ms, callback });
-    return id;
-  }
-  clearTimeout(handle: TimerHandle): void {
-    this.pending.delete(handle as number);
-  }
-  get size(): number {
-    return this.pending.size;
-  }
-  async advance(ms: number): Promise<void> {
-    const target = this.now + ms;
-    await settle();
-    for (;;) {
-      let next: [number, { at: number; callback: () => void }] | undefined;
-      for (const item of this.pending)
-        if (item[1].at <= target && (!next || item[1].at < next[1].at)) next = item;
-      if (!next) break;
-      this.pending.delete(next[0]);
-      this.now = next[1].at;
-      next[1].callback();
-      await settle();
-    }
-    this.now = target;
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
 
 /** A filesystem of symlinks and device nodes: path -> what it resolves to. */
 class FakeFs {

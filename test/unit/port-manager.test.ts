@@ -15,47 +15,8 @@ import { createMemoryLink, type MemoryPeer } from '../../src/host/ports/memory.j
 import { Secret } from '../../src/host/secret.js';
 import { Session } from '../../src/host/session.js';
 import { type MockBehaviour, MockTerminal } from '../../src/mock-device/index.js';
-import type { TimerHandle, Timers } from '../../src/protocol/index.js';
+import { ManualTimers, settle } from '../helpers/manual-timers.js';
 import { silentLogger } from './daemon-wire.helper.js';
-
-/** Timers that fire only when the test advances them. */
-class ManualTimers implements Timers {
-  now = 0;
-  private nextId = 1;
-  private readonly pending = new Map<number, { at: number; callback: () => void }>();
-
-  setTimeout(callback: () => void, ms: number): TimerHandle {
-    const id = this.nextId++;
-    this.pending.set(id, { at: this.now + Math.max(0, ms), callback });
-    return id;
-  }
-
-  clearTimeout(handle: TimerHandle): void {
-    this.pending.delete(handle as number);
-  }
-
-  /** Moves time forward, firing due timers in order and letting I/O (microtasks) run after each. */
-  async advance(ms: number): Promise<void> {
-    const target = this.now + ms;
-    await settle();
-    for (;;) {
-      let next: [number, { at: number; callback: () => void }] | undefined;
-      for (const item of this.pending)
-        if (item[1].at <= target && (!next || item[1].at < next[1].at)) next = item;
-      if (!next) break;
-      this.pending.delete(next[0]);
-      this.now = next[1].at;
-      next[1].callback();
-      await settle();
-    }
-    this.now = target;
-  }
-}
-
-/** Lets microtasks and immediate callbacks run (memory links cross in microtasks). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
 
 class FakeDiscovery implements DiscoverySource {
   private readonly current = new Map<string, PortCandidate>();
