@@ -15,12 +15,11 @@
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { afterEach } from 'vitest';
 import { AuditedEngine } from '../../src/audit/audited-engine.js';
 import { AuditStore } from '../../src/audit/index.js';
 import { auditPath, createLocalEngine, productionDeps } from '../../src/cli/compose.js';
 import type { EngineChoice } from '../../src/cli/context.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { MockPorts } from '../../src/cli/mock-ports.js';
 import { runCli } from '../../src/cli/program.js';
 import { type PortFactory, serialPortFactory } from '../../src/host/ports/index.js';
@@ -36,6 +35,7 @@ import {
   type RecordedRequest,
 } from '../../src/mock-device/index.js';
 import { createInProcessBinding, type InProcessBinding } from '../../src/mock-device/transports/index.js';
+import { type MemoryIo, memoryIo } from './memory-io.js';
 
 /** Options every terminal of a rig starts from: fast, and observable through `log`. */
 export const FAST: MockTerminalOptions = { baud: 0, diagTimeScale: 0, rebootMs: 5 };
@@ -184,21 +184,8 @@ export interface CliCall {
   env?: Record<string, string>;
 }
 
-export function captureIo(call: CliCall = {}): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdin = Readable.from(call.stdin === undefined ? [] : [Buffer.from(call.stdin)]) as Readable & {
-    isTTY?: boolean;
-  };
-  stdin.isTTY = false;
-  return {
-    out,
-    err,
-    stdout: { write: (text: string) => void out.push(text), isTTY: false },
-    stderr: { write: (text: string) => void err.push(text), isTTY: false },
-    stdin,
-    env: { USER: 'tech-tester', NO_COLOR: '1', ...call.env },
-  };
+export function captureIo(call: CliCall = {}): MemoryIo {
+  return memoryIo({ USER: 'tech-tester', NO_COLOR: '1', ...call.env }, call.stdin);
 }
 
 /**
@@ -350,4 +337,20 @@ function nameOf(port: string): string {
 export function withoutClock(state: PersistentState): Omit<PersistentState, 'clock'> & { clock?: unknown } {
   const { clock: _clock, ...rest } = state;
   return { ...rest, clock: { set: state.clock.set } };
+}
+
+/**
+ * `newRig()` for one test file: each rig it makes is closed after the test that made it. Call it
+ * once, at the top level of the file (it registers an afterEach).
+ */
+export function workflowRigs(defaults: MockTerminalOptions = {}): () => Promise<WorkflowRig> {
+  const rigs: WorkflowRig[] = [];
+  afterEach(async () => {
+    for (const rig of rigs.splice(0)) await rig.close();
+  });
+  return async () => {
+    const rig = await new WorkflowRig(defaults).init();
+    rigs.push(rig);
+    return rig;
+  };
 }

@@ -9,7 +9,6 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { CommanderError } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditedEngine } from '../../src/audit/audited-engine.js';
@@ -18,9 +17,9 @@ import { type DaemonCommandDeps, registerDaemon } from '../../src/cli/commands/d
 import { productionDeps } from '../../src/cli/compose.js';
 import type { CliDeps } from '../../src/cli/context.js';
 import { engineViaDaemonOr } from '../../src/cli/daemon-client.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { PosbridgeError } from '../../src/host/errors.js';
+import { type MemoryIo, memoryIo } from '../helpers/memory-io.js';
 import { ADMIN_PW, fixedNow, MockWorld, scratchDir, seededBytes, silent } from './api-rig.helper.js';
 
 interface Run {
@@ -43,19 +42,11 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function io(env: NodeJS.ProcessEnv, stdin = ''): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const input = Readable.from(stdin === '' ? [] : [Buffer.from(stdin)]) as Readable & { isTTY?: boolean };
-  input.isTTY = false;
-  return {
-    out,
-    err,
-    stdout: { write: (t: string) => void out.push(t), isTTY: false },
-    stderr: { write: (t: string) => void err.push(t), isTTY: false },
-    stdin: input,
-    env: { USER: 'tech-tester', NO_COLOR: '1', POSBRIDGE_AUDIT: join(dir, 'audit.sqlite3'), ...env },
-  };
+function io(env: NodeJS.ProcessEnv, stdin = ''): MemoryIo {
+  return memoryIo(
+    { USER: 'tech-tester', NO_COLOR: '1', POSBRIDGE_AUDIT: join(dir, 'audit.sqlite3'), ...env },
+    stdin,
+  );
 }
 
 /**

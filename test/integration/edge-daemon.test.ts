@@ -12,13 +12,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditStore } from '../../src/audit/index.js';
 import { productionDeps } from '../../src/cli/compose.js';
-import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/program.js';
 import { ADMIN_PASSWORD, MERCHANT, TERMINAL } from '../helpers/cli-inproc.js';
+import { type MemoryIo, memoryIo } from '../helpers/memory-io.js';
 
 interface Run {
   code: number;
@@ -63,20 +62,8 @@ function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   };
 }
 
-function io(environment: NodeJS.ProcessEnv, stdin = ''): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const input = Readable.from(stdin === '' ? [] : [Buffer.from(stdin)]) as Readable & { isTTY?: boolean };
-  input.isTTY = false;
-  return {
-    out,
-    err,
-    stdout: { write: (t: string) => void out.push(t), isTTY: false },
-    stderr: { write: (t: string) => void err.push(t), isTTY: false },
-    stdin: input,
-    env: environment,
-    cwd: work,
-  };
+function io(environment: NodeJS.ProcessEnv, stdin = ''): MemoryIo {
+  return memoryIo(environment, stdin, work);
 }
 
 /** `posbridge daemon --config FILE` with the production composition, until stopped. */

@@ -4,20 +4,12 @@
  * quarantined: no credential is set"). What the terminal saw is counted on its side: LOGIN and
  * PASSWD requests read (the cable meter) and attempts spent (its lockout count).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProvisionReport } from '../../src/host/workflow/report.js';
 import { onlyJson } from '../helpers/workflow-expect.js';
-import { ADMIN_PW, OTHER_PW, WorkflowRig } from '../helpers/workflow-rig.js';
+import { ADMIN_PW, OTHER_PW, type WorkflowRig, workflowRigs } from '../helpers/workflow-rig.js';
 
-const rigs: WorkflowRig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
-async function newRig(): Promise<WorkflowRig> {
-  const rig = await new WorkflowRig().init();
-  rigs.push(rig);
-  return rig;
-}
+const newRig = workflowRigs();
 
 const LOCKOUT_MAX = 5;
 

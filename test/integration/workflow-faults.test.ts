@@ -9,7 +9,7 @@
  * is 15 s and not shortened by --timeout); --timeout 250 keeps each lost reply's cost small (and
  * well above the in-process round trip, so no spurious retransmission shifts the seeded draws).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProvisionReport } from '../../src/host/workflow/report.js';
 import {
   expectProvisionedOverTheWire,
@@ -17,12 +17,9 @@ import {
   onlyJson,
 } from '../helpers/workflow-expect.js';
 import { FULL_PROFILE, FULL_PROFILE_ENV, writeProfile } from '../helpers/workflow-profile.js';
-import { WorkflowRig } from '../helpers/workflow-rig.js';
+import { workflowRigs } from '../helpers/workflow-rig.js';
 
-const rigs: WorkflowRig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
+const newRig = workflowRigs();
 
 describe('provisioning over a lossy line', () => {
   it.each([
@@ -31,8 +28,7 @@ describe('provisioning over a lossy line', () => {
   ])(
     '%s (seed %i): succeeds by retransmission, each command executed once',
     async (fault, seed) => {
-      const rig = await new WorkflowRig().init();
-      rigs.push(rig);
+      const rig = await newRig();
       const port = `mock://noisy?fault=${fault}&seed=${seed}`;
       const terminal = rig.terminal(port);
       const profile = await writeProfile(rig.path('profile.json'), FULL_PROFILE);

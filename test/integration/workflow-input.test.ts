@@ -5,7 +5,7 @@
  * document on stdout, whatever happens.
  */
 import { writeFile } from 'node:fs/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProvisionReport } from '../../src/host/workflow/report.js';
 import { onlyJson } from '../helpers/workflow-expect.js';
 import {
@@ -14,17 +14,9 @@ import {
   type ProfileDocument,
   writeProfile,
 } from '../helpers/workflow-profile.js';
-import { ADMIN_PW, MERCHANT, TERMINAL, WorkflowRig } from '../helpers/workflow-rig.js';
+import { ADMIN_PW, MERCHANT, TERMINAL, type WorkflowRig, workflowRigs } from '../helpers/workflow-rig.js';
 
-const rigs: WorkflowRig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
-async function newRig(): Promise<WorkflowRig> {
-  const rig = await new WorkflowRig().init();
-  rigs.push(rig);
-  return rig;
-}
+const newRig = workflowRigs();
 
 const PORT = 'mock://untouched';
 

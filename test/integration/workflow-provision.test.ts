@@ -4,7 +4,7 @@
  * a dry run only reads. Every assertion that matters is on the terminal's own state.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ProvisionReport } from '../../src/host/workflow/report.js';
 import {
   expectProvisionedOverTheWire,
@@ -19,17 +19,9 @@ import {
   type ProfileDocument,
   writeProfile,
 } from '../helpers/workflow-profile.js';
-import { ADMIN_PW, SETTLE_ACCOUNT, WorkflowRig, withoutClock } from '../helpers/workflow-rig.js';
+import { ADMIN_PW, SETTLE_ACCOUNT, withoutClock, workflowRigs } from '../helpers/workflow-rig.js';
 
-const rigs: WorkflowRig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
-async function newRig(): Promise<WorkflowRig> {
-  const rig = await new WorkflowRig().init();
-  rigs.push(rig);
-  return rig;
-}
+const newRig = workflowRigs();
 
 /** The verbs that change a terminal (TIME aside: the clock is set on every run). */
 const CHANGING = ['PASSWD', 'INIT', 'SET', 'USER-ADD', 'USER-SET', 'USER-DEL', 'RESET'];

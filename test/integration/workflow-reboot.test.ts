@@ -9,7 +9,7 @@
  * then every one of its requests is cut, both ways. Math.random is pinned so each run puts the same
  * requests on the wire (IDs and the jitter of the retransmission waits).
  */
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ProvisionReport } from '../../src/host/workflow/report.js';
 import {
   expectProvisionedOverTheWire,
@@ -17,17 +17,9 @@ import {
   onlyJson,
 } from '../helpers/workflow-expect.js';
 import { FULL_PROFILE, FULL_PROFILE_ENV, writeProfile } from '../helpers/workflow-profile.js';
-import { ADMIN_PW, OTHER_PW, WorkflowRig } from '../helpers/workflow-rig.js';
+import { ADMIN_PW, OTHER_PW, WorkflowRig, workflowRigs } from '../helpers/workflow-rig.js';
 
-const rigs: WorkflowRig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
-async function newRig(): Promise<WorkflowRig> {
-  const rig = await new WorkflowRig().init();
-  rigs.push(rig);
-  return rig;
-}
+const newRig = workflowRigs();
 
 /**
  * The verbs of a full provisioning with FULL_PROFILE, in order, as the terminal read them: measured

@@ -11,7 +11,7 @@
  * Request IDs start at a random number; Math.random is pinned so every run puts the same bytes on
  * the wire and a cut point measured once lands in the same place again.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ProvisionReport } from '../../src/host/workflow/report.js';
 import {
   expectProvisionedOverTheWire,
@@ -19,17 +19,9 @@ import {
   onlyJson,
 } from '../helpers/workflow-expect.js';
 import { FULL_PROFILE, FULL_PROFILE_ENV, writeProfile } from '../helpers/workflow-profile.js';
-import { WorkflowRig } from '../helpers/workflow-rig.js';
+import { WorkflowRig, workflowRigs } from '../helpers/workflow-rig.js';
 
-const rigs: WorkflowRig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
-async function newRig(): Promise<WorkflowRig> {
-  const rig = await new WorkflowRig().init();
-  rigs.push(rig);
-  return rig;
-}
+const newRig = workflowRigs();
 
 const STEPS = 25;
 

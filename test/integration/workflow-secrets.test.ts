@@ -10,9 +10,9 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FULL_PROFILE, FULL_PROFILE_ENV, OPERATOR_03_PW, writeProfile } from '../helpers/workflow-profile.js';
-import { ADMIN_PW, type CliRun, OTHER_PW, SETTLE_ACCOUNT, WorkflowRig } from '../helpers/workflow-rig.js';
+import { ADMIN_PW, type CliRun, OTHER_PW, SETTLE_ACCOUNT, workflowRigs } from '../helpers/workflow-rig.js';
 
 const NEW_ADMIN_PW = 'Nx4-Adm1n-Rotated#';
 const OP02_NEW_PW = 'Op02-Yv5-Secret%';
@@ -20,15 +20,11 @@ const OP04_PW = 'Op04-Qw9-Secret&';
 /** The admin password before the rotation below: offered again as the current one, and refused. */
 const STALE_ADMIN_PW = ADMIN_PW;
 
-const rigs: WorkflowRig[] = [];
-afterEach(async () => {
-  for (const rig of rigs.splice(0)) await rig.close();
-});
+const newRig = workflowRigs();
 
 describe('no secret leaks', () => {
   it('through stdout, stderr, traces, logs or any file, in any command', async () => {
-    const rig = await new WorkflowRig().init();
-    rigs.push(rig);
+    const rig = await newRig();
     const profile = await writeProfile(rig.path('profile.json'), FULL_PROFILE);
     const adminFile = rig.path('admin-password.input');
     await writeFile(adminFile, `${NEW_ADMIN_PW}\n`, { mode: 0o600 });
