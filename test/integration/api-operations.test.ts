@@ -13,7 +13,7 @@ import { AuditedEngine } from '../../src/audit/audited-engine.js';
 import { RemoteEngine } from '../../src/daemon/api/client.js';
 import { json } from '../../src/daemon/api/http.js';
 import { openApiDocument } from '../../src/daemon/api/openapi.js';
-import { type Exchange, Router } from '../../src/daemon/api/routes.js';
+import { type HttpExchange, Router } from '../../src/daemon/api/routes.js';
 import { type Engine, LocalEngine } from '../../src/host/engine.js';
 import { exitCodeFor, PosbridgeError } from '../../src/host/errors.js';
 import { OPERATION_NAMES, type OperationName, operationOf } from '../../src/host/operations/index.js';
@@ -195,11 +195,11 @@ describe('the route table', () => {
   const route = (method: 'GET' | 'POST', path: string | RegExp) => ({
     method,
     path,
-    handle: (_ex: Exchange, params: string[]) => {
+    handle: (_ex: HttpExchange, params: string[]) => {
       handled.push(`${method} ${params.join(',')}`);
     },
   });
-  const exchange = (method: string, path: string) => ({ method, path }) as Exchange;
+  const exchange = (method: string, path: string) => ({ method, path }) as HttpExchange;
 
   it('routes by method and path, a pattern giving its groups', async () => {
     handled.length = 0;

@@ -16,7 +16,7 @@ import { type EventSpec, type OperationName, operationOf } from '../../host/oper
 import { WorkflowStopped } from '../../host/workflow/provision.js';
 import type { ProvisionReport, StepRecord } from '../../host/workflow/report.js';
 import { json, shuttingDown } from './http.js';
-import type { Exchange } from './routes.js';
+import type { HttpExchange } from './routes.js';
 import { SseWriter } from './sse.js';
 import { encodeFor, type LinkBody, type RequestBody, type TraceEvent } from './wire.js';
 
@@ -57,7 +57,7 @@ export class OperationRunner {
 
   constructor(private readonly options: OperationRunnerOptions) {}
 
-  async run(ex: Exchange, name: OperationName, body: z.output<RequestBody>): Promise<void> {
+  async run(ex: HttpExchange, name: OperationName, body: z.output<RequestBody>): Promise<void> {
     const operation = operationOf(name);
     const { link, ...rest } = body as Record<string, unknown> & { link?: LinkBody };
     // The API's own fields out; what is left is the operation's request.
@@ -159,7 +159,11 @@ export class OperationRunner {
     }
   }
 
-  private register(ex: Exchange, name: OperationName, port: string): RunningOperation & { settle(): void } {
+  private register(
+    ex: HttpExchange,
+    name: OperationName,
+    port: string,
+  ): RunningOperation & { settle(): void } {
     let settle!: () => void;
     const op = {
       id: randomUUID(),

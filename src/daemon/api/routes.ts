@@ -11,7 +11,7 @@ import type { RunningOperation } from './operation-runner.js';
 import type { SseWriter } from './sse.js';
 
 /** One HTTP request and response, and what the server learnt of it. */
-export interface Exchange {
+export interface HttpExchange {
   req: IncomingMessage;
   res: ServerResponse;
   method: string;
@@ -33,7 +33,7 @@ export interface Route {
   path: string | RegExp;
   /** How the path reads in the list of endpoints a 404 gives: `/v1/operations/{id}/{event}`. */
   shown?: string;
-  handle(ex: Exchange, params: string[]): Promise<void> | void;
+  handle(ex: HttpExchange, params: string[]): Promise<void> | void;
 }
 
 export class Router {
@@ -61,7 +61,7 @@ export class Router {
   }
 
   /** Runs the route the request is for; throws the 404 or 405 when there is none. */
-  async dispatch(ex: Exchange): Promise<void> {
+  async dispatch(ex: HttpExchange): Promise<void> {
     const allowed: string[] = [];
     for (const route of this.routes) {
       const params = matchPath(route.path, ex.path);

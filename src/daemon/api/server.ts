@@ -26,7 +26,7 @@ import { OPERATION_NAMES, type OperationName } from '../../host/operations/index
 import { errorReply, HttpProblem, json, readJsonBody, shuttingDown } from './http.js';
 import { openApiDocument } from './openapi.js';
 import { OperationRunner } from './operation-runner.js';
-import { type Exchange, type Route, Router } from './routes.js';
+import { type HttpExchange, type Route, Router } from './routes.js';
 import { SseWriter } from './sse.js';
 import {
   API_VERSION,
@@ -116,7 +116,7 @@ export class ApiServer {
   readonly handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://posbridge');
-    const exchange: Exchange = {
+    const exchange: HttpExchange = {
       req,
       res,
       method: req.method ?? 'GET',
@@ -193,7 +193,7 @@ export class ApiServer {
     ];
   }
 
-  private events(ex: Exchange): void {
+  private events(ex: HttpExchange): void {
     if (this.state !== 'running') throw shuttingDown();
     const stream = new SseWriter(ex.res, { heartbeatMs: this.options.heartbeatMs });
     // A first comment: once the caller reads it, it is subscribed.
@@ -206,7 +206,7 @@ export class ApiServer {
     });
   }
 
-  private async acknowledge(ex: Exchange, operationId: string, event: string): Promise<void> {
+  private async acknowledge(ex: HttpExchange, operationId: string, event: string): Promise<void> {
     const body = await readJsonBody(ex.req, this.bodyLimit, ackBody);
     const error = body.ok
       ? undefined
@@ -221,7 +221,7 @@ export class ApiServer {
   }
 
   /** Where an error becomes a reply: an event once the stream started, else an HTTP answer. */
-  private fail(ex: Exchange, error: unknown): void {
+  private fail(ex: HttpExchange, error: unknown): void {
     const { status, body, headers } = errorReply(error, this.options.logger);
     if (ex.stream) {
       ex.stream.send('result', body);
