@@ -6,6 +6,11 @@
 import { CodedError, type CodedErrorOptions } from '../host/errors.js';
 
 export type AuditErrorCode =
+  /**
+   * The SQLite module cannot load in this Node.js (built for another version, or never built):
+   * nothing about the file is known (sqlite.ts).
+   */
+  | 'AUDIT_UNAVAILABLE'
   /** The file could not be opened or is not a posbridge audit trail (permissions, not SQLite...). */
   | 'AUDIT_OPEN_FAILED'
   /** The file was written by a newer posbridge (schema version we do not know). */

@@ -6,9 +6,10 @@
  */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { AuditError, fromSqliteError } from './errors.js';
 import { FORMAT, GENESIS_HASH, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { loadSqlite, openSqlite } from './sqlite.js';
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 
@@ -31,10 +32,11 @@ export interface Statements {
  * writer waits for another process's transaction.
  */
 export function openDatabase(file: string, readonly: boolean, busyTimeoutMs: number): Database.Database {
+  loadSqlite(); // AUDIT_UNAVAILABLE before any file is made (sqlite.ts)
   if (!readonly) prepareFile(file);
   let db: Database.Database;
   try {
-    db = new Database(file, {
+    db = openSqlite(file, {
       readonly,
       fileMustExist: readonly,
       timeout: busyTimeoutMs,

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { Logger } from 'pino';
 import { AuditedEngine } from '../audit/audited-engine.js';
-import { defaultAuditPath } from '../audit/index.js';
+import { defaultAuditPath, isAuditError } from '../audit/index.js';
+import { UnrecordedEngine } from '../audit/unrecorded-engine.js';
 import type { DaemonConfig } from '../daemon/config/index.js';
 import { startDaemonPorts } from '../daemon/port-manager/index.js';
 import { TerminalDriver } from '../host/driver.js';
@@ -47,8 +48,17 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
     // otherwise in this process, audited here.
     createEngine: async (options, logger, choice = {}) => {
       const inProcess = (): EngineHandle => {
-        // The demo's temporary trail has no witness: its heads are nobody's record.
-        const audit = openAudit(choice.audit ? { file: choice.audit } : auditTarget(io.env), warn);
+        let audit: ReturnType<typeof openAudit>;
+        try {
+          // The demo's temporary trail has no witness: its heads are nobody's record.
+          audit = openAudit(choice.audit ? { file: choice.audit } : auditTarget(io.env), warn);
+        } catch (error) {
+          // No SQLite module for this Node.js: reading a terminal still works, changing one does
+          // not (unrecorded-engine.ts).
+          if (!isAuditError(error, 'AUDIT_UNAVAILABLE')) throw error;
+          const local = createLocalEngine(options, logger, mockPorts, choice.trace);
+          return { engine: new UnrecordedEngine(local.engine, error, warn), close: local.close };
+        }
         const local = createLocalEngine(options, logger, mockPorts, choice.trace);
         const engine = new AuditedEngine(local.engine, audit.store, {
           technician: io.env.USER ?? safeUser(),
