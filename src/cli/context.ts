@@ -117,13 +117,20 @@ export function addCommonOptions(command: Command, portRequired = true): Command
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const LOG_FORMATS = ['json', 'pretty'];
 
-/** A value from a fixed list, else a usage error naming the flag (pino would throw on a bad level). */
-export function oneOf(flag: string, allowed: readonly string[]): (value: string) => string {
-  return (value) => {
+/**
+ * A value from a fixed list, else a usage error naming the flag (pino would throw on a bad level).
+ * The parser carries its list, for the shell completions (manual/spec.ts).
+ */
+export function oneOf(
+  flag: string,
+  allowed: readonly string[],
+): ((value: string) => string) & { choices: readonly string[] } {
+  const parse = (value: string) => {
     if (!allowed.includes(value))
       throw new InvalidOptionValue(`${flag} must be one of ${allowed.join(', ')}, not "${value}"`);
     return value;
   };
+  return Object.assign(parse, { choices: allowed });
 }
 
 export function parsePositiveInt(flag: string): (value: string) => number {

@@ -15,6 +15,10 @@ const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   // Scripts ask for the version often; it needs none of the ~600 ms of modules behind the rest.
   process.stdout.write(`${VERSION}\n`);
+} else if (argv[0] === '__complete') {
+  // Shells run this at every TAB: only the socket module, not the whole CLI (manual/complete.ts).
+  const { complete } = await import('./manual/complete.js');
+  process.exitCode = await complete(argv.slice(1), process.env, (text) => process.stdout.write(text));
 } else {
   const [{ productionDeps }, { processIo }, { runCli }] = await Promise.all([
     import('./compose.js'),

@@ -20,6 +20,7 @@ import { registerStation } from './commands/station.js';
 import type { CliDeps } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { cwdOf } from './io.js';
+import { registerManual } from './manual/commands.js';
 import { jsonSafe } from './render.js';
 import { resolveCommandPaths } from './user-paths.js';
 import { VERSION } from './version.js';
@@ -50,6 +51,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerMockCommand(program, deps);
   registerHistory(program, deps);
   registerDemo(program, deps);
+  registerManual(program, deps);
   for (const command of allCommands(program)) command.exitOverride();
   return program;
 }

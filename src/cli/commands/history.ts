@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type AuditRun, AuditStore, REPORT_COLUMNS, toCsv, toJson } from '../../audit/index.js';
 import { PosbridgeError } from '../../host/errors.js';
-import type { CliDeps } from '../context.js';
+import { type CliDeps, oneOf } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';
 import { jsonSafe, renderStep, visible, visibleCell } from '../render.js';
@@ -87,15 +87,12 @@ export function registerHistory(program: Command, deps: CliDeps): void {
   program
     .command('report')
     .description('provisioning runs for the acquirer, as CSV or JSON')
-    .option('--format <format>', 'csv or json', 'csv')
+    .option('--format <format>', 'csv or json', oneOf('--format', ['csv', 'json']), 'csv')
     .option('--since <date>', 'only runs started at or after this date')
     .option('--audit <file>', 'the audit trail file')
     .addHelpText('after', '\nExample:\n  posbridge report --format csv --since 2026-11-01 > november.csv\n')
     .action((options: { format: string; since?: string; audit?: string }) =>
       runAction(deps, {}, async () => {
-        if (options.format !== 'csv' && options.format !== 'json') {
-          throw new PosbridgeError('USAGE', `--format must be csv or json, not "${options.format}"`);
-        }
         const store = AuditStore.open(options.audit ?? deps.auditPath(), { readonly: true });
         try {
           const rows = store.report(options.since !== undefined ? { since: parseDate(options.since) } : {});
