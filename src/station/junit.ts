@@ -1,10 +1,13 @@
 /**
  * The station summary as JUnit XML for CI: one test case per manifest row (classname `station`,
- * name the serial number), a `failure` for failed, quarantined, not seen and not run rows, the
- * port and numbers as properties, the workflow's steps as system-out. The de facto schema that
- * Jenkins, GitLab and GitHub reporters read (testsuites > testsuite > testcase). The audit heads
- * (the run's on the suite, each row's on its case) are properties named `audit-head`: a CI server
- * keeps them, outside the bench PC, to check the trail against later.
+ * name the serial number), a `failure` for failed, quarantined, not seen and not run rows.
+ *
+ * It validates against the Jenkins JUnit schema CI servers read (dtkit's junit-4.xsd, vendored as
+ * test/fixtures/jenkins-junit-4.xsd; test/unit/station-junit.test.ts runs xmllint on it). The
+ * schema allows no `properties` in a `testcase`, so a row's port, numbers, outcome, name,
+ * diagnostics and audit head open its `system-out` as `key: value` lines, before its steps; the run's own (technician, station, the
+ * run's audit head) are the suite's `properties`. The audit heads go to a CI server, which
+ * keeps them outside the bench PC, to check the trail against later.
  */
 import type { StationRowResult, StationSummary } from './types.js';
 
@@ -54,24 +57,26 @@ function attrs(values: Record<string, string | number>): string {
     .join('');
 }
 
-function testcase(row: StationRowResult): string {
-  const properties: Array<[string, string]> = [
+/** A row's facts, as `key: value` lines (one line each: a line break in a value is a space). */
+export function rowFields(row: StationRowResult): Array<[string, string]> {
+  const fields: Array<[string, string]> = [
     ['port', row.port ?? ''],
     ['merchant', row.merchant],
     ['terminal', row.terminal],
     ['outcome', row.outcome],
     ['manifest', row.where],
   ];
-  if (row.name !== undefined) properties.push(['name', row.name]);
+  if (row.name !== undefined) fields.push(['name', row.name]);
   if (row.diagnostics) {
     const d = row.diagnostics;
-    properties.push(['diagnostics', `${d.pass} pass, ${d.warn} warn, ${d.fail} fail`]);
+    fields.push(['diagnostics', `${d.pass} pass, ${d.warn} warn, ${d.fail} fail`]);
   }
-  if (row.auditHead !== undefined) properties.push(['audit-head', row.auditHead]);
+  if (row.auditHead !== undefined) fields.push(['audit-head', row.auditHead]);
+  return fields.map(([key, value]) => [key, value.replace(/[\r\n]+/g, ' ')]);
+}
+
+function testcase(row: StationRowResult): string {
   let out = `    <testcase${attrs({ classname: 'station', name: row.sn, time: seconds(row.startedAt, row.finishedAt) })}>\n`;
-  out += '      <properties>\n';
-  for (const [name, value] of properties) out += `        <property${attrs({ name, value })}/>\n`;
-  out += '      </properties>\n';
   if (FAILING.has(row.outcome)) {
     const message = row.error?.message ?? row.outcome;
     const body = [row.error?.code, row.error?.hint && `what to do: ${row.error.hint}`]
@@ -79,11 +84,10 @@ function testcase(row: StationRowResult): string {
       .join('\n');
     out += `      <failure${attrs({ message, type: row.outcome })}>${escapeXml(body)}</failure>\n`;
   }
-  const steps = row.report?.steps ?? [];
-  if (steps.length > 0) {
-    const text = steps.map((s) => `${s.step} ${s.outcome}: ${s.detail}`).join('\n');
-    out += `      <system-out>${escapeXml(text)}</system-out>\n`;
-  }
+  const fields = rowFields(row).map(([key, value]) => `${key}: ${value}`);
+  const steps = (row.report?.steps ?? []).map((s) => `${s.step} ${s.outcome}: ${s.detail}`);
+  const text = steps.length > 0 ? [...fields, '', ...steps] : fields;
+  out += `      <system-out>${escapeXml(text.join('\n'))}</system-out>\n`;
   return `${out}    </testcase>\n`;
 }
 

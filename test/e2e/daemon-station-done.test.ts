@@ -22,7 +22,7 @@ import {
   mockRequestVerbs,
   tamperRunStart,
 } from '../helpers/daemon-station-rig.js';
-import { parseXml } from '../unit/station-xml.helper.js';
+import { junitCaseFields, parseXml } from '../unit/station-xml.helper.js';
 
 /** The whole test must stay well under a minute on a 2-core machine. */
 const TEST_TIMEOUT_MS = 60_000;
@@ -202,7 +202,7 @@ describe('issue 5, done when: posbridge daemon + posbridge station + posbridge m
       for (const [i, testcase] of cases.entries()) {
         expect(testcase.attrs.classname).toBe('station');
         expect(testcase.children.some((c) => c.name === 'failure')).toBe(false);
-        expect(props(testcase)).toMatchObject({
+        expect(junitCaseFields(testcase)).toMatchObject({
           port: box.link(PLUGS.find((p) => p.sn === ROWS[i]!.sn)!.link),
           merchant: MERCHANT,
           terminal: ROWS[i]!.terminal,
@@ -252,7 +252,7 @@ describe('issue 5, done when: posbridge daemon + posbridge station + posbridge m
         }
       ).runs;
       // Each test case names the record that closed its row's run.
-      expect(cases.map((c) => props(c)['audit-head']).sort()).toEqual(
+      expect(cases.map((c) => junitCaseFields(c)['audit-head']).sort()).toEqual(
         runs
           .filter((r) => r.kind === 'provision')
           .map((r) => r.auditHead)

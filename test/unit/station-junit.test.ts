@@ -1,12 +1,35 @@
 /**
  * JUnit XML for CI: one test case per manifest row, failures for failed, quarantined, not seen and
- * not run rows, properties for port and numbers; every text escaped, read back with a strict
- * XML parser so a report a CI server would reject fails here first.
+ * not run rows, port and numbers as `key: value` lines of the case's system-out; every text
+ * escaped, read back with a strict XML parser and validated with xmllint against the Jenkins
+ * JUnit schema (test/fixtures/jenkins-junit-4.xsd), so a report a CI server would reject fails
+ * here first.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { escapeXml, renderJunit } from '../../src/station/junit.js';
 import type { StationRowResult, StationSummary } from '../../src/station/station.js';
-import { parseXml, type XmlElement } from './station-xml.helper.js';
+import { requireTool } from '../helpers/tools.js';
+import { junitCaseFields, parseXml, type XmlElement } from './station-xml.helper.js';
+
+const SCHEMA = join(import.meta.dirname, '../fixtures/jenkins-junit-4.xsd');
+
+/** xmllint's verdict on `xml` against the Jenkins JUnit schema: its exit status and messages. */
+function validate(xml: string): { status: number | null; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'posbridge-junit-'));
+  try {
+    writeFileSync(join(dir, 'station.xml'), xml);
+    const run = spawnSync('xmllint', ['--noout', '--schema', SCHEMA, join(dir, 'station.xml')], {
+      encoding: 'utf8',
+    });
+    return { status: run.status, stderr: run.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const T0 = '2026-03-01T10:00:00.000Z';
 const T1 = '2026-03-01T10:00:02.500Z';
@@ -111,10 +134,34 @@ describe('renderJunit', () => {
   const root = parseXml(xml);
   const suite = root.children[0]!;
   const cases = suite.children.filter((c) => c.name === 'testcase');
-  const props = (c: XmlElement) =>
-    Object.fromEntries(
-      c.children.find((x) => x.name === 'properties')!.children.map((p) => [p.attrs.name, p.attrs.value]),
-    );
+  const props = junitCaseFields;
+
+  it.skipIf(!requireTool('xmllint', 'libxml2-utils'))(
+    'validates against the Jenkins JUnit schema (xmllint --schema)',
+    () => {
+      expect(validate(xml)).toEqual({ status: 0, stderr: expect.stringMatching(/validates$/m) });
+      const { auditHead: _, ...unrecorded } = SUMMARY;
+      expect(validate(renderJunit({ ...unrecorded, rows: [] })).status).toBe(0);
+    },
+  );
+
+  it.skipIf(!requireTool('xmllint', 'libxml2-utils'))(
+    'the schema check does refuse properties inside a testcase (the form CI servers reject)',
+    () => {
+      const withCaseProperties = xml.replace(
+        '<testcase classname="station" name="PB002"',
+        '<testcase classname="station" name="PB002"><properties><property name="port" value="x"/></properties></testcase>\n    <testcase classname="station" name="PB002b"',
+      );
+      expect(withCaseProperties).not.toBe(xml);
+      const run = validate(withCaseProperties);
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toMatch(/properties.*not expected/);
+    },
+  );
+
+  it('puts no properties inside a testcase', () => {
+    for (const c of cases) expect(c.children.map((x) => x.name)).not.toContain('properties');
+  });
 
   it('is well-formed, with the counts on testsuites and testsuite', () => {
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n')).toBe(true);
@@ -143,7 +190,7 @@ describe('renderJunit', () => {
     expect(cases[0]!.attrs.time).toBe('2.500');
   });
 
-  it('carries port, merchant and terminal (and the name) as properties, escaped and read back intact', () => {
+  it('carries port, merchant and terminal (and the name) in system-out, escaped and read back intact', () => {
     expect(props(cases[0]!)).toMatchObject({
       port: 'mock://a?sn=PB001&x=1',
       merchant: '822100052110023',
@@ -155,7 +202,7 @@ describe('renderJunit', () => {
     expect(props(cases[4]!)).toMatchObject({ port: '', terminal: '10000005', outcome: 'not-seen' });
   });
 
-  it('carries the audit heads as properties: the run on the suite, each recorded row on its case', () => {
+  it('carries the audit heads: the run as a suite property, each recorded row in its case', () => {
     const suiteProps = Object.fromEntries(
       suite.children.find((x) => x.name === 'properties')!.children.map((p) => [p.attrs.name, p.attrs.value]),
     );
@@ -183,9 +230,11 @@ describe('renderJunit', () => {
     expect(failure(cases[4]!)!.attrs).toEqual({ message: 'not seen', type: 'not-seen' });
   });
 
-  it('puts the steps in system-out', () => {
+  it('puts the steps in system-out, after the facts and a blank line', () => {
     const out = cases[0]!.children.find((x) => x.name === 'system-out');
-    expect(out?.text).toBe('identify done: PB-MOCK sn PB001 <factory>\nbind done: merchant bound');
+    expect(out?.text.split('\n\n')[1]).toBe(
+      'identify done: PB-MOCK sn PB001 <factory>\nbind done: merchant bound',
+    );
   });
 
   it('the strict parser used here does reject what is not well-formed', () => {

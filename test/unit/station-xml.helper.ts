@@ -81,3 +81,18 @@ export function parseXml(source: string): XmlElement {
   if (i !== source.length) fail('content after the root element');
   return root;
 }
+
+/**
+ * A JUnit test case's facts (port, merchant, terminal, outcome, ...): the `key: value` lines that
+ * open its system-out, before the blank line and the steps (src/station/junit.ts).
+ */
+export function junitCaseFields(testcase: XmlElement): Record<string, string> {
+  const text = testcase.children.find((x) => x.name === 'system-out')?.text ?? '';
+  const head = text.split('\n\n')[0]!;
+  return Object.fromEntries(
+    head
+      .split('\n')
+      .filter((line) => line.includes(': '))
+      .map((line) => [line.slice(0, line.indexOf(': ')), line.slice(line.indexOf(': ') + 2)]),
+  );
+}
