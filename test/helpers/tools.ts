@@ -25,3 +25,11 @@ export function requireTool(name: string, pkg: string): boolean {
 export function canUnshareMounts(): boolean {
   return spawnSync('unshare', ['-m', '--propagation', 'private', 'true'], { stdio: 'ignore' }).status === 0;
 }
+
+/** canUnshareMounts, but under CI a missing capability fails the test rather than skipping it. */
+export function requireUnshareMounts(): boolean {
+  if (canUnshareMounts()) return true;
+  if (process.env.CI) throw new Error('CI must run as root (unshare -m): the udev rule test needs it');
+  console.warn('skipped: needs root to make a private mount namespace (unshare -m)');
+  return false;
+}

@@ -165,7 +165,10 @@ export class Daemon {
       const hurried = new Promise<boolean>((resolve) => {
         this.hurry = () => resolve(false);
       });
-      const drained = await Promise.race([this.api.drain(this.options.drainTimeoutMs ?? 10_000), hurried]);
+      const drained = await Promise.race([
+        this.api.drain(this.options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS),
+        hurried,
+      ]);
       if (!drained)
         logger.warn({ running: this.api.running }, 'operations still running: closing their ports');
     }
@@ -173,7 +176,7 @@ export class Daemon {
       .close()
       .catch((error: unknown) => logger.warn({ err: error }, 'closing the port manager failed'));
     // What still ran now fails (its port is closed) and answers its caller.
-    const settleMs = this.options.settleTimeoutMs ?? 2_000;
+    const settleMs = this.options.settleTimeoutMs ?? SETTLE_TIMEOUT_MS;
     await this.api.drain(settleMs);
     const closed = closeServer(this.http);
     this.http.closeAllConnections();
@@ -189,6 +192,16 @@ export class Daemon {
     this.markStopped(this.reason);
   }
 }
+
+/** How long running operations may take to finish after SIGTERM (the unit's TimeoutStopSec covers it). */
+export const DRAIN_TIMEOUT_MS = 10_000;
+/** Each of the two waits, after the ports close, for what still ran to answer its caller. */
+export const SETTLE_TIMEOUT_MS = 2_000;
+/**
+ * The longest an orderly stop takes before the socket is gone: the drain, then the two settles
+ * (contrib/posbridge.service gives it TimeoutStopSec above this; test/unit/api-contrib.test.ts).
+ */
+export const LONGEST_STOP_MS = DRAIN_TIMEOUT_MS + 2 * SETTLE_TIMEOUT_MS;
 
 function closeServer(server: ReturnType<typeof createServer>): Promise<void> {
   return new Promise((resolve) => {
