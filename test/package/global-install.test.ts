@@ -1,0 +1,197 @@
+/**
+ * The package as a technician gets it (`npm run test:package`, run by .ci/run): `npm pack` from
+ * the tree (prepack builds dist/), the tarball's contents, then, under Node 20, 22 and 24 each
+ * (the npm registry's `node` package), `npm install -g --prefix TMP posbridge-*.tgz` and, from
+ * that install alone: `posbridge demo`; `posbridge mock --pty` with `info` and `provision` over
+ * the pty; `history --verify` of the trail they wrote; the man page and the completion. Last, a
+ * global install run under another Node than it was built with: the commands that need no audit
+ * trail still work, the others name `npm rebuild -g posbridge`, and that command fixes it.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireTool } from '../helpers/tools.js';
+import { type NodeRuntime, nodeRuntime, npm, packTarball, pathFor, run } from './package-rig.js';
+
+const VERSIONS = [20, 22, 24] as const;
+const work = mkdtempSync(join(tmpdir(), 'posbridge-package-'));
+let tarball: string;
+const runtimes = new Map<number, NodeRuntime>();
+const prefixes = new Map<number, string>();
+const mocks: ChildProcess[] = [];
+
+beforeAll(() => {
+  tarball = packTarball(work);
+  for (const major of VERSIONS) runtimes.set(major, nodeRuntime(major, work));
+});
+
+afterAll(() => {
+  for (const mock of mocks) mock.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A technician's environment: their own home, nothing of the caller's posbridge settings. */
+function userEnv(home: string, node: NodeRuntime, prefix: string): NodeJS.ProcessEnv {
+  return {
+    HOME: home,
+    PATH: pathFor(node, prefix),
+    NO_COLOR: '1',
+    XDG_DATA_HOME: join(home, 'data'),
+    XDG_STATE_HOME: join(home, 'state'),
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_RUNTIME_DIR: join(home, 'run'),
+  };
+}
+
+/** `posbridge mock --pty PATH`, resolved once it says it is there. */
+function startMock(env: NodeJS.ProcessEnv, cwd: string, pty: string): Promise<ChildProcess> {
+  const child = spawn('posbridge', ['mock', '--pty', pty, '--baud', '0', '--diag-time-scale', '0'], {
+    cwd,
+    env,
+  });
+  mocks.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`mock --pty: no start line in 60 s\n${out}`)), 60_000);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes(`on pty ${pty}`)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.on('exit', (code) => reject(new Error(`mock --pty exited ${code}\n${out}`)));
+  });
+}
+
+function stopped(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('close', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+describe('npm pack', () => {
+  it('ships the built CLI, its man page and completions, the docs and contrib: no sources or tests', () => {
+    const files = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    expect(files).toContain('package/dist/cli/main.js');
+    expect(files).toContain('package/dist/man/posbridge.1');
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package/dist/completions/posbridge.bash',
+        'package/dist/completions/_posbridge',
+        'package/dist/completions/posbridge.fish',
+        'package/docs/cli.md',
+        'package/contrib/posbridge.service',
+        'package/contrib/70-posbridge.rules',
+        'package/README.md',
+      ]),
+    );
+    expect(files.filter((f) => /^package\/(src|test|bench)\//.test(f) || f.endsWith('.ts'))).toEqual([]);
+    expect(files.length).toBeLessThan(400);
+    const manifest = JSON.parse(
+      execFileSync('tar', ['xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
+    );
+    expect(manifest.dependencies).toHaveProperty('@serialport/bindings-cpp');
+    expect(manifest.dependencies).not.toHaveProperty('@serialport/parser-readline');
+  });
+});
+
+describe.each(VERSIONS)('installed globally from the tarball under Node %i', (major) => {
+  const home = join(work, `home${major}`);
+  const prefix = join(work, `prefix${major}`);
+
+  it('installs', () => {
+    const node = runtimes.get(major)!;
+    mkdirSync(prefix, { recursive: true });
+    const install = npm(
+      node,
+      ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball],
+      work,
+    );
+    expect(install.status, install.output).toBe(0);
+    prefixes.set(major, prefix);
+    mkdirSync(home, { recursive: true });
+  });
+
+  it('runs demo; mock --pty with info and provision; history --verify; the man page and completion', async () => {
+    const node = runtimes.get(major)!;
+    expect(prefixes.get(major), 'installed').toBe(prefix);
+    const env = userEnv(home, node, prefix);
+    const version = await run(['node', '--version'], { env, cwd: home });
+    expect(version.stdout).toMatch(new RegExp(`^v${major}\\.`));
+
+    const demo = await run(['posbridge', 'demo'], { env, cwd: home });
+    expect(demo.stderr).toBe('');
+    expect(demo.code).toBe(0);
+
+    const pty = join(home, 'pos0');
+    const mock = await startMock(env, home, pty);
+    const info = await run(['posbridge', 'info', '--port', pty], { env, cwd: home });
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/PB-MOCK sn PBM0000001/);
+    const provision = await run(
+      [
+        'posbridge',
+        'provision',
+        '--port',
+        pty,
+        '--merchant',
+        '822100052110023',
+        '--terminal',
+        '10023456',
+        '--admin-password-stdin',
+        '--credentials-out',
+        join(home, 'operators.txt'),
+      ],
+      { env, cwd: home, input: 'Adm1n-2026\n' },
+    );
+    expect(provision.code, `${provision.stdout}\n${provision.stderr}`).toBe(0);
+    expect(await stopped(mock)).toBe(0);
+
+    const verify = await run(['posbridge', 'history', '--verify'], { env, cwd: home });
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.stdout).toMatch(/intact/);
+
+    const lib = join(prefix, 'lib', 'node_modules', 'posbridge');
+    if (requireTool('man', 'man-db')) {
+      const man = await run(['man', '-l', '-P', 'cat', join(lib, 'dist', 'man', 'posbridge.1')], {
+        env: { ...env, MANWIDTH: '80' },
+        cwd: home,
+      });
+      expect(man.stdout).toMatch(/^POSBRIDGE\(1\)/);
+    }
+    const completion = await run(['posbridge', 'completion', 'bash'], { env, cwd: home });
+    expect(completion.stdout).toBe(readFileSync(join(lib, 'dist', 'completions', 'posbridge.bash'), 'utf8'));
+  });
+});
+
+describe('an install run under another Node than it was built with', () => {
+  it('works without the audit trail, names `npm rebuild -g posbridge`, and that fixes it', async () => {
+    const other = runtimes.get(24)!;
+    const prefix = prefixes.get(22)!;
+    expect(prefix, 'the Node 22 install').toBeDefined();
+    const home = join(work, 'home22');
+    const env = userEnv(home, other, prefix);
+
+    const info = await run(['posbridge', 'info', '--port', 'mock://a'], { env, cwd: home });
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/PB-MOCK sn PBM0000001/);
+
+    const broken = await run(['posbridge', 'history', '--verify'], { env, cwd: home });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/its SQLite module \(better-sqlite3\) does not load/);
+    expect(broken.stderr).toMatch(/npm rebuild -g posbridge/);
+    expect(broken.stderr).not.toMatch(/^\s+at /m);
+
+    // The command the hint gives, as the technician would type it (their prefix is npm's own).
+    const rebuild = npm(other, ['rebuild', '-g', '--prefix', prefix, 'posbridge'], home);
+    expect(rebuild.status, rebuild.output).toBe(0);
+    const fixed = await run(['posbridge', 'history', '--verify'], { env, cwd: home });
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toMatch(/intact/);
+  });
+});
