@@ -14,6 +14,7 @@ import type {
   AuditRunKind,
   AuditStep,
   FinishRunInput,
+  ReportQuery,
 } from './types.js';
 import type { EventRow } from './verify.js';
 
@@ -82,11 +83,32 @@ export function foldRuns(rows: readonly EventRow[], file: string): Map<string, A
   return runs;
 }
 
+/** The model the mock terminal says it is unless told otherwise (docs/mock.md, `--model`). */
+export const MOCK_MODEL = 'PB-MOCK';
+
+/** A `provision --dry-run`: it read the terminal and changed nothing. */
+export function isDryRun(run: AuditRun): boolean {
+  return run.details?.dryRun === true || run.outcome === 'planned';
+}
+
+/** A run on a mock terminal: an in-process mock:// one, or one that says it is the mock (a pty). */
+export function isMockRun(run: AuditRun): boolean {
+  return run.port.startsWith('mock://') || run.terminal?.model === MOCK_MODEL;
+}
+
+/** Whether the acquirer's report holds this run: real terminals, real changes, unless asked. */
+export function inReport(run: AuditRun, query: ReportQuery): boolean {
+  return (
+    (query.includeDryRuns === true || !isDryRun(run)) && (query.includeMocks === true || !isMockRun(run))
+  );
+}
+
 export function reportRow(run: AuditRun): AuditReportRow {
   return {
     runId: run.runId,
     sn: run.terminal?.sn ?? null,
     model: run.terminal?.model ?? null,
+    port: run.port,
     merchant: run.merchant ?? null,
     terminal: run.terminalNumber ?? null,
     technician: run.technician,

@@ -47,7 +47,7 @@ import {
   stepPayload,
   terminalOf,
 } from './record-input.js';
-import { reportRow } from './runs.js';
+import { inReport, reportRow } from './runs.js';
 import type { EventType } from './schema.js';
 import { assertNoSecrets } from './scrub.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, openDatabase, prepareStatements, type Statements } from './store-open.js';
@@ -57,6 +57,7 @@ import type {
   ChainAnchor,
   FinishRunInput,
   HistoryQuery,
+  ReportQuery,
   StartRunInput,
   VerifyResult,
 } from './types.js';
@@ -228,10 +229,13 @@ export class AuditStore {
     return history(this.db, this.statements, this.file, query);
   }
 
-  /** One row per provisioning run, oldest first: what the acquirer gets. */
-  report(query: { since?: Date } = {}): AuditReportRow[] {
+  /** One row per provisioning run, oldest first: what the acquirer gets (runs.ts `inReport`). */
+  report(query: ReportQuery = {}): AuditReportRow[] {
     const runs = this.history({ kind: 'provision', ...(query.since ? { since: query.since } : {}) });
-    return runs.reverse().map(reportRow);
+    return runs
+      .reverse()
+      .filter((run) => inReport(run, query))
+      .map(reportRow);
   }
 
   /** Closes the file (checkpointing the WAL). Idempotent. */

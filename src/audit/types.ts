@@ -78,6 +78,16 @@ export interface AuditRun {
   auditHead: string;
 }
 
+/** Which runs the acquirer's report holds (docs/cli.md, `posbridge report`). */
+export interface ReportQuery {
+  /** Runs started at or after this instant. */
+  since?: Date;
+  /** Dry runs too (`provision --dry-run`: nothing was changed). */
+  includeDryRuns?: boolean;
+  /** Runs on mock terminals too (mock:// ports, or a terminal that says it is the mock). */
+  includeMocks?: boolean;
+}
+
 export interface HistoryQuery {
   /** Runs that concern this terminal serial number. */
   sn?: string;
@@ -93,6 +103,8 @@ export interface AuditReportRow {
   runId: string;
   sn: string | null;
   model: string | null;
+  /** The port the run went through, as the station and `--port` name it. */
+  port: string;
   merchant: string | null;
   terminal: string | null;
   technician: string;
@@ -111,6 +123,7 @@ export const REPORT_COLUMNS: readonly (keyof AuditReportRow)[] = [
   'runId',
   'sn',
   'model',
+  'port',
   'merchant',
   'terminal',
   'technician',

@@ -109,13 +109,26 @@ describe('reports carry the audit head after their run', () => {
     // either order: compare the sets, and the latest head with the chain's.
     const bySeq = (heads: string[]) =>
       [...heads].sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
-    const csv = (await cli.run(['report', '--format', 'csv'])).stdout.trim().split('\r\n');
+    const csv = (await cli.run(['report', '--format', 'csv', '--include-mocks'])).stdout.trim().split('\r\n');
     expect(csv[0]!.split(',').at(-1)).toBe('auditHead');
     expect(bySeq(csv.slice(1, 3).map((line) => line.split(',').at(-1)!))).toEqual(bySeq(rowHeads));
-    const json = JSON.parse((await cli.run(['report', '--format', 'json'])).stdout) as Array<{
+    const json = JSON.parse(
+      (await cli.run(['report', '--format', 'json', '--include-mocks'])).stdout,
+    ) as Array<{
       auditHead: string;
+      sn: string;
+      port: string;
+      outcome: string;
     }>;
     expect(bySeq(json.map((r) => r.auditHead)).at(-1)).toBe(await head());
+    // The acquirer's port and outcome are the station's, row for row.
+    const stationRows = (
+      JSON.parse(run.stdout) as { rows: Array<{ sn: string; port: string; outcome: string }> }
+    ).rows;
+    for (const row of stationRows)
+      expect(
+        json.find((r) => r.auditHead === summary.rows.find((s) => s.sn === row.sn)!.auditHead),
+      ).toMatchObject({ sn: row.sn, port: row.port, outcome: row.outcome });
   });
 });
 

@@ -82,10 +82,12 @@ describe('audit trail through the CLI', () => {
     expect(first.steps.map((s) => `${s.step}:${s.outcome}`)).toContain('admin-password:done');
 
     expect((await run(['history', '--verify'])).code).toBe(0);
-    const report = await run(['report', '--format', 'csv']);
+    const report = await run(['report', '--format', 'csv', '--include-mocks']);
     expect(report.out.split('\r\n').filter(Boolean)).toHaveLength(3); // header + two runs
     // Numbers as text for a spreadsheet: a WORD JOINER in front (docs/cli.md, "report").
-    expect(report.out).toContain('PBM0000001,PB-MOCK,\u2060822100052110023,\u206010023456,alice,bench-3');
+    expect(report.out).toContain(
+      'PBM0000001,PB-MOCK,mock://audit,\u2060822100052110023,\u206010023456,alice,bench-3',
+    );
 
     const bytes = await readFile(audit);
     for (const secret of [ADMIN, ACCOUNT]) {

@@ -103,7 +103,7 @@ describe.skipIf(soffice === undefined)(
         'Adm1n-2026\n',
       );
       expect(provision.code, provision.stderr).toBe(0);
-      const report = await cli.run(['report', '--format', 'csv']);
+      const report = await cli.run(['report', '--format', 'csv', '--include-mocks']);
       expect(report.code).toBe(0);
       const file = join(cli.dir, 'report.csv');
       writeFileSync(file, report.stdout);

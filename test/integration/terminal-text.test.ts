@@ -69,11 +69,11 @@ describe('text from a hostile terminal is printed, never obeyed', () => {
     const history = await cli.run(['history']);
     expectNoRawControl(history, 'history');
     expect(history.stdout).toContain(`PB${SHOWN_TITLE}`);
-    const csv = await cli.run(['report', '--format', 'csv']);
+    const csv = await cli.run(['report', '--format', 'csv', '--include-mocks']);
     // CSV records end with CRLF (RFC 4180): the only control characters allowed.
     expectNoRawControl({ ...csv, stdout: csv.stdout.replaceAll('\r\n', '\n') }, 'report csv');
     expect(csv.stdout).toContain(`PB${SHOWN_TITLE}`);
-    const json = await cli.run(['report', '--format', 'json']);
+    const json = await cli.run(['report', '--format', 'json', '--include-mocks']);
     expectNoRawControl(json, 'report json');
     expect(JSON.parse(json.stdout)[0].model).toBe(
       `PB${HOSTILE.title}${HOSTILE.clear}${HOSTILE.colour}${HOSTILE.c1}${HOSTILE.bidi}${HOSTILE.del}`,

@@ -59,6 +59,7 @@ const row: AuditReportRow = {
   runId: 'r1',
   sn: 'SN1',
   model: 'T100',
+  port: '/dev/ttyACM0',
   merchant: '123456789012345',
   terminal: '12345678',
   technician: 'Zoë "Z" Müller, Jr.',
@@ -85,7 +86,7 @@ describe('toCsv', () => {
     const csv = toCsv([row]);
     const line = csv.split('\r\n')[1];
     expect(line).toBe(
-      `r1,SN1,T100,${WJ}123456789012345,${WJ}12345678,"Zoë ""Z"" Müller, Jr.","收银台\n2号",2025-03-01T08:00:00.000Z,,unfinished,11,0,,7:${'ab'.repeat(32)}`,
+      `r1,SN1,T100,/dev/ttyACM0,${WJ}123456789012345,${WJ}12345678,"Zoë ""Z"" Müller, Jr.","收银台\n2号",2025-03-01T08:00:00.000Z,,unfinished,11,0,,7:${'ab'.repeat(32)}`,
     );
     expect(parseCsv(csv.slice(1))).toEqual([
       [...REPORT_COLUMNS],
@@ -93,6 +94,7 @@ describe('toCsv', () => {
         'r1',
         'SN1',
         'T100',
+        '/dev/ttyACM0',
         `${WJ}123456789012345`,
         `${WJ}12345678`,
         'Zoë "Z" Müller, Jr.',
@@ -147,8 +149,8 @@ describe('toCsv', () => {
 
   it('reads back with csv-parse to the same cells (the quoting is RFC 4180)', () => {
     const records = parse(toCsv([row]), { bom: true, record_delimiter: '\r\n' }) as string[][];
-    expect(records[1]![5]).toBe('Zoë "Z" Müller, Jr.');
-    expect(records[1]![6]).toBe('收银台\n2号');
+    expect(records[1]![REPORT_COLUMNS.indexOf('technician')]).toBe('Zoë "Z" Müller, Jr.');
+    expect(records[1]![REPORT_COLUMNS.indexOf('station')]).toBe('收银台\n2号');
   });
 });
 

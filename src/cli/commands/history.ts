@@ -15,6 +15,15 @@ interface HistoryOptions extends VerifyOptions {
   limit?: string;
   verify?: boolean;
   head?: boolean;
+  oneline?: boolean;
+}
+
+interface ReportOptions {
+  format: string;
+  since?: string;
+  audit?: string;
+  includeDryRuns?: boolean;
+  includeMocks?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -26,6 +35,7 @@ export function registerHistory(program: Command, deps: CliDeps): void {
     .option('--sn <sn>', 'only this terminal')
     .option('--since <date>', 'only runs started at or after this date (YYYY-MM-DD or ISO 8601)')
     .option('--limit <n>', 'at most this many runs, newest first', '50')
+    .option('--oneline', 'one line per run (when, what, terminal, port, outcome, who), no steps')
     .option('--verify', 'check the hash chain: exit 1 if a record was edited or deleted')
     .option('--head', 'print the head of the chain as SEQ:HASH, to keep elsewhere')
     .option(
@@ -47,7 +57,7 @@ export function registerHistory(program: Command, deps: CliDeps): void {
     .option('--json', 'print exactly one JSON document on stdout')
     .addHelpText(
       'after',
-      '\nExample:\n  posbridge history --sn PBM0000001\n  posbridge history --verify\n  posbridge history --head >> ~/heads-sent-to-the-acquirer.txt\n  posbridge history --verify --expect-head 57:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n',
+      '\nExample:\n  posbridge history --sn PBM0000001\n  posbridge history --oneline --limit 20\n  posbridge history --verify\n  posbridge history --head >> ~/heads-sent-to-the-acquirer.txt\n  posbridge history --verify --expect-head 57:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n',
     )
     .action((options: HistoryOptions) =>
       runAction(deps, options, async () => {
@@ -76,7 +86,7 @@ export function registerHistory(program: Command, deps: CliDeps): void {
             limit: parseLimit(options.limit),
           });
           if (options.json) printJson(deps.io, { kind: 'history', runs });
-          else deps.io.stdout.write(renderHistory(runs, painter(deps.io)));
+          else deps.io.stdout.write(renderHistory(runs, painter(deps.io), options.oneline === true));
           return EXIT.ok;
         } finally {
           store.close();
@@ -90,12 +100,18 @@ export function registerHistory(program: Command, deps: CliDeps): void {
     .option('--format <format>', 'csv or json', oneOf('--format', ['csv', 'json']), 'csv')
     .option('--since <date>', 'only runs started at or after this date')
     .option('--audit <file>', 'the audit trail file')
+    .option('--include-dry-runs', 'also the dry runs (provision --dry-run), which changed nothing')
+    .option('--include-mocks', 'also the runs on mock terminals (mock:// ports, model PB-MOCK)')
     .addHelpText('after', '\nExample:\n  posbridge report --format csv --since 2026-11-01 > november.csv\n')
-    .action((options: { format: string; since?: string; audit?: string }) =>
+    .action((options: ReportOptions) =>
       runAction(deps, {}, async () => {
         const store = AuditStore.open(options.audit ?? deps.auditPath(), { readonly: true });
         try {
-          const rows = store.report(options.since !== undefined ? { since: parseDate(options.since) } : {});
+          const rows = store.report({
+            ...(options.since !== undefined && { since: parseDate(options.since) }),
+            includeDryRuns: options.includeDryRuns === true,
+            includeMocks: options.includeMocks === true,
+          });
           deps.io.stdout.write(
             options.format === 'csv'
               ? toCsv(rows, REPORT_COLUMNS, { text: visibleCell })
@@ -124,19 +140,28 @@ function parseLimit(text: string | undefined): number {
   return n;
 }
 
-function renderHistory(runs: AuditRun[], paint: ReturnType<typeof painter>): string {
+/**
+ * A run's one line: when, what, which terminal on which port, how it ended, who and where. The
+ * audit file is data: every string in it is shown, never obeyed (docs/cli.md, "Terminal text").
+ */
+export function historyLine(run: AuditRun, paint: ReturnType<typeof painter>): string {
+  const terminal = run.terminal ? `${run.terminal.model} sn ${run.terminal.sn}` : 'unidentified';
+  const colour =
+    run.outcome === 'failed' || run.outcome === 'quarantined'
+      ? 'red'
+      : run.outcome === 'unfinished'
+        ? 'yellow'
+        : 'green';
+  const dry = run.details?.dryRun === true ? ' (dry run)' : '';
+  return `${visible(run.startedAt)} ${visible(run.kind).padEnd(9)} ${visible(terminal)} on ${visible(run.port)}  ${paint(colour, visible(run.outcome))}${dry}  by ${visible(run.technician)} at ${visible(run.station)}\n`;
+}
+
+function renderHistory(runs: AuditRun[], paint: ReturnType<typeof painter>, oneline: boolean): string {
   if (runs.length === 0) return 'no runs recorded\n';
+  if (oneline) return runs.map((run) => historyLine(run, paint)).join('');
   return runs
     .map((run) => {
-      const who = run.terminal ? `${run.terminal.model} sn ${run.terminal.sn}` : run.port;
-      const colour =
-        run.outcome === 'failed' || run.outcome === 'quarantined'
-          ? 'red'
-          : run.outcome === 'unfinished'
-            ? 'yellow'
-            : 'green';
-      // The audit file is data: every string in it is shown, never obeyed (docs/cli.md, "Terminal text").
-      let out = `${visible(run.startedAt)} ${visible(run.kind).padEnd(9)} ${visible(who)}  ${paint(colour, visible(run.outcome))}  by ${visible(run.technician)} at ${visible(run.station)}\n`;
+      let out = historyLine(run, paint);
       for (const step of run.steps) out += renderStep(step, paint);
       if (run.diagnostics)
         out += `  diagnostics: ${run.diagnostics.pass} pass, ${run.diagnostics.warn} warn, ${run.diagnostics.fail} fail\n`;
