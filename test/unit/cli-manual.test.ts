@@ -111,6 +111,13 @@ describe('posbridge(1)', () => {
     const listed = ENVIRONMENT.flatMap((v) => v.name.split(/,\s*/));
     for (const name of names) expect(listed, name).toContain(name);
     for (const name of listed) expect(page, name).toContain(text(name));
+    // docs/cli.md, "Environment variables", lists the same.
+    const docs = readFileSync(join(import.meta.dirname, '../../docs/cli.md'), 'utf8');
+    const table = docs.slice(
+      docs.indexOf('## Environment variables'),
+      docs.indexOf('## Completion and manual page'),
+    );
+    for (const name of listed) expect(table, `docs/cli.md: ${name}`).toContain(`\`${name}\``);
   });
 
   it('is the same page for the same tree and SOURCE_DATE_EPOCH (a reproducible build)', async () => {
