@@ -50,6 +50,8 @@ const EXAMPLES: readonly [string, string][] = [
 export function manPage(program: CommandSpec, info: ManPageInfo): string {
   const out: string[] = [
     `.TH POSBRIDGE 1 ${quoted(info.date)} ${quoted(`posbridge ${info.version}`)} "User Commands"`,
+    // Ragged right: long option values (a,b,c,...) leave nothing to justify a line with.
+    '.ad l',
     '.SH NAME',
     `posbridge \\- ${text(program.description)}`,
     '.SH SYNOPSIS',
@@ -111,9 +113,16 @@ function literal(block: string): string[] {
   return ['.PP', '.nf', '.RS 4', ...lines, '.RE', '.fi'];
 }
 
-/** A text line for roff: backslashes and hyphens escaped, no line starting as a request. */
+/**
+ * A text line for roff: backslashes and hyphens escaped, no line starting as a request, and a
+ * break point (`\\:`) after a comma inside a word, so a long list (a,b,c,...) can wrap instead of
+ * overflowing the line (groff warns "cannot adjust line").
+ */
 export function text(value: string): string {
-  const escaped = value.replaceAll('\\', '\\e').replaceAll('-', '\\-');
+  const escaped = value
+    .replaceAll('\\', '\\e')
+    .replaceAll('-', '\\-')
+    .replace(/,(?=\S)/g, ',\\:');
   return /^[.']/.test(escaped) ? `\\&${escaped}` : escaped;
 }
 
