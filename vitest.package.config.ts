@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     pool: 'forks',
     include: ['test/package/**/*.test.ts'],
-    testTimeout: 600_000,
-    hookTimeout: 900_000,
+    testTimeout: 40 * 60_000,
+    hookTimeout: 20 * 60_000,
   },
 });

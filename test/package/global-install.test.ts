@@ -8,7 +8,7 @@
  * trail still work, the others name `npm rebuild -g posbridge`, and that command fixes it.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,6 +157,10 @@ describe.each(VERSIONS)('installed globally from the tarball under Node %i', (ma
     expect(verify.stdout).toMatch(/intact/);
 
     const lib = join(prefix, 'lib', 'node_modules', 'posbridge');
+    // npm links the page where `man posbridge` finds it (package.json "man").
+    expect(realpathSync(join(prefix, 'share', 'man', 'man1', 'posbridge.1'))).toBe(
+      realpathSync(join(lib, 'dist', 'man', 'posbridge.1')),
+    );
     if (requireTool('man', 'man-db')) {
       const man = await run(['man', '-l', '-P', 'cat', join(lib, 'dist', 'man', 'posbridge.1')], {
         env: { ...env, MANWIDTH: '80' },

@@ -56,6 +56,7 @@ Example:
     .command('__complete', { hidden: true })
     .description('for the shell completions: serial numbers of the terminals a running daemon knows')
     .argument('<what>', 'sn')
+    .addHelpText('after', '\nExample:\n  posbridge __complete sn\n')
     .action((what: string) =>
       runAction(deps, {}, () => complete([what], deps.io.env, (text) => deps.io.stdout.write(text))),
     );
@@ -64,6 +65,7 @@ Example:
     .command('__build-manual', { hidden: true })
     .description('write man/posbridge.1 and completions/* under DIR (npm run build)')
     .argument('<dir>', 'where to write (dist)')
+    .addHelpText('after', '\nExample:\n  posbridge __build-manual dist\n')
     .action((given: string) =>
       runAction(deps, {}, async () => {
         const dir = resolve(cwdOf(deps.io), given);
