@@ -16,8 +16,12 @@ type DatabaseConstructor = typeof BetterSqlite3;
 export type SqliteDatabase = BetterSqlite3.Database;
 export type SqliteTransaction<F extends (...args: never[]) => unknown> = BetterSqlite3.Transaction<F>;
 
-/** What fixes a native module built for another Node.js, for an npm global install. */
-export const REBUILD_COMMAND = 'npm rebuild -g posbridge';
+/**
+ * What fixes a native module built for another Node.js, for an npm global install. Not `npm
+ * rebuild -g posbridge`: npm 11 rebuilds only the named package, not the addon nested under it
+ * (measured: it says "rebuilt" and the addon stays built for the old Node).
+ */
+export const REBUILD_COMMAND = 'npm rebuild -g better-sqlite3';
 
 const require = createRequire(import.meta.url);
 let loaded: DatabaseConstructor | undefined;

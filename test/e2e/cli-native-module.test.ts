@@ -2,7 +2,7 @@
  * The built CLI with an SQLite module that does not load (what a switch of Node versions does to
  * a global install): the commands that do not use the audit trail work, diag works and says it is
  * unrecorded, and the ones that need the trail stop with the command that fixes it
- * (`npm rebuild -g posbridge`), exit 1, no stack trace, nothing sent to the terminal.
+ * (`npm rebuild -g better-sqlite3`), exit 1, no stack trace, nothing sent to the terminal.
  *
  * The app is dist/ in a temporary directory whose node_modules are the project's, except
  * better-sqlite3, whose native addon is replaced by a file that is no shared object: dlopen fails
@@ -90,7 +90,7 @@ describe('an SQLite module that does not load', () => {
     expect(provision.stderr).toMatch(
       /^error: the audit trail cannot be used: its SQLite module \(better-sqlite3\) does not load/m,
     );
-    expect(provision.stderr).toMatch(/what to do: run `npm rebuild -g posbridge` with this Node\.js/);
+    expect(provision.stderr).toMatch(/what to do: run `npm rebuild -g better-sqlite3` with this Node\.js/);
     expect(provision.stderr).not.toMatch(STACK_LINE);
     // Nothing went to the terminal: the trace holds no line sent.
     const trace = existsSync(join(app, 'wire.trace')) ? readFileSync(join(app, 'wire.trace'), 'utf8') : '';
@@ -100,7 +100,7 @@ describe('an SQLite module that does not load', () => {
   it('diag runs and says it is not recorded; history names the fix in its JSON error', () => {
     const diag = run(['diag', '--port', 'mock://b?diag-time-scale=0', '--json']);
     expect(diag.stderr).toMatch(
-      /^warning: the audit trail cannot be used: .*this diag run goes unrecorded \(to fix: npm rebuild -g posbridge\)$/m,
+      /^warning: the audit trail cannot be used: .*this diag run goes unrecorded \(to fix: npm rebuild -g better-sqlite3\)$/m,
     );
     // A factory terminal refuses DIAG before a login: the run reached the terminal.
     expect(JSON.parse(diag.stdout).error.code).not.toBe('AUDIT_UNAVAILABLE');
@@ -110,6 +110,6 @@ describe('an SQLite module that does not load', () => {
     expect(history.code).toBe(1);
     const { error } = JSON.parse(history.stdout);
     expect(error.code).toBe('AUDIT_UNAVAILABLE');
-    expect(error.hint).toMatch(/`npm rebuild -g posbridge`/);
+    expect(error.hint).toMatch(/`npm rebuild -g better-sqlite3`/);
   });
 });

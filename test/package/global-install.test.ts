@@ -5,7 +5,7 @@
  * that install alone: `posbridge demo`; `posbridge mock --pty` with `info` and `provision` over
  * the pty; `history --verify` of the trail they wrote; the man page and the completion. Last, a
  * global install run under another Node than it was built with: the commands that need no audit
- * trail still work, the others name `npm rebuild -g posbridge`, and that command fixes it.
+ * trail still work, the others name `npm rebuild -g better-sqlite3`, and that command fixes it.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
@@ -174,7 +174,7 @@ describe.each(VERSIONS)('installed globally from the tarball under Node %i', (ma
 });
 
 describe('an install run under another Node than it was built with', () => {
-  it('works without the audit trail, names `npm rebuild -g posbridge`, and that fixes it', async () => {
+  it('works without the audit trail, names `npm rebuild -g better-sqlite3`, and that fixes it', async () => {
     const other = runtimes.get(24)!;
     const prefix = prefixes.get(22)!;
     expect(prefix, 'the Node 22 install').toBeDefined();
@@ -188,11 +188,11 @@ describe('an install run under another Node than it was built with', () => {
     const broken = await run(['posbridge', 'history', '--verify'], { env, cwd: home });
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/its SQLite module \(better-sqlite3\) does not load/);
-    expect(broken.stderr).toMatch(/npm rebuild -g posbridge/);
+    expect(broken.stderr).toMatch(/npm rebuild -g better-sqlite3/);
     expect(broken.stderr).not.toMatch(/^\s+at /m);
 
     // The command the hint gives, as the technician would type it (their prefix is npm's own).
-    const rebuild = npm(other, ['rebuild', '-g', '--prefix', prefix, 'posbridge'], home);
+    const rebuild = npm(other, ['rebuild', '-g', '--prefix', prefix, 'better-sqlite3'], home);
     expect(rebuild.status, rebuild.output).toBe(0);
     const fixed = await run(['posbridge', 'history', '--verify'], { env, cwd: home });
     expect(fixed.code, fixed.stderr).toBe(0);

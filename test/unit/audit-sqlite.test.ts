@@ -66,7 +66,7 @@ describe('the SQLite module that does not load', () => {
     const audit = error as AuditError;
     expect(audit.code).toBe('AUDIT_UNAVAILABLE');
     expect(audit.hint).toContain(`\`${REBUILD_COMMAND}\``);
-    expect(REBUILD_COMMAND).toBe('npm rebuild -g posbridge');
+    expect(REBUILD_COMMAND).toBe('npm rebuild -g better-sqlite3');
     expect(JSON.stringify(audit)).not.toMatch(/\bat .*\.js:\d+/);
   });
 
