@@ -6,7 +6,6 @@
  * says, once per run, that this run is not in the trail.
  */
 import type { DiagReport, Engine, InfoReport, OperatorReport, PasswdReport } from '../host/engine.js';
-import type { LinkOptions } from '../host/link-options.js';
 import type { ProvisionReport } from '../host/workflow/report.js';
 import type { AuditError } from './errors.js';
 import { REBUILD_COMMAND } from './sqlite.js';
@@ -19,13 +18,13 @@ export class UnrecordedEngine implements Engine {
     private readonly warn: (message: string) => void,
   ) {}
 
-  info(port: string, link?: LinkOptions): Promise<InfoReport> {
-    return this.inner.info(port, link);
+  info(...args: Parameters<Engine['info']>): Promise<InfoReport> {
+    return this.inner.info(...args);
   }
 
-  diag(port: string, options: Parameters<Engine['diag']>[1]): Promise<DiagReport> {
+  diag(...args: Parameters<Engine['diag']>): Promise<DiagReport> {
     this.warn(`${this.reason.message}; this diag run goes unrecorded (to fix: ${REBUILD_COMMAND})`);
-    return this.inner.diag(port, options);
+    return this.inner.diag(...args);
   }
 
   provision(): Promise<ProvisionReport> {

@@ -7,12 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockTerminal } from '../../src/mock-device/index.js';
-import { listenTcp, type TcpTransport } from '../../src/mock-device/transports/tcp.js';
+import { listenTcp, type TcpListener } from '../../src/mock-device/transports/tcp.js';
 import { CliHarness } from '../helpers/cli-inproc.js';
 
 let cli: CliHarness;
-let real: { terminal: MockTerminal; server: TcpTransport; port: string };
-let mockOverTcp: { terminal: MockTerminal; server: TcpTransport; port: string };
+let real: { terminal: MockTerminal; server: TcpListener; port: string };
+let mockOverTcp: { terminal: MockTerminal; server: TcpListener; port: string };
 
 async function serve(identity: { model: string; sn: string }) {
   const terminal = new MockTerminal({ baud: 0, diagTimeScale: 0, rebootMs: 5, identity });
