@@ -41,8 +41,13 @@ export const CREDENTIALS_OUT_HELP =
 export const ADMIN_PASSWORD_SOURCE = {
   env: 'POSBRIDGE_ADMIN_PASSWORD',
   label: 'admin password',
+  // Every command but provision and station logs in with the password the terminal has now.
+  prompt: 'current admin password of the terminal',
   flags: '--admin-password-stdin or --admin-password-file FILE',
 };
+
+/** provision and station set a new one: the prompt must not read as "type the current one". */
+export const NEW_ADMIN_PASSWORD_PROMPT = 'new admin password to set (replaces the factory one)';
 
 export function registerProvision(program: Command, deps: CliDeps): void {
   addCommonOptions(program.command('provision'))
@@ -88,6 +93,7 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
   const adminPassword = await secrets.read(
     {
       ...ADMIN_PASSWORD_SOURCE,
+      prompt: NEW_ADMIN_PASSWORD_PROMPT,
       stdin: options.adminPasswordStdin,
       file: options.adminPasswordFile,
       confirm: true,
