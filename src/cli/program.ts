@@ -34,6 +34,11 @@ export function buildProgram(deps: CliDeps): Command {
       writeErr: (text) => deps.io.stderr.write(text),
     })
     .exitOverride()
+    // Anywhere on the line (commander takes program options after the command too): colour.ts.
+    .option('--no-color', 'no colour on stdout or stderr (also NO_COLOR=1, TERM=dumb)')
+    .hook('preAction', (program) => {
+      if (program.opts().color === false) deps.io.noColor = true;
+    })
     // Relative paths are the user's, whoever ends up reading them (user-paths.ts).
     .hook('preAction', (_program, command) => resolveCommandPaths(command, cwdOf(deps.io)));
   registerPorts(program, deps);
@@ -61,6 +66,7 @@ function allCommands(command: Command): Command[] {
 /** Run the CLI; resolves to the exit code (never calls process.exit itself). */
 export async function runCli(argv: string[], baseDeps: Omit<CliDeps, 'result'>): Promise<number> {
   const deps: CliDeps = { ...baseDeps, result: { exitCode: EXIT.ok } };
+  delete deps.io.noColor; // this run's --no-color, not a previous one's (tests reuse one io)
   const program = buildProgram(deps);
   try {
     await program.parseAsync(argv, { from: 'user' });
