@@ -69,12 +69,16 @@ export async function resolveAddress(
     return only.port;
   }
   if (terminals.length === 0)
-    throw new PosbridgeError('USAGE', `no --port given, and no terminal is connected (${source})`, {
-      hint: "name the port with -p/--port P or POSBRIDGE_PORT (posbridge ports lists serial ports; only allow-listed USB IDs and the config's ports are looked at)",
-    });
+    throw new PosbridgeError(
+      'USAGE',
+      `no --port given, and no terminal is connected (checked by ${source})`,
+      {
+        hint: "name the port with -p/--port P or POSBRIDGE_PORT (posbridge ports lists serial ports; only allow-listed USB IDs and the config's ports are looked at)",
+      },
+    );
   throw new PosbridgeError(
     'USAGE',
-    `no --port given, and ${terminals.length} terminals are connected (${source}):\n${list(terminals)}`,
+    `no --port given, and ${terminals.length} terminals are connected (found by ${source}):\n${list(terminals)}`,
     {
       hint: 'choose one with -p/--port P or --sn SN (or POSBRIDGE_PORT); none was changed (only HELLO and STATUS were read)',
       details: { terminals: terminals.map(brief) },
@@ -91,14 +95,14 @@ function bySerialNumber(sn: string, found: ConnectedTerminals, say: (line: strin
   if (matches.length > 1)
     throw new PosbridgeError(
       'USAGE',
-      `${matches.length} connected terminals report serial number ${sn} (${found.source}):\n${list(matches)}`,
+      `${matches.length} connected terminals report serial number ${sn} (found by ${found.source}):\n${list(matches)}`,
       { hint: 'choose one with -p/--port P' },
     );
   const seen =
     found.terminals.length === 0 ? 'no terminal is connected' : `connected:\n${list(found.terminals)}`;
   throw new PosbridgeError(
     'PORT_NOT_FOUND',
-    `no connected terminal has serial number ${sn} (${found.source}); ${seen}`,
+    `no connected terminal has serial number ${sn} (checked by ${found.source}); ${seen}`,
     {
       hint: 'check the serial number on the label, that the terminal is plugged in, and that its port is allow-listed (docs/daemon.md)',
     },

@@ -23,7 +23,8 @@ export interface CommonOptions {
   timeout?: number;
   trace?: string;
   logLevel: string;
-  logFormat: 'json' | 'pretty';
+  /** `--log-format`; unset: pretty when stderr is a terminal, else json (log-output.ts). */
+  logFormat?: 'json' | 'pretty';
   json?: boolean;
   /** `--socket PATH`: go through the daemon there (an error if none answers). */
   socket?: string;
@@ -113,9 +114,8 @@ export function addCommonOptions(command: Command, portRequired = true): Command
     )
     .option(
       '--log-format <format>',
-      'json or pretty (logs go to stderr)',
+      'json or pretty (logs go to stderr; default: pretty on a terminal, else json)',
       oneOf('--log-format', LOG_FORMATS),
-      'json',
     )
     .option(
       '--socket <path>',

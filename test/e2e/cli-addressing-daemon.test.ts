@@ -50,7 +50,7 @@ describe('choosing the terminal through the daemon', () => {
 
     const none = await runCliProcess(['info', '--socket', socket], { cwd: dir, env: cleanEnv(dir) });
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain(`2 terminals are connected (the posbridge daemon (pid ${pid}))`);
+    expect(none.stderr).toContain(`2 terminals are connected (found by the posbridge daemon (pid ${pid}))`);
   }, 120_000);
 
   it('no port and one terminal on the daemon: it is used', async () => {

@@ -66,7 +66,7 @@ describe('choosing the terminal', () => {
   });
 
   it('no port and none connected: a usage error that says how to name one', async () => {
-    connect('mock://absent-but-listed?sn=PBX0000001&fault=' + encodeURIComponent('silent:*'));
+    connect(`mock://mute?sn=PBX0000001&fault=${encodeURIComponent('drop:p=1')}`);
     const run = await cli.run(['info', '--timeout', '200']);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toMatch(/no --port given, and no terminal is connected/);

@@ -47,7 +47,7 @@ interface DaemonOptions {
   socket?: string;
   config?: string;
   logLevel: string;
-  logFormat: 'json' | 'pretty';
+  logFormat?: 'json' | 'pretty';
 }
 
 export function registerDaemon(program: Command, deps: CliDeps & DaemonCommandDeps): void {
@@ -67,9 +67,8 @@ export function registerDaemon(program: Command, deps: CliDeps & DaemonCommandDe
     )
     .option(
       '--log-format <format>',
-      'json or pretty (logs go to stderr)',
+      'json or pretty (logs go to stderr; default: pretty on a terminal, else json)',
       oneOf('--log-format', ['json', 'pretty']),
-      'json',
     )
     .addHelpText(
       'after',

@@ -35,7 +35,13 @@ import {
 } from './mock-options.js';
 
 export interface MockCommandDeps {
-  io: { stdout: { write(text: string): void }; stderr: { write(text: string): void } };
+  io: {
+    stdout: { write(text: string): void };
+    stderr: { write(text: string): void };
+    /** For the log format and colour (optional: a test's io may have neither). */
+    env?: NodeJS.ProcessEnv;
+    noColor?: boolean;
+  };
   /** Where the action leaves its exit code (commander drops return values). */
   result: { exitCode: number };
   /** Resolves with a signal's name when the mock must stop. Default: the first SIGINT or SIGTERM. */
@@ -60,7 +66,7 @@ interface MockOptions {
   diagTimeScale: number;
   tamper?: boolean;
   logLevel: string;
-  logFormat: 'json' | 'pretty';
+  logFormat?: 'json' | 'pretty';
   replay?: string;
 }
 
@@ -129,9 +135,8 @@ export function registerMockCommand(program: Command, deps: MockCommandDeps): Co
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')}`, oneOf('--log-level', LOG_LEVELS), 'info')
     .option(
       '--log-format <format>',
-      'json or pretty (logs go to stderr)',
+      'json or pretty (logs go to stderr; default: pretty on a terminal, else json)',
       oneOf('--log-format', ['json', 'pretty']),
-      'json',
     )
     .addHelpText(
       'after',
@@ -151,6 +156,7 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
   const log: Logger = createLogger(
     { logLevel: options.logLevel, logFormat: options.logFormat },
     io.stderr as unknown as NodeJS.WritableStream,
+    { ...(io.env && { env: io.env }), ...(io.noColor && { noColor: true }) },
   );
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
   const closers: (() => Promise<void>)[] = [];
