@@ -90,9 +90,17 @@ export function registerHistory(program: Command, deps: CliDeps): void {
     .option('--format <format>', 'csv or json', 'csv')
     .option('--since <date>', 'only runs started at or after this date')
     .option('--audit <file>', 'the audit trail file')
+    .option('--json', 'the same as --format json (as every command that reports takes it)')
     .addHelpText('after', '\nExample:\n  posbridge report --format csv --since 2026-11-01 > november.csv\n')
-    .action((options: { format: string; since?: string; audit?: string }) =>
-      runAction(deps, {}, async () => {
+    .action((options: { format: string; since?: string; audit?: string; json?: boolean }, command: Command) =>
+      runAction(deps, { json: options.json }, async () => {
+        if (options.json) {
+          if (command.getOptionValueSource('format') === 'cli' && options.format !== 'json')
+            throw new PosbridgeError('USAGE', `--json and --format ${options.format} ask for two formats`, {
+              hint: 'give one of them',
+            });
+          options.format = 'json';
+        }
         if (options.format !== 'csv' && options.format !== 'json') {
           throw new PosbridgeError('USAGE', `--format must be csv or json, not "${options.format}"`);
         }

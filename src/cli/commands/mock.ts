@@ -68,6 +68,7 @@ interface MockOptions {
   logLevel: string;
   logFormat?: 'json' | 'pretty';
   replay?: string;
+  json?: boolean;
 }
 
 export const DEFAULT_LISTEN = 'tcp://127.0.0.1:7001';
@@ -133,6 +134,7 @@ export function registerMockCommand(program: Command, deps: MockCommandDeps): Co
       nonEmpty('--replay'),
     )
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')}`, oneOf('--log-level', LOG_LEVELS), 'info')
+    .option('--json', 'each line on stdout (where it listens) as one JSON object (JSON Lines)')
     .option(
       '--log-format <format>',
       'json or pretty (logs go to stderr; default: pretty on a terminal, else json)',
@@ -181,14 +183,20 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
     const attach = replay ? replay.attach.bind(replay) : terminal!.attach.bind(terminal);
     const sn = replay ? `(replay of ${options.replay})` : terminal!.identity.sn;
     const stopped: Promise<string>[] = [(deps.stopSignal ?? processStopSignal)()];
+    // Where it can be reached: a line for people, or with --json one object a script reads.
+    const announce = (text: string, where: Record<string, string>) =>
+      io.stdout.write(
+        options.json
+          ? `${JSON.stringify({ kind: 'mock', event: 'listening', sn, ...where, pid: process.pid })}\n`
+          : `${text}\n`,
+      );
 
     if (options.listen || (options.pty === undefined && options.device === undefined)) {
       const address = options.listen ?? parseListen(DEFAULT_LISTEN);
       const tcp = await listenTcp(address, attach);
       closers.push(() => tcp.close());
-      io.stdout.write(
-        `mock terminal ${sn} listening on tcp://${formatHost(tcp.address.host)}:${tcp.address.port}\n`,
-      );
+      const url = `tcp://${formatHost(tcp.address.host)}:${tcp.address.port}`;
+      announce(`mock terminal ${sn} listening on ${url}`, { tcp: url });
     }
     if (options.pty !== undefined) {
       const pty = await openPty({ linkPath: options.pty }, attach);
@@ -199,7 +207,7 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
           return 'pty closed';
         }),
       );
-      io.stdout.write(`mock terminal ${sn} on pty ${pty.path}\n`);
+      announce(`mock terminal ${sn} on pty ${pty.path}`, { pty: pty.path });
     }
     if (options.device !== undefined) {
       const device = await openDevice(
@@ -213,7 +221,7 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
         attach,
       );
       closers.push(() => device.close());
-      io.stdout.write(`mock terminal ${sn} on device ${device.path}\n`);
+      announce(`mock terminal ${sn} on device ${device.path}`, { device: device.path });
     }
     if (!replay)
       log.info(
@@ -249,6 +257,10 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
     terminal?.close();
     replay?.close();
     io.stderr.write(`posbridge mock: ${describe(error)}\n`);
+    if (options.json)
+      io.stdout.write(
+        `${JSON.stringify({ error: { code: isUsageError(error) ? 'USAGE' : 'FAILED', message: describe(error) } })}\n`,
+      );
     return isUsageError(error) ? EXIT_USAGE : EXIT_FAILED;
   }
 }
