@@ -5,7 +5,7 @@
  * `posbridge scan` does: no login, and no other port gets a byte.
  */
 import { loadDaemonConfig } from '../daemon/config/index.js';
-import { createDaemonPorts } from '../daemon/discovery/index.js';
+import { createDaemonPorts } from '../daemon/port-manager/index.js';
 import type { TerminalInfo } from '../host/hub.js';
 import { createPortRegistry } from '../host/ports/index.js';
 import { terminalsViaDaemon } from './commands/scan-via-daemon.js';
