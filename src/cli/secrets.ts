@@ -103,10 +103,12 @@ export class SecretReader {
   /** Read a line from the terminal without echoing it. */
   private askHidden(question: string): Promise<string> {
     const { stdin, stderr } = this.io;
+    // Raw mode (no echo, Ctrl-C as a character) before the question: whatever is typed as soon
+    // as it shows must neither be echoed nor reach the line discipline's signals.
+    stdin.setRawMode?.(true);
     stderr.write(question);
     return new Promise((resolve, reject) => {
       let answer = '';
-      stdin.setRawMode?.(true);
       stdin.resume();
       const onData = (data: Buffer) => {
         for (const char of data.toString('utf8')) {
