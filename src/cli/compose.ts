@@ -43,7 +43,7 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
     randomBytes: (n) => randomBytes(n),
     user: () => io.env.USER ?? safeUser(),
     hostname: () => hostname(),
-    createLogger: (options) => createLogger(options, io.stderr as NodeJS.WritableStream),
+    createLogger: (options) => createLogger(options, io.stderr as NodeJS.WritableStream, io),
     // Through the daemon when one answers (it owns the ports and writes the audit trail);
     // otherwise in this process, audited here.
     createEngine: async (options, logger, choice = {}) => {

@@ -9,18 +9,22 @@ import type { ListedPort, PortRegistry, Transport } from '../host/ports/index.js
 import type { WireTrace } from '../host/trace.js';
 import { DEFAULT_BAUD } from '../protocol/index.js';
 import type { CreateStationHub, HubAbout } from '../station/index.js';
+import { markAddressed } from './addressing.js';
 import type { DaemonCommandDeps } from './commands/daemon.js';
 import type { CliIo } from './io.js';
 
 export interface CommonOptions {
   port?: string;
+  /** `--sn SN`: the connected terminal with this serial number (addressing.ts). */
+  sn?: string;
   /** `--baud`, when given (DEFAULT_BAUD otherwise; through the daemon, the port's own rate). */
   baud?: number;
   /** `--timeout`, when given (DEFAULT_TIMEOUT_MS otherwise; through the daemon, its config's). */
   timeout?: number;
   trace?: string;
   logLevel: string;
-  logFormat: 'json' | 'pretty';
+  /** `--log-format`; unset: pretty when stderr is a terminal, else json (log-output.ts). */
+  logFormat?: 'json' | 'pretty';
   json?: boolean;
   /** `--socket PATH`: go through the daemon there (an error if none answers). */
   socket?: string;
@@ -79,10 +83,17 @@ export interface CliDeps extends DaemonCommandDeps {
 
 /** The flags every terminal command takes (docs/cli.md, "Common flags"). */
 export function addCommonOptions(command: Command, portRequired = true): Command {
-  const port = '--port <port>';
+  const port = '-p, --port <port>';
   const portHelp =
     'terminal port: /dev/ttyUSB0, /dev/serial/by-id/..., tcp://HOST:PORT, rfc2217://HOST:PORT, telnet://HOST:PORT or mock://NAME';
-  if (portRequired) command.requiredOption(port, portHelp);
+  if (portRequired)
+    // Not required: --sn, POSBRIDGE_PORT or the only terminal connected can stand for it.
+    markAddressed(command)
+      .option(port, `${portHelp} (default: --sn, else $POSBRIDGE_PORT, else the only terminal connected)`)
+      .option(
+        '--sn <serial>',
+        'the connected terminal with this serial number (through the daemon, else a scan of the allow-listed ports)',
+      );
   else command.option(port, portHelp);
   return command
     .option('--baud <rate>', `line rate in baud (default: ${DEFAULT_BAUD})`, parsePositiveInt('--baud'))
@@ -103,9 +114,8 @@ export function addCommonOptions(command: Command, portRequired = true): Command
     )
     .option(
       '--log-format <format>',
-      'json or pretty (logs go to stderr)',
+      'json or pretty (logs go to stderr; default: pretty on a terminal, else json)',
       oneOf('--log-format', LOG_FORMATS),
-      'json',
     )
     .option(
       '--socket <path>',

@@ -1,3 +1,5 @@
+import { colourEnabled, type Paint, paintFor } from './colour.js';
+
 /**
  * Where a command's output goes. Passed in, so tests run the whole CLI in-process and read what a
  * person would have seen; stdout carries results (one JSON document with --json), stderr logs.
@@ -10,6 +12,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** The directory relative paths are typed in (default: this process's working directory). */
   cwd?: string;
+  /** `--no-color` was given (set by the program before the action runs). */
+  noColor?: boolean;
 }
 
 export function processIo(): CliIo {
@@ -27,11 +31,12 @@ export function cwdOf(io: CliIo): string {
   return io.cwd ?? process.cwd();
 }
 
-const COLOURS = { green: 32, yellow: 33, red: 31, dim: 2, bold: 1, cyan: 36 } as const;
-export type Colour = keyof typeof COLOURS;
+export type { Colour } from './colour.js';
 
-/** Colour only on a terminal, and never when NO_COLOR is set. */
-export function painter(io: CliIo): (colour: Colour, text: string) => string {
-  const enabled = io.stdout.isTTY === true && !io.env.NO_COLOR;
-  return (colour, text) => (enabled ? `\u001b[${COLOURS[colour]}m${text}\u001b[0m` : text);
+/**
+ * Colour for what goes to `stream` (stdout by default): per stream, `--no-color`, FORCE_COLOR,
+ * NO_COLOR, TERM=dumb (colour.ts).
+ */
+export function painter(io: CliIo, stream: 'stdout' | 'stderr' = 'stdout'): Paint {
+  return paintFor(colourEnabled(io[stream], io.env, io.noColor === true));
 }

@@ -3,6 +3,8 @@
  * tests run it in-process exactly as a person would.
  */
 import { Command, CommanderError } from 'commander';
+import { PosbridgeError } from '../host/errors.js';
+import { addressCommand } from './addressing.js';
 import { registerConformance } from './commands/conformance.js';
 import { registerConsole } from './commands/console.js';
 import { registerDaemon } from './commands/daemon.js';
@@ -17,11 +19,13 @@ import { registerPorts } from './commands/ports.js';
 import { registerProvision } from './commands/provision.js';
 import { registerScan } from './commands/scan.js';
 import { registerStation } from './commands/station.js';
-import type { CliDeps } from './context.js';
+import { connectedTerminals } from './connected-terminals.js';
+import type { CliDeps, CommonOptions } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { cwdOf } from './io.js';
 import { registerManual } from './manual/commands.js';
 import { jsonSafe } from './render.js';
+import { reportError } from './run-action.js';
 import { resolveCommandPaths } from './user-paths.js';
 import { VERSION } from './version.js';
 
@@ -35,6 +39,20 @@ export function buildProgram(deps: CliDeps): Command {
       writeErr: (text) => deps.io.stderr.write(text),
     })
     .exitOverride()
+    // Anywhere on the line (commander takes program options after the command too): colour.ts.
+    .option('--no-color', 'no colour on stdout or stderr (also NO_COLOR=1, TERM=dumb)')
+    .hook('preAction', (program) => {
+      if (program.opts().color === false) deps.io.noColor = true;
+    })
+    // -p/--port, --sn, POSBRIDGE_PORT or the only terminal connected (addressing.ts).
+    .hook('preAction', (_program, command) =>
+      addressCommand(
+        command,
+        deps.io.env,
+        () => connectedTerminals(deps, command.opts<CommonOptions>()),
+        (line) => deps.io.stderr.write(line),
+      ),
+    )
     // Relative paths are the user's, whoever ends up reading them (user-paths.ts).
     .hook('preAction', (_program, command) => resolveCommandPaths(command, cwdOf(deps.io)));
   registerPorts(program, deps);
@@ -63,6 +81,7 @@ function allCommands(command: Command): Command[] {
 /** Run the CLI; resolves to the exit code (never calls process.exit itself). */
 export async function runCli(argv: string[], baseDeps: Omit<CliDeps, 'result'>): Promise<number> {
   const deps: CliDeps = { ...baseDeps, result: { exitCode: EXIT.ok } };
+  delete deps.io.noColor; // this run's --no-color, not a previous one's (tests reuse one io)
   const program = buildProgram(deps);
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -80,6 +99,9 @@ export async function runCli(argv: string[], baseDeps: Omit<CliDeps, 'result'>):
       }
       return EXIT.usage;
     }
+    // A preAction hook's refusal (addressing.ts): reported like an action's.
+    if (error instanceof PosbridgeError)
+      return reportError(deps.io, { json: argv.includes('--json') }, error);
     throw error;
   }
 }

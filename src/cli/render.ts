@@ -145,11 +145,12 @@ export function renderInfo(report: InfoReport, paint: Paint): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function renderDiag(report: DiagReport, paint: Paint): string {
+/** The checks (unless already shown as they arrived: check-progress.ts), then the counts. */
+export function renderDiag(report: DiagReport, paint: Paint, checksShown = false): string {
   const d = report.diagnostics;
-  let out = `diagnostics of sn ${visible(report.sn)}:\n`;
-  for (const result of d.results) out += renderCheck(result, paint);
-  return `${out}  ${d.pass} pass, ${d.warn} warn, ${d.fail} fail\n`;
+  let out = '';
+  if (!checksShown) for (const result of d.results) out += renderCheck(result, paint);
+  return `${out}diagnostics of sn ${visible(report.sn)}: ${d.pass} pass, ${d.warn} warn, ${d.fail} fail\n`;
 }
 
 export function renderOperators(report: OperatorReport, paint: Paint): string {

@@ -39,7 +39,8 @@ export function reportError(io: CliIo, options: Pick<CommonOptions, 'json'>, err
     );
   else
     io.stderr.write(
-      renderErrorLines(message, hint, painter(io)) + (head ? renderAuditHead(head, painter(io)) : ''),
+      renderErrorLines(message, hint, painter(io, 'stderr')) +
+        (head ? renderAuditHead(head, painter(io, 'stderr')) : ''),
     );
   if (!known && process.env.POSBRIDGE_DEBUG) io.stderr.write(`${(error as Error)?.stack}\n`);
   return known ? exitCodeForError(known) : EXIT.refused;

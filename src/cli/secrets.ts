@@ -15,8 +15,13 @@ export interface SecretSource {
   file?: string;
   /** Environment variable to read when neither flag is given. */
   env: string;
-  /** What it is, for prompts and errors: "admin password". */
+  /** What it is, for errors: "admin password". */
   label: string;
+  /**
+   * The prompt's question when it must say which one (the new admin password a provision sets
+   * vs the current one diag needs): default the label.
+   */
+  prompt?: string;
   /** Flags that give it, for the error when none did. */
   flags: string;
   /** A new password: a prompt asks twice. */
@@ -82,9 +87,10 @@ export class SecretReader {
   }
 
   private async prompt(source: SecretSource): Promise<Secret> {
-    const first = await this.askHidden(`${source.label}: `);
+    const question = source.prompt ?? source.label;
+    const first = await this.askHidden(`${question}: `);
     if (source.confirm) {
-      const again = await this.askHidden(`${source.label} (again): `);
+      const again = await this.askHidden(`${question} (again): `);
       if (again !== first)
         throw new PosbridgeError('USAGE', `the two ${source.label} entries differ`, {
           hint: 'run again and type the same password twice',
@@ -97,10 +103,12 @@ export class SecretReader {
   /** Read a line from the terminal without echoing it. */
   private askHidden(question: string): Promise<string> {
     const { stdin, stderr } = this.io;
+    // Raw mode (no echo, Ctrl-C as a character) before the question: whatever is typed as soon
+    // as it shows must neither be echoed nor reach the line discipline's signals.
+    stdin.setRawMode?.(true);
     stderr.write(question);
     return new Promise((resolve, reject) => {
       let answer = '';
-      stdin.setRawMode?.(true);
       stdin.resume();
       const onData = (data: Buffer) => {
         for (const char of data.toString('utf8')) {

@@ -30,7 +30,8 @@ export { ADMIN_PASSWORD, MERCHANT, TERMINAL };
 export function cleanEnv(sandbox: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith('POSBRIDGE_') && key !== 'NO_COLOR') env[key] = value;
+    // FORCE_COLOR (a CI's, vitest's) would colour what the tests read as plain text.
+    if (!key.startsWith('POSBRIDGE_') && key !== 'NO_COLOR' && key !== 'FORCE_COLOR') env[key] = value;
   }
   return {
     ...env,

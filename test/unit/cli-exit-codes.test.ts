@@ -192,7 +192,7 @@ describe('diag: exit 1 if a check failed, 0 if none did', () => {
     );
     expect(run.code, run.stderr).toBe(1);
     expect(run.stdout).toMatch(/^ {4}printer +fail paper_out: .*paper/m);
-    expect(run.stdout).toMatch(/^ {2}\d+ pass, \d+ warn, 1 fail\n$/m);
+    expect(run.stdout).toMatch(/^diagnostics of sn \S+: \d+ pass, \d+ warn, 1 fail\n$/m);
     // Only the checks asked for: the printer left out, nothing failed.
     const some = await cli.run(
       ['diag', '--port', 'mock://paper', '--checks', 'power,network', '--admin-password-stdin', '--json'],

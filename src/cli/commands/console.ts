@@ -155,7 +155,7 @@ async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<nu
     awaiting.set(key, (awaiting.get(key) ?? 0) + 1);
     lastActivity = Date.now(); // the reply timeout runs from the send
     const sent = await session.send(framed).catch((error: Error) => {
-      io.stderr.write(`${paint('red', 'not sent:')} ${visible(error.message)}\n`);
+      io.stderr.write(`${painter(io, 'stderr')('red', 'not sent:')} ${visible(error.message)}\n`);
       return undefined;
     });
     if (sent === undefined) {

@@ -13,7 +13,7 @@ import { PosbridgeError } from '../../host/errors.js';
 import type { PortManager } from '../../host/hub.js';
 import { type CliDeps, type CommonOptions, oneOf } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { visible } from '../render.js';
+import { jsonSafe, visible } from '../render.js';
 import { runAction } from '../run-action.js';
 import { VERSION } from '../version.js';
 
@@ -44,10 +44,11 @@ export interface DaemonCommandDeps {
 }
 
 interface DaemonOptions {
+  json?: boolean;
   socket?: string;
   config?: string;
   logLevel: string;
-  logFormat: 'json' | 'pretty';
+  logFormat?: 'json' | 'pretty';
 }
 
 export function registerDaemon(program: Command, deps: CliDeps & DaemonCommandDeps): void {
@@ -67,9 +68,12 @@ export function registerDaemon(program: Command, deps: CliDeps & DaemonCommandDe
     )
     .option(
       '--log-format <format>',
-      'json or pretty (logs go to stderr)',
+      'json or pretty (logs go to stderr; default: pretty on a terminal, else json)',
       oneOf('--log-format', ['json', 'pretty']),
-      'json',
+    )
+    .option(
+      '--json',
+      'the start and stop lines as one JSON object each (JSON Lines), for supervisors and scripts',
     )
     .addHelpText(
       'after',
@@ -83,7 +87,9 @@ Example:
   systemctl --user enable --now posbridge     (contrib/posbridge.service)
 `,
     )
-    .action((options: DaemonOptions) => runAction(deps, {}, () => daemonAction(deps, options)));
+    .action((options: DaemonOptions) =>
+      runAction(deps, { json: options.json }, () => daemonAction(deps, options)),
+    );
 }
 
 async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOptions): Promise<number> {
@@ -118,14 +124,33 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
         : { engine };
     },
   });
-  deps.io.stdout.write(`posbridge daemon listening on ${daemon.socketPath} (pid ${process.pid})\n`);
   // What its records say and where they go (also in GET /v1/health): the config's, not a guess.
   const { station, audit, config } = daemon.about;
-  if (station !== undefined || audit !== undefined)
-    deps.io.stdout.write(
-      `${visible(`station name ${station ?? '?'}, audit trail ${audit ?? '?'}${config ? `, config ${config}` : ''}`)}\n`,
-    );
+  if (options.json)
+    jsonLine(deps, {
+      kind: 'daemon',
+      event: 'listening',
+      socket: daemon.socketPath,
+      pid: process.pid,
+      version: VERSION,
+      ...(station !== undefined && { station }),
+      ...(audit !== undefined && { audit }),
+      ...(config !== undefined && { config }),
+    });
+  else {
+    deps.io.stdout.write(`posbridge daemon listening on ${daemon.socketPath} (pid ${process.pid})\n`);
+    if (station !== undefined || audit !== undefined)
+      deps.io.stdout.write(
+        `${visible(`station name ${station ?? '?'}, audit trail ${audit ?? '?'}${config ? `, config ${config}` : ''}`)}\n`,
+      );
+  }
   const reason = await runUntilSignal(daemon, deps.signals ?? process);
-  deps.io.stdout.write(`posbridge daemon stopped (${reason})\n`);
+  if (options.json) jsonLine(deps, { kind: 'daemon', event: 'stopped', reason });
+  else deps.io.stdout.write(`posbridge daemon stopped (${reason})\n`);
   return EXIT.ok;
+}
+
+/** One JSON object on one line: a long-running command's lines are JSON Lines, read as they come. */
+function jsonLine(deps: CliDeps, document: Record<string, unknown>): void {
+  deps.io.stdout.write(`${jsonSafe(JSON.stringify(document))}\n`);
 }

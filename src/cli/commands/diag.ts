@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
+import type { DiagReport } from '../../host/engine.js';
 import { PosbridgeError } from '../../host/errors.js';
+import type { DiagCheckResult } from '../../host/workflow/terminal-ops.js';
 import { DIAG_CHECK_ORDER, isDiagCheck } from '../../protocol/index.js';
+import { CheckProgress, liveProgress } from '../check-progress.js';
 import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';
-import { renderDiag } from '../render.js';
+import { renderDiag, visible } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
 import { SecretReader } from '../secrets.js';
 import { ADMIN_PASSWORD_SOURCE } from './provision.js';
@@ -41,12 +44,28 @@ export function registerDiag(program: Command, deps: CliDeps): void {
         );
         const paint = painter(deps.io);
         return withEngine(deps, options, async (engine) => {
-          const report = await engine.diag(
-            { port: options.port!, ...(adminPassword && { adminPassword }), ...(checks && { checks }) },
-            { ...(!options.json && { on: { check: () => undefined } }) },
-          );
+          // Each check as it arrives: a full DIAG takes seconds (check-progress.ts).
+          const progress = options.json
+            ? undefined
+            : new CheckProgress(
+                deps.io.stdout,
+                liveProgress(deps.io),
+                paint,
+                checks ?? DIAG_CHECK_ORDER,
+                `diagnostics on ${visible(options.port!)} (each check as it finishes):\n`,
+              );
+          progress?.start();
+          let report: DiagReport;
+          try {
+            report = await engine.diag(
+              { port: options.port!, ...(adminPassword && { adminPassword }), ...(checks && { checks }) },
+              { ...(progress && { on: { check: (result: DiagCheckResult) => progress.check(result) } }) },
+            );
+          } finally {
+            progress?.stop();
+          }
           if (options.json) printJson(deps.io, report);
-          else deps.io.stdout.write(renderDiag(report, paint));
+          else deps.io.stdout.write(renderDiag(report, paint, (progress?.printed ?? 0) > 0));
           return report.diagnostics.fail > 0 ? EXIT.refused : EXIT.ok;
         });
       }),

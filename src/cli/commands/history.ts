@@ -24,6 +24,7 @@ interface ReportOptions {
   audit?: string;
   includeDryRuns?: boolean;
   includeMocks?: boolean;
+  json?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -102,9 +103,17 @@ export function registerHistory(program: Command, deps: CliDeps): void {
     .option('--audit <file>', 'the audit trail file')
     .option('--include-dry-runs', 'also the dry runs (provision --dry-run), which changed nothing')
     .option('--include-mocks', 'also the runs on mock terminals (mock:// ports, model PB-MOCK)')
+    .option('--json', 'the same as --format json (as every command that reports takes it)')
     .addHelpText('after', '\nExample:\n  posbridge report --format csv --since 2026-11-01 > november.csv\n')
-    .action((options: ReportOptions) =>
-      runAction(deps, {}, async () => {
+    .action((options: ReportOptions, command: Command) =>
+      runAction(deps, { json: options.json }, async () => {
+        if (options.json) {
+          if (command.getOptionValueSource('format') === 'cli' && options.format !== 'json')
+            throw new PosbridgeError('USAGE', `--json and --format ${options.format} ask for two formats`, {
+              hint: 'give one of them',
+            });
+          options.format = 'json';
+        }
         const store = AuditStore.open(options.audit ?? deps.auditPath(), { readonly: true });
         try {
           const rows = store.report({

@@ -35,7 +35,13 @@ import {
 } from './mock-options.js';
 
 export interface MockCommandDeps {
-  io: { stdout: { write(text: string): void }; stderr: { write(text: string): void } };
+  io: {
+    stdout: { write(text: string): void };
+    stderr: { write(text: string): void };
+    /** For the log format and colour (optional: a test's io may have neither). */
+    env?: NodeJS.ProcessEnv;
+    noColor?: boolean;
+  };
   /** Where the action leaves its exit code (commander drops return values). */
   result: { exitCode: number };
   /** Resolves with a signal's name when the mock must stop. Default: the first SIGINT or SIGTERM. */
@@ -60,8 +66,9 @@ interface MockOptions {
   diagTimeScale: number;
   tamper?: boolean;
   logLevel: string;
-  logFormat: 'json' | 'pretty';
+  logFormat?: 'json' | 'pretty';
   replay?: string;
+  json?: boolean;
 }
 
 export const DEFAULT_LISTEN = 'tcp://127.0.0.1:7001';
@@ -127,11 +134,11 @@ export function registerMockCommand(program: Command, deps: MockCommandDeps): Co
       nonEmpty('--replay'),
     )
     .option('--log-level <level>', `${LOG_LEVELS.join(', ')}`, oneOf('--log-level', LOG_LEVELS), 'info')
+    .option('--json', 'each line on stdout (where it listens) as one JSON object (JSON Lines)')
     .option(
       '--log-format <format>',
-      'json or pretty (logs go to stderr)',
+      'json or pretty (logs go to stderr; default: pretty on a terminal, else json)',
       oneOf('--log-format', ['json', 'pretty']),
-      'json',
     )
     .addHelpText(
       'after',
@@ -151,6 +158,7 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
   const log: Logger = createLogger(
     { logLevel: options.logLevel, logFormat: options.logFormat },
     io.stderr as unknown as NodeJS.WritableStream,
+    { ...(io.env && { env: io.env }), ...(io.noColor && { noColor: true }) },
   );
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
   const closers: (() => Promise<void>)[] = [];
@@ -175,14 +183,20 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
     const attach = replay ? replay.attach.bind(replay) : terminal!.attach.bind(terminal);
     const sn = replay ? `(replay of ${options.replay})` : terminal!.identity.sn;
     const stopped: Promise<string>[] = [(deps.stopSignal ?? processStopSignal)()];
+    // Where it can be reached: a line for people, or with --json one object a script reads.
+    const announce = (text: string, where: Record<string, string>) =>
+      io.stdout.write(
+        options.json
+          ? `${JSON.stringify({ kind: 'mock', event: 'listening', sn, ...where, pid: process.pid })}\n`
+          : `${text}\n`,
+      );
 
     if (options.listen || (options.pty === undefined && options.device === undefined)) {
       const address = options.listen ?? parseListen(DEFAULT_LISTEN);
       const tcp = await listenTcp(address, attach);
       closers.push(() => tcp.close());
-      io.stdout.write(
-        `mock terminal ${sn} listening on tcp://${formatHost(tcp.address.host)}:${tcp.address.port}\n`,
-      );
+      const url = `tcp://${formatHost(tcp.address.host)}:${tcp.address.port}`;
+      announce(`mock terminal ${sn} listening on ${url}`, { tcp: url });
     }
     if (options.pty !== undefined) {
       const pty = await openPty({ linkPath: options.pty }, attach);
@@ -193,7 +207,7 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
           return 'pty closed';
         }),
       );
-      io.stdout.write(`mock terminal ${sn} on pty ${pty.path}\n`);
+      announce(`mock terminal ${sn} on pty ${pty.path}`, { pty: pty.path });
     }
     if (options.device !== undefined) {
       const device = await openDevice(
@@ -207,7 +221,7 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
         attach,
       );
       closers.push(() => device.close());
-      io.stdout.write(`mock terminal ${sn} on device ${device.path}\n`);
+      announce(`mock terminal ${sn} on device ${device.path}`, { device: device.path });
     }
     if (!replay)
       log.info(
@@ -243,6 +257,10 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
     terminal?.close();
     replay?.close();
     io.stderr.write(`posbridge mock: ${describe(error)}\n`);
+    if (options.json)
+      io.stdout.write(
+        `${JSON.stringify({ error: { code: isUsageError(error) ? 'USAGE' : 'FAILED', message: describe(error) } })}\n`,
+      );
     return isUsageError(error) ? EXIT_USAGE : EXIT_FAILED;
   }
 }

@@ -58,6 +58,7 @@ Example:
         const newPassword = (await reader.read({
           env: 'POSBRIDGE_NEW_PASSWORD',
           label: 'new password',
+          prompt: `new password for ${options.user === 'admin' ? 'the admin' : `operator ${options.user}`}`,
           flags: '--new-password-stdin or --new-password-file FILE',
           stdin: options.newPasswordStdin,
           file: options.newPasswordFile,

@@ -5,13 +5,16 @@ import { Secret } from '../../host/secret.js';
 import { DEFAULT_PROFILE, loadProfile, type Profile } from '../../host/workflow/profile.js';
 import { WorkflowStopped } from '../../host/workflow/provision.js';
 import type { ProvisionReport } from '../../host/workflow/report.js';
+import type { DiagCheckResult } from '../../host/workflow/terminal-ops.js';
 import {
   checkPassword,
+  DIAG_CHECK_ORDER,
   isTextWithin,
   MERCHANT_NUMBER,
   PASSWORD_PROBLEM_TEXT,
   TERMINAL_NUMBER,
 } from '../../protocol/index.js';
+import { CheckProgress, liveProgress } from '../check-progress.js';
 import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.js';
 import { credentialsRecorder } from '../credentials-file.js';
 import { EXIT, exitCodeForError } from '../exit-codes.js';
@@ -41,8 +44,13 @@ export const CREDENTIALS_OUT_HELP =
 export const ADMIN_PASSWORD_SOURCE = {
   env: 'POSBRIDGE_ADMIN_PASSWORD',
   label: 'admin password',
+  // Every command but provision and station logs in with the password the terminal has now.
+  prompt: 'current admin password of the terminal',
   flags: '--admin-password-stdin or --admin-password-file FILE',
 };
+
+/** provision and station set a new one: the prompt must not read as "type the current one". */
+export const NEW_ADMIN_PASSWORD_PROMPT = 'new admin password to set (replaces the factory one)';
 
 export function registerProvision(program: Command, deps: CliDeps): void {
   addCommonOptions(program.command('provision'))
@@ -88,6 +96,7 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
   const adminPassword = await secrets.read(
     {
       ...ADMIN_PASSWORD_SOURCE,
+      prompt: NEW_ADMIN_PASSWORD_PROMPT,
       stdin: options.adminPasswordStdin,
       file: options.adminPasswordFile,
       confirm: true,
@@ -105,6 +114,10 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
   const credentialsFile = await prepareCredentialsFile(options.credentialsOut, io.env, cwdOf(io));
   let sn: string | undefined;
   let generatedTo: string | undefined;
+  // The diagnostics step shows each check as it arrives (check-progress.ts).
+  const progress = options.json
+    ? undefined
+    : new CheckProgress(io.stdout, liveProgress(io), paint, profile.diagChecks ?? DIAG_CHECK_ORDER);
   return withEngine(deps, options, async (engine, handle) => {
     if (!options.json)
       io.stdout.write(`${options.dryRun ? 'planning' : 'provisioning'} ${options.port} ...\n`);
@@ -131,8 +144,10 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
               sn = terminal.sn;
             },
             step: (step) => {
+              progress?.stop();
               if (!options.json) io.stdout.write(renderStep(step, paint));
             },
+            ...(progress && { check: (result: DiagCheckResult) => progress.check(result) }),
             // Kept before it is sent: the run waits for this (credentials-file.ts).
             generated: async ({ id, password }) => {
               await credentialsRecorder(credentialsFile, () => sn, deps.now)(id, password);
@@ -142,6 +157,7 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
         },
       );
     } catch (error) {
+      progress?.stop();
       if (!(error instanceof WorkflowStopped)) throw error;
       report = error.report;
       if (generatedTo) report.credentialsFile = generatedTo;

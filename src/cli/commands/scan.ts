@@ -39,7 +39,7 @@ interface ScanOptions {
   baud?: number;
   timeout?: number;
   logLevel: string;
-  logFormat: 'json' | 'pretty';
+  logFormat?: 'json' | 'pretty';
   json?: boolean;
 }
 
@@ -109,7 +109,10 @@ export function registerScan(program: Command, deps: ScanDeps): void {
       "ask the posbridge daemon at this socket (default: $POSBRIDGE_SOCKET, else the daemon's default socket, when a daemon answers there)",
     )
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace', 'warn')
-    .option('--log-format <format>', 'json or pretty (logs go to stderr)', 'json')
+    .option(
+      '--log-format <format>',
+      'json or pretty (logs go to stderr; default: pretty on a terminal, else json)',
+    )
     .option('--json', 'print exactly one JSON document on stdout')
     .addHelpText(
       'after',

@@ -38,7 +38,7 @@ import { visible } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
 import { SecretReader } from '../secrets.js';
 import { LiveView, renderStationSummary } from '../station-live-view.js';
-import { ADMIN_PASSWORD_SOURCE, CREDENTIALS_OUT_HELP } from './provision.js';
+import { ADMIN_PASSWORD_SOURCE, CREDENTIALS_OUT_HELP, NEW_ADMIN_PASSWORD_PROMPT } from './provision.js';
 
 /** The CLI's deps, plus the daemon's port manager as a hub (discovery and hot-plug) once wired. */
 export interface StationCliDeps extends CliDeps {
@@ -124,6 +124,7 @@ async function stationAction(deps: StationCliDeps, options: StationOptions): Pro
   }
   const adminPassword = (await new SecretReader(io).read({
     ...ADMIN_PASSWORD_SOURCE,
+    prompt: NEW_ADMIN_PASSWORD_PROMPT,
     stdin: options.adminPasswordStdin,
     file: options.adminPasswordFile,
     confirm: true,

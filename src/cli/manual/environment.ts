@@ -34,7 +34,21 @@ export const ENVIRONMENT: readonly EnvironmentVariable[] = [
     name: 'POSBRIDGE_DEBUG',
     description: 'when set, an internal error (a bug) prints its stack trace as well',
   },
-  { name: 'NO_COLOR', description: 'when set, output has no colour' },
+  {
+    name: 'POSBRIDGE_PORT',
+    description:
+      'the terminal when neither --port nor --sn is given (see docs/cli.md, "Choosing the terminal")',
+  },
+  {
+    name: 'NO_COLOR, FORCE_COLOR, TERM',
+    description:
+      'colour: NO_COLOR set, no colour; FORCE_COLOR set (not 0), colour even into a pipe (it beats NO_COLOR); TERM=dumb, no colour and no diag spinner',
+  },
+  {
+    name: 'JOURNAL_STREAM',
+    description: 'set by systemd: log lines get syslog priority prefixes when it names stderr',
+  },
+  { name: 'USER', description: 'the default --technician' },
   {
     name: 'XDG_DATA_HOME, XDG_STATE_HOME, XDG_CONFIG_HOME, XDG_RUNTIME_DIR',
     description:

@@ -14,7 +14,7 @@ import { provision as runProvision } from '../workflow/provision.js';
 import { carriedFailure } from './carried.js';
 import { operatorId, port, secret, text } from './fields.js';
 import { defineOperation } from './operation.js';
-import { provisionReport, stepRecord, terminalIdentity } from './results.js';
+import { diagCheckResult, provisionReport, stepRecord, terminalIdentity } from './results.js';
 
 const workflowRequest = z
   .object({
@@ -59,6 +59,10 @@ export const provision = defineOperation({
       summary: 'HELLO named the terminal (before any other step)',
     },
     step: { schema: stepRecord, summary: 'one step of the run ended (in order)' },
+    check: {
+      schema: diagCheckResult,
+      summary: 'one diagnostic check ended, during the diagnostics step (in the order they run)',
+    },
     generated: {
       schema: z.object({ id: operatorId, password: secret() }),
       summary:
@@ -79,6 +83,7 @@ export const provision = defineOperation({
     return runProvision(terminal, request, {
       now,
       onStep: on.step,
+      onCheck: on.check,
       onIdentified: on.identified,
       recordGenerated: generated && ((id, password) => generated({ id, password })),
       operatorPassword: async ({ id, source }) => {

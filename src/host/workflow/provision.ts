@@ -34,7 +34,7 @@ import type {
   TerminalIdentity,
 } from './report.js';
 import { checkSameTerminal, mayResume, restartedAgain, resumeStep } from './restart.js';
-import type { StatusInfo, TerminalOps } from './terminal-ops.js';
+import type { DiagCheckResult, StatusInfo, TerminalOps } from './terminal-ops.js';
 
 export interface ProvisionRequest {
   port: string;
@@ -61,6 +61,8 @@ export interface ProvisionDeps {
   /** Keep a generated password where its owner can read it; called before it is sent. */
   recordGenerated?(id: string, password: Secret): Promise<void>;
   onStep?: StepListener;
+  /** Each diagnostic check as its DATA line arrives (docs/protocol.md, DIAG): progress to show. */
+  onCheck?: ((result: DiagCheckResult) => void) | undefined;
   /** Called once HELLO has named the terminal, before any other step. */
   onIdentified?(terminal: TerminalIdentity): void;
 }
@@ -426,7 +428,7 @@ class Run {
 
   private async diagnose(): Promise<void> {
     await this.step('diagnostics', async () => {
-      const summary = await this.ops.diag(this.request.profile.diagChecks);
+      const summary = await this.ops.diag(this.request.profile.diagChecks, this.deps.onCheck);
       this.report.diagnostics = summary;
       const text = `${summary.results.length} checks: ${summary.pass} pass, ${summary.warn} warn, ${summary.fail} fail`;
       return [summary.fail > 0 ? 'failed' : 'done', text];

@@ -1,0 +1,72 @@
+/**
+ * The terminals connected right now, for addressing without a port (addressing.ts): the
+ * daemon's, when one answers (it owns the ports), else a scan of the ports the daemon would
+ * manage (allow-listed USB IDs and its config's `ports`), HELLO and STATUS only, as
+ * `posbridge scan` does: no login, and no other port gets a byte.
+ */
+import { loadDaemonConfig } from '../daemon/config/index.js';
+import { createDaemonPorts } from '../daemon/port-manager/index.js';
+import type { TerminalInfo } from '../host/hub.js';
+import { createPortRegistry } from '../host/ports/index.js';
+import { terminalsViaDaemon } from './commands/scan-via-daemon.js';
+import type { CliDeps, CommonOptions } from './context.js';
+import { findDaemonFor, linkOf } from './daemon-client.js';
+import { MockPorts } from './mock-ports.js';
+
+export interface ConnectedTerminals {
+  /** Terminals that answered HELLO and STATUS. */
+  terminals: TerminalInfo[];
+  /** Who looked: "the posbridge daemon (pid N)" or "a scan of the allow-listed ports". */
+  source: string;
+}
+
+export async function connectedTerminals(
+  deps: Pick<CliDeps, 'io' | 'createLogger' | 'listPorts' | 'hostname' | 'portRegistry'>,
+  options: Pick<CommonOptions, 'socket' | 'baud' | 'timeout' | 'logLevel' | 'logFormat'>,
+): Promise<ConnectedTerminals> {
+  const uid = process.getuid?.() ?? 0;
+  const remote = await findDaemonFor(options, deps.io.env, uid, linkOf(options));
+  if (remote) {
+    try {
+      const infos = await terminalsViaDaemon(remote, { port: [], baud: options.baud });
+      return {
+        terminals: answering(infos),
+        source: `the posbridge daemon (pid ${remote.found?.pid ?? '?'})`,
+      };
+    } finally {
+      remote.close();
+    }
+  }
+  const { config } = await loadDaemonConfig({ env: deps.io.env, hostname: () => deps.hostname() });
+  if (options.baud !== undefined) config.baud = options.baud;
+  if (options.timeout !== undefined) config.timeouts.requestMs = options.timeout;
+  let mockPorts: MockPorts | undefined;
+  const registry =
+    deps.portRegistry?.() ??
+    (() => {
+      mockPorts = new MockPorts();
+      return createPortRegistry().register('mock', mockPorts.factory());
+    })();
+  const { discovery, manager } = createDaemonPorts({
+    config,
+    registry,
+    logger: deps.createLogger({ logLevel: options.logLevel, logFormat: options.logFormat }),
+    hotPlug: false,
+    heartbeat: false,
+    lister: () => deps.listPorts(),
+  });
+  try {
+    await manager.start();
+    // Nothing could be listed and nothing is named: say why rather than "no terminal".
+    if (discovery.listError && config.ports.length === 0) throw discovery.listError;
+    await manager.settled();
+    return { terminals: answering(manager.list()), source: 'a scan of the allow-listed ports' };
+  } finally {
+    await manager.close();
+    await mockPorts?.close();
+  }
+}
+
+function answering(infos: TerminalInfo[]): TerminalInfo[] {
+  return infos.filter((t) => t.hello && t.status && (t.state === 'present' || t.state === 'busy'));
+}
