@@ -4,7 +4,9 @@
  * chain can be checked in the depot exactly as in the station's own file.
  *
  * - `records`: the chains, one per station, append-only (primary key station + seq).
- * - `stations`: each station's head (last seq and hash), moved in the transaction that appends.
+ * - `stations`: each station's head (last seq and hash), moved in the transaction that appends,
+ *   and where its records come from (`source`: a broker's access rules protect a topic, not the
+ *   station name a message claims, so a station's records must all come from one place).
  * - `held`: records that arrived before the ones they follow (a gap); they join `records` once
  *   the gap is filled and they chain, never before.
  * - `refused`: records that do not chain (a forged or broken hash, a link to the wrong record) or
@@ -35,6 +37,7 @@ CREATE TABLE IF NOT EXISTS stations (
   station   TEXT PRIMARY KEY,
   head_seq  INTEGER NOT NULL,
   head_hash TEXT NOT NULL,
+  source    TEXT,                  -- where its records come from (a topic prefix); one per station
   last_received_at TEXT NOT NULL
 ) STRICT;
 

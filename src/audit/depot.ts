@@ -15,11 +15,10 @@
  * Several collectors may write one depot file (a shared subscription): the write lock is taken
  * before the head is read, as in the audit store, so two processes never fork a chain.
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { createFile, initialise } from './depot-file.js';
 import { depotQueries } from './depot-runs.js';
-import { DEPOT_FORMAT, DEPOT_SCHEMA_SQL, DEPOT_SCHEMA_VERSION } from './depot-schema.js';
 import { AuditError, fromSqliteError } from './errors.js';
 import { recordOfRow, rowHash, rowOfRecord } from './record.js';
 import { GENESIS_HASH } from './schema.js';
@@ -52,6 +51,8 @@ export interface DepotStation {
   /** The first seq missing before the held records (head.seq + 1), when some are held. */
   missingFrom?: number;
   refused: number;
+  /** Where its records come from (a topic prefix). */
+  source?: string;
   lastReceivedAt: string;
 }
 
@@ -77,7 +78,9 @@ interface Row extends EventRow {
 
 export class DepotStore {
   private readonly statements: ReturnType<typeof prepare>;
-  private readonly acceptTx: Database.Transaction<(station: string, record: ChainRecord) => DepotAccept>;
+  private readonly acceptTx: Database.Transaction<
+    (station: string, record: ChainRecord, source: string | null) => DepotAccept
+  >;
   private readonly now: () => Date;
 
   private constructor(
@@ -87,7 +90,9 @@ export class DepotStore {
   ) {
     this.now = options.now ?? (() => new Date());
     this.statements = prepare(db);
-    this.acceptTx = db.transaction((station: string, record: ChainRecord) => this.acceptIn(station, record));
+    this.acceptTx = db.transaction((station: string, record: ChainRecord, source: string | null) =>
+      this.acceptIn(station, record, source),
+    );
   }
 
   /** Opens (creating it 0600, unless `readonly`) the depot at `path`. Errors name the file. */
@@ -122,12 +127,16 @@ export class DepotStore {
     }
   }
 
-  /** Takes one record of `station`'s chain (see the top of this file). */
-  accept(station: string, record: ChainRecord): DepotAccept {
+  /**
+   * Takes one record of `station`'s chain (see the top of this file). `source`: where it came
+   * from (the topic prefix); a station's first record fixes it, and a record of the same station
+   * from elsewhere is refused (someone else speaking for the station).
+   */
+  accept(station: string, record: ChainRecord, source?: string): DepotAccept {
     if (typeof station !== 'string' || station.length === 0 || station.length > 128)
       throw new AuditError('AUDIT_INVALID', 'a depot record needs a station name of 1 to 128 characters');
     try {
-      return this.acceptTx.immediate(station, record);
+      return this.acceptTx.immediate(station, record, source ?? null);
     } catch (error) {
       throw fromSqliteError(error, this.file, 'write');
     }
@@ -144,6 +153,7 @@ export class DepotStore {
       station: string;
       head_seq: number;
       head_hash: string;
+      source: string | null;
       last_received_at: string;
       held: number;
       refused: number;
@@ -154,6 +164,7 @@ export class DepotStore {
       held: r.held,
       ...(r.held > 0 && { missingFrom: r.head_seq + 1 }),
       refused: r.refused,
+      ...(r.source !== null && { source: r.source }),
       lastReceivedAt: r.last_received_at,
     }));
   }
@@ -208,14 +219,15 @@ export class DepotStore {
   }
 
   /** Inside BEGIN IMMEDIATE: no other writer moves a head meanwhile. */
-  private acceptIn(station: string, record: ChainRecord): DepotAccept {
+  private acceptIn(station: string, record: ChainRecord, source: string | null): DepotAccept {
     const s = this.statements;
     const head = this.head(station);
+    const known = s.station.get(station) as { source: string | null } | undefined;
     const receivedAt = this.now().toISOString();
     const row = { ...rowOfRecord(record), station, received_at: receivedAt };
     const refuse = (problem: DepotProblemKind, message: string): DepotAccept => {
       s.refuse.run({ ...row, problem, message: `station ${station}: ${message}` });
-      this.touch(station, head, receivedAt);
+      this.touch(station, head, receivedAt, known ? known.source : source);
       return {
         kind: 'refused',
         station,
@@ -224,6 +236,11 @@ export class DepotStore {
         message: `station ${station}: ${message}`,
       };
     };
+    if (known?.source != null && source !== null && known.source !== source)
+      return refuse(
+        'conflict',
+        `record ${record.seq} came from ${source}, but this station's records come from ${known.source}: someone else speaks for the station`,
+      );
     if (!Number.isInteger(record.seq) || record.seq < 1)
       return refuse('bad-row', `record ${record.seq} has no valid seq`);
     if (record.seq <= head.seq) {
@@ -240,7 +257,7 @@ export class DepotStore {
           : refuse('conflict', conflictMessage(record, waiting.hash, 'already holds back'));
       }
       s.hold.run(row);
-      this.touch(station, head, receivedAt);
+      this.touch(station, head, receivedAt, known?.source ?? source);
       return { kind: 'held', station, seq: record.seq, missingFrom: head.seq + 1 };
     }
     const problem = checkLink(head, row, rowHash);
@@ -261,12 +278,12 @@ export class DepotStore {
       appended.push(recordOfRow(next));
       last = { seq: next.seq, hash: next.hash };
     }
-    this.touch(station, last, receivedAt);
+    this.touch(station, last, receivedAt, known?.source ?? source);
     return { kind: 'appended', station, records: appended };
   }
 
-  private touch(station: string, head: ChainAnchor, at: string): void {
-    this.statements.setHead.run({ station, seq: head.seq, hash: head.hash, at });
+  private touch(station: string, head: ChainAnchor, at: string, source: string | null): void {
+    this.statements.setHead.run({ station, seq: head.seq, hash: head.hash, at, source });
   }
 }
 
@@ -274,89 +291,15 @@ function conflictMessage(record: ChainRecord, kept: string, verb: string): strin
   return `record ${record.seq} (hash ${record.hash.slice(0, 16)}...) differs from the record ${record.seq} the depot ${verb} (hash ${kept.slice(0, 16)}...): two different records claim the same place in the chain`;
 }
 
-/** True when `path` is a depot (not a station's own audit trail). */
-export function isDepotFile(path: string): boolean {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(resolve(path), { readonly: true, fileMustExist: true });
-    const row = db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as
-      | { value: string }
-      | undefined;
-    return row?.value === DEPOT_FORMAT;
-  } catch {
-    return false;
-  } finally {
-    db?.close();
-  }
-}
-
-function createFile(file: string): void {
-  try {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    closeSync(openSync(file, 'wx', 0o600));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
-    throw new AuditError(
-      'AUDIT_OPEN_FAILED',
-      `cannot create the depot ${file}: ${(error as Error).message}`,
-      {
-        details: { file },
-        cause: error,
-      },
-    );
-  }
-}
-
-function initialise(db: Database.Database, file: string, readonly: boolean): void {
-  if (!readonly) db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  const check = db.transaction(() => {
-    const tables = (
-      db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all() as { name: string }[]
-    ).map((t) => t.name);
-    if (tables.length === 0 && !readonly) {
-      db.exec(DEPOT_SCHEMA_SQL);
-      const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-      put.run('format', DEPOT_FORMAT);
-      put.run('schema_version', String(DEPOT_SCHEMA_VERSION));
-      return;
-    }
-    const format = tables.includes('meta')
-      ? (db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: string } | undefined)
-          ?.value
-      : undefined;
-    if (format !== DEPOT_FORMAT) {
-      throw new AuditError('AUDIT_OPEN_FAILED', `${file} is not a posbridge depot`, {
-        hint:
-          format === 'posbridge-audit'
-            ? "it is a station's own audit trail: give the collector a depot file of its own"
-            : 'name a new file (it is created) or a depot that `posbridge fleet collect` made',
-        details: { file },
-      });
-    }
-    const version = Number(
-      (db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value,
-    );
-    if (version > DEPOT_SCHEMA_VERSION) {
-      throw new AuditError(
-        'AUDIT_SCHEMA_UNSUPPORTED',
-        `depot ${file} has schema version ${version}; this posbridge reads up to ${DEPOT_SCHEMA_VERSION}`,
-        { hint: 'use the newer posbridge that wrote it', details: { file, version } },
-      );
-    }
-  });
-  if (readonly) check.deferred();
-  else check.immediate();
-}
-
 function prepare(db: Database.Database) {
   const columns = 'station, seq, at, run_id, type, payload, prev_hash, hash, received_at';
   const values = '@station, @seq, @at, @run_id, @type, @payload, @prev_hash, @hash, @received_at';
   return {
-    station: db.prepare('SELECT head_seq, head_hash FROM stations WHERE station = ?'),
+    station: db.prepare('SELECT head_seq, head_hash, source FROM stations WHERE station = ?'),
     setHead: db.prepare(
-      `INSERT INTO stations (station, head_seq, head_hash, last_received_at) VALUES (@station, @seq, @hash, @at)
-       ON CONFLICT (station) DO UPDATE SET head_seq = @seq, head_hash = @hash, last_received_at = @at`,
+      `INSERT INTO stations (station, head_seq, head_hash, source, last_received_at)
+       VALUES (@station, @seq, @hash, @source, @at)
+       ON CONFLICT (station) DO UPDATE SET head_seq = @seq, head_hash = @hash, source = @source, last_received_at = @at`,
     ),
     record: db.prepare('SELECT * FROM records WHERE station = ? AND seq = ?'),
     heldAt: db.prepare(`SELECT ${columns} FROM held WHERE station = ? AND seq = ?`),
@@ -367,7 +310,7 @@ function prepare(db: Database.Database) {
       `INSERT INTO refused (${columns}, problem, message) VALUES (${values}, @problem, @message)`,
     ),
     stations: db.prepare(`
-      SELECT s.station, s.head_seq, s.head_hash, s.last_received_at,
+      SELECT s.station, s.head_seq, s.head_hash, s.source, s.last_received_at,
         (SELECT count(*) FROM held h WHERE h.station = s.station) AS held,
         (SELECT count(*) FROM refused r WHERE r.station = s.station) AS refused
       FROM stations s ORDER BY s.station`),

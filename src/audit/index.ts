@@ -19,8 +19,8 @@ export {
   type DepotRefusal,
   type DepotStation,
   DepotStore,
-  isDepotFile,
 } from './depot.js';
+export { isDepotFile } from './depot-file.js';
 export { AuditError, type AuditErrorCode, isAuditError } from './errors.js';
 export { AUDIT_FILE_NAME, defaultAuditPath } from './paths.js';
 export { recordOfRow, rowHash, rowOfRecord } from './record.js';

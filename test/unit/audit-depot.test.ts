@@ -148,6 +148,19 @@ describe('DepotStore', () => {
     expect(d.verify()[0]!.ok).toBe(true);
   });
 
+  it("refuses a station's records from anywhere but where its first came from", () => {
+    const { records } = station('a', 1);
+    const d = depot();
+    expect(d.accept('a', records[0]!, 'posbridge/a').kind).toBe('appended');
+    const elsewhere = d.accept('a', records[1]!, 'posbridge/b');
+    expect(elsewhere).toMatchObject({ kind: 'refused', problem: 'conflict' });
+    expect(elsewhere.kind === 'refused' && elsewhere.message).toMatch(
+      /record 2 came from posbridge\/b, but this station's records come from posbridge\/a/,
+    );
+    expect(d.accept('a', records[1]!, 'posbridge/a').kind).toBe('appended');
+    expect(d.stations()[0]).toMatchObject({ source: 'posbridge/a', head: { seq: 2 }, refused: 1 });
+  });
+
   it('refuses a held record that turns out not to chain, and holds what follows it', () => {
     const { records } = station('a', 1);
     const d = depot();
