@@ -8,8 +8,14 @@
  */
 import type Database from 'better-sqlite3';
 import { AuditError, fromSqliteError } from './errors.js';
-import { foldRuns, reportRow } from './runs.js';
-import { AUDIT_RUN_KINDS, type AuditReportRow, type AuditRun, type HistoryQuery } from './types.js';
+import { foldRuns, inReport, reportRow } from './runs.js';
+import {
+  AUDIT_RUN_KINDS,
+  type AuditReportRow,
+  type AuditRun,
+  type HistoryQuery,
+  type ReportQuery,
+} from './types.js';
 import type { EventRow } from './verify.js';
 
 const RUN_STARTS = `
@@ -56,8 +62,11 @@ export function depotQueries(db: Database.Database, file: string) {
   };
   return {
     history,
-    report: (query: { since?: Date } = {}): AuditReportRow[] =>
+    // The same rows as a station's own report (AuditStore.report): dry runs and mocks left out
+    // unless asked for.
+    report: (query: ReportQuery = {}): AuditReportRow[] =>
       history({ kind: 'provision', ...(query.since && { since: query.since }) })
+        .filter((run) => inReport(run, query))
         .reverse()
         .map(reportRow),
   };

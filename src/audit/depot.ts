@@ -28,6 +28,7 @@ import type {
   ChainAnchor,
   ChainRecord,
   HistoryQuery,
+  ReportQuery,
   VerifyProblemKind,
 } from './types.js';
 import { checkLink, type EventRow, walkChain } from './verify.js';
@@ -210,7 +211,7 @@ export class DepotStore {
   }
 
   /** One row per provisioning run of every station, oldest first: the acquirer's one file. */
-  report(query: { since?: Date } = {}): AuditReportRow[] {
+  report(query: ReportQuery = {}): AuditReportRow[] {
     return depotQueries(this.db, this.file).report(query);
   }
 

@@ -16,7 +16,7 @@ import { type RandomSource, systemTimers, type TimerHandle, type Timers } from '
 import { AckCursorFile, cursorFileOf } from './ack-cursor.js';
 import { AuditForwarder } from './audit-forwarder.js';
 import type { MqttConfig } from './config.js';
-import { readMqttMaterial } from './credentials.js';
+import { clientAuth, readMqttMaterial } from './credentials.js';
 import { type ConnectFn, MqttLink } from './link.js';
 import { LivePublisher } from './live.js';
 import { readPayload, replayPayload } from './payloads.js';
@@ -90,12 +90,7 @@ export async function startFleetBridge(options: FleetBridgeOptions): Promise<Fle
       qos: 1,
       retain: true,
     },
-    ...(config.username !== undefined && { username: config.username }),
-    // The one place the password leaves its Secret: into the client that sends it.
-    ...(material.password && { password: material.password.reveal() }),
-    ...(material.ca && { ca: material.ca }),
-    ...(material.cert && { cert: material.cert }),
-    ...(material.key && { key: material.key }),
+    ...clientAuth(material, config.username),
   };
   const link = new MqttLink({
     url: config.url,

@@ -28,7 +28,9 @@ export type CollectorEvent =
   | { kind: 'failure'; level: 'error' | 'warn'; message: string; retryInMs: number }
   | { kind: 'record'; topic: string; result: DepotAccept }
   | { kind: 'unreadable'; topic: string; problem: string }
-  | { kind: 'replay'; station: string; topic: string; from: number };
+  | { kind: 'replay'; station: string; topic: string; from: number }
+  /** The depot cannot be written: the collector stopped, the record unacknowledged. */
+  | { kind: 'fatal'; error: Error };
 
 export interface CollectorOptions {
   depot: Pick<DepotStore, 'accept' | 'head' | 'stations'>;
@@ -122,7 +124,7 @@ export class Collector {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
-    if (this.failed) throw this.failed;
+    if (this.failed) return;
     const parsed = parseTopic(topic);
     if (parsed?.kind !== 'audit') return;
     const read = readPayload(auditPayload, payload);
@@ -135,11 +137,13 @@ export class Collector {
     try {
       result = this.options.depot.accept(station, record satisfies ChainRecord, parsed.prefix);
     } catch (error) {
-      // Not kept, so not acknowledged: stop here, and the broker keeps the record for next time.
+      // Not kept, so not acknowledged: the link ends here, before mqtt.js sends the PUBACK that
+      // follows this handler, and the broker keeps the record for next time.
       this.failed = error as Error;
       this.link.drop('the depot cannot be written');
       void this.link.close();
-      throw error;
+      this.options.onEvent({ kind: 'fatal', error: error as Error });
+      return;
     }
     if (!this.prefixOf.has(station)) this.prefixOf.set(station, parsed.prefix);
     this.options.onEvent({ kind: 'record', topic, result });

@@ -5,6 +5,7 @@
  * the one place it is handed to the MQTT client.
  */
 import { readFile as fsReadFile, stat } from 'node:fs/promises';
+import type { IClientOptions } from 'mqtt';
 import type { Logger } from 'pino';
 import { PosbridgeError } from '../../host/errors.js';
 import { Secret } from '../../host/secret.js';
@@ -70,4 +71,21 @@ export async function readMqttMaterial(
       );
   }
   return material;
+}
+
+/**
+ * What proves who we are, as the MQTT client takes it. The one place a password leaves its
+ * Secret: into the client that sends it in CONNECT (never logged: pino never sees these options).
+ */
+export function clientAuth(
+  material: MqttMaterial,
+  username: string | undefined,
+): Pick<IClientOptions, 'username' | 'password' | 'ca' | 'cert' | 'key'> {
+  return {
+    ...(username !== undefined && { username }),
+    ...(material.password && { password: material.password.reveal() }),
+    ...(material.ca && { ca: material.ca }),
+    ...(material.cert && { cert: material.cert }),
+    ...(material.key && { key: material.key }),
+  };
 }
