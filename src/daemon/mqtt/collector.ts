@@ -76,7 +76,7 @@ export class Collector {
       },
       connect: options.connect,
       timers: options.timers,
-      reconnect: options.reconnect ?? { minMs: 1000, maxMs: 60_000 },
+      reconnect: options.reconnect ?? { minMs: 500, maxMs: 10_000 },
       logger: options.logger,
       onUp: ({ sessionPresent }) => {
         options.onEvent({ kind: 'connected', sessionPresent });
@@ -84,6 +84,7 @@ export class Collector {
           () => {
             this.firstUp?.resolve();
             this.firstUp = undefined;
+            this.askForTheRest();
           },
           (error: Error) =>
             this.firstUp?.reject({ level: 'error', message: `cannot subscribe: ${error.message}` }),
@@ -150,19 +151,32 @@ export class Collector {
     if (result.kind === 'held') this.watchGap(station);
   }
 
+  /**
+   * A new connection: every station we know is asked for what follows our head. A broker may
+   * drop what it got for a shared subscription while no member was connected (Mosquitto does),
+   * and a station that then sends nothing new would leave no gap to notice.
+   */
+  private askForTheRest(): void {
+    for (const state of this.options.depot.stations()) {
+      if (state.source === undefined) continue;
+      this.prefixOf.set(state.station, state.source);
+      this.requestReplay(state.station, state.source, state.head.seq + 1);
+    }
+  }
+
+  private requestReplay(station: string, prefix: string, from: number): void {
+    const topic = stationTopics(prefix).replay;
+    this.options.onEvent({ kind: 'replay', station, topic, from });
+    this.link.publish(topic, JSON.stringify({ v: 1, from }), { qos: 1, retain: false }).catch(() => undefined);
+  }
+
   private watchGap(station: string, waitMs = this.options.gapWaitMs ?? 2000): void {
     if (this.gapTimers.has(station)) return;
     const timer = this.options.timers.setTimeout(() => {
       this.gapTimers.delete(station);
       const state = this.options.depot.stations().find((s) => s.station === station);
       if (!state || state.held === 0) return;
-      const prefix = this.prefixOf.get(station)!;
-      const from = state.head.seq + 1;
-      const topic = stationTopics(prefix).replay;
-      this.options.onEvent({ kind: 'replay', station, topic, from });
-      this.link
-        .publish(topic, JSON.stringify({ v: 1, from }), { qos: 1, retain: false })
-        .catch(() => undefined);
+      this.requestReplay(station, this.prefixOf.get(station)!, state.head.seq + 1);
       this.watchGap(station, Math.min(waitMs * 2, 60_000));
     }, waitMs);
     this.gapTimers.set(station, { timer, waitMs });

@@ -1,0 +1,181 @@
+/**
+ * Issue 16 against a real broker (Debian's Mosquitto, started here on free loopback ports with a
+ * generated config, a password file and TLS listeners with a CA made at test time): two daemons
+ * as two stations with mock terminals, a collector, an observer on `#`.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, cleanEnv } from '../helpers/cli-inproc.js';
+import { Children, type CliProcess, runCliProcess } from '../helpers/cli-process.js';
+import { createStation, Observer, provision, reportOf, type StationRig, startDaemon } from '../helpers/fleet-rig.js';
+import { Mosquitto } from '../helpers/mosquitto.js';
+
+const USERS = { a: 'pw-station-a', depot: 'pw-depot', obs: 'pw-observer' };
+const SETTLEMENT = 'DE89370400440532013000';
+const PROFILE = `settings:
+  settle.account: ${SETTLEMENT}
+  host.addr: acq.example.net
+operators:
+  - id: "02"
+    name: Cashier
+    perms: [sale, query]
+    password: generate
+factoryOperator: replace-password
+`;
+
+let root: string;
+let broker: Mosquitto | undefined;
+const children = new Children();
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'posbridge-fleet-'));
+});
+
+afterEach(async () => {
+  await children.stopAll();
+  await broker?.dispose();
+  broker = undefined;
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function headOf(station: StationRig): Promise<number> {
+  const run = await runCliProcess(['history', '--head', '--audit', station.audit], {
+    cwd: station.dir,
+    env: station.env,
+  });
+  return Number(run.stdout.split(':')[0]);
+}
+
+/** Waits until the collector says it appended `station`'s records up to `seq`. */
+function collected(collector: CliProcess, station: string, seq: number): Promise<void> {
+  return collector.waitForStdout(
+    new RegExp(`station ${station}: records [0-9-]+ appended \\(head ${seq}\\)`),
+    `the collector to hold ${station}'s records up to ${seq}`,
+  );
+}
+
+function startCollector(dir: string, url: string): CliProcess {
+  writeFileSync(join(dir, 'depot.pw'), `${USERS.depot}\n`, { mode: 0o600 });
+  return children.spawn(
+    [
+      'fleet',
+      'collect',
+      '--mqtt',
+      url,
+      '--username',
+      'depot',
+      '--password-file',
+      'depot.pw',
+      '--audit',
+      'depot.sqlite3',
+      '--client-id',
+      'depot-1',
+    ],
+    { cwd: dir, env: cleanEnv(dir) },
+  );
+}
+
+async function fleetStatus(url: string): Promise<Array<[string, string | undefined, number, number]>> {
+  const status = await runCliProcess(
+    ['fleet', 'status', '--mqtt', url, '--username', 'depot', '--password-file', 'depot.pw', '--json'],
+    { cwd: root, env: cleanEnv(root) },
+  );
+  expect(status.code, status.stderr).toBe(0);
+  const view = JSON.parse(status.stdout) as {
+    stations: Array<{ station: string; status?: { state: string }; terminals: unknown[]; runs: unknown[] }>;
+  };
+  return view.stations.map((s) => [s.station, s.status?.state, s.terminals.length, s.runs.length]);
+}
+
+const sortRows = (rows: Array<Record<string, unknown>>) =>
+  rows.map((r) => JSON.stringify(r)).sort();
+
+describe('posbridge and a real Mosquitto', () => {
+  it("the depot report equals the stations' own after a broker outage and a SIGKILL, and no secret crosses the broker", async () => {
+    broker = await Mosquitto.start(join(root, 'broker'), { users: USERS, tls: true });
+    const observer = await Observer.connect(broker.url, { username: 'obs', password: USERS.obs }, ['#']);
+    // Station a: TLS with a user and password; station b: TLS with a client certificate.
+    const a = createStation(root, 'a', {
+      url: broker.tlsUrl,
+      ca: broker.caFile,
+      username: 'a',
+      password: USERS.a,
+    });
+    const bCert = broker.clientCertificate('b');
+    const b = createStation(root, 'b', { url: broker.certUrl, ca: broker.caFile, cert: bCert.cert, key: bCert.key });
+    let daemonA = await startDaemon(children, a);
+    const daemonB = await startDaemon(children, b);
+    const collector = startCollector(root, broker.url);
+    await collector.waitForStdout(/collecting from/, 'the collector to subscribe');
+
+    // A full provision each, watched on `#`.
+    const first = await Promise.all([
+      provision(a, a.ports[0]!, '10000001', PROFILE),
+      provision(b, b.ports[0]!, '20000001', PROFILE),
+    ]);
+    for (const run of first) expect(run.code, run.stderr).toBe(0);
+    await Promise.all([collected(collector, 'a', await headOf(a)), collected(collector, 'b', await headOf(b))]);
+
+    // The broker goes away in the middle of the stations' work: provisioning does not wait.
+    await broker.stop();
+    const during = await Promise.all([
+      provision(a, a.ports[1]!, '10000002'),
+      provision(b, b.ports[1]!, '20000002'),
+    ]);
+    for (const run of during) expect(run.code, run.stderr).toBe(0);
+    // Station a's daemon dies without a word while the broker is down, and comes back.
+    daemonA.kill('SIGKILL');
+    await daemonA.waitForExit();
+    daemonA = await startDaemon(children, a);
+    expect((await provision(a, a.ports[2]!, '10000003')).code).toBe(0);
+    await broker.start();
+
+    const heads = { a: await headOf(a), b: await headOf(b) };
+    expect(heads.a).toBeGreaterThan(20);
+    await Promise.all([collected(collector, 'a', heads.a), collected(collector, 'b', heads.b)]);
+
+    const depot = await reportOf(root, cleanEnv(root), join(root, 'depot.sqlite3'));
+    const own = [
+      ...(await reportOf(a.dir, a.env, a.audit)),
+      ...(await reportOf(b.dir, b.env, b.audit)),
+    ];
+    expect(own).toHaveLength(5);
+    expect(sortRows(depot)).toEqual(sortRows(own));
+    expect(collector.stderr).not.toMatch(/REFUSED/);
+
+    // Every record of both chains crossed the broker, in order per station.
+    for (const [station, head] of Object.entries(heads)) {
+      const seqs = [...new Set(observer.audit(station).map((r) => r.seq))].sort((x, y) => x - y);
+      expect(seqs).toEqual(Array.from({ length: head }, (_, i) => i + 1));
+    }
+
+    // No password, first password or settlement account in any payload the observer saw.
+    const generated = ['a', 'b'].flatMap((s) =>
+      readFileSync(join(root, s, `ops-${s === 'a' ? '10000001' : '20000001'}.txt`), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => /password=(\S+)/.exec(line)![1]!),
+    );
+    expect(generated.length).toBeGreaterThanOrEqual(2);
+    const secrets = [ADMIN_PASSWORD, SETTLEMENT, ...generated, ...Object.values(USERS)];
+    const everything = observer.messages.map((m) => `${m.topic} ${m.payload.toString('utf8')}`).join('\n');
+    expect(everything).toContain('"type":"run-finish"');
+    for (const secret of secrets) expect(everything).not.toContain(secret);
+    await observer.close();
+
+    // fleet status: both stations, their terminals and last runs; b offline once it is killed
+    // (the broker sends its last will).
+    expect(await fleetStatus(broker.url)).toEqual([
+      ['a', 'online', 3, 3],
+      ['b', 'online', 3, 2],
+    ]);
+    daemonB.kill('SIGKILL');
+    await daemonB.waitForExit();
+    expect(await fleetStatus(broker.url)).toEqual([
+      ['a', 'online', 3, 3],
+      ['b', 'offline', 3, 2],
+    ]);
+  }, 180_000);
+});
