@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, cleanEnv } from '../helpers/cli-inproc.js';
 import { Children, type CliProcess, runCliProcess } from '../helpers/cli-process.js';
-import { createStation, Observer, provision, reportOf, type StationRig, startDaemon } from '../helpers/fleet-rig.js';
+import {
+  createStation,
+  Observer,
+  provision,
+  reportOf,
+  type StationRig,
+  startDaemon,
+} from '../helpers/fleet-rig.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 
 const USERS = { a: 'pw-station-a', depot: 'pw-depot', obs: 'pw-observer' };
@@ -49,8 +56,8 @@ async function headOf(station: StationRig): Promise<number> {
 }
 
 /** Waits until the collector says it appended `station`'s records up to `seq`. */
-function collected(collector: CliProcess, station: string, seq: number): Promise<void> {
-  return collector.waitForStdout(
+async function collected(collector: CliProcess, station: string, seq: number): Promise<void> {
+  await collector.waitForStdout(
     new RegExp(`station ${station}: records [0-9-]+ appended \\(head ${seq}\\)`),
     `the collector to hold ${station}'s records up to ${seq}`,
   );
@@ -89,8 +96,7 @@ async function fleetStatus(url: string): Promise<Array<[string, string | undefin
   return view.stations.map((s) => [s.station, s.status?.state, s.terminals.length, s.runs.length]);
 }
 
-const sortRows = (rows: Array<Record<string, unknown>>) =>
-  rows.map((r) => JSON.stringify(r)).sort();
+const sortRows = (rows: Array<Record<string, unknown>>) => rows.map((r) => JSON.stringify(r)).sort();
 
 describe('posbridge and a real Mosquitto', () => {
   it("the depot report equals the stations' own after a broker outage and a SIGKILL, and no secret crosses the broker", async () => {
@@ -104,7 +110,12 @@ describe('posbridge and a real Mosquitto', () => {
       password: USERS.a,
     });
     const bCert = broker.clientCertificate('b');
-    const b = createStation(root, 'b', { url: broker.certUrl, ca: broker.caFile, cert: bCert.cert, key: bCert.key });
+    const b = createStation(root, 'b', {
+      url: broker.certUrl,
+      ca: broker.caFile,
+      cert: bCert.cert,
+      key: bCert.key,
+    });
     let daemonA = await startDaemon(children, a);
     const daemonB = await startDaemon(children, b);
     const collector = startCollector(root, broker.url);
@@ -116,7 +127,10 @@ describe('posbridge and a real Mosquitto', () => {
       provision(b, b.ports[0]!, '20000001', PROFILE),
     ]);
     for (const run of first) expect(run.code, run.stderr).toBe(0);
-    await Promise.all([collected(collector, 'a', await headOf(a)), collected(collector, 'b', await headOf(b))]);
+    await Promise.all([
+      collected(collector, 'a', await headOf(a)),
+      collected(collector, 'b', await headOf(b)),
+    ]);
 
     // The broker goes away in the middle of the stations' work: provisioning does not wait.
     await broker.stop();
@@ -137,10 +151,7 @@ describe('posbridge and a real Mosquitto', () => {
     await Promise.all([collected(collector, 'a', heads.a), collected(collector, 'b', heads.b)]);
 
     const depot = await reportOf(root, cleanEnv(root), join(root, 'depot.sqlite3'));
-    const own = [
-      ...(await reportOf(a.dir, a.env, a.audit)),
-      ...(await reportOf(b.dir, b.env, b.audit)),
-    ];
+    const own = [...(await reportOf(a.dir, a.env, a.audit)), ...(await reportOf(b.dir, b.env, b.audit))];
     expect(own).toHaveLength(5);
     expect(sortRows(depot)).toEqual(sortRows(own));
     expect(collector.stderr).not.toMatch(/REFUSED/);
@@ -178,4 +189,45 @@ describe('posbridge and a real Mosquitto', () => {
       ['b', 'offline', 3, 2],
     ]);
   }, 180_000);
+
+  it('a broker that refuses the credentials: a clear error, the daemon keeps working and retries with backoff', async () => {
+    broker = await Mosquitto.start(join(root, 'broker'), { users: USERS });
+    const a = createStation(root, 'a', { url: broker.url, username: 'a', password: 'not-the-password' });
+    const daemon = await startDaemon(children, a);
+    // Mosquitto answers a wrong password with "not authorized" (MQTT 5 reason 135).
+    const refused =
+      /"retryInMs":(\d+),"msg":"the MQTT broker mqtt:\/\/127\.0\.0\.1:\d+ refused the connection: not authorized \(a wrong user name or password, or its access rules refuse this user or certificate\): check mqtt\.username, the password in the file mqtt\.passwordFile names/g;
+    await daemon.waitForStderr(
+      new RegExp(`(${refused.source}[\\s\\S]*){3}`),
+      'three refused attempts in the daemon log',
+    );
+    // Each wait about twice the last (100 ms, then 200, 400, ..., less up to 1/8 at random).
+    const waits = [...daemon.stderr.matchAll(refused)].map((m) => Number(m[1]));
+    expect(waits[0]).toBeLessThanOrEqual(100);
+    expect(waits[1]).toBeGreaterThan(waits[0]!);
+    expect(waits[2]).toBeGreaterThan(waits[1]!);
+    // Meanwhile the station provisions as ever, its trail complete.
+    const run = await provision(a, a.ports[0]!, '10000001');
+    expect(run.code, run.stderr).toBe(0);
+    expect(await headOf(a)).toBeGreaterThan(10);
+    expect(daemon.running).toBe(true);
+    expect(daemon.stderr).not.toContain('not-the-password');
+
+    // The CLI says the same, with exit 1 and no stack trace.
+    writeFileSync(join(root, 'wrong.pw'), 'nope\n', { mode: 0o600 });
+    for (const command of [
+      ['fleet', 'status'],
+      ['fleet', 'collect', '--audit', 'depot.sqlite3'],
+    ]) {
+      const cli = await runCliProcess(
+        [...command, '--mqtt', broker.url, '--username', 'depot', '--password-file', 'wrong.pw'],
+        { cwd: root, env: cleanEnv(root) },
+      );
+      expect(cli.code, cli.stderr).toBe(1);
+      expect(cli.stderr).toMatch(
+        /refused the connection: not authorized \(a wrong user name or password, .*\): check --username, the password in the file --password-file names/,
+      );
+      expect(cli.stderr).not.toMatch(/\n\s+at /);
+    }
+  }, 120_000);
 });

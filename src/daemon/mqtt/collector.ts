@@ -167,7 +167,9 @@ export class Collector {
   private requestReplay(station: string, prefix: string, from: number): void {
     const topic = stationTopics(prefix).replay;
     this.options.onEvent({ kind: 'replay', station, topic, from });
-    this.link.publish(topic, JSON.stringify({ v: 1, from }), { qos: 1, retain: false }).catch(() => undefined);
+    this.link
+      .publish(topic, JSON.stringify({ v: 1, from }), { qos: 1, retain: false })
+      .catch(() => undefined);
   }
 
   private watchGap(station: string, waitMs = this.options.gapWaitMs ?? 2000): void {

@@ -45,9 +45,15 @@ export interface FleetViewOptions {
 
 /** A failed connection as the CLI reports it: refused (exit 1) or unreachable (exit 3). */
 export function brokerError(failure: { level: 'error' | 'warn'; message: string }): PosbridgeError {
+  // The link names the daemon's config fields; here they are the command's flags.
+  const message = failure.message
+    .replaceAll('the file mqtt.passwordFile names', 'the file --password-file names')
+    .replace(/\bmqtt\.(username|ca|cert|key|clientId)\b/g, (_, f: string) =>
+      f === 'clientId' ? '--client-id' : `--${f}`,
+    );
   return failure.level === 'error'
-    ? new PosbridgeError('BROKER_REFUSED', failure.message)
-    : new PosbridgeError('BROKER_UNREACHABLE', failure.message, {
+    ? new PosbridgeError('BROKER_REFUSED', message)
+    : new PosbridgeError('BROKER_UNREACHABLE', message, {
         hint: 'check the address and that the broker runs; nothing was changed',
       });
 }

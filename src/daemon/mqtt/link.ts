@@ -48,10 +48,11 @@ export function describeFailure(url: string, error: unknown): { level: 'error' |
       level: 'error',
       message: `the MQTT broker ${url} refused the credentials (bad user name or password): check mqtt.username and the password in the file mqtt.passwordFile names`,
     };
+  // Mosquitto answers a wrong password with 135 too: both causes are named.
   if (code === 135 || code === 5)
     return {
       level: 'error',
-      message: `the MQTT broker ${url} refused the connection: not authorized (check the broker's access rules for this user or certificate)`,
+      message: `the MQTT broker ${url} refused the connection: not authorized (a wrong user name or password, or its access rules refuse this user or certificate): check mqtt.username, the password in the file mqtt.passwordFile names, and the broker's rules`,
     };
   if (typeof code === 'number')
     return { level: 'error', message: `the MQTT broker ${url} refused the connection: ${text}` };
