@@ -16,7 +16,7 @@ const terminal = (port: string, sn: string): TerminalInfo => ({
   port,
   state: 'present',
   since: '2026-12-05T00:00:00.000Z',
-  hello: { sn, model: 'PB-MOCK', fw: '1.0.0', proto: 'TSP/1' } as TerminalInfo['hello'],
+  hello: { proto: 1, sn, model: 'PB-MOCK', fw: '1.0.0', state: 'factory', caps: [] },
 });
 
 function rig(present: TerminalInfo[]) {
