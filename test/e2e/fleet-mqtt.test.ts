@@ -18,6 +18,7 @@ import {
   startDaemon,
 } from '../helpers/fleet-rig.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
+import { deadline } from '../helpers/wait.js';
 
 const USERS = { a: 'pw-station-a', depot: 'pw-depot', obs: 'pw-observer' };
 const SETTLEMENT = 'DE89370400440532013000';
@@ -55,15 +56,23 @@ async function headOf(station: StationRig): Promise<number> {
   return Number(run.stdout.split(':')[0]);
 }
 
-/** Waits until the collector says it appended `station`'s records up to `seq`. */
-async function collected(collector: CliProcess, station: string, seq: number): Promise<void> {
-  await collector.waitForStdout(
-    new RegExp(`station ${station}: records [0-9-]+ appended \\(head ${seq}\\)`),
-    `the collector to hold ${station}'s records up to ${seq}`,
+/** Waits until one of the collectors says it appended `station`'s records up to `seq`. */
+async function collected(collectors: CliProcess[], station: string, seq: number): Promise<void> {
+  const pattern = new RegExp(`station ${station}: records [0-9-]+ appended \\(head ${seq}\\)`);
+  await deadline(
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (collectors.some((c) => pattern.test(c.stdout))) resolve();
+      };
+      for (const c of collectors) c.child.stdout.on('data', check);
+      check();
+    }),
+    `a collector to hold ${station}'s records up to ${seq}\n${collectors.map((c) => c.stdout + c.stderr).join('\n---\n')}`,
+    60_000,
   );
 }
 
-function startCollector(dir: string, url: string): CliProcess {
+function startCollector(dir: string, url: string, clientId = 'depot-1'): CliProcess {
   writeFileSync(join(dir, 'depot.pw'), `${USERS.depot}\n`, { mode: 0o600 });
   return children.spawn(
     [
@@ -78,7 +87,7 @@ function startCollector(dir: string, url: string): CliProcess {
       '--audit',
       'depot.sqlite3',
       '--client-id',
-      'depot-1',
+      clientId,
     ],
     { cwd: dir, env: cleanEnv(dir) },
   );
@@ -118,8 +127,9 @@ describe('posbridge and a real Mosquitto', () => {
     });
     let daemonA = await startDaemon(children, a);
     const daemonB = await startDaemon(children, b);
-    const collector = startCollector(root, broker.url);
-    await collector.waitForStdout(/collecting from/, 'the collector to subscribe');
+    // Two collectors of one depot, one shared subscription group.
+    const collectors = [startCollector(root, broker.url), startCollector(root, broker.url, 'depot-2')];
+    for (const c of collectors) await c.waitForStdout(/collecting from/, 'the collector to subscribe');
 
     // A full provision each, watched on `#`.
     const first = await Promise.all([
@@ -128,8 +138,8 @@ describe('posbridge and a real Mosquitto', () => {
     ]);
     for (const run of first) expect(run.code, run.stderr).toBe(0);
     await Promise.all([
-      collected(collector, 'a', await headOf(a)),
-      collected(collector, 'b', await headOf(b)),
+      collected(collectors, 'a', await headOf(a)),
+      collected(collectors, 'b', await headOf(b)),
     ]);
 
     // The broker goes away in the middle of the stations' work: provisioning does not wait.
@@ -148,13 +158,17 @@ describe('posbridge and a real Mosquitto', () => {
 
     const heads = { a: await headOf(a), b: await headOf(b) };
     expect(heads.a).toBeGreaterThan(20);
-    await Promise.all([collected(collector, 'a', heads.a), collected(collector, 'b', heads.b)]);
+    await Promise.all([collected(collectors, 'a', heads.a), collected(collectors, 'b', heads.b)]);
 
     const depot = await reportOf(root, cleanEnv(root), join(root, 'depot.sqlite3'));
     const own = [...(await reportOf(a.dir, a.env, a.audit)), ...(await reportOf(b.dir, b.env, b.audit))];
     expect(own).toHaveLength(5);
     expect(sortRows(depot)).toEqual(sortRows(own));
-    expect(collector.stderr).not.toMatch(/REFUSED/);
+    for (const c of collectors) {
+      expect(c.stderr).not.toMatch(/REFUSED/);
+      // The broker shared the records between them.
+      expect(c.stdout).toMatch(/appended/);
+    }
 
     // Every record of both chains crossed the broker, in order per station.
     for (const [station, head] of Object.entries(heads)) {
@@ -174,6 +188,37 @@ describe('posbridge and a real Mosquitto', () => {
     const everything = observer.messages.map((m) => `${m.topic} ${m.payload.toString('utf8')}`).join('\n');
     expect(everything).toContain('"type":"run-finish"');
     for (const secret of secrets) expect(everything).not.toContain(secret);
+
+    // Someone publishes a chain of their own: its first records chain and are kept, a forged
+    // hash is refused, a record past a gap is held and asked for again.
+    const [r1, r2, r3] = observer.audit('a') as unknown as Array<Record<string, unknown>>;
+    const forge = (r: Record<string, unknown>, change: Record<string, unknown> = {}) =>
+      JSON.stringify({ ...r, station: 'z', ...change });
+    await observer.client.publishAsync('posbridge/z/audit', forge(r1!), { qos: 1 });
+    await observer.client.publishAsync('posbridge/z/audit', forge(r2!), { qos: 1 });
+    await observer.client.publishAsync('posbridge/z/audit', forge(r3!, { payload: '{"outcome":"ok"}' }), {
+      qos: 1,
+    });
+    await observer.client.publishAsync('posbridge/z/audit', forge(r3!, { seq: 5 }), { qos: 1 });
+    await collected(collectors, 'z', 2);
+    const said = () => collectors.map((c) => c.stdout + c.stderr).join('\n');
+    await deadline(
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (/station z: asking for its records from 3 again/.test(said())) resolve();
+        };
+        for (const c of collectors) c.child.stdout.on('data', check);
+        check();
+      }),
+      'a collector to ask station z for record 3',
+      20_000,
+    );
+    expect(said()).toMatch(/REFUSED station z: row 3 was edited \(its hash does not match its content\)/);
+    expect(said()).toMatch(/station z: record 5 held: records from 3 have not arrived/);
+    for (const c of collectors) c.kill('SIGTERM');
+    const exits = await Promise.all(collectors.map((c) => c.waitForExit()));
+    // A refused record is a failed check: exit 1 for the one that refused it.
+    expect(exits.map((e) => e.code).sort()).toEqual([0, 1]);
     await observer.close();
 
     // fleet status: both stations, their terminals and last runs; b offline once it is killed
