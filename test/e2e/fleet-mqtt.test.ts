@@ -93,9 +93,23 @@ function startCollector(dir: string, url: string, clientId = 'depot-1'): CliProc
   );
 }
 
-async function fleetStatus(url: string): Promise<Array<[string, string | undefined, number, number]>> {
+async function fleetStatus(
+  url: string,
+  ...extra: string[]
+): Promise<Array<[string, string | undefined, number, number]>> {
   const status = await runCliProcess(
-    ['fleet', 'status', '--mqtt', url, '--username', 'depot', '--password-file', 'depot.pw', '--json'],
+    [
+      'fleet',
+      'status',
+      '--mqtt',
+      url,
+      '--username',
+      'depot',
+      '--password-file',
+      'depot.pw',
+      '--json',
+      ...extra,
+    ],
     { cwd: root, env: cleanEnv(root) },
   );
   expect(status.code, status.stderr).toBe(0);
@@ -223,7 +237,7 @@ describe('posbridge and a real Mosquitto', () => {
 
     // fleet status: both stations, their terminals and last runs; b offline once it is killed
     // (the broker sends its last will).
-    expect(await fleetStatus(broker.url)).toEqual([
+    expect(await fleetStatus(broker.tlsUrl, '--ca', broker.caFile)).toEqual([
       ['a', 'online', 3, 3],
       ['b', 'online', 3, 2],
     ]);
@@ -236,7 +250,7 @@ describe('posbridge and a real Mosquitto', () => {
   }, 180_000);
 
   it('a broker that refuses the credentials: a clear error, the daemon keeps working and retries with backoff', async () => {
-    broker = await Mosquitto.start(join(root, 'broker'), { users: USERS });
+    broker = await Mosquitto.start(join(root, 'broker'), { users: USERS, tls: true });
     const a = createStation(root, 'a', { url: broker.url, username: 'a', password: 'not-the-password' });
     const daemon = await startDaemon(children, a);
     // Mosquitto answers a wrong password with "not authorized" (MQTT 5 reason 135).
@@ -274,5 +288,15 @@ describe('posbridge and a real Mosquitto', () => {
       );
       expect(cli.stderr).not.toMatch(/\n\s+at /);
     }
+    // A broker whose certificate we cannot check: the TLS problem named, exit 1.
+    writeFileSync(join(root, 'depot.pw'), `${USERS.depot}\n`, { mode: 0o600 });
+    const tls = await runCliProcess(
+      ['fleet', 'status', '--mqtt', broker.tlsUrl, '--username', 'depot', '--password-file', 'depot.pw'],
+      { cwd: root, env: cleanEnv(root) },
+    );
+    expect(tls.code, tls.stderr).toBe(1);
+    expect(tls.stderr).toMatch(
+      /TLS with the MQTT broker mqtts:\/\/127\.0\.0\.1:\d+ failed: .*certificate.* \(check --ca/,
+    );
   }, 120_000);
 });
