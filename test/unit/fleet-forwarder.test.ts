@@ -10,7 +10,7 @@ import { type ChainAnchor, type ChainRecord, GENESIS_HASH } from '../../src/audi
 import { AckCursorFile } from '../../src/daemon/mqtt/ack-cursor.js';
 import { AuditForwarder } from '../../src/daemon/mqtt/audit-forwarder.js';
 import type { PublishOptions } from '../../src/daemon/mqtt/link.js';
-import type { Timers } from '../../src/host/timers.js';
+import type { Timers } from '../../src/protocol/index.js';
 import { silentLogger } from './daemon-wire.helper.js';
 
 const record = (seq: number): ChainRecord => ({

@@ -12,7 +12,7 @@ import { brokerError, readFleetView, type StationView } from '../../daemon/mqtt/
 import type { ConnectFn } from '../../daemon/mqtt/link.js';
 import { DEFAULT_PREFIX_FILTER, prefixFilterProblem } from '../../daemon/mqtt/topics.js';
 import { PosbridgeError } from '../../host/errors.js';
-import { systemTimers } from '../../host/timers.js';
+import { systemTimers } from '../../protocol/index.js';
 import type { CliDeps } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { visible } from '../render.js';

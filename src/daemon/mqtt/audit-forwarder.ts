@@ -18,7 +18,7 @@
  */
 import type { Logger } from 'pino';
 import type { ChainAnchor, ChainRecord } from '../../audit/index.js';
-import type { TimerHandle, Timers } from '../../host/timers.js';
+import type { TimerHandle, Timers } from '../../protocol/index.js';
 import type { AckCursorFile } from './ack-cursor.js';
 import type { PublishOptions } from './link.js';
 import type { AuditPayload } from './payloads.js';

@@ -18,7 +18,7 @@
 import type { IClientOptions } from 'mqtt';
 import type { Logger } from 'pino';
 import type { ChainRecord, DepotAccept, DepotStore } from '../../audit/index.js';
-import type { TimerHandle, Timers } from '../../host/timers.js';
+import type { TimerHandle, Timers } from '../../protocol/index.js';
 import { type ConnectFn, MqttLink } from './link.js';
 import { auditPayload, readPayload } from './payloads.js';
 import { parseTopic, stationTopics } from './topics.js';

@@ -8,7 +8,7 @@
  */
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { PosbridgeError } from '../../host/errors.js';
-import type { TimerHandle, Timers } from '../../host/timers.js';
+import type { TimerHandle, Timers } from '../../protocol/index.js';
 import { type ConnectFn, describeFailure } from './link.js';
 import {
   type RunsPayload,

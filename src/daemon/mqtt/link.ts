@@ -12,7 +12,8 @@
  */
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { type RandomSource, systemRandom, type TimerHandle, type Timers } from '../../host/timers.js';
+import { type RandomSource, systemRandom } from '../../host/timers.js';
+import type { TimerHandle, Timers } from '../../protocol/index.js';
 
 export type ConnectFn = (url: string, options: IClientOptions) => MqttClient;
 
