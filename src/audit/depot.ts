@@ -34,8 +34,16 @@ import type {
 import { checkLink, type EventRow, walkChain } from './verify.js';
 
 export type DepotAccept =
-  /** Appended: this record and the held ones it let through, in order. */
-  | { kind: 'appended'; station: string; records: ChainRecord[] }
+  /**
+   * Appended: this record and the held ones it let through, in order; `refused`: a held record
+   * that turned out not to chain (it stays out, as evidence, and is reported with this result).
+   */
+  | {
+      kind: 'appended';
+      station: string;
+      records: ChainRecord[];
+      refused?: { seq: number; problem: DepotProblemKind; message: string };
+    }
   | { kind: 'duplicate'; station: string; seq: number }
   /** Past a gap: records `missingFrom`..seq-1 of the station have not arrived. */
   | { kind: 'held'; station: string; seq: number; missingFrom: number }
@@ -266,13 +274,16 @@ export class DepotStore {
     const appended = [record];
     s.append.run(row);
     let last: ChainAnchor = { seq: record.seq, hash: record.hash };
+    let refused: { seq: number; problem: DepotProblemKind; message: string } | undefined;
     for (;;) {
       const next = s.heldAt.get(station, last.seq + 1) as Row | undefined;
       if (!next) break;
       s.unhold.run(station, next.seq);
       const broken = checkLink(last, next, rowHash);
       if (broken) {
-        s.refuse.run({ ...next, problem: broken.kind, message: `station ${station}: ${broken.message}` });
+        const message = `station ${station}: ${broken.message}`;
+        s.refuse.run({ ...next, problem: broken.kind, message });
+        refused = { seq: next.seq, problem: broken.kind, message };
         break;
       }
       s.append.run(next);
@@ -280,7 +291,7 @@ export class DepotStore {
       last = { seq: next.seq, hash: next.hash };
     }
     this.touch(station, last, receivedAt, known?.source ?? source);
-    return { kind: 'appended', station, records: appended };
+    return { kind: 'appended', station, records: appended, ...(refused && { refused }) };
   }
 
   private touch(station: string, head: ChainAnchor, at: string, source: string | null): void {

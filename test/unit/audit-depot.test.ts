@@ -169,6 +169,10 @@ describe('DepotStore', () => {
     d.accept('a', records[3]!);
     const filled = d.accept('a', records[1]!);
     expect(filled.kind === 'appended' && filled.records.map((r) => r.seq)).toEqual([2]);
+    // Said with the result, so a collector reports it as it happens.
+    expect(filled).toMatchObject({
+      refused: { seq: 3, problem: 'hash-mismatch', message: expect.stringMatching(/^station a: /) },
+    });
     expect(d.refusals().map((r) => [r.seq, r.problem])).toEqual([[3, 'hash-mismatch']]);
     expect(d.stations()[0]).toMatchObject({ head: { seq: 2 }, held: 1, missingFrom: 3 });
     // The genuine record 3 (a replay) lets record 4 through.

@@ -152,7 +152,8 @@ export function registerFleet(program: Command, deps: CliDeps): void {
           timers: systemTimers,
           logger: broker.logger,
           onEvent: (event) => {
-            if (event.kind === 'record' && event.result.kind === 'refused') refused += 1;
+            if (event.kind === 'record' && (event.result.kind === 'refused' || 'refused' in event.result))
+              refused += 1;
             if (event.kind === 'fatal') {
               fatal = event.error;
               stop('the depot cannot be written');
@@ -210,6 +211,7 @@ function writeEvent(deps: CliDeps, event: CollectorEvent): void {
         out(
           `station ${r.station}: records ${first === last ? first : `${first}-${last}`} appended (head ${last})`,
         );
+        if (r.refused) err(`REFUSED ${r.refused.message}`);
       } else if (r.kind === 'held')
         out(`station ${r.station}: record ${r.seq} held: records from ${r.missingFrom} have not arrived`);
       else if (r.kind === 'refused') err(`REFUSED ${r.message}`);
