@@ -102,7 +102,10 @@ export async function reportOf(
   env: NodeJS.ProcessEnv,
   audit: string,
 ): Promise<Array<Record<string, unknown>>> {
-  const run = await runCliProcess(['report', '--format', 'json', '--audit', audit], { cwd: dir, env });
+  const run = await runCliProcess(['report', '--format', 'json', '--include-mocks', '--audit', audit], {
+    cwd: dir,
+    env,
+  });
   if (run.code !== 0) throw new Error(`report failed (${run.code}): ${run.stderr}`);
   return JSON.parse(run.stdout) as Array<Record<string, unknown>>;
 }
