@@ -12,8 +12,18 @@ export {
 } from './anchor.js';
 export { canonicalJson, type JsonObject, type JsonValue } from './canonical.js';
 export { type CsvOptions, spreadsheetText, TEXT_MARK, toCsv, toJson } from './csv.js';
+export {
+  type DepotAccept,
+  type DepotOptions,
+  type DepotProblemKind,
+  type DepotRefusal,
+  type DepotStation,
+  DepotStore,
+} from './depot.js';
+export { isDepotFile } from './depot-file.js';
 export { AuditError, type AuditErrorCode, isAuditError } from './errors.js';
 export { AUDIT_FILE_NAME, defaultAuditPath } from './paths.js';
+export { recordOfRow, rowHash, rowOfRecord } from './record.js';
 export { GENESIS_HASH, SCHEMA_VERSION } from './schema.js';
 export { assertNoSecrets, isSecretKey } from './scrub.js';
 export {
@@ -24,4 +34,5 @@ export {
   type HeadWitness,
 } from './store.js';
 export * from './types.js';
+export { checkLink } from './verify.js';
 export { AuditWitness, type AuditWitnessOptions, readAnchorFile } from './witness.js';

@@ -23,6 +23,8 @@ export interface Statements {
   runState: Statement;
   insert: Statement;
   all: Statement;
+  /** Records after a seq, as chained (recordsAfter). */
+  after: Statement;
   runIds: Statement;
   eventsOfRuns: Statement;
 }
@@ -173,6 +175,9 @@ export function prepareStatements(db: Database.Database): Statements {
       'INSERT INTO events (seq, at, run_id, type, payload, prev_hash, hash) VALUES (@seq, @at, @run_id, @type, @payload, @prev_hash, @hash)',
     ),
     all: db.prepare('SELECT seq, at, run_id, type, payload, prev_hash, hash FROM events ORDER BY seq'),
+    after: db.prepare(
+      'SELECT seq, at, run_id AS run, type, payload, prev_hash AS prevHash, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+    ),
     runIds: db.prepare(`
       SELECT s.run_id FROM events s
       WHERE s.type = 'run-start'

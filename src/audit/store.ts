@@ -55,6 +55,7 @@ import type {
   AuditReportRow,
   AuditRun,
   ChainAnchor,
+  ChainRecord,
   FinishRunInput,
   HistoryQuery,
   ReportQuery,
@@ -221,6 +222,21 @@ export class AuditStore {
       );
     }
     return result;
+  }
+
+  /**
+   * At most `limit` records after record `seq`, in order, exactly as chained: what a forwarder
+   * sends on (src/daemon/mqtt), from wherever its reader last stopped.
+   */
+  recordsAfter(seq: number, limit: number): ChainRecord[] {
+    this.ensureOpen();
+    if (!Number.isInteger(seq) || seq < 0 || !Number.isInteger(limit) || limit < 1)
+      throw new AuditError('AUDIT_INVALID', 'recordsAfter takes a record number and a positive limit');
+    try {
+      return this.statements.after.all(seq, limit) as ChainRecord[];
+    } catch (error) {
+      throw fromSqliteError(error, this.file, 'read');
+    }
   }
 
   /** Runs with their steps, newest first. */

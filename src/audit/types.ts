@@ -183,3 +183,18 @@ export interface VerifyResult {
   /** The first problem found, walking from seq 1. */
   problem?: VerifyProblem;
 }
+
+/**
+ * One record of the chain exactly as stored and hashed: what a forwarder sends to a broker and a
+ * depot keeps (docs/fleet.md). `payload` is the canonical JSON text that was hashed, as is.
+ */
+export interface ChainRecord {
+  seq: number;
+  /** When it was written, ISO 8601 UTC with milliseconds. */
+  at: string;
+  run: string;
+  type: string;
+  payload: string;
+  prevHash: string;
+  hash: string;
+}

@@ -56,38 +56,12 @@ export function walkChain(
     });
   }
   for (const row of rows()) {
-    if (row.seq !== expected) {
-      return fail({
-        kind: 'missing-rows',
-        seq: expected,
-        message:
-          row.seq > expected
-            ? `row ${expected}${row.seq - 1 > expected ? `..${row.seq - 1}` : ''} missing (deleted): the next row is ${row.seq}`
-            : `row ${row.seq} is out of sequence (expected ${expected})`,
-      });
+    const problem = checkLink({ seq: expected - 1, hash: prev }, row, hashOf);
+    if (problem) {
+      if (problem.kind !== 'missing-rows') count += 1;
+      return fail(problem);
     }
     count += 1;
-    if (row.prev_hash !== prev) {
-      return fail({
-        kind: 'link-broken',
-        seq: row.seq,
-        message: `row ${row.seq} does not chain to row ${row.seq - 1} (prev_hash differs): row ${row.seq - 1} or ${row.seq} was altered`,
-      });
-    }
-    if (!EVENT_TYPES.includes(row.type as EventType) || !isJson(row.payload)) {
-      return fail({
-        kind: 'bad-row',
-        seq: row.seq,
-        message: `row ${row.seq} has an unknown type or a payload that is not JSON`,
-      });
-    }
-    if (hashOf(row.prev_hash, row) !== row.hash) {
-      return fail({
-        kind: 'hash-mismatch',
-        seq: row.seq,
-        message: `row ${row.seq} was edited (its hash does not match its content)`,
-      });
-    }
     const anchored = pending.get(row.seq);
     pending.delete(row.seq);
     const contradicted = anchored?.find((a) => a.hash !== row.hash);
@@ -139,6 +113,51 @@ export function walkChain(
     });
   }
   return { ok: true, file, rows: count, head: { seq: lastSeq, hash: prev } };
+}
+
+/**
+ * One link of the chain: does `row` follow the row `previous` names (seq 0 and the genesis hash
+ * before the first row)? The walk above checks every row this way, and so does whoever receives
+ * the rows one by one (the depot of a fleet collector, depot.ts): one rule, one place.
+ */
+export function checkLink(
+  previous: ChainAnchor,
+  row: EventRow,
+  hashOf: RowHasher,
+): VerifyProblem | undefined {
+  const expected = previous.seq + 1;
+  if (row.seq !== expected) {
+    return {
+      kind: 'missing-rows',
+      seq: expected,
+      message:
+        row.seq > expected
+          ? `row ${expected}${row.seq - 1 > expected ? `..${row.seq - 1}` : ''} missing (deleted): the next row is ${row.seq}`
+          : `row ${row.seq} is out of sequence (expected ${expected})`,
+    };
+  }
+  if (row.prev_hash !== previous.hash) {
+    return {
+      kind: 'link-broken',
+      seq: row.seq,
+      message: `row ${row.seq} does not chain to row ${row.seq - 1} (prev_hash differs): row ${row.seq - 1} or ${row.seq} was altered`,
+    };
+  }
+  if (!EVENT_TYPES.includes(row.type as EventType) || !isJson(row.payload)) {
+    return {
+      kind: 'bad-row',
+      seq: row.seq,
+      message: `row ${row.seq} has an unknown type or a payload that is not JSON`,
+    };
+  }
+  if (hashOf(row.prev_hash, row) !== row.hash) {
+    return {
+      kind: 'hash-mismatch',
+      seq: row.seq,
+      message: `row ${row.seq} was edited (its hash does not match its content)`,
+    };
+  }
+  return undefined;
 }
 
 function isJson(text: string): boolean {

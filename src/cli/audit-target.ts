@@ -10,7 +10,13 @@
  *   while the trail is the config's own (POSBRIDGE_AUDIT pointing elsewhere leaves it out).
  */
 import { resolve } from 'node:path';
-import { AuditStore, AuditWitness, defaultAuditPath, isAuditError } from '../audit/index.js';
+import {
+  AuditStore,
+  AuditWitness,
+  defaultAuditPath,
+  type HeadWitness,
+  isAuditError,
+} from '../audit/index.js';
 import type { DaemonConfig } from '../daemon/config/index.js';
 import { PosbridgeError } from '../host/errors.js';
 
@@ -45,8 +51,13 @@ export interface OpenedAudit {
 /**
  * Opens the trail with its witness. A witness that cannot be opened is a usage error (exit 2),
  * raised before any terminal is touched; one that fails later goes to `warn`, and the run goes on.
+ * `follower` is told each new head too (the daemon's MQTT forwarder, src/daemon/mqtt/bridge.ts).
  */
-export function openAudit(target: AuditTarget, warn: (message: string) => void): OpenedAudit {
+export function openAudit(
+  target: AuditTarget,
+  warn: (message: string) => void,
+  follower?: HeadWitness,
+): OpenedAudit {
   let witness: AuditWitness | undefined;
   if (target.witness !== undefined) {
     try {
@@ -57,7 +68,17 @@ export function openAudit(target: AuditTarget, warn: (message: string) => void):
     }
   }
   try {
-    const store = AuditStore.open(target.file, witness ? { witness } : {});
+    const file = witness;
+    const heads: HeadWitness | undefined =
+      file && follower
+        ? {
+            record: (anchor) => {
+              file.record(anchor);
+              follower.record(anchor);
+            },
+          }
+        : (file ?? follower);
+    const store = AuditStore.open(target.file, heads ? { witness: heads } : {});
     return {
       store,
       witness,

@@ -13,6 +13,7 @@ import type { DaemonConfig } from '../daemon/config/index.js';
 import { startDaemonPorts } from '../daemon/port-manager/index.js';
 import { TerminalDriver } from '../host/driver.js';
 import { type Connector, LocalEngine } from '../host/engine.js';
+import type { TerminalHub } from '../host/hub.js';
 import { slowTimeoutFor } from '../host/link-options.js';
 import { createPortRegistry, listPorts } from '../host/ports/index.js';
 import type { WireTrace } from '../host/trace.js';
@@ -25,6 +26,7 @@ import {
   type EngineHandle,
 } from './context.js';
 import { aboutDaemon, engineViaDaemonOr, findDaemonFor, linkOf } from './daemon-client.js';
+import { daemonFleet } from './daemon-fleet.js';
 import { daemonHub } from './daemon-hub.js';
 import type { CliIo } from './io.js';
 import { createLogger } from './logger.js';
@@ -34,7 +36,7 @@ import { MockPorts, type MockPortsOptions } from './mock-ports.js';
 export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {}): Omit<CliDeps, 'result'> {
   const mockPorts = mock instanceof MockPorts ? mock : new MockPorts(mock);
   /** The daemon's config (set once its port manager is built): station, audit file, rate. */
-  let daemonSetup: { config: DaemonConfig; configPath: string; found: boolean } | undefined;
+  let daemonSetup: { config: DaemonConfig; configPath: string; found: boolean; hub: TerminalHub } | undefined;
   const warn = (message: string) => io.stderr.write(`warning: ${message}\n`);
   const uid = () => process.getuid?.() ?? 0;
   return {
@@ -86,23 +88,45 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
         logger,
         env: io.env,
       });
-      daemonSetup = { config: ports.config, configPath: ports.configPath, found: ports.configFound };
+      daemonSetup = {
+        config: ports.config,
+        configPath: ports.configPath,
+        found: ports.configFound,
+        hub: ports.manager,
+      };
       return ports.manager;
     },
     // The daemon writes the audit trail of what it runs, whoever asked, under its config's
     // station name; /v1/health and its first lines say which.
-    wrapDaemonEngine: (engine, logger, context) => {
+    wrapDaemonEngine: async (engine, logger, context) => {
       const target = auditTarget(io.env, daemonSetup?.config);
-      const audit = openAudit(target, (message) => logger.error({ witness: target.witness }, message));
+      // With config `mqtt`, the daemon publishes what it does (docs/fleet.md).
+      const fleet = daemonFleet(daemonSetup?.config.mqtt);
+      const audit = openAudit(
+        target,
+        (message) => logger.error({ witness: target.witness }, message),
+        fleet?.witness,
+      );
       logger.info({ audit: audit.store.file, witness: audit.witness?.file }, 'audit trail');
       const station = daemonSetup?.config.station ?? context.hostname();
+      const stopFleet = daemonSetup
+        ? await fleet
+            ?.start({ store: audit.store, hub: daemonSetup.hub, station, logger })
+            .catch((error: unknown) => {
+              audit.close();
+              throw error;
+            })
+        : undefined;
       return {
         engine: new AuditedEngine(engine, audit.store, {
           technician: io.env.USER ?? safeUser(),
           station,
           now: () => new Date(),
         }),
-        close: async () => audit.close(),
+        close: async () => {
+          await stopFleet?.();
+          audit.close();
+        },
         about: {
           station,
           audit: audit.store.file,

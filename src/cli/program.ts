@@ -10,6 +10,7 @@ import { registerConsole } from './commands/console.js';
 import { registerDaemon } from './commands/daemon.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDiag } from './commands/diag.js';
+import { registerFleet } from './commands/fleet.js';
 import { registerHistory } from './commands/history.js';
 import { registerInfo } from './commands/info.js';
 import { registerMockCommand } from './commands/mock.js';
@@ -70,6 +71,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerHistory(program, deps);
   registerDemo(program, deps);
   registerManual(program, deps);
+  registerFleet(program, deps);
   for (const command of allCommands(program)) command.exitOverride();
   return program;
 }

@@ -55,6 +55,10 @@ export type PosbridgeErrorCode =
   | 'WRONG_TERMINAL'
   /** Reading back what was set did not match. */
   | 'VERIFY_FAILED'
+  /** The MQTT broker cannot be reached (down, wrong address, TLS failed): `posbridge fleet`. */
+  | 'BROKER_UNREACHABLE'
+  /** The MQTT broker refused us (credentials, access rules): `posbridge fleet`. */
+  | 'BROKER_REFUSED'
   /** A bug in posbridge. */
   | 'INTERNAL';
 
@@ -252,6 +256,8 @@ const EXIT_BY_CODE: Record<PosbridgeErrorCode, ExitCode> = {
   NOT_PROVISIONED: EXIT.REFUSED,
   WRONG_TERMINAL: EXIT.REFUSED,
   VERIFY_FAILED: EXIT.REFUSED,
+  BROKER_UNREACHABLE: EXIT.UNREACHABLE,
+  BROKER_REFUSED: EXIT.REFUSED,
   INTERNAL: EXIT.REFUSED,
 };
 

@@ -1,6 +1,14 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { type AuditRun, AuditStore, REPORT_COLUMNS, toCsv, toJson } from '../../audit/index.js';
+import {
+  type AuditRun,
+  AuditStore,
+  DepotStore,
+  isDepotFile,
+  REPORT_COLUMNS,
+  toCsv,
+  toJson,
+} from '../../audit/index.js';
 import { PosbridgeError } from '../../host/errors.js';
 import { type CliDeps, oneOf } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -100,7 +108,7 @@ export function registerHistory(program: Command, deps: CliDeps): void {
     .description('provisioning runs for the acquirer, as CSV or JSON')
     .option('--format <format>', 'csv or json', oneOf('--format', ['csv', 'json']), 'csv')
     .option('--since <date>', 'only runs started at or after this date')
-    .option('--audit <file>', 'the audit trail file')
+    .option('--audit <file>', 'the audit trail file, or a depot of many stations (fleet collect)')
     .option('--include-dry-runs', 'also the dry runs (provision --dry-run), which changed nothing')
     .option('--include-mocks', 'also the runs on mock terminals (mock:// ports, model PB-MOCK)')
     .option('--json', 'the same as --format json (as every command that reports takes it)')
@@ -114,7 +122,11 @@ export function registerHistory(program: Command, deps: CliDeps): void {
             });
           options.format = 'json';
         }
-        const store = AuditStore.open(options.audit ?? deps.auditPath(), { readonly: true });
+        const path = options.audit ?? deps.auditPath();
+        // A depot (`posbridge fleet collect`) holds many stations' chains: one report for all.
+        const store = isDepotFile(path)
+          ? DepotStore.open(path, { readonly: true })
+          : AuditStore.open(path, { readonly: true });
         try {
           const rows = store.report({
             ...(options.since !== undefined && { since: parseDate(options.since) }),

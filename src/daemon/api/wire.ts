@@ -82,6 +82,9 @@ export const HTTP_STATUS_BY_CODE: Record<PosbridgeErrorCode, number> = {
   REBOOTED: 502,
   CLOSED: 503,
   TIMEOUT: 504,
+  // `posbridge fleet` only (never an API reply today): listed so every code has a status.
+  BROKER_UNREACHABLE: 502,
+  BROKER_REFUSED: 502,
   INTERNAL: 500,
 };
 

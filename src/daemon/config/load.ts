@@ -10,6 +10,7 @@ import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { type Document, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { PosbridgeError } from '../../host/errors.js';
+import { resolveMqttConfig } from '../mqtt/config.js';
 import { CONFIG_DEFAULTS, type DaemonConfig, daemonConfigSchema, suggest } from './schema.js';
 
 export interface ConfigProblem {
@@ -151,6 +152,7 @@ function resolve(
   if (data.audit?.file !== undefined) config.audit = auditRelativeTo(file, data.audit.file);
   if (data.audit?.witness !== undefined) config.auditWitness = data.audit.witness; // absolute (schema)
   if (data.maxNamedPorts !== undefined) config.maxNamedPorts = data.maxNamedPorts;
+  if (data.mqtt !== undefined) config.mqtt = resolveMqttConfig(data.mqtt, file);
   return config;
 }
 

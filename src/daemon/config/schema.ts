@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DEFAULT_TERMINAL_IDS, type UsbId } from '../../host/ports/list.js';
 import { isTelnetScheme, parseTelnetPortName } from '../../host/ports/telnet/url.js';
+import { type MqttConfig, mqttConfigSchema } from '../mqtt/config.js';
 
 /** Defaults of every optional field (the station defaults to the host name, at load time). */
 export const CONFIG_DEFAULTS = {
@@ -97,6 +98,13 @@ const KNOWN_FIELDS = [
   'vendorId',
   'productId',
   'label',
+  'mqtt',
+  'url',
+  'username',
+  'passwordFile',
+  'prefix',
+  'clientId',
+  'reconnect',
 ];
 
 /** ` (did you mean timeouts?)` for a near miss of a known field, else ''. */
@@ -277,6 +285,8 @@ export const daemonConfigSchema = z
      * the witness file that gets each new head of the trail (POSBRIDGE_AUDIT_WITNESS wins).
      */
     audit: auditEntry.optional(),
+    /** Publishing to an MQTT broker (src/daemon/mqtt/config.ts, docs/fleet.md). Default: none. */
+    mqtt: mqttConfigSchema.optional(),
   })
   .strict();
 
@@ -303,6 +313,8 @@ export interface DaemonConfig {
   audit?: string;
   /** `audit.witness`: where each new head of that store is appended. */
   auditWitness?: string;
+  /** `mqtt`: the broker the daemon publishes to; absent: none. */
+  mqtt?: MqttConfig;
 }
 
 export type DaemonConfigInput = z.input<typeof daemonConfigSchema>;

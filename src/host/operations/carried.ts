@@ -42,6 +42,8 @@ const KNOWN: Record<PosbridgeErrorCode, true> = {
   NOT_PROVISIONED: true,
   WRONG_TERMINAL: true,
   VERIFY_FAILED: true,
+  BROKER_UNREACHABLE: true,
+  BROKER_REFUSED: true,
   INTERNAL: true,
 };
 
