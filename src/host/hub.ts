@@ -37,6 +37,8 @@ export type HubEvent =
   | { type: 'terminal-added'; terminal: TerminalInfo }
   | { type: 'terminal-updated'; terminal: TerminalInfo }
   | { type: 'terminal-removed'; terminal: TerminalInfo }
+  /** An operation took the port (published by the daemon's API as it starts one). */
+  | { type: 'operation-started'; port: string; operation: string; id: string }
   | { type: 'step'; port: string; operation: string; step: StepRecord }
   | {
       type: 'operation-finished';

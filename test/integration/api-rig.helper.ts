@@ -318,6 +318,7 @@ export interface StreamedEvent {
   event: string;
   // biome-ignore lint/suspicious/noExplicitAny: a JSON document the tests read field by field
   data: any;
+  id?: string;
 }
 
 /**
@@ -342,7 +343,7 @@ export class EventStream extends EventEmitter {
     method: string,
     path: string,
     body?: unknown,
-    options: { acknowledge?: boolean } = {},
+    options: { acknowledge?: boolean; headers?: Record<string, string> } = {},
   ): Promise<EventStream> {
     const stream = new EventStream();
     if (options.acknowledge) {
@@ -361,14 +362,18 @@ export class EventStream extends EventEmitter {
         method,
         path,
         agent: false,
-        headers: { accept: 'text/event-stream', ...(payload && { 'content-type': 'application/json' }) },
+        headers: {
+          accept: 'text/event-stream',
+          ...(payload && { 'content-type': 'application/json' }),
+          ...options.headers,
+        },
       });
       stream.req = req;
       req.on('error', reject);
       req.on('response', (res) => {
         stream.status = res.statusCode ?? 0;
-        const parser = new SseParser(({ event, data }) => {
-          const parsed = { event, data: JSON.parse(data) };
+        const parser = new SseParser(({ event, data, id }) => {
+          const parsed = { event, data: JSON.parse(data), ...(id !== undefined && { id }) };
           stream.events.push(parsed);
           stream.emit('event', parsed);
         });

@@ -38,6 +38,12 @@ export const hubEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('terminal-added'), terminal: terminalInfo }),
   z.object({ type: z.literal('terminal-updated'), terminal: terminalInfo }),
   z.object({ type: z.literal('terminal-removed'), terminal: terminalInfo }),
+  z.object({
+    type: z.literal('operation-started'),
+    port: z.string(),
+    operation: z.string(),
+    id: z.string().meta({ description: "the operation's ID" }),
+  }),
   z.object({ type: z.literal('step'), port: z.string(), operation: z.string(), step: stepRecord }),
   z.object({
     type: z.literal('operation-finished'),

@@ -9,6 +9,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Logger } from 'pino';
 import type { Engine } from '../../host/engine.js';
 import type { PortManager } from '../../host/hub.js';
+import { BenchStatus } from './bench-status.js';
+import { EventJournal } from './event-journal.js';
 import type { Route } from './routes.js';
 import { ApiServer } from './server.js';
 import { type ClaimedSocket, listenExclusive, releaseSocket, type SocketLocation } from './socket.js';
@@ -100,7 +102,13 @@ export class Daemon {
     try {
       portManager = await options.createPortManager();
       const engine = await options.createEngine(portManager);
+      // One numbered stream and one activity table for every listener (API socket, dashboard).
+      const journal = new EventJournal(portManager);
+      const bench = new BenchStatus(portManager, options.now);
+      portManager.subscribe(bench.observe);
       api = new ApiServer({
+        journal,
+        bench,
         engine: engine.engine,
         hub: portManager,
         logger,

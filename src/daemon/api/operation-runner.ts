@@ -87,6 +87,7 @@ export class OperationRunner {
     if (!this.options.accepting()) throw shuttingDown();
     const port = operation.port(request);
     const op = this.register(ex, name, port);
+    this.publish({ type: 'operation-started', port, operation: name, id: op.id });
     const on: Record<string, (data: unknown) => unknown> = {};
     for (const [event, spec] of Object.entries(operation.events)) {
       if (spec.acknowledged) {

@@ -6,7 +6,9 @@
  *
  *   GET  /v1/health                        who answers: pid, state, version
  *   GET  /v1/terminals                     { terminals: TerminalInfo[] }
- *   GET  /v1/events                        server-sent events: every HubEvent, heartbeat comments
+ *   GET  /v1/status                        { terminals: TerminalStatusRow[] }: busy with what, last result
+ *   GET  /v1/events                        server-sent events: every HubEvent, heartbeat comments;
+ *                                          resumable with Last-Event-ID (event-journal.ts)
  *   GET  /v1/openapi.json                  the OpenAPI 3.1 document of all of this (openapi.ts)
  *   POST /v1/<operation>                   info, provision, diag, passwd, operator: the result as
  *                                          JSON; with `Accept: text/event-stream` an event stream
@@ -23,11 +25,13 @@ import type { Logger } from 'pino';
 import type { Engine } from '../../host/engine.js';
 import type { HubEvent, PortManager, TerminalHub } from '../../host/hub.js';
 import { OPERATION_NAMES, type OperationName } from '../../host/operations/index.js';
+import { BenchStatus } from './bench-status.js';
+import { EventJournal } from './event-journal.js';
 import { errorReply, HttpProblem, json, readJsonBody, shuttingDown } from './http.js';
 import { openApiDocument } from './openapi.js';
 import { OperationRunner } from './operation-runner.js';
 import { type HttpExchange, type Route, Router } from './routes.js';
-import { SseWriter } from './sse.js';
+import { followJournal, SseWriter } from './sse.js';
 import {
   API_VERSION,
   ackBody,
@@ -59,6 +63,10 @@ export interface ApiServerOptions {
   checkReplies?: boolean;
   /** More routes (a dashboard, status pages), after the API's own. */
   routes?: Route[];
+  /** The numbered, resumable event stream (shared with the dashboard); default: one over `hub`. */
+  journal?: EventJournal;
+  /** What each port is busy with, its last result (shared with the dashboard); default: one over `hub`. */
+  bench?: BenchStatus;
 }
 
 const ACK_PATH = /\/v1\/operations\/([0-9a-f-]+)\/([a-z-]+)/;
@@ -72,9 +80,14 @@ export class ApiServer {
   private document: object | undefined;
   /** Every endpoint this server answers (routes.ts); `addRoute` adds more. */
   readonly router: Router;
+  private readonly journal: EventJournal;
+  private readonly bench: BenchStatus;
 
   constructor(private readonly options: ApiServerOptions) {
     this.startedAt = (options.now ?? (() => new Date()))().toISOString();
+    this.journal = options.journal ?? new EventJournal(options.hub);
+    this.bench = options.bench ?? new BenchStatus(options.hub, options.now);
+    if (!options.bench) options.hub.subscribe(this.bench.observe);
     this.bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
     this.operations = new OperationRunner({
       engine: options.engine,
@@ -181,6 +194,11 @@ export class ApiServer {
         path: '/v1/terminals',
         handle: (ex) => json(ex.res, 200, { terminals: this.options.hub.list() }),
       },
+      {
+        method: 'GET',
+        path: '/v1/status',
+        handle: (ex) => json(ex.res, 200, { terminals: this.bench.rows() }),
+      },
       { method: 'GET', path: '/v1/events', handle: (ex) => this.events(ex) },
       { method: 'GET', path: '/v1/openapi.json', handle: (ex) => json(ex.res, 200, this.openApi()) },
       ...OPERATION_NAMES.map(operation),
@@ -198,7 +216,7 @@ export class ApiServer {
     const stream = new SseWriter(ex.res, { heartbeatMs: this.options.heartbeatMs });
     // A first comment: once the caller reads it, it is subscribed.
     stream.comment('posbridge events');
-    const unsubscribe = this.options.hub.subscribe((event: HubEvent) => stream.send(event.type, event));
+    const unsubscribe = followJournal(this.journal, stream, ex.req.headers['last-event-id']);
     this.eventStreams.add(stream);
     ex.res.on('close', () => {
       unsubscribe();

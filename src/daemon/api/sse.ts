@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import type { EventJournal } from './event-journal.js';
 
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
@@ -44,9 +45,10 @@ export class SseWriter extends EventEmitter<{ closed: [] }> {
     return this.ended || this.res.destroyed || this.res.writableEnded;
   }
 
-  send(event: string, data: unknown): void {
+  /** `id`: the event's own ID (the journal's); by default the stream numbers its events. */
+  send(event: string, data: unknown, id: string | number = this.nextId++): void {
     if (this.closed) return;
-    this.res.write(`id: ${this.nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   comment(text: string): void {
@@ -67,6 +69,27 @@ export class SseWriter extends EventEmitter<{ closed: [] }> {
     this.ended = true;
     this.emit('closed');
   }
+}
+
+/**
+ * Writes the journal's events to `stream` from where the caller left off (its Last-Event-ID
+ * header): a `resync` first when that cannot be honoured, then what it missed, then each event
+ * as it happens, under the journal's IDs. Returns the unsubscribe function.
+ */
+export function followJournal(
+  journal: EventJournal,
+  stream: SseWriter,
+  lastEventId: string | string[] | undefined,
+): () => void {
+  const last = Array.isArray(lastEventId) ? lastEventId[0] : lastEventId;
+  const sub = journal.subscribe(
+    (entry) => stream.send(entry.event.type, entry.event, entry.id),
+    last?.trim(),
+  );
+  // A resync carries the newest ID, so a reconnect after it resumes from there.
+  if (sub.resync) stream.send('resync', sub.resync, journal.lastId ?? `${journal.epoch}-0`);
+  for (const entry of sub.replay) stream.send(entry.event.type, entry.event, entry.id);
+  return sub.unsubscribe;
 }
 
 /** Feeds text chunks in, hands complete events out (comments and `retry:` are skipped). */

@@ -1,0 +1,91 @@
+/**
+ * What each port is doing and how its last operation ended, folded from the event stream:
+ * the rows of `GET /v1/status` (`posbridge status`, the dashboard's tiles). The port manager
+ * knows a port is busy; only the events say with what, and how it ended.
+ */
+import type { HubEvent, TerminalHub, TerminalInfo } from '../../host/hub.js';
+import type { StepName, StepOutcome } from '../../host/workflow/report.js';
+
+export interface PortActivity {
+  operation: string;
+  /** The operation's ID (matches its `operation` event). */
+  id?: string;
+  since: string;
+  /** The last step reported, with how it went. */
+  step?: { step: StepName; outcome: StepOutcome; detail: string };
+  /** Steps finished so far. */
+  steps: number;
+}
+
+export interface LastResult {
+  operation: string;
+  outcome: string;
+  at: string;
+  /** The failing step's or the error's words, when it did not succeed. */
+  detail?: string;
+}
+
+export interface TerminalStatusRow extends TerminalInfo {
+  activity?: PortActivity;
+  lastResult?: LastResult;
+}
+
+export class BenchStatus {
+  private readonly activity = new Map<string, PortActivity>();
+  private readonly results = new Map<string, LastResult>();
+
+  constructor(
+    private readonly hub: TerminalHub,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Feed every event of the stream, in order. */
+  readonly observe = (event: HubEvent): void => {
+    const at = this.now().toISOString();
+    switch (event.type) {
+      case 'operation-started':
+        this.activity.set(event.port, { operation: event.operation, id: event.id, since: at, steps: 0 });
+        return;
+      case 'step': {
+        const current = this.activity.get(event.port) ?? {
+          operation: event.operation,
+          since: at,
+          steps: 0,
+        };
+        const { step, outcome, detail } = event.step;
+        this.activity.set(event.port, {
+          ...current,
+          step: { step, outcome, detail },
+          steps: current.steps + 1,
+        });
+        return;
+      }
+      case 'operation-finished': {
+        this.activity.delete(event.port);
+        const report = event.report;
+        const failed = report?.steps.find((s) => s.outcome === 'failed');
+        const detail = report?.error?.message ?? failed?.detail;
+        this.results.set(event.port, {
+          operation: event.operation,
+          outcome: event.outcome,
+          at,
+          ...(detail !== undefined && event.outcome !== 'provisioned' && { detail }),
+        });
+        return;
+      }
+      case 'terminal-removed':
+        this.activity.delete(event.terminal.port);
+        return;
+      default:
+        return;
+    }
+  };
+
+  rows(): TerminalStatusRow[] {
+    return this.hub.list().map((terminal) => {
+      const activity = this.activity.get(terminal.port);
+      const lastResult = this.results.get(terminal.port);
+      return { ...terminal, ...(activity && { activity }), ...(lastResult && { lastResult }) };
+    });
+  }
+}
