@@ -11,6 +11,7 @@ import { DEFAULT_BAUD } from '../protocol/index.js';
 import type { CreateStationHub, HubAbout } from '../station/index.js';
 import { markAddressed } from './addressing.js';
 import type { DaemonCommandDeps } from './commands/daemon.js';
+import type { WatchDeps } from './commands/status.js';
 import type { CliIo } from './io.js';
 
 export interface CommonOptions {
@@ -55,7 +56,7 @@ export interface EngineChoice {
 }
 
 /** DaemonCommandDeps: what `posbridge daemon` needs (all optional). */
-export interface CliDeps extends DaemonCommandDeps {
+export interface CliDeps extends DaemonCommandDeps, WatchDeps {
   io: CliIo;
   /** Where the action that ran leaves its exit code (commander drops return values). */
   result: { exitCode: number };

@@ -12,6 +12,8 @@ export async function daemonHub(remote: RemoteEngine): Promise<StationHub> {
   const listeners = new Set<(event: HubEvent) => void>();
   // Subscribe first, then read the list: a terminal plugged in between is not missed.
   const subscription = await remote.events((event) => {
+    // A new subscription is never resynced (that answers a Last-Event-ID only).
+    if (event.type === 'resync') return;
     if (event.type === 'terminal-added' || event.type === 'terminal-updated') {
       terminals.set(event.terminal.port, event.terminal);
     } else if (event.type === 'terminal-removed') {

@@ -20,6 +20,7 @@ import { registerPorts } from './commands/ports.js';
 import { registerProvision } from './commands/provision.js';
 import { registerScan } from './commands/scan.js';
 import { registerStation } from './commands/station.js';
+import { registerStatus } from './commands/status.js';
 import { connectedTerminals } from './connected-terminals.js';
 import type { CliDeps, CommonOptions } from './context.js';
 import { EXIT } from './exit-codes.js';
@@ -65,6 +66,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerConsole(program, deps);
   registerConformance(program, deps);
   registerDaemon(program, deps);
+  registerStatus(program, deps);
   registerStation(program, deps);
   registerScan(program, deps);
   registerMockCommand(program, deps);

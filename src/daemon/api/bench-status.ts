@@ -5,6 +5,7 @@
  */
 import type { HubEvent, TerminalHub, TerminalInfo } from '../../host/hub.js';
 import type { StepName, StepOutcome } from '../../host/workflow/report.js';
+import type { DiagCheckResult } from '../../host/workflow/terminal-ops.js';
 
 export interface PortActivity {
   operation: string;
@@ -23,11 +24,44 @@ export interface LastResult {
   at: string;
   /** The failing step's or the error's words, when it did not succeed. */
   detail?: string;
+  /** The run's diagnostics, each check with its status and, when it failed or warned, its hint. */
+  diagnostics?: DiagCheckResult[];
 }
 
+/**
+ * One word for a tile's colour and the table's STATE column, most urgent first: where the port
+ * is (gone, identifying, error), then what the terminal says of itself (tamper, locked), then
+ * how the last run here ended (failed, provisioned), then its own state (factory, initialized).
+ */
+export type Condition =
+  | 'gone'
+  | 'identifying'
+  | 'error'
+  | 'tamper'
+  | 'locked'
+  | 'failed'
+  | 'provisioned'
+  | 'initialized'
+  | 'factory'
+  | 'unknown';
+
 export interface TerminalStatusRow extends TerminalInfo {
+  condition: Condition;
   activity?: PortActivity;
   lastResult?: LastResult;
+}
+
+export function conditionOf(terminal: TerminalInfo, lastResult?: LastResult): Condition {
+  if (terminal.state === 'gone' || terminal.state === 'identifying' || terminal.state === 'error')
+    return terminal.state;
+  if (terminal.status?.tamper) return 'tamper';
+  if (terminal.status?.locked) return 'locked';
+  if (lastResult?.operation === 'provision') {
+    if (lastResult.outcome === 'failed' || lastResult.outcome === 'quarantined') return 'failed';
+    if (lastResult.outcome === 'provisioned' || lastResult.outcome === 'already-provisioned')
+      return 'provisioned';
+  }
+  return terminal.status?.state ?? terminal.hello?.state ?? 'unknown';
 }
 
 export class BenchStatus {
@@ -70,6 +104,7 @@ export class BenchStatus {
           outcome: event.outcome,
           at,
           ...(detail !== undefined && event.outcome !== 'provisioned' && { detail }),
+          ...(report?.diagnostics && { diagnostics: report.diagnostics.results }),
         });
         return;
       }
@@ -85,7 +120,12 @@ export class BenchStatus {
     return this.hub.list().map((terminal) => {
       const activity = this.activity.get(terminal.port);
       const lastResult = this.results.get(terminal.port);
-      return { ...terminal, ...(activity && { activity }), ...(lastResult && { lastResult }) };
+      return {
+        ...terminal,
+        condition: conditionOf(terminal, lastResult),
+        ...(activity && { activity }),
+        ...(lastResult && { lastResult }),
+      };
     });
   }
 }

@@ -24,8 +24,10 @@ import {
   type ResultOf,
 } from '../../host/operations/index.js';
 import type { WireTrace } from '../../host/trace.js';
+import type { TerminalStatusRow } from './bench-status.js';
 import { decodeReply, isEventStream, type Reply, readJson, replyError } from './client-wire.js';
-import { hubEvent, terminalList } from './hub-schemas.js';
+import type { ResyncEvent } from './event-journal.js';
+import { hubEvent, resyncEvent, terminalList } from './hub-schemas.js';
 import { isTrustedSocket, probeSocket, resolveSocketPath, type SocketLocation } from './socket.js';
 import { SseParser } from './sse.js';
 import {
@@ -74,13 +76,26 @@ export class RemoteEngine extends OperationEngine {
     return decodeReply('terminal list', terminalList, await this.get('/v1/terminals')).terminals;
   }
 
+  /** Each terminal with what it is busy with and how its last operation ended (GET /v1/status). */
+  async status(): Promise<TerminalStatusRow[]> {
+    return ((await this.get('/v1/status')) as { terminals: TerminalStatusRow[] }).terminals;
+  }
+
   /**
-   * The daemon's events (terminals added/removed, steps...); resolves once subscribed. An event
-   * this client cannot read (a newer daemon's) is left out.
+   * The daemon's events (terminals added/removed, steps...), each with its ID; resolves once
+   * subscribed. An event this client cannot read (a newer daemon's) is left out. `lastEventId`:
+   * resume after that event (a `resync` event comes first when the daemon cannot replay from
+   * there, docs/api.md "Hub events").
    */
-  events(listener: (event: HubEvent) => void): Promise<EventSubscription> {
+  events(
+    listener: (event: HubEvent | ResyncEvent, id: string | undefined) => void,
+    options: { lastEventId?: string } = {},
+  ): Promise<EventSubscription> {
     return new Promise((resolve, reject) => {
-      const req = this.request('GET', '/v1/events', { accept: 'text/event-stream' });
+      const req = this.request('GET', '/v1/events', {
+        accept: 'text/event-stream',
+        ...(options.lastEventId !== undefined && { 'last-event-id': options.lastEventId }),
+      });
       let endedResolve!: () => void;
       const ended = new Promise<void>((done) => {
         endedResolve = done;
@@ -97,10 +112,10 @@ export class RemoteEngine extends OperationEngine {
           );
           return;
         }
-        const parser = new SseParser(({ event, data }) => {
+        const parser = new SseParser(({ event, data, id }) => {
           if (event === 'message') return;
-          const parsed = hubEvent.safeParse(parseJson(data));
-          if (parsed.success) listener(parsed.data);
+          const parsed = (event === 'resync' ? resyncEvent : hubEvent).safeParse(parseJson(data));
+          if (parsed.success) listener(parsed.data, id);
         });
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => parser.push(chunk));

@@ -1,6 +1,6 @@
 /**
  * The daemon's event stream, numbered and remembered so a watcher that lost its connection
- * resumes where it left off (SSE `Last-Event-ID`, docs/api.md "Events").
+ * resumes where it left off (SSE `Last-Event-ID`, docs/api.md "Hub events").
  *
  * Every HubEvent gets an ID `EPOCH-SEQ`: SEQ counts from 1 for the life of this daemon, EPOCH
  * names that life, so an ID from before a restart is recognized as stale instead of being

@@ -13,6 +13,7 @@ import {
   statusInfo,
   stepRecord,
 } from '../../host/operations/results.js';
+import type { ResyncEvent } from './event-journal.js';
 
 export const terminalInfo = z.object({
   port: z.string().meta({ description: 'the port name as given to --port' }),
@@ -54,6 +55,17 @@ export const hubEvent = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** Sent first on a resumed stream that cannot be replayed (event-journal.ts). */
+export const resyncEvent = z.object({
+  type: z.literal('resync'),
+  reason: z.enum(['restarted', 'expired', 'invalid']),
+  terminals: z.array(terminalInfo),
+});
+
 export type HubSchemasAgree = Holds<
-  [Same<z.output<typeof terminalInfo>, TerminalInfo>, Same<z.output<typeof hubEvent>, HubEvent>]
+  [
+    Same<z.output<typeof terminalInfo>, TerminalInfo>,
+    Same<z.output<typeof hubEvent>, HubEvent>,
+    Same<z.output<typeof resyncEvent>, ResyncEvent>,
+  ]
 >;

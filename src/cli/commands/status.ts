@@ -1,0 +1,111 @@
+/**
+ * `posbridge status` and `posbridge watch`: the daemon's terminals as a table, and its event
+ * stream as one line per event (or NDJSON). Both need the daemon: it is what sees the bench.
+ */
+import type { Command } from 'commander';
+import type { RemoteEngine } from '../../daemon/api/client.js';
+import { PosbridgeError } from '../../host/errors.js';
+import { renderStatusTable, renderWatchLine } from '../bench-render.js';
+import type { CliDeps } from '../context.js';
+import { findDaemonFor } from '../daemon-client.js';
+import { EXIT } from '../exit-codes.js';
+import { painter } from '../io.js';
+import { jsonSafe } from '../render.js';
+import { printJson, runAction } from '../run-action.js';
+
+export interface WatchDeps {
+  /** Resolves when `watch` must stop (as Ctrl-C). Default: the first SIGINT or SIGTERM. */
+  watchStop?: () => Promise<void>;
+}
+
+interface StatusOptions {
+  socket?: string;
+  json?: boolean;
+}
+
+interface WatchOptions extends StatusOptions {
+  after?: string;
+}
+
+async function daemon(deps: CliDeps, options: StatusOptions): Promise<RemoteEngine> {
+  const uid = deps.uid?.() ?? process.getuid?.() ?? 0;
+  const remote = await findDaemonFor(options, deps.io.env, uid);
+  if (!remote)
+    throw new PosbridgeError('PORT_NOT_FOUND', 'no posbridge daemon is running: it is what sees the bench', {
+      hint: 'start it (posbridge daemon, or systemctl --user start posbridge), or name its socket with --socket',
+    });
+  return remote;
+}
+
+export function registerStatus(program: Command, deps: CliDeps & WatchDeps): void {
+  program
+    .command('status')
+    .description("the daemon's terminals: identity, state, factory passwords, lock, what each is busy with")
+    .option('--socket <path>', 'the daemon socket (default: $POSBRIDGE_SOCKET or the default socket)')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .addHelpText(
+      'after',
+      '\nExample:\n  posbridge status\n  posbridge status --json | jq \'.terminals[] | select(.condition == "failed")\'\n',
+    )
+    .action((options: StatusOptions) =>
+      runAction(deps, options, async () => {
+        const remote = await daemon(deps, options);
+        try {
+          const terminals = await remote.status();
+          if (options.json) printJson(deps.io, { kind: 'status', terminals });
+          else deps.io.stdout.write(renderStatusTable(terminals, painter(deps.io)));
+          return EXIT.ok;
+        } finally {
+          remote.close();
+        }
+      }),
+    );
+
+  program
+    .command('watch')
+    .description("follow the daemon's events: one line each (plugs, steps, results) until Ctrl-C")
+    .option('--socket <path>', 'the daemon socket (default: $POSBRIDGE_SOCKET or the default socket)')
+    .option('--json', 'one JSON object per line (NDJSON): { id, ...event }')
+    .option('--after <id>', 'resume after this event ID (an earlier watch --json printed it)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  posbridge watch\n  posbridge watch --json | jq -c \'select(.type == "operation-finished")\'\n',
+    )
+    .action((options: WatchOptions) =>
+      runAction(deps, options, async () => {
+        const remote = await daemon(deps, options);
+        const paint = painter(deps.io);
+        const subscription = await remote.events(
+          (event, id) => {
+            if (options.json) deps.io.stdout.write(`${jsonSafe(JSON.stringify({ id, ...event }))}\n`);
+            else deps.io.stdout.write(`${renderWatchLine(event, deps.now(), paint)}\n`);
+          },
+          { ...(options.after !== undefined && { lastEventId: options.after }) },
+        );
+        // Said once subscribed (on stderr: stdout is the events'), so nothing after it is missed.
+        deps.io.stderr.write(
+          `watching the posbridge daemon at ${remote.socketPath} (pid ${remote.found?.pid ?? '?'}); Ctrl-C stops\n`,
+        );
+        const stop = deps.watchStop?.() ?? firstSignal();
+        const stopped = await Promise.race([stop.then(() => true), subscription.ended.then(() => false)]);
+        subscription.close();
+        remote.close();
+        if (stopped) return EXIT.ok;
+        throw new PosbridgeError('DISCONNECTED', `the posbridge daemon at ${remote.socketPath} went away`, {
+          hint: 'start it again, then resume with posbridge watch --json --after ID (the last ID printed)',
+        });
+      }),
+    );
+}
+
+function firstSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
