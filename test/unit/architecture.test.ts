@@ -18,6 +18,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   station: ['protocol', 'host'],
   daemon: ['protocol', 'host', 'audit', 'station'],
   conformance: ['protocol', 'host'],
+  // The browser code: the DOM only (its own tsconfig), served by src/daemon/http.
+  dashboard: [],
   cli: ['protocol', 'host', 'audit', 'station', 'daemon', 'conformance', 'mock-device'],
 };
 
@@ -81,6 +83,17 @@ describe('architecture', () => {
           layer,
         );
       }
+    }
+  });
+
+  it('src/dashboard (browser code) imports no package and no Node module, only its own files', () => {
+    const files = sourceFiles(join(root, 'src/dashboard'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      for (const { specifier } of importsOf(file)) {
+        expect(specifier.startsWith('./'), `${relative(root, file)} imports ${specifier}`).toBe(true);
+      }
+      expect(readFileSync(file, 'utf8'), relative(root, file)).not.toMatch(/\bprocess\.|\brequire\(/);
     }
   });
 

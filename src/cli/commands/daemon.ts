@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import { Daemon, type DaemonEngine, runUntilSignal, type SignalSource } from '../../daemon/api/lifecycle.js';
 import { resolveSocketPath } from '../../daemon/api/socket.js';
+import { parseListen } from '../../daemon/http/listen.js';
 import { type Engine, LocalEngine } from '../../host/engine.js';
 import { PosbridgeError } from '../../host/errors.js';
 import type { PortManager } from '../../host/hub.js';
@@ -46,6 +47,8 @@ export interface DaemonCommandDeps {
 interface DaemonOptions {
   json?: boolean;
   socket?: string;
+  http?: string;
+  httpAllowRemote?: boolean;
   config?: string;
   logLevel: string;
   logFormat?: 'json' | 'pretty';
@@ -60,6 +63,11 @@ export function registerDaemon(program: Command, deps: CliDeps & DaemonCommandDe
       'the API socket (default: $POSBRIDGE_SOCKET, else $XDG_RUNTIME_DIR/posbridge/daemon.sock, else /tmp/posbridge-$UID/daemon.sock)',
     )
     .option('--config <file>', 'daemon config: allow-list of USB IDs, extra ports, station name, timeouts')
+    .option('--http <host:port>', 'serve the dashboard and /metrics there (off by default; loopback only)')
+    .option(
+      '--http-allow-remote',
+      '--http may name an address other machines can reach (still needs the printed URL)',
+    )
     .option(
       '--log-level <level>',
       'fatal, error, warn, info, debug, trace or silent',
@@ -105,12 +113,20 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
   } as CommonOptions);
   const uid = deps.uid?.() ?? process.getuid?.() ?? 0;
   const socket = resolveSocketPath(deps.io.env, options.socket, uid);
+  if (options.httpAllowRemote && options.http === undefined)
+    throw new PosbridgeError('USAGE', '--http-allow-remote goes with --http HOST:PORT', {
+      hint: 'e.g. --http 0.0.0.0:8390 --http-allow-remote',
+    });
+  // Checked before the socket is claimed: a wrong address starts nothing.
+  const listen =
+    options.http === undefined ? undefined : parseListen(options.http, options.httpAllowRemote === true);
   const daemon = await Daemon.start({
     socket,
     uid,
     logger,
     version: VERSION,
     now: deps.now,
+    ...(listen && { dashboard: { listen, random: deps.randomBytes } }),
     createPortManager: () =>
       createPortManager({ ...(options.config !== undefined && { configFile: options.config }), logger }),
     createEngine: (portManager) => {
@@ -143,6 +159,12 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
       deps.io.stdout.write(
         `${visible(`station name ${station ?? '?'}, audit trail ${audit ?? '?'}${config ? `, config ${config}` : ''}`)}\n`,
       );
+  }
+  if (daemon.dashboard) {
+    // The one-time login link: opening it starts a session (docs/dashboard.md, "Security").
+    const { origin, loginUrl } = daemon.dashboard;
+    if (options.json) jsonLine(deps, { kind: 'daemon', event: 'dashboard', origin, url: loginUrl });
+    else deps.io.stdout.write(`dashboard on ${origin}; open ${loginUrl}\n`);
   }
   const reason = await runUntilSignal(daemon, deps.signals ?? process);
   if (options.json) jsonLine(deps, { kind: 'daemon', event: 'stopped', reason });

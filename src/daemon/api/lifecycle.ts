@@ -5,10 +5,15 @@
  * wait), close the port manager (what still runs fails cleanly), close the engine (the audit
  * store), then the socket. A second signal cuts the wait short.
  */
+
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Engine } from '../../host/engine.js';
 import type { PortManager } from '../../host/hub.js';
+import { packageAssets } from '../http/assets.js';
+import { type DashboardAssets, type DashboardOptions, DashboardServer } from '../http/dashboard-server.js';
+import type { ListenAddress } from '../http/listen.js';
 import { BenchStatus } from './bench-status.js';
 import { EventJournal } from './event-journal.js';
 import type { Route } from './routes.js';
@@ -44,6 +49,19 @@ export interface DaemonOptions {
   generatedAckTimeoutMs?: number;
   /** More endpoints served next to the API (a dashboard, status pages): see routes.ts. */
   routes?(portManager: PortManager, engine: Engine): Route[];
+  /** The dashboard's listener (`daemon --http`); none by default. */
+  dashboard?: DaemonDashboardOptions;
+}
+
+export interface DaemonDashboardOptions {
+  listen: ListenAddress;
+  /** Default: the package's (src/dashboard/static, dist/dashboard). */
+  assets?: DashboardAssets;
+  /** Default: crypto's. */
+  random?: (n: number) => Uint8Array;
+  metrics?: DashboardOptions['metrics'];
+  routes?: DashboardOptions['routes'];
+  reads?: DashboardOptions['reads'];
 }
 
 export class Daemon {
@@ -63,6 +81,9 @@ export class Daemon {
     private readonly portManager: PortManager,
     private readonly engine: DaemonEngine,
     private readonly options: DaemonOptions,
+    /** The dashboard's listener, when `dashboard` was asked for. */
+    readonly dashboard: DashboardServer | undefined,
+    private readonly journal: EventJournal,
   ) {}
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -99,6 +120,7 @@ export class Daemon {
     const claimed = await listenExclusive(http, options.socket, options.uid);
     logger.info({ socket: claimed.path, pid }, 'socket claimed');
     let portManager: PortManager | undefined;
+    let dashboard: DashboardServer | undefined;
     try {
       portManager = await options.createPortManager();
       const engine = await options.createEngine(portManager);
@@ -124,9 +146,26 @@ export class Daemon {
         }),
         ...(options.routes && { routes: options.routes(portManager, engine.engine) }),
       });
+      if (options.dashboard) {
+        const { listen, assets, random, metrics, routes, reads } = options.dashboard;
+        dashboard = await DashboardServer.start({
+          listen,
+          journal,
+          bench,
+          logger,
+          assets: assets ?? packageAssets(),
+          random: random ?? ((n) => randomBytes(n)),
+          ...(metrics && { metrics }),
+          ...(routes && { routes }),
+          ...(reads && { reads }),
+          ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
+        });
+        logger.info({ origin: dashboard.origin }, 'dashboard listening');
+      }
       logger.info({ socket: claimed.path, pid }, 'daemon ready');
-      return new Daemon(claimed.path, http, claimed, api, portManager, engine, options);
+      return new Daemon(claimed.path, http, claimed, api, portManager, engine, options, dashboard, journal);
     } catch (error) {
+      await dashboard?.close().catch(() => undefined);
       await portManager?.close().catch(() => undefined);
       await closeServer(http);
       await releaseSocket(claimed);
@@ -168,6 +207,8 @@ export class Daemon {
     // operations still get their acknowledgements, a CLI started now is told the daemon is
     // stopping (rather than racing it for the ports), and so is a second daemon.
     this.api.beginShutdown();
+    await this.dashboard?.close();
+    this.journal.close();
     this.http.closeIdleConnections();
     if (!now) {
       const hurried = new Promise<boolean>((resolve) => {
