@@ -117,4 +117,55 @@ describe('BenchStatus', () => {
       at: '1970-01-01T00:00:01.000Z',
     });
   });
+
+  it('a provisioning whose diagnostics failed is failed, with the failing step and the checks', () => {
+    const hub = new FakeHub();
+    hub.terminals = [{ ...terminal('p1'), status: { state: 'initialized' } as never }];
+    const bench = new BenchStatus(hub, () => new Date(0));
+    hub.subscribe(bench.observe);
+    const results = [
+      { check: 'printer', status: 'fail' as const, code: 'paper_out', hint: 'load paper' },
+      { check: 'network', status: 'pass' as const },
+    ];
+    const diagStep = {
+      step: 'diagnostics' as const,
+      outcome: 'failed' as const,
+      detail: '2 checks: 1 pass, 0 warn, 1 fail',
+      startedAt: '',
+      finishedAt: '',
+    };
+    hub.publish({
+      type: 'operation-finished',
+      port: 'p1',
+      operation: 'provision',
+      outcome: 'provisioned',
+      report: {
+        steps: [diagStep],
+        diagnostics: { pass: 1, warn: 0, fail: 1, results },
+      } as never,
+    });
+    expect(bench.rows()[0]).toMatchObject({
+      condition: 'failed',
+      lastResult: { outcome: 'provisioned', detail: diagStep.detail, diagnostics: results },
+    });
+  });
+
+  it('keeps a terminal pulled out as gone, until its port comes back', () => {
+    const hub = new FakeHub();
+    const bench = new BenchStatus(hub);
+    hub.subscribe(bench.observe);
+    hub.terminals = [terminal('p1'), terminal('p2')];
+    hub.terminals = [terminal('p1')];
+    hub.publish({ type: 'terminal-removed', terminal: terminal('p2') });
+    expect(bench.rows().map((r) => [r.port, r.state, r.condition])).toEqual([
+      ['p1', 'present', 'unknown'],
+      ['p2', 'gone', 'gone'],
+    ]);
+    hub.terminals = [terminal('p1'), terminal('p2', 'identifying')];
+    hub.publish({ type: 'terminal-added', terminal: terminal('p2', 'identifying') });
+    expect(bench.rows().map((r) => [r.port, r.state])).toEqual([
+      ['p1', 'present'],
+      ['p2', 'identifying'],
+    ]);
+  });
 });

@@ -31,7 +31,8 @@ export interface LastResult {
 /**
  * One word for a tile's colour and the table's STATE column, most urgent first: where the port
  * is (gone, identifying, error), then what the terminal says of itself (tamper, locked), then
- * how the last run here ended (failed, provisioned), then its own state (factory, initialized).
+ * how the last run here ended (failed, also when a diagnostic check failed; provisioned), then
+ * its own state (factory, initialized).
  */
 export type Condition =
   | 'gone'
@@ -57,6 +58,8 @@ export function conditionOf(terminal: TerminalInfo, lastResult?: LastResult): Co
   if (terminal.status?.tamper) return 'tamper';
   if (terminal.status?.locked) return 'locked';
   if (lastResult?.operation === 'provision') {
+    // Provisioned, but a diagnostic check failed: the terminal is not ready for the counter.
+    if (lastResult.diagnostics?.some((check) => check.status === 'fail')) return 'failed';
     if (lastResult.outcome === 'failed' || lastResult.outcome === 'quarantined') return 'failed';
     if (lastResult.outcome === 'provisioned' || lastResult.outcome === 'already-provisioned')
       return 'provisioned';
@@ -67,6 +70,8 @@ export function conditionOf(terminal: TerminalInfo, lastResult?: LastResult): Co
 export class BenchStatus {
   private readonly activity = new Map<string, PortActivity>();
   private readonly results = new Map<string, LastResult>();
+  /** Terminals pulled out, as last seen: kept (greyed on the dashboard) until their port returns. */
+  private readonly gone = new Map<string, TerminalInfo>();
 
   constructor(
     private readonly hub: TerminalHub,
@@ -103,21 +108,29 @@ export class BenchStatus {
           operation: event.operation,
           outcome: event.outcome,
           at,
-          ...(detail !== undefined && event.outcome !== 'provisioned' && { detail }),
+          ...(detail !== undefined && (failed || event.outcome !== 'provisioned') && { detail }),
           ...(report?.diagnostics && { diagnostics: report.diagnostics.results }),
         });
         return;
       }
       case 'terminal-removed':
         this.activity.delete(event.terminal.port);
+        this.gone.set(event.terminal.port, { ...event.terminal, state: 'gone' });
+        return;
+      case 'terminal-added':
+        this.gone.delete(event.terminal.port);
         return;
       default:
         return;
     }
   };
 
+  /** The hub's terminals, then those pulled out since (state `gone`). */
   rows(): TerminalStatusRow[] {
-    return this.hub.list().map((terminal) => {
+    const listed = this.hub.list();
+    const ports = new Set(listed.map((t) => t.port));
+    const gone = [...this.gone.values()].filter((t) => !ports.has(t.port));
+    return [...listed, ...gone].map((terminal) => {
       const activity = this.activity.get(terminal.port);
       const lastResult = this.results.get(terminal.port);
       return {
