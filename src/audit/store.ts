@@ -76,6 +76,8 @@ export interface AuditStoreOptions {
   readonly?: boolean;
   /** Makes run IDs (default: random UUIDs). */
   newRunId?: () => string;
+  /** Told how long each record took to commit, in seconds (the daemon's /metrics). */
+  onAppend?: (seconds: number) => void;
   /**
    * Told each new head once its row is committed (an AuditWitness appends it to a file on other
    * storage, witness.ts). Called after the commit, never before: a witness never names a row the
@@ -113,12 +115,15 @@ export class AuditStore {
     return new AuditStore(db, file, options);
   }
 
+  private readonly onAppend: ((seconds: number) => void) | undefined;
+
   private constructor(db: Database.Database, file: string, options: AuditStoreOptions) {
     this.db = db;
     this.file = file;
     this.now = options.now ?? (() => new Date());
     this.newRunId = options.newRunId ?? randomUUID;
     this.witness = options.witness;
+    this.onAppend = options.onAppend;
     this.statements = prepareStatements(db);
     this.appendTx = db.transaction((input: AppendInput) =>
       appendInTransaction(this.statements, this.file, input),
@@ -273,11 +278,13 @@ export class AuditStore {
     const text = canonicalJson(payload, type);
     const at = isoTime(this.now(), 'the clock');
     let head: ChainAnchor;
+    const started = performance.now();
     try {
       head = this.appendTx.immediate({ runId, type, payload: text, at });
     } catch (error) {
       throw fromSqliteError(error, this.file, 'write');
     }
+    this.onAppend?.((performance.now() - started) / 1000);
     this.witness?.record(head);
     return head;
   }

@@ -57,6 +57,7 @@ export function openAudit(
   target: AuditTarget,
   warn: (message: string) => void,
   follower?: HeadWitness,
+  onAppend?: (seconds: number) => void,
 ): OpenedAudit {
   let witness: AuditWitness | undefined;
   if (target.witness !== undefined) {
@@ -78,7 +79,10 @@ export function openAudit(
             },
           }
         : (file ?? follower);
-    const store = AuditStore.open(target.file, heads ? { witness: heads } : {});
+    const store = AuditStore.open(target.file, {
+      ...(heads && { witness: heads }),
+      ...(onAppend && { onAppend }),
+    });
     return {
       store,
       witness,

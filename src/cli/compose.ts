@@ -106,6 +106,7 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
         target,
         (message) => logger.error({ witness: target.witness }, message),
         fleet?.witness,
+        context.onAuditAppend,
       );
       logger.info({ audit: audit.store.file, witness: audit.witness?.file }, 'audit trail');
       const station = daemonSetup?.config.station ?? context.hostname();

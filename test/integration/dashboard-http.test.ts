@@ -120,6 +120,21 @@ describe('dashboard login', () => {
   });
 });
 
+describe('GET /metrics on the same listener', () => {
+  it('answers Prometheus text: terminals by state, runs by outcome, step durations', async () => {
+    const { d, origin } = await daemon();
+    await d.portManager.plug('mock://a');
+    const reply = await fetch(`${origin}/metrics`);
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await reply.text();
+    expect(text).toMatch(/^posbridge_terminals\{state="factory"\} 1$/m);
+    expect(text).toMatch(/^# TYPE posbridge_step_duration_seconds histogram$/m);
+    expect(text).toMatch(/^# TYPE posbridge_runs_total counter$/m);
+    expect(text).not.toContain('mock://a');
+  });
+});
+
 describe('where the dashboard listens', () => {
   it('loopback only unless allowed; a bad address is a usage error naming it', () => {
     expect(parseListen('127.0.0.1:8390', false)).toEqual({ host: '127.0.0.1', port: 8390 });

@@ -36,7 +36,7 @@ export interface DaemonCommandDeps {
   wrapDaemonEngine?: (
     engine: Engine,
     logger: Logger,
-    context: { hostname(): string },
+    context: { hostname(): string; onAuditAppend?: (seconds: number) => void },
   ) => Promise<DaemonEngine> | DaemonEngine;
   /** Where SIGINT/SIGTERM come from (default: this process). */
   signals?: SignalSource;
@@ -129,14 +129,17 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
     ...(listen && { dashboard: { listen, random: deps.randomBytes } }),
     createPortManager: () =>
       createPortManager({ ...(options.config !== undefined && { configFile: options.config }), logger }),
-    createEngine: (portManager) => {
+    createEngine: (portManager, extras) => {
       const engine = new LocalEngine({
         connect: (port) => portManager.lease(port),
         now: deps.now,
         randomBytes: deps.randomBytes,
       });
       return deps.wrapDaemonEngine
-        ? deps.wrapDaemonEngine(engine, logger, { hostname: () => deps.hostname() })
+        ? deps.wrapDaemonEngine(engine, logger, {
+            hostname: () => deps.hostname(),
+            ...(extras?.metrics && { onAuditAppend: (s: number) => extras.metrics?.auditAppended(s) }),
+          })
         : { engine };
     },
   });

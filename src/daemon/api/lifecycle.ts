@@ -14,6 +14,7 @@ import type { PortManager } from '../../host/hub.js';
 import { packageAssets } from '../http/assets.js';
 import { type DashboardAssets, type DashboardOptions, DashboardServer } from '../http/dashboard-server.js';
 import type { ListenAddress } from '../http/listen.js';
+import { DaemonMetrics } from '../http/metrics.js';
 import { BenchStatus } from './bench-status.js';
 import { EventJournal } from './event-journal.js';
 import type { Route } from './routes.js';
@@ -36,7 +37,11 @@ export interface DaemonOptions {
   /** Built once the socket is ours: it may open and probe ports. */
   createPortManager(): Promise<PortManager>;
   /** The engine over the port manager (a LocalEngine leasing its connections, audited). */
-  createEngine(portManager: PortManager): Promise<DaemonEngine> | DaemonEngine;
+  createEngine(
+    portManager: PortManager,
+    /** The daemon's metrics (with the dashboard), for what only the engine sees (audit latency). */
+    extras?: { metrics?: DaemonMetrics },
+  ): Promise<DaemonEngine> | DaemonEngine;
   version?: string;
   pid?: number;
   now?: () => Date;
@@ -59,7 +64,6 @@ export interface DaemonDashboardOptions {
   assets?: DashboardAssets;
   /** Default: crypto's. */
   random?: (n: number) => Uint8Array;
-  metrics?: DashboardOptions['metrics'];
   routes?: DashboardOptions['routes'];
   reads?: DashboardOptions['reads'];
 }
@@ -84,6 +88,8 @@ export class Daemon {
     /** The dashboard's listener, when `dashboard` was asked for. */
     readonly dashboard: DashboardServer | undefined,
     private readonly journal: EventJournal,
+    /** What GET /metrics serves (with the dashboard): retransmissions and audit latency go in here. */
+    readonly metrics: DaemonMetrics | undefined,
   ) {}
 
   static async start(options: DaemonOptions): Promise<Daemon> {
@@ -121,13 +127,18 @@ export class Daemon {
     logger.info({ socket: claimed.path, pid }, 'socket claimed');
     let portManager: PortManager | undefined;
     let dashboard: DashboardServer | undefined;
+    let metrics: DaemonMetrics | undefined;
     try {
       portManager = await options.createPortManager();
-      const engine = await options.createEngine(portManager);
       // One numbered stream and one activity table for every listener (API socket, dashboard).
       const journal = new EventJournal(portManager);
       const bench = new BenchStatus(portManager, options.now);
       portManager.subscribe(bench.observe);
+      if (options.dashboard) {
+        metrics = new DaemonMetrics(bench);
+        portManager.subscribe(metrics.observe);
+      }
+      const engine = await options.createEngine(portManager, { ...(metrics && { metrics }) });
       api = new ApiServer({
         journal,
         bench,
@@ -147,7 +158,7 @@ export class Daemon {
         ...(options.routes && { routes: options.routes(portManager, engine.engine) }),
       });
       if (options.dashboard) {
-        const { listen, assets, random, metrics, routes, reads } = options.dashboard;
+        const { listen, assets, random, routes, reads } = options.dashboard;
         dashboard = await DashboardServer.start({
           listen,
           journal,
@@ -155,7 +166,7 @@ export class Daemon {
           logger,
           assets: assets ?? packageAssets(),
           random: random ?? ((n) => randomBytes(n)),
-          ...(metrics && { metrics }),
+          metrics: () => metrics!.text(),
           ...(routes && { routes }),
           ...(reads && { reads }),
           ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
@@ -163,7 +174,18 @@ export class Daemon {
         logger.info({ origin: dashboard.origin }, 'dashboard listening');
       }
       logger.info({ socket: claimed.path, pid }, 'daemon ready');
-      return new Daemon(claimed.path, http, claimed, api, portManager, engine, options, dashboard, journal);
+      return new Daemon(
+        claimed.path,
+        http,
+        claimed,
+        api,
+        portManager,
+        engine,
+        options,
+        dashboard,
+        journal,
+        metrics,
+      );
     } catch (error) {
       await dashboard?.close().catch(() => undefined);
       await portManager?.close().catch(() => undefined);
@@ -207,8 +229,8 @@ export class Daemon {
     // operations still get their acknowledgements, a CLI started now is told the daemon is
     // stopping (rather than racing it for the ports), and so is a second daemon.
     this.api.beginShutdown();
-    await this.dashboard?.close();
-    this.journal.close();
+    // Its event streams end now (synchronously, as the API's do); its listener closes on the way.
+    const dashboardClosed = this.dashboard?.close();
     this.http.closeIdleConnections();
     if (!now) {
       const hurried = new Promise<boolean>((resolve) => {
@@ -236,6 +258,8 @@ export class Daemon {
       .close?.()
       .catch((error: unknown) => logger.warn({ err: error }, 'closing the engine failed'));
     await closed;
+    await dashboardClosed;
+    this.journal.close();
     await releaseSocket(this.claimed);
     logger.info({ reason: this.reason }, 'daemon stopped');
     this.markStopped(this.reason);

@@ -127,8 +127,10 @@ export class DashboardServer {
   async close(): Promise<void> {
     for (const stream of this.streams) stream.end();
     this.streams.clear();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // A browser's keep-alive connection would hold close() open: the page reconnects later.
     this.server.closeAllConnections();
+    await closed;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
