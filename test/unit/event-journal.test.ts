@@ -1,5 +1,5 @@
 /**
- * The daemon's numbered event stream (docs/api.md, "Events"): IDs that name the daemon's life,
+ * The daemon's numbered event stream (docs/api.md, "Hub events"): IDs that name the daemon's life,
  * a replay of exactly what followed the caller's last ID, and a resync (with the terminal list)
  * when that cannot be honoured: another life, too old, or not an ID at all.
  */
