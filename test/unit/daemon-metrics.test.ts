@@ -10,8 +10,7 @@ import { AuditStore } from '../../src/audit/index.js';
 import { BenchStatus } from '../../src/daemon/api/bench-status.js';
 import { DaemonMetrics } from '../../src/daemon/http/metrics.js';
 import type { HubEvent, TerminalInfo } from '../../src/host/hub.js';
-
-const MERCHANT = '822100052110023';
+import { MERCHANT } from '../helpers/constants.js';
 
 function hubOf(terminals: TerminalInfo[]) {
   const listeners = new Set<(event: HubEvent) => void>();
