@@ -187,7 +187,9 @@ describe('an install run under another Node than it was built with', () => {
 
     const broken = await run(['posbridge', 'history', '--verify'], { env, cwd: home });
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toMatch(/its SQLite module \(better-sqlite3\) does not load/);
+    expect(broken.stderr).toMatch(
+      /its SQLite module \(better-sqlite3\) was built for another Node\.js \(module version \d+\); Node\.js v\d+\S* needs module version \d+/,
+    );
     expect(broken.stderr).toMatch(/npm rebuild -g better-sqlite3/);
     expect(broken.stderr).not.toMatch(/^\s+at /m);
 
