@@ -9,13 +9,13 @@
  * name the terminal, a result's `diagnostics` are kept, a failure closes the run with its error.
  *
  * A provisioning's report comes back with `auditHead`, the anchor of the row that closed the run
- * (anchor.ts); a provisioning that ends in an error without a report carries it in the error's
- * details instead, so every outcome can be checked against the trail later.
+ * (anchor.ts), also when the run stopped early; a provisioning that could not start (no report:
+ * the port did not open) throws, and its error carries the anchor in its details instead, so every
+ * outcome can be checked against the trail later.
  */
 import type { CallOptions, Engine } from '../host/engine.js';
 import { PosbridgeError } from '../host/errors.js';
 import type { HandlersOf, OperationName, RequestOf, ResultOf } from '../host/operations/index.js';
-import { WorkflowStopped } from '../host/workflow/provision.js';
 import type { StepRecord, TerminalIdentity } from '../host/workflow/report.js';
 import type { DiagOutcome } from '../host/workflow/terminal-ops.js';
 import { formatAnchor } from './anchor.js';
@@ -54,7 +54,7 @@ const PLANS: { [N in OperationName]: N extends AuditRunKind ? AuditPlan<N> : fal
     }),
     finish: (report) => ({
       outcome: report.outcome,
-      ...(report.error && { error: report.error }),
+      ...(report.error && { error: recordedError(report.error) }),
       ...(report.credentialsFile && { details: { credentialsFile: report.credentialsFile } }),
     }),
     steps: true,
@@ -139,12 +139,8 @@ export class AuditedEngine {
       finish(result);
       return result;
     } catch (error) {
-      // A run the workflow stopped still has its report: it says how the run ended.
-      if (error instanceof WorkflowStopped) finish(error.report as ResultOf<N>);
-      else {
-        const head = this.failRun(runId, error);
-        if (plan.anchored && error instanceof PosbridgeError) error.details.auditHead = formatAnchor(head);
-      }
+      const head = this.failRun(runId, error);
+      if (plan.anchored && error instanceof PosbridgeError) error.details.auditHead = formatAnchor(head);
       throw error;
     }
   }
@@ -153,11 +149,7 @@ export class AuditedEngine {
     const known = error instanceof PosbridgeError ? error : undefined;
     return this.store.finishRun(runId, {
       outcome: 'failed',
-      error: {
-        code: known?.code ?? 'INTERNAL',
-        message: known?.message ?? 'internal error',
-        ...(known?.hint && { hint: known.hint }),
-      },
+      error: recordedError(known ?? { code: 'INTERNAL', message: 'internal error' }),
     });
   }
 }
@@ -174,3 +166,8 @@ for (const name of Object.keys(PLANS) as OperationName[]) {
 }
 
 export interface AuditedEngine extends Engine {}
+
+/** What the trail keeps of an error: its code, message and hint (never its details). */
+function recordedError(error: { code: string; message: string; hint?: string | undefined }) {
+  return { code: error.code, message: error.message, ...(error.hint && { hint: error.hint }) };
+}

@@ -1,9 +1,10 @@
 /**
- * Errors of the audit trail: one class, stable codes, a message that names the file, a hint for
- * the person who has to act. Like every error in posbridge, a message never holds a secret: the
- * secret scrub names the offending key path, never its value.
+ * Errors of the audit trail: stable codes on the coded-error base every posbridge error shares
+ * (src/protocol/coded-error.ts), a message that names the file, a hint for the person who has to
+ * act. Like every error in posbridge, a message never holds a secret: the secret scrub names the
+ * offending key path, never its value.
  */
-import { CodedError, type CodedErrorOptions } from '../host/errors.js';
+import { CodedError, type CodedErrorOptions } from '../protocol/index.js';
 
 export type AuditErrorCode =
   /**

@@ -1,11 +1,11 @@
 /**
- * One place where a command's outcome becomes output and an exit code: a PosbridgeError is a
- * message and a hint for people (or a JSON error document), never a stack trace.
+ * One place where a command's outcome becomes output and an exit code: a coded error (any
+ * posbridge error: host, audit trail, mock) is a message and a hint for people (or a JSON error
+ * document), never a stack trace, and its exit code comes from the one table (exit-codes.ts).
  */
-import { isAuditError } from '../audit/index.js';
-import { PosbridgeError } from '../host/errors.js';
+import { CodedError } from '../protocol/index.js';
 import type { CliDeps, CommonOptions } from './context.js';
-import { EXIT, exitCodeForError } from './exit-codes.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
 import { type CliIo, painter } from './io.js';
 import { jsonSafe, renderAuditHead, renderErrorLines } from './render.js';
 
@@ -22,7 +22,7 @@ export async function runAction(
 }
 
 export function reportError(io: CliIo, options: Pick<CommonOptions, 'json'>, error: unknown): number {
-  const known = error instanceof PosbridgeError || isAuditError(error) ? error : undefined;
+  const known = error instanceof CodedError ? error : undefined;
   const code = known?.code ?? 'INTERNAL';
   const message = known ? known.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
   const hint =
@@ -43,7 +43,7 @@ export function reportError(io: CliIo, options: Pick<CommonOptions, 'json'>, err
         (head ? renderAuditHead(head, painter(io, 'stderr')) : ''),
     );
   if (!known && process.env.POSBRIDGE_DEBUG) io.stderr.write(`${(error as Error)?.stack}\n`);
-  return known ? exitCodeForError(known) : EXIT.refused;
+  return known ? exitCodeFor(known) : EXIT.refused;
 }
 
 export function printJson(io: CliIo, document: unknown): void {

@@ -1,10 +1,11 @@
 /**
- * One error class with stable codes, a hint for the person in front of the terminal, and the exit
- * code the CLI maps it to (docs/cli.md, "Exit codes"). An ERR reply from the terminal is a
- * TerminalError that keeps every field of the reply. Messages never hold a secret: requests are
- * described by their verb, never by their line.
+ * The host's errors: stable codes and a hint for the person in front of the terminal, on the
+ * coded-error base every posbridge error shares (src/protocol/coded-error.ts); the CLI maps each
+ * code to its exit code (src/cli/exit-codes.ts; docs/cli.md, "Exit codes"). An ERR reply from the
+ * terminal is a TerminalError that keeps every field of the reply. Messages never hold a secret:
+ * requests are described by their verb, never by their line.
  */
-import { ERR_REPLY, type ErrorSlug } from '../protocol/index.js';
+import { CodedError, type CodedErrorOptions, ERR_REPLY, type ErrorSlug } from '../protocol/index.js';
 import { lockedHint } from './lockout-hints.js';
 
 export type PosbridgeErrorCode =
@@ -62,37 +63,7 @@ export type PosbridgeErrorCode =
   /** A bug in posbridge. */
   | 'INTERNAL';
 
-export interface CodedErrorOptions {
-  /** What the person should do next. */
-  hint?: string | undefined;
-  /** Machine-readable context (port name, verb, request ID, holders...). Never a secret. */
-  details?: Record<string, unknown> | undefined;
-  cause?: unknown;
-}
-
 export type PosbridgeErrorOptions = CodedErrorOptions;
-
-/**
- * The one base of posbridge's coded errors (PosbridgeError, the audit trail's AuditError): a
- * stable code, a message, a hint for the person who has to act, details for machines.
- */
-export class CodedError<C extends string = string> extends Error {
-  readonly code: C;
-  readonly hint: string | undefined;
-  readonly details: Record<string, unknown>;
-
-  constructor(code: C, message: string, options: CodedErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.hint = options.hint;
-    this.details = options.details ?? {};
-  }
-
-  /** A JSON view for `--json` output and the local API (no stack, no cause chain). */
-  toJSON(): Record<string, unknown> {
-    return { code: this.code, message: this.message, hint: this.hint, ...this.details };
-  }
-}
 
 export class PosbridgeError extends CodedError<PosbridgeErrorCode> {
   override name = 'PosbridgeError';
@@ -139,7 +110,16 @@ export class TerminalError extends PosbridgeError {
     if (msg !== undefined) parts.push(`(${msg})`);
     super('TERMINAL_ERROR', parts.join(' '), {
       hint: hintFor(status, reason, { remaining, retryAfter, key }),
-      details: { status, reason, verb, ...(init.id !== undefined && { id: init.id }), fields },
+      details: {
+        status,
+        reason,
+        verb,
+        ...(init.id !== undefined && { id: init.id }),
+        fields,
+        // As numbers too, so the error read back from JSON (a report, the API) keeps its exit code.
+        ...(remaining !== undefined && { remaining }),
+        ...(retryAfter !== undefined && { retryAfter }),
+      },
     });
     this.status = status;
     this.reason = reason;
@@ -216,64 +196,4 @@ export function isTerminalError(error: unknown, status?: number, reason?: string
     (status === undefined || error.status === status) &&
     (reason === undefined || error.reason === reason)
   );
-}
-
-/** Exit codes of the CLI (docs/cli.md, "Exit codes"). */
-export const EXIT = {
-  OK: 0,
-  /** The terminal said no, or a check failed. */
-  REFUSED: 1,
-  /** The command line was wrong. */
-  USAGE: 2,
-  /** The terminal cannot be reached, stopped answering, or the link went away. */
-  UNREACHABLE: 3,
-  /** Stopped to avoid a lockout, or the terminal is locked. */
-  LOCKOUT: 4,
-} as const;
-
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
-
-const EXIT_BY_CODE: Record<PosbridgeErrorCode, ExitCode> = {
-  PORT_NOT_FOUND: EXIT.UNREACHABLE,
-  PORT_BUSY: EXIT.UNREACHABLE,
-  PORT_OPEN_FAILED: EXIT.UNREACHABLE,
-  PORT_LIST_FAILED: EXIT.UNREACHABLE,
-  DISCONNECTED: EXIT.UNREACHABLE,
-  CLOSED: EXIT.UNREACHABLE,
-  TIMEOUT: EXIT.UNREACHABLE,
-  REBOOTED: EXIT.UNREACHABLE,
-  BAD_REPLY: EXIT.UNREACHABLE,
-  TERMINAL_ERROR: EXIT.REFUSED,
-  USAGE: EXIT.USAGE,
-  INVALID_VALUE: EXIT.USAGE,
-  WEAK_PASSWORD: EXIT.USAGE,
-  LOCKOUT_RISK: EXIT.LOCKOUT,
-  LOCKED: EXIT.LOCKOUT,
-  TAMPERED: EXIT.REFUSED,
-  CHECK_FAILED: EXIT.REFUSED,
-  UNSUPPORTED: EXIT.REFUSED,
-  BAD_CREDENTIALS: EXIT.REFUSED,
-  NOT_PROVISIONED: EXIT.REFUSED,
-  WRONG_TERMINAL: EXIT.REFUSED,
-  VERIFY_FAILED: EXIT.REFUSED,
-  BROKER_UNREACHABLE: EXIT.UNREACHABLE,
-  BROKER_REFUSED: EXIT.REFUSED,
-  INTERNAL: EXIT.REFUSED,
-};
-
-/**
- * The exit code for an error: 1 the terminal said no / a check failed, 2 usage, 3 cannot reach /
- * stopped answering / disconnected / port busy, 4 lockout risk or locked. A 423, and a 401 that
- * used the last attempt, are lockouts (4); a 503 the session gave up retrying is "stopped
- * answering" (3). Anything that is not a PosbridgeError is a failure (1).
- */
-export function exitCodeFor(error: unknown): ExitCode {
-  if (error instanceof TerminalError) {
-    if (error.status === 423) return EXIT.LOCKOUT;
-    if (error.status === 401 && error.remaining === 0) return EXIT.LOCKOUT;
-    if (error.status === 503) return EXIT.UNREACHABLE;
-    return EXIT.REFUSED;
-  }
-  if (error instanceof PosbridgeError) return EXIT_BY_CODE[error.code];
-  return EXIT.REFUSED;
 }

@@ -1,17 +1,16 @@
 /**
  * Errors the mock terminal raises to whoever starts it (never to the wire: the wire gets TSP/1
- * ERR lines). Each message is one line a person can act on, naming the option, file or field.
+ * ERR lines), on the coded-error base every posbridge error shares. Each message is one line a
+ * person can act on, naming the option, file or field.
  */
+import { CodedError } from '../protocol/index.js';
+
 export type MockConfigErrorCode = 'INVALID_OPTION' | 'STATE_FILE';
 
-export class MockConfigError extends Error {
+export class MockConfigError extends CodedError<MockConfigErrorCode> {
   override readonly name = 'MockConfigError';
-  constructor(
-    message: string,
-    readonly code: MockConfigErrorCode = 'INVALID_OPTION',
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(message: string, code: MockConfigErrorCode = 'INVALID_OPTION', options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 

@@ -13,7 +13,7 @@ export type {
 } from './behaviour.js';
 export { unrefTimers } from './clock.js';
 export { type DiagFaults, formatDiagFaults, parseDiagFaults } from './diag-faults.js';
-export { isMockConfigError, MockConfigError } from './errors.js';
+export { isMockConfigError, MockConfigError, type MockConfigErrorCode } from './errors.js';
 export {
   busyFor,
   corruptLines,

@@ -1,4 +1,5 @@
 /** TSP/1, the Terminal Service Protocol: pure framing, codec and tables. No I/O. */
+export * from './coded-error.js';
 export * from './commands.js';
 export * from './crc16.js';
 export * from './diagnostics.js';

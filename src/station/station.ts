@@ -22,7 +22,6 @@
 
 import type { HubEvent, TerminalInfo } from '../host/hub.js';
 import { readOperatorPasswords } from '../host/operations/index.js';
-import { WorkflowStopped } from '../host/workflow/provision.js';
 import type { ProvisionReport } from '../host/workflow/report.js';
 import type { ManifestRow } from './manifest.js';
 import {
@@ -268,9 +267,13 @@ export class Station {
         },
       );
     } catch (caught) {
-      if (caught instanceof WorkflowStopped) report = caught.report;
       error = errorInfo(caught);
       auditHead = auditHeadOf(caught);
+    }
+    // A run that stopped early resolves to its report: what stopped it is the row's error.
+    if (report?.error) {
+      const { code, message, hint } = report.error;
+      error = { code, message, ...(hint && { hint }) };
     }
     if (report && passwordSettled(report)) state.adminPasswordKnown = true;
     const finishedAt = this.options.now().toISOString();

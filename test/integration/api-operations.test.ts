@@ -10,12 +10,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditedEngine } from '../../src/audit/audited-engine.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { RemoteEngine } from '../../src/daemon/api/client.js';
 import { json } from '../../src/daemon/api/http.js';
 import { openApiDocument } from '../../src/daemon/api/openapi.js';
 import { type HttpExchange, Router } from '../../src/daemon/api/routes.js';
 import { type Engine, LocalEngine } from '../../src/host/engine.js';
-import { exitCodeFor, PosbridgeError } from '../../src/host/errors.js';
+import { PosbridgeError } from '../../src/host/errors.js';
 import { OPERATION_NAMES, type OperationName, operationOf } from '../../src/host/operations/index.js';
 import type { Holds, Same } from '../../src/host/operations/results.js';
 import { Secret } from '../../src/host/secret.js';

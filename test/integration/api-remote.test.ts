@@ -6,13 +6,13 @@
  * identically through the daemon.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { exitCodeFor, exitCodeForReport } from '../../src/cli/exit-codes.js';
 import { RemoteEngine } from '../../src/daemon/api/client.js';
 import type { Engine, OperatorAction } from '../../src/host/engine.js';
-import { exitCodeFor, PosbridgeError, TerminalError } from '../../src/host/errors.js';
+import { PosbridgeError, TerminalError } from '../../src/host/errors.js';
 import { type RequestOf, readOperatorPasswords } from '../../src/host/operations/index.js';
 import { Secret } from '../../src/host/secret.js';
 import { profileSchema } from '../../src/host/workflow/profile.js';
-import { WorkflowStopped } from '../../src/host/workflow/provision.js';
 import type { ProvisionReport, StepRecord, TerminalIdentity } from '../../src/host/workflow/report.js';
 import {
   ADMIN_PW,
@@ -44,14 +44,20 @@ afterEach(async () => {
 /** What a call gave, in a form two worlds can be compared in. */
 async function outcome<T>(promise: Promise<T>): Promise<unknown> {
   try {
-    return { value: await promise };
+    const value = await promise;
+    // A run that stopped early resolves to its report: what stopped it, and the exit code.
+    const stopped = value as Partial<ProvisionReport>;
+    if (stopped.kind === 'provision' && stopped.error) {
+      const report = { ...stopped, error: withoutRequestId(stopped.error) } as ProvisionReport;
+      return { value: report, exit: exitCodeForReport(report) };
+    }
+    return { value };
   } catch (error) {
     return {
       error: {
         class: (error as Error).constructor.name,
         json: error instanceof PosbridgeError ? withoutRequestId(error.toJSON()) : String(error),
         exit: exitCodeFor(error),
-        ...(error instanceof WorkflowStopped && { report: error.report }),
         ...(error instanceof TerminalError && { status: error.status, reason: error.reason }),
       },
     };
@@ -59,7 +65,7 @@ async function outcome<T>(promise: Promise<T>): Promise<unknown> {
 }
 
 /** A request ID is drawn at random per session: the one thing two worlds cannot share. */
-function withoutRequestId(json: Record<string, unknown>): Record<string, unknown> {
+function withoutRequestId<T extends Record<string, unknown>>(json: T): Omit<T, 'id'> {
   const { id, ...rest } = json;
   if (id !== undefined) expect(id).toMatch(/^[0-9]+$/);
   return rest;
@@ -215,7 +221,7 @@ describe('RemoteEngine gives what LocalEngine gives', () => {
     const dry = await same((e) => provisionOn(e, withoutPassword(recorder(), true)));
     expect(dry.value.outcome).toBe('planned');
     const real = await same((e) => provisionOn(e, withoutPassword(recorder(), false)));
-    expect(real.error).toMatchObject({ class: 'WorkflowStopped', json: { code: 'USAGE' }, exit: 2 });
+    expect(real).toMatchObject({ value: { outcome: 'failed', error: { code: 'USAGE' } }, exit: 2 });
   });
 
   it('diag, with and without the per-check callback', async () => {
@@ -326,12 +332,11 @@ describe('RemoteEngine raises what LocalEngine raises', () => {
     expect(result.error.json).toMatchObject({ code: 'USAGE', message: 'unknown mock:// option "colour"' });
   });
 
-  it('a stopped run: WorkflowStopped with the same report (tampered terminal)', async () => {
+  it('a stopped run resolves to the same report on both sides (tampered terminal)', async () => {
     const result = await same((e) => provisionOn(e, provisionCall('mock://t?tamper=1', recorder())));
-    expect(result.error).toMatchObject({
-      class: 'WorkflowStopped',
+    expect(result).toMatchObject({
+      value: { outcome: 'quarantined', error: { code: 'TAMPERED' } },
       exit: 1,
-      report: { outcome: 'quarantined' },
     });
   });
 
@@ -343,10 +348,9 @@ describe('RemoteEngine raises what LocalEngine raises', () => {
         },
       });
     const result = await same((e) => provisionOn(e, call(recorder())));
-    expect(result.error).toMatchObject({
-      class: 'WorkflowStopped',
-      json: { code: 'USAGE', message: 'OP03 is empty', hint: 'set it' },
-      report: { outcome: 'failed' },
+    expect(result.value).toMatchObject({
+      outcome: 'failed',
+      error: { code: 'USAGE', message: 'OP03 is empty', hint: 'set it' },
     });
     // And a callback that fails with a plain Error is reported as the engine reports it.
     const plain = await same((e) =>
@@ -359,7 +363,7 @@ describe('RemoteEngine raises what LocalEngine raises', () => {
         }),
       ),
     );
-    expect(plain.error.json.message).toMatch(/disk on fire/);
+    expect(plain.value.error.message).toMatch(/disk on fire/);
   });
 
   it('a recorder that fails: the password is not sent, on both sides', async () => {
@@ -370,7 +374,7 @@ describe('RemoteEngine raises what LocalEngine raises', () => {
         },
       });
     const result = await same((e) => provisionOn(e, call(recorder())));
-    expect(result.error.report.steps.at(-1)).toMatchObject({ step: 'operators', outcome: 'failed' });
+    expect(result.value.steps.at(-1)).toMatchObject({ step: 'operators', outcome: 'failed' });
     const remoteState = daemon.world.mockPorts.terminal('mock://a').snapshot();
     const localState = local.mockPorts.terminal('mock://a').snapshot();
     expect(Object.keys(remoteState.operators)).toEqual(['01']);

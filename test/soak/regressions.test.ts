@@ -3,8 +3,9 @@
  * the seed that found it. The seed itself stays in the suite's default run (seeds 1-60).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { TerminalDriver } from '../../src/host/driver.js';
-import { exitCodeFor, isPosbridgeError, isTerminalError } from '../../src/host/errors.js';
+import { isPosbridgeError, isTerminalError } from '../../src/host/errors.js';
 import { memoryPortFactory } from '../../src/host/ports/memory.js';
 import { PortRegistry } from '../../src/host/ports/registry.js';
 import { Secret } from '../../src/host/secret.js';

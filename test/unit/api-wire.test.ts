@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { defaultSocketPath, resolveSocketPath } from '../../src/daemon/api/socket.js';
 import { SseParser } from '../../src/daemon/api/sse.js';
 import {
@@ -17,7 +18,7 @@ import {
   isErrorCode,
   requestBody,
 } from '../../src/daemon/api/wire.js';
-import { exitCodeFor, PosbridgeError, TerminalError } from '../../src/host/errors.js';
+import { PosbridgeError, TerminalError } from '../../src/host/errors.js';
 import type { RequestOf } from '../../src/host/operations/index.js';
 import { Secret } from '../../src/host/secret.js';
 

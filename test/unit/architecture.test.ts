@@ -27,7 +27,7 @@ const ALLOWED: Record<string, readonly string[]> = {
  * audit may use host's types, and at run time only what every layer shares: the coded-error base
  * and the Secret wrapper (so a secret is recognized, never stored).
  */
-const AUDIT_RUNTIME_FROM_HOST = ['host/errors.ts', 'host/secret.ts', 'host/workflow/provision.ts'];
+const AUDIT_RUNTIME_FROM_HOST = ['host/errors.ts', 'host/secret.ts'];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -8,13 +8,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AuditError } from '../../src/audit/index.js';
 import { productionDeps } from '../../src/cli/compose.js';
-import { exitCodeForError } from '../../src/cli/exit-codes.js';
+import { exitCodeFor, exitCodeForReport } from '../../src/cli/exit-codes.js';
 import { processIo } from '../../src/cli/io.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { VERSION } from '../../src/cli/version.js';
 import { PosbridgeError, TerminalError } from '../../src/host/errors.js';
-import { WorkflowStopped } from '../../src/host/workflow/provision.js';
+import { MockConfigError } from '../../src/mock-device/index.js';
+import { TransportError } from '../../src/mock-device/transports/index.js';
+import { CodedError, codedErrorJson } from '../../src/protocol/index.js';
 import { ADMIN_PASSWORD, CliHarness, type CliRun, STACK_LINE } from '../helpers/cli-inproc.js';
 import { REPO_ROOT } from '../helpers/cli-process.js';
 
@@ -252,7 +255,7 @@ describe('lockout: exit 4', () => {
   });
 });
 
-describe('exit codes of errors, one table with the daemon (src/host/errors.ts exitCodeFor)', () => {
+describe('exit codes of errors, one table (src/cli/exit-codes.ts exitCodeFor)', () => {
   const locked = new TerminalError({
     verb: 'LOGIN',
     fields: { code: '423', reason: 'locked', retry_after: '60' },
@@ -272,14 +275,60 @@ describe('exit codes of errors, one table with the daemon (src/host/errors.ts ex
     ['a closed session', new PosbridgeError('CLOSED', 'x'), 3],
     ['a weak password', new PosbridgeError('WEAK_PASSWORD', 'x'), 2],
     ['a lockout risk', new PosbridgeError('LOCKOUT_RISK', 'x'), 4],
-    [
-      'a stopped workflow keeps the status of the ERR that stopped it',
-      new WorkflowStopped(locked, {} as never),
-      4,
-    ],
+    ['an audit trail that cannot be written', new AuditError('AUDIT_WRITE_FAILED', 'x'), 1],
+    ['a bad mock option', new MockConfigError('x'), 2],
+    ['a mock state file that does not read', new MockConfigError('x', 'STATE_FILE'), 2],
+    ['a mock pty link that is not ours to replace', new TransportError('PATH_EXISTS', 'x'), 2],
+    ['a mock TCP port that cannot listen', new TransportError('LISTEN_FAILED', 'x'), 1],
+    ['a code no table knows', new CodedError('NOT_A_CODE', 'x'), 1],
     ['something that is not ours', new Error('x'), 1],
   ])('%s', (_, error, code) => {
-    expect(exitCodeForError(error)).toBe(code);
+    expect(exitCodeFor(error)).toBe(code);
+  });
+
+  it('every posbridge error is a CodedError (one class for runAction to catch)', () => {
+    for (const error of [
+      locked,
+      new PosbridgeError('USAGE', 'x'),
+      new AuditError('AUDIT_CORRUPT', 'x'),
+      new MockConfigError('x'),
+      new TransportError('PTY_FAILED', 'x'),
+    ]) {
+      expect(error).toBeInstanceOf(CodedError);
+      expect(error.toJSON()).toMatchObject({ code: error.code, message: error.message });
+    }
+  });
+});
+
+describe('a report that stopped early exits through the same table as its error', () => {
+  const report = (error?: CodedError, fail = 0) => ({
+    ...(error && { error: JSON.parse(JSON.stringify(codedErrorJson(error))) }),
+    ...(fail > 0 && { diagnostics: { pass: 0, warn: 0, fail, results: [] } }),
+  });
+  const locked = new TerminalError({
+    verb: 'LOGIN',
+    fields: { code: '423', reason: 'locked', retry_after: '60' },
+  });
+  const lastAttempt = new TerminalError({
+    verb: 'LOGIN',
+    fields: { code: '401', reason: 'bad-credentials', remaining: '0' },
+  });
+  it.each([
+    ['a 423 (read back from JSON: its status travels with it)', report(locked), 4],
+    ['a 401 that used the last attempt', report(lastAttempt), 4],
+    [
+      'a 503 the session gave up on',
+      report(new TerminalError({ verb: 'DIAG', fields: { code: '503', reason: 'busy' } })),
+      3,
+    ],
+    ['a tampered terminal (quarantined)', report(new PosbridgeError('TAMPERED', 'x')), 1],
+    ['a lockout risk', report(new PosbridgeError('LOCKOUT_RISK', 'x')), 4],
+    ['a terminal that restarted twice', report(new PosbridgeError('REBOOTED', 'x')), 3],
+    ['a run that went through but a check failed', report(undefined, 1), 1],
+    ['a run that went through', report(), 0],
+  ])('%s', (_, stopped, code) => {
+    expect(exitCodeForReport(stopped)).toBe(code);
+    if (stopped.error) expect(exitCodeForReport(stopped)).toBe(exitCodeFor(stopped.error));
   });
 });
 

@@ -1,7 +1,8 @@
-/** One coded-error base (src/host/errors.ts CodedError) under PosbridgeError and AuditError. */
+/** One coded-error base (src/protocol/coded-error.ts CodedError) under PosbridgeError and AuditError. */
 import { describe, expect, it } from 'vitest';
 import { AuditError } from '../../src/audit/errors.js';
-import { CodedError, PosbridgeError } from '../../src/host/errors.js';
+import { PosbridgeError } from '../../src/host/errors.js';
+import { CodedError } from '../../src/protocol/coded-error.js';
 
 describe('coded errors', () => {
   it('an audit error is a coded error with the same JSON shape as a PosbridgeError', () => {
@@ -13,7 +14,7 @@ describe('coded errors', () => {
     expect(audit.toJSON()).toEqual({ code: 'AUDIT_BUSY', message: 'busy', hint: 'wait', file: 'a.db' });
   });
 
-  it('an audit error is still not a PosbridgeError (the CLI maps them apart)', () => {
+  it('an audit error is still not a PosbridgeError (each keeps its own codes in the one table)', () => {
     expect(new AuditError('AUDIT_CORRUPT', 'x')).not.toBeInstanceOf(PosbridgeError);
     expect(new AuditError('AUDIT_CORRUPT', 'x').name).toBe('AuditError');
   });

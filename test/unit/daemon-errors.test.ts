@@ -2,14 +2,8 @@ import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import {
-  EXIT,
-  exitCodeFor,
-  isPosbridgeError,
-  isTerminalError,
-  PosbridgeError,
-  TerminalError,
-} from '../../src/host/errors.js';
+import { EXIT, exitCodeFor } from '../../src/cli/exit-codes.js';
+import { isPosbridgeError, isTerminalError, PosbridgeError, TerminalError } from '../../src/host/errors.js';
 import { revealValue, Secret } from '../../src/host/secret.js';
 
 describe('Secret', () => {
@@ -86,7 +80,7 @@ describe('errors', () => {
 
   it('maps errors to the exit codes of the command line', () => {
     const t = (fields: Record<string, string>) => new TerminalError({ verb: 'X', fields });
-    expect(exitCodeFor(t({ code: '422', reason: 'invalid-value' }))).toBe(EXIT.REFUSED);
+    expect(exitCodeFor(t({ code: '422', reason: 'invalid-value' }))).toBe(EXIT.refused);
     expect(exitCodeFor(t({ code: '401', reason: 'bad-credentials', remaining: '3' }))).toBe(1);
     expect(exitCodeFor(t({ code: '401', reason: 'bad-credentials', remaining: '0' }))).toBe(4);
     expect(exitCodeFor(t({ code: '423', reason: 'locked', retry_after: '5' }))).toBe(4);

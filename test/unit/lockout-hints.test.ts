@@ -5,7 +5,8 @@
  * own ERR replies (errors.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { exitCodeFor, isPosbridgeError, type PosbridgeError, TerminalError } from '../../src/host/errors.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
+import { isPosbridgeError, type PosbridgeError, TerminalError } from '../../src/host/errors.js';
 import { Secret } from '../../src/host/secret.js';
 import { type AdminCredential, loginAdmin } from '../../src/host/workflow/admin-login.js';
 import type { StatusInfo, TerminalOps } from '../../src/host/workflow/terminal-ops.js';

@@ -5,10 +5,11 @@
  * opens and shutdown. Nothing sleeps: time moves only when a test advances it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import type { DiscoveryChange, DiscoverySource, PortCandidate } from '../../src/daemon/discovery/index.js';
 import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/port-manager/manager.js';
 import { TerminalDriver } from '../../src/host/driver.js';
-import { exitCodeFor, isPosbridgeError, PosbridgeError } from '../../src/host/errors.js';
+import { isPosbridgeError, PosbridgeError } from '../../src/host/errors.js';
 import { retransmitWaitMs } from '../../src/host/exchange.js';
 import type { HubEvent } from '../../src/host/hub.js';
 import { createMemoryLink, type MemoryPeer } from '../../src/host/ports/memory.js';

@@ -10,7 +10,6 @@ import type { HubEvent, TerminalHub, TerminalInfo } from '../../src/host/hub.js'
 import type { HandlersOf, RequestOf } from '../../src/host/operations/index.js';
 import { Secret } from '../../src/host/secret.js';
 import { DEFAULT_PROFILE } from '../../src/host/workflow/profile.js';
-import { WorkflowStopped } from '../../src/host/workflow/provision.js';
 import type { ProvisionReport, StepRecord } from '../../src/host/workflow/report.js';
 import type { ManifestRow } from '../../src/station/manifest.js';
 import { StaticHub } from '../../src/station/static-hub.js';
@@ -141,9 +140,11 @@ class FakeEngine {
         fail: (code, steps = [step('identify', 'done')]) => {
           this.pending.delete(port);
           const error = new PosbridgeError(code, `${code.toLowerCase()} on ${port}`);
+          // A port that does not open throws (no run, no report); a run that stops resolves to its report.
+          if (code === 'PORT_BUSY') return reject(error);
           const r = report(code === 'TAMPERED' ? 'quarantined' : 'failed', steps);
           r.error = { code, message: error.message };
-          reject(code === 'PORT_BUSY' ? error : new WorkflowStopped(error, r));
+          resolve(r);
         },
       });
       this.maxInFlight = Math.max(this.maxInFlight, this.pending.size);

@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { generatePassword } from '../../host/workflow/generate-password.js';
 import { parseProfile } from '../../host/workflow/profile.js';
-import { WorkflowStopped } from '../../host/workflow/provision.js';
 import type { ProvisionReport } from '../../host/workflow/report.js';
 import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.js';
 import { credentialsRecorder } from '../credentials-file.js';
@@ -102,38 +101,34 @@ async function runDemo(
       for (const [index, title] of ['First run: provision it', 'Second run: same command again'].entries()) {
         say(`\n${paint('bold', `${index + 1}. ${title}`)}\n`);
         generated = false;
-        try {
-          const report = await engine.provision(
-            {
-              request: {
-                port,
-                merchant: DEMO_MERCHANT,
-                terminal: DEMO_TERMINAL,
-                name: 'Café Lumière 1',
-                adminPassword,
-                adminPasswordKnown: index > 0, // the first run set it
-                profile,
-                technician: deps.user(),
-                station: deps.hostname(),
+        const report = await engine.provision(
+          {
+            request: {
+              port,
+              merchant: DEMO_MERCHANT,
+              terminal: DEMO_TERMINAL,
+              name: 'Café Lumière 1',
+              adminPassword,
+              adminPasswordKnown: index > 0, // the first run set it
+              profile,
+              technician: deps.user(),
+              station: deps.hostname(),
+            },
+          },
+          {
+            on: {
+              step: (step) => say(renderStep(step, paint)),
+              generated: async ({ id, password }) => {
+                await credentialsRecorder(credentialsFile, () => before.hello.sn, deps.now)(id, password);
+                generated = true;
               },
             },
-            {
-              on: {
-                step: (step) => say(renderStep(step, paint)),
-                generated: async ({ id, password }) => {
-                  await credentialsRecorder(credentialsFile, () => before.hello.sn, deps.now)(id, password);
-                  generated = true;
-                },
-              },
-            },
-          );
-          if (generated) report.credentialsFile = credentialsFile;
-          runs.push(report);
-          say(renderProvisionSummary(report, paint));
-        } catch (error) {
-          if (!(error instanceof WorkflowStopped)) throw error;
-          runs.push(error.report);
-          say(renderProvisionSummary(error.report, paint));
+          },
+        );
+        if (generated && !report.error) report.credentialsFile = credentialsFile;
+        runs.push(report);
+        say(renderProvisionSummary(report, paint));
+        if (report.error) {
           document = { kind: 'demo', runs };
           return EXIT.refused;
         }

@@ -20,7 +20,8 @@ import {
   MockTerminal,
 } from '../../mock-device/index.js';
 import { parseTrace, ReplayTerminal } from '../../mock-device/replay/index.js';
-import { listenTcp, openDevice, openPty, TransportError } from '../../mock-device/transports/index.js';
+import { listenTcp, openDevice, openPty } from '../../mock-device/transports/index.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { createLogger } from '../logger.js';
 import {
   identity,
@@ -72,9 +73,6 @@ interface MockOptions {
 }
 
 export const DEFAULT_LISTEN = 'tcp://127.0.0.1:7001';
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function registerMockCommand(program: Command, deps: MockCommandDeps): Command {
@@ -251,17 +249,19 @@ async function runMock(options: MockOptions, deps: MockCommandDeps): Promise<num
           `replay: stopped with ${progress.hostLines - progress.matched} host line(s) of the trace not seen`,
         );
     }
-    return EXIT_OK;
+    return EXIT.ok;
   } catch (error) {
     await closeAll(closers).catch(() => undefined);
     terminal?.close();
     replay?.close();
     io.stderr.write(`posbridge mock: ${describe(error)}\n`);
+    // A bad option, file or path is 2, anything else 1: the one table (exit-codes.ts).
+    const exit = exitCodeFor(error);
     if (options.json)
       io.stdout.write(
-        `${JSON.stringify({ error: { code: isUsageError(error) ? 'USAGE' : 'FAILED', message: describe(error) } })}\n`,
+        `${JSON.stringify({ error: { code: exit === EXIT.usage ? 'USAGE' : 'FAILED', message: describe(error) } })}\n`,
       );
-    return isUsageError(error) ? EXIT_USAGE : EXIT_FAILED;
+    return exit;
   }
 }
 
@@ -304,17 +304,6 @@ function openReplay(file: string, options: MockOptions, log: Logger): ReplayTerm
 
 async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
   for (const close of closers.reverse()) await close();
-}
-
-function isUsageError(error: unknown): boolean {
-  if (error instanceof MockConfigError) return true;
-  return (
-    error instanceof TransportError &&
-    (error.code === 'INVALID_ARGUMENT' ||
-      error.code === 'PATH_EXISTS' ||
-      error.code === 'DEVICE_NOT_FOUND' ||
-      error.code === 'LINK_IN_USE')
-  );
 }
 
 /** The real serialport binding, guarded against the 0-byte read spin (docs/architecture.md, "Why it is built this way"). */

@@ -3,8 +3,6 @@ import type { Command } from 'commander';
 import { PosbridgeError } from '../../host/errors.js';
 import { Secret } from '../../host/secret.js';
 import { DEFAULT_PROFILE, loadProfile, type Profile } from '../../host/workflow/profile.js';
-import { WorkflowStopped } from '../../host/workflow/provision.js';
-import type { ProvisionReport } from '../../host/workflow/report.js';
 import type { DiagCheckResult } from '../../host/workflow/terminal-ops.js';
 import {
   checkPassword,
@@ -17,7 +15,7 @@ import {
 import { CheckProgress, liveProgress } from '../check-progress.js';
 import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.js';
 import { credentialsRecorder } from '../credentials-file.js';
-import { EXIT, exitCodeForError } from '../exit-codes.js';
+import { exitCodeForReport } from '../exit-codes.js';
 import { cwdOf, painter } from '../io.js';
 import { prepareCredentialsFile } from '../output-files.js';
 import { renderProvisionSummary, renderStep } from '../render.js';
@@ -121,9 +119,9 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
   return withEngine(deps, options, async (engine, handle) => {
     if (!options.json)
       io.stdout.write(`${options.dryRun ? 'planning' : 'provisioning'} ${options.port} ...\n`);
-    let report: ProvisionReport;
-    try {
-      report = await engine.provision(
+    // However the run ends there is a report (a stop is its outcome); what could not start throws.
+    const report = await engine
+      .provision(
         {
           request: {
             port: options.port!,
@@ -155,20 +153,13 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
             },
           },
         },
-      );
-    } catch (error) {
-      progress?.stop();
-      if (!(error instanceof WorkflowStopped)) throw error;
-      report = error.report;
-      if (generatedTo) report.credentialsFile = generatedTo;
-      if (options.json) printJson(io, report);
-      else io.stdout.write(renderProvisionSummary(report, paint));
-      return report.outcome === 'quarantined' ? EXIT.refused : exitCodeForError(error);
-    }
+      )
+      // The live check line ends with the run, also when it cannot start.
+      .finally(() => progress?.stop());
     if (generatedTo) report.credentialsFile = generatedTo;
     if (options.json) printJson(io, report);
     else io.stdout.write(renderProvisionSummary(report, paint));
-    return (report.diagnostics?.fail ?? 0) > 0 ? EXIT.refused : EXIT.ok;
+    return exitCodeForReport(report);
   });
 }
 

@@ -7,9 +7,9 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { PosbridgeError } from '../../host/errors.js';
 import type { AnyOperation } from '../../host/operations/index.js';
-import { WorkflowStopped } from '../../host/workflow/provision.js';
-import type { ProvisionReport } from '../../host/workflow/report.js';
 import { decodeFrom, errorFromWire, wireError } from './wire.js';
+
+const errorDocument = z.object({ error: wireError, report: z.unknown().optional() });
 
 export interface Reply {
   status: number;
@@ -55,23 +55,26 @@ export function readJson(res: IncomingMessage): Promise<unknown> {
   });
 }
 
-/**
- * A non-200 reply (or an error result) as the error the engine raised; with the report of a run
- * the workflow stopped (validated with the operation's result schema), a WorkflowStopped.
- */
-export function replyError(reply: Reply, operation?: AnyOperation): PosbridgeError {
-  const document = z.object({ error: wireError, report: z.unknown().optional() }).safeParse(reply.body);
+/** A non-200 reply (or an error result) as the error the engine raised. */
+export function replyError(reply: Reply): PosbridgeError {
+  const document = errorDocument.safeParse(reply.body);
   if (!document.success) {
     return new PosbridgeError(
       'BAD_REPLY',
       `the daemon answered HTTP ${reply.status} without an error document`,
     );
   }
-  const error = errorFromWire(document.data.error);
-  const { report } = document.data;
-  if (report === undefined || !operation) return error;
-  return new WorkflowStopped(
-    error,
-    decodeReply(`${operation.name} report`, operation.result, report) as ProvisionReport,
-  );
+  return errorFromWire(document.data.error);
+}
+
+/**
+ * What a reply that is not a plain result settles to. A run that stopped early answers with the
+ * error that stopped it and its report (docs/api.md): that resolves to the report (read with the
+ * operation's result schema), as the engine resolved it; anything else throws the error the
+ * engine raised.
+ */
+export function settledReply(reply: Reply, operation: AnyOperation): unknown {
+  const document = errorDocument.safeParse(reply.body);
+  if (!document.success || document.data.report === undefined) throw replyError(reply);
+  return decodeReply(`${operation.name} report`, operation.result, document.data.report);
 }

@@ -25,7 +25,7 @@ import {
 } from '../../host/operations/index.js';
 import type { WireTrace } from '../../host/trace.js';
 import type { TerminalStatusRow } from './bench-status.js';
-import { decodeReply, isEventStream, type Reply, readJson, replyError } from './client-wire.js';
+import { decodeReply, isEventStream, type Reply, readJson, replyError, settledReply } from './client-wire.js';
 import type { ResyncEvent } from './event-journal.js';
 import { hubEvent, resyncEvent, terminalList } from './hub-schemas.js';
 import { isTrustedSocket, probeSocket, resolveSocketPath, type SocketLocation } from './socket.js';
@@ -152,7 +152,7 @@ export class RemoteEngine extends OperationEngine {
     const path = `/v1/${name}`;
     if (!trace && !Object.values(on).some((handler) => handler !== undefined)) {
       const reply = await this.send('POST', path, body);
-      if (reply.status !== 200) throw replyError(reply, operation);
+      if (reply.status !== 200) return settledReply(reply, operation) as ResultOf<N>;
       return decodeReply(`${name} result`, operation.result, reply.body) as ResultOf<N>;
     }
     return this.stream(operation, path, body, on, trace) as Promise<ResultOf<N>>;
@@ -192,6 +192,14 @@ export class RemoteEngine extends OperationEngine {
         'content-type': 'application/json',
       });
       let settled = false;
+      // A stopped run's reply resolves to its report; any other refusal rejects.
+      const settleWith = (reply: Reply) => {
+        try {
+          resolve(settledReply(reply, operation));
+        } catch (error) {
+          reject(error);
+        }
+      };
       const settle = (fn: () => void) => {
         if (settled) return;
         settled = true;
@@ -201,7 +209,7 @@ export class RemoteEngine extends OperationEngine {
       req.on('response', (res) => {
         if (!isEventStream(res)) {
           readJson(res).then(
-            (body) => settle(() => reject(replyError({ status: res.statusCode ?? 0, body }, operation))),
+            (body) => settle(() => settleWith({ status: res.statusCode ?? 0, body })),
             (error) => settle(() => reject(this.lost(error))),
           );
           return;
@@ -221,7 +229,7 @@ export class RemoteEngine extends OperationEngine {
               const result = value as { error?: unknown; report?: unknown } | undefined;
               settle(() =>
                 result?.error !== undefined
-                  ? reject(replyError({ status: 200, body: result }, operation))
+                  ? settleWith({ status: 200, body: result })
                   : resolve(decodeReply(`${name} result`, operation.result, result?.report)),
               );
             } else if (Object.hasOwn(operation.events, event)) {

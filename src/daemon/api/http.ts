@@ -6,8 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { PosbridgeError } from '../../host/errors.js';
-import { WorkflowStopped } from '../../host/workflow/provision.js';
+import { PosbridgeError, type PosbridgeErrorCode } from '../../host/errors.js';
+import type { HttpExchange } from './routes.js';
 import { describeIssues, errorToWire, HTTP_STATUS_BY_CODE, type WireError } from './wire.js';
 
 /** An HTTP-level refusal (no such route, wrong method, body too large) with its own status. */
@@ -110,20 +110,13 @@ export interface ErrorReply {
 
 /**
  * The one place where an error becomes a reply: its code, message, hint and details (never a
- * stack), the report of a run the workflow stopped, the HTTP status of its code. Anything that is
+ * stack), the HTTP status of its code. Anything that is
  * not a PosbridgeError is a bug: a 500, logged with its stack.
  */
 export function errorReply(error: unknown, logger: Logger): ErrorReply {
   if (error instanceof HttpProblem) {
     const { code, message, hint } = error;
     return { status: error.status, body: { error: { code, message, hint } }, headers: error.headers };
-  }
-  if (error instanceof WorkflowStopped) {
-    const cause = error.cause instanceof PosbridgeError ? error.cause : error;
-    return {
-      status: HTTP_STATUS_BY_CODE[cause.code],
-      body: { error: errorToWire(cause), report: error.report },
-    };
   }
   if (error instanceof PosbridgeError)
     return { status: HTTP_STATUS_BY_CODE[error.code] ?? 500, body: { error: errorToWire(error) } };
@@ -138,4 +131,22 @@ export function errorReply(error: unknown, logger: Logger): ErrorReply {
       },
     },
   };
+}
+
+/**
+ * A run that stopped early (its report's `error`) answers as the error that stopped it, with its
+ * report (docs/api.md): the HTTP status of its code.
+ */
+export function stoppedReply(report: { error: WireError }): ErrorReply {
+  const status = HTTP_STATUS_BY_CODE[report.error.code as PosbridgeErrorCode] ?? 500;
+  return { status, body: { error: report.error, report } };
+}
+
+/** An error document as the reply: the `result` event once the stream started, else an HTTP answer. */
+export function sendErrorReply(ex: HttpExchange, { status, body, headers }: ErrorReply): void {
+  if (ex.stream) {
+    ex.stream.send('result', body);
+    ex.stream.end();
+  } else if (ex.res.headersSent) ex.res.destroy();
+  else json(ex.res, status, body, headers);
 }

@@ -13,12 +13,11 @@ import { PosbridgeError } from '../../host/errors.js';
 import type { HubEvent, PortManager } from '../../host/hub.js';
 import type { LinkOptions } from '../../host/link-options.js';
 import { type EventSpec, type OperationName, operationOf } from '../../host/operations/index.js';
-import { WorkflowStopped } from '../../host/workflow/provision.js';
 import type { ProvisionReport, StepRecord } from '../../host/workflow/report.js';
-import { json, shuttingDown } from './http.js';
+import { json, sendErrorReply, shuttingDown, stoppedReply } from './http.js';
 import type { HttpExchange } from './routes.js';
 import { SseWriter } from './sse.js';
-import { encodeFor, type LinkBody, type RequestBody, type TraceEvent } from './wire.js';
+import { encodeFor, type LinkBody, type RequestBody, type TraceEvent, type WireError } from './wire.js';
 
 interface PendingCall {
   event: string;
@@ -114,19 +113,14 @@ export class OperationRunner {
         ...(outcome !== undefined && { report: result as ProvisionReport }),
       });
       const report = this.out(`${name} result`, operation.result, result);
-      if (ex.stream) {
+      // A run that stopped early resolved to its report; it answers as the error that stopped it.
+      if (isStoppedResult(report)) sendErrorReply(ex, stoppedReply(report));
+      else if (ex.stream) {
         ex.stream.send('result', { report });
         ex.stream.end();
       } else json(ex.res, 200, report);
     } catch (error) {
-      const report = error instanceof WorkflowStopped ? error.report : undefined;
-      this.publish({
-        type: 'operation-finished',
-        port,
-        operation: name,
-        outcome: report?.outcome ?? 'failed',
-        ...(report && { report }),
-      });
+      this.publish({ type: 'operation-finished', port, operation: name, outcome: 'failed' });
       throw error;
     } finally {
       for (const pending of op.pending.values())
@@ -286,4 +280,10 @@ export class OperationRunner {
         );
     });
   }
+}
+
+/** A run report that says what stopped it (a provisioning's `error`). */
+function isStoppedResult(result: unknown): result is { error: WireError } {
+  const error = (result as { error?: { code?: unknown } } | undefined)?.error;
+  return typeof error?.code === 'string';
 }

@@ -27,7 +27,7 @@ import type { HubEvent, PortManager, TerminalHub } from '../../host/hub.js';
 import { OPERATION_NAMES, type OperationName } from '../../host/operations/index.js';
 import { BenchStatus } from './bench-status.js';
 import { EventJournal } from './event-journal.js';
-import { errorReply, HttpProblem, json, readJsonBody, shuttingDown } from './http.js';
+import { errorReply, HttpProblem, json, readJsonBody, sendErrorReply, shuttingDown } from './http.js';
 import { openApiDocument } from './openapi.js';
 import { OperationRunner } from './operation-runner.js';
 import { type HttpExchange, type Route, Router } from './routes.js';
@@ -240,11 +240,6 @@ export class ApiServer {
 
   /** Where an error becomes a reply: an event once the stream started, else an HTTP answer. */
   private fail(ex: HttpExchange, error: unknown): void {
-    const { status, body, headers } = errorReply(error, this.options.logger);
-    if (ex.stream) {
-      ex.stream.send('result', body);
-      ex.stream.end();
-    } else if (ex.res.headersSent) ex.res.destroy();
-    else json(ex.res, status, body, headers);
+    sendErrorReply(ex, errorReply(error, this.options.logger));
   }
 }

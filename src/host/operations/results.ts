@@ -98,7 +98,8 @@ export const stepRecord = z.object({
   finishedAt: z.string(),
 });
 
-export const errorSummary = z.object({ code: z.string(), message: z.string(), hint: z.string().optional() });
+/** What stopped a run (RunStop): code, message, hint, then the error's details, kept as they are. */
+export const runStop = z.looseObject({ code: z.string(), message: z.string(), hint: z.string().optional() });
 
 export const provisionReport = z.object({
   kind: z.literal('provision'),
@@ -114,7 +115,7 @@ export const provisionReport = z.object({
   steps: z.array(stepRecord),
   diagnostics: diagOutcome.optional(),
   credentialsFile: z.string().optional(),
-  error: errorSummary.optional(),
+  error: runStop.optional(),
   auditHead: z.string().optional(),
 });
 

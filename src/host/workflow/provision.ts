@@ -10,26 +10,32 @@
  *
  * Terminals are precious: a rejected password is never sent again, and the last remaining login
  * attempt is never spent on a password that is not known to be right.
+ *
+ * A run always resolves to its report; how it ended is the report's `outcome`, and a run that
+ * stopped early says why in `error` (report.ts). What can fail before a run starts (the port does
+ * not open, the call is refused) is the caller's to throw: there is no terminal to report on yet.
+ * The profile's part of the job (settings, operators, read-back) is in provision-profile.ts.
  */
-import {
-  FACTORY_ADMIN_PASSWORD,
-  FACTORY_OPERATOR_PASSWORD,
-  SETTINGS,
-  type SettingSpec,
-  showSetting,
-} from '../../protocol/index.js';
+import { codedErrorJson, FACTORY_ADMIN_PASSWORD } from '../../protocol/index.js';
 import { isPosbridgeError, PosbridgeError } from '../errors.js';
 import { lockedHint } from '../lockout-hints.js';
 import { Secret } from '../secret.js';
 import { chooseAdminCredential, type InterruptedLogin, LoginInterrupted, loginAdmin } from './admin-login.js';
-import { canonicalPerms, desiredSettings, type OperatorSpec, type Profile } from './profile.js';
+import { desiredSettings, type OperatorSpec, type Profile } from './profile.js';
 import { planSteps } from './provision-plan.js';
+import {
+  applyOperators,
+  applySettings,
+  refuseFactoryOperatorPassword,
+  removeFactoryOperator,
+  type StepResult,
+  verifyProvisioned,
+} from './provision-profile.js';
 import type {
   ProvisionReport,
   RunOutcome,
   StepListener,
   StepName,
-  StepOutcome,
   StepRecord,
   TerminalIdentity,
 } from './report.js';
@@ -69,16 +75,6 @@ export interface ProvisionDeps {
 
 /** A clock drift below this is "in sync" and not worth reporting as a change. */
 const CLOCK_TOLERANCE_MS = 2000;
-
-/** What ended a run early with a report (not a crash): carries the report for the caller. */
-export class WorkflowStopped extends PosbridgeError {
-  constructor(
-    cause: PosbridgeError,
-    readonly report: ProvisionReport,
-  ) {
-    super(cause.code, cause.message, { hint: cause.hint, cause });
-  }
-}
 
 export async function provision(
   ops: TerminalOps,
@@ -120,6 +116,7 @@ class Run {
     };
   }
 
+  /** Resolves to the report however the run ends: a stop is its outcome, never an exception. */
   async execute(): Promise<ProvisionReport> {
     try {
       const outcome = await this.work();
@@ -131,13 +128,9 @@ class Run {
           : new PosbridgeError('INTERNAL', `unexpected failure: ${(error as Error).message}`, {
               cause: error,
             });
-      this.report.error = {
-        code: failure.code,
-        message: failure.message,
-        ...(failure.hint && { hint: failure.hint }),
-      };
-      const outcome: RunOutcome = failure.code === 'TAMPERED' ? 'quarantined' : 'failed';
-      throw new WorkflowStopped(failure, this.finish(outcome));
+      // The whole error as data (a terminal's ERR keeps its status: a 423 still exits 4).
+      this.report.error = codedErrorJson(failure);
+      return this.finish(failure.code === 'TAMPERED' ? 'quarantined' : 'failed');
     }
   }
 
@@ -191,7 +184,7 @@ class Run {
   }
 
   /** Run one step, record it, tell the listener; a failure is recorded, then rethrown. */
-  private async step(name: StepName, body: () => Promise<[StepOutcome, string]>): Promise<void> {
+  private async step(name: StepName, body: () => Promise<StepResult>): Promise<void> {
     const startedAt = this.deps.now().toISOString();
     try {
       const [outcome, detail] = await body();
@@ -337,91 +330,28 @@ class Run {
   }
 
   private async applySettings(): Promise<void> {
-    const settings = desiredSettings(this.request.profile);
-    if (settings.length === 0) return;
-    await this.step('settings', async () => {
-      const changed: string[] = [];
-      const rewritten: string[] = [];
-      for (const [key, value] of settings) {
-        const shown = showSetting(key, value);
-        const same = (await this.ops.get(key)) === shown;
-        const spec: SettingSpec = SETTINGS[key];
-        if (spec.secret) {
-          // Write-only (settle.account): GET shows `****` and the last four, so another account
-          // ending the same way reads back alike. It is written on every run; the same value
-          // written again changes nothing on the terminal.
-          await this.ops.set(key, new Secret(value));
-          if (same) rewritten.push(key);
-          else changed.push(`${key}=${shown}`);
-          continue;
-        }
-        if (same) continue;
-        await this.ops.set(key, value);
-        changed.push(`${key}=${shown}`);
-      }
-      const note =
-        rewritten.length > 0
-          ? ` (${rewritten.join(', ')} written again: the terminal shows only its last four)`
-          : '';
-      if (changed.length === 0)
-        return ['already', `${settings.length} settings already as the profile says${note}`];
-      return ['done', `set ${changed.join(', ')}${note}`];
-    });
+    if (desiredSettings(this.request.profile).length === 0) return;
+    await this.step('settings', () => applySettings(this.ops, this.request.profile));
   }
 
   private async applyOperators(): Promise<void> {
-    const wanted = this.request.profile.operators;
-    if (wanted.length === 0) return;
-    await this.step('operators', async () => {
-      const existing = new Map((await this.ops.userList()).map((o) => [o.id, o]));
-      const actions: string[] = [];
-      for (const spec of wanted) {
-        const perms = canonicalPerms(spec.perms);
-        const current = existing.get(spec.id);
-        if (current) {
-          const sameName = current.name === spec.name;
-          const samePerms = current.perms.join(',') === perms.join(',');
-          if (sameName && samePerms) continue;
-          await this.ops.userSet({
-            id: spec.id,
-            ...(!sameName && { name: spec.name }),
-            ...(!samePerms && { perms }),
-          });
-          actions.push(`updated ${spec.id}`);
-        } else {
-          const password = await this.operatorPassword(spec.id, spec.password);
-          await this.ops.userAdd({ id: spec.id, name: spec.name, perms, password });
-          actions.push(`created ${spec.id} (${perms.join(',')})`);
-        }
-      }
-      if (actions.length === 0)
-        return ['already', `operators ${wanted.map((o) => o.id).join(', ')} already as the profile says`];
-      return ['done', actions.join('; ')];
-    });
+    if (this.request.profile.operators.length === 0) return;
+    await this.step('operators', () =>
+      applyOperators(this.ops, this.request.profile, (id, source) => this.operatorPassword(id, source)),
+    );
   }
 
   private async removeFactoryOperator(): Promise<void> {
-    await this.step('factory-operator', async () => {
-      const status = await this.ops.status();
-      if (!status.factoryPw.includes('01')) return ['already', 'no operator holds a factory password'];
-      const listed = this.request.profile.operators.find((o) => o.id === '01');
-      if (!listed && this.request.profile.factoryOperator === 'delete') {
-        await this.ops.userDel('01');
-        return ['done', 'factory operator 01 deleted'];
-      }
-      const password = await this.operatorPassword('01', listed?.password ?? 'generate');
-      await this.ops.passwd({ user: '01', new: password });
-      return ['done', 'operator 01 given a new password (to change at first login)'];
-    });
+    await this.step('factory-operator', () =>
+      removeFactoryOperator(this.ops, this.request.profile, (id, source) =>
+        this.operatorPassword(id, source),
+      ),
+    );
   }
 
   private async operatorPassword(id: string, source: OperatorSpec['password']): Promise<Secret> {
     const password = await this.deps.operatorPassword({ id, source });
-    if (password.reveal() === FACTORY_OPERATOR_PASSWORD) {
-      throw new PosbridgeError('USAGE', `the password for operator ${id} is the factory one`, {
-        hint: 'choose another',
-      });
-    }
+    refuseFactoryOperatorPassword(id, password);
     if (source === 'generate') await this.deps.recordGenerated?.(id, password);
     return password;
   }
@@ -436,35 +366,6 @@ class Run {
   }
 
   private async verify(): Promise<void> {
-    await this.step('verify', async () => {
-      const status = await this.ops.status();
-      const problems: string[] = [];
-      if (status.merchant !== this.request.merchant || status.terminal !== this.request.terminal)
-        problems.push('numbers not bound');
-      if (status.factoryPw.length > 0)
-        problems.push(`factory password still held by ${status.factoryPw.join(', ')}`);
-      for (const [key, value] of desiredSettings(this.request.profile)) {
-        if ((await this.ops.get(key)) !== showSetting(key, value))
-          problems.push(`${key} reads back differently`);
-      }
-      if (this.request.profile.operators.length > 0) {
-        const operators = new Map((await this.ops.userList()).map((o) => [o.id, o]));
-        for (const spec of this.request.profile.operators) {
-          const current = operators.get(spec.id);
-          if (
-            !current ||
-            current.perms.join(',') !== canonicalPerms(spec.perms).join(',') ||
-            current.name !== spec.name
-          ) {
-            problems.push(`operator ${spec.id} reads back differently`);
-          }
-        }
-      }
-      if (problems.length > 0)
-        throw new PosbridgeError('VERIFY_FAILED', `read-back found: ${problems.join('; ')}`, {
-          hint: 'run again; if it repeats, report the trace',
-        });
-      return ['done', 'read back: numbers, passwords, settings and operators as intended'];
-    });
+    await this.step('verify', () => verifyProvisioned(this.ops, this.request));
   }
 }

@@ -9,6 +9,7 @@
  * text after the direction is kept byte for byte (trailing spaces too): it is what the wire
  * carried, secrets masked (`password="***"`) and bytes outside printable ASCII written `\xHH`.
  */
+import { CodedError } from '../../protocol/index.js';
 
 export type TraceDirection = '>' | '<';
 
@@ -31,13 +32,14 @@ export interface TraceFile {
   comments: string[];
 }
 
-export class TraceFormatError extends Error {
+/** A wire trace that cannot be read, naming the line. */
+export class TraceFormatError extends CodedError<'TRACE_FORMAT'> {
+  override name = 'TraceFormatError';
   constructor(
     message: string,
     readonly lineNo: number,
   ) {
-    super(`line ${lineNo}: ${message}`);
-    this.name = 'TraceFormatError';
+    super('TRACE_FORMAT', `line ${lineNo}: ${message}`, { details: { line: lineNo } });
   }
 }
 

@@ -21,7 +21,14 @@
  */
 
 import type { VirtualClock } from '../../protocol/index.js';
-import { appendCrc, COMMANDS, type CommandSpec, encodeValue, splitCrc } from '../../protocol/index.js';
+import {
+  appendCrc,
+  COMMANDS,
+  CodedError,
+  type CommandSpec,
+  encodeValue,
+  splitCrc,
+} from '../../protocol/index.js';
 import { createMemoryLink } from '../memory-link.js';
 import type { MockTerminalOptions } from '../options.js';
 import type { MockTerminal } from '../terminal.js';
@@ -50,8 +57,12 @@ export interface Transcript {
   result: Record<string, string>;
 }
 
-export class TranscriptError extends Error {
+/** A golden transcript whose header does not read (its file named in the message). */
+export class TranscriptError extends CodedError<'TRANSCRIPT_INVALID'> {
   override name = 'TranscriptError';
+  constructor(message: string) {
+    super('TRANSCRIPT_INVALID', message);
+  }
 }
 
 /** Every key a request may carry a secret in, plus SET's `value` (the settlement account). */

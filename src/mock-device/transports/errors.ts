@@ -1,3 +1,5 @@
+import { CodedError } from '../../protocol/index.js';
+
 /** Why a transport operation failed; stable strings that callers and tests can match on. */
 export type TransportErrorCode =
   /** No terminal is registered at the path given to the in-process binding. */
@@ -37,15 +39,14 @@ export interface TransportErrorFlags {
   cause?: unknown;
 }
 
-export class TransportError extends Error {
+/** A coded error (src/protocol/coded-error.ts) that also speaks serialport's error conventions. */
+export class TransportError extends CodedError<TransportErrorCode> {
   override readonly name = 'TransportError';
-  readonly code: TransportErrorCode;
   readonly canceled: boolean;
   readonly disconnected: boolean;
 
   constructor(code: TransportErrorCode, message: string, flags: TransportErrorFlags = {}) {
-    super(message, flags.cause === undefined ? undefined : { cause: flags.cause });
-    this.code = code;
+    super(code, message, { cause: flags.cause });
     this.canceled = flags.canceled ?? false;
     this.disconnected = flags.disconnected ?? false;
   }
