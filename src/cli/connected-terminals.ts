@@ -10,7 +10,7 @@ import type { TerminalInfo } from '../host/hub.js';
 import { createPortRegistry } from '../host/ports/index.js';
 import { terminalsViaDaemon } from './commands/scan-via-daemon.js';
 import type { CliDeps, CommonOptions } from './context.js';
-import { findDaemonFor, linkOf } from './daemon-client.js';
+import { findDaemon, linkOf, remoteEngine } from './daemon-client.js';
 import { MockPorts } from './mock-ports.js';
 
 export interface ConnectedTerminals {
@@ -25,13 +25,14 @@ export async function connectedTerminals(
   options: Pick<CommonOptions, 'socket' | 'baud' | 'timeout' | 'logLevel' | 'logFormat'>,
 ): Promise<ConnectedTerminals> {
   const uid = process.getuid?.() ?? 0;
-  const remote = await findDaemonFor(options, deps.io.env, uid, linkOf(options));
-  if (remote) {
+  const found = await findDaemon(options.socket, deps.io.env, uid);
+  if (found) {
+    const remote = remoteEngine(found, linkOf(options));
     try {
       const infos = await terminalsViaDaemon(remote, { port: [], baud: options.baud });
       return {
         terminals: answering(infos),
-        source: `the posbridge daemon (pid ${remote.found?.pid ?? '?'})`,
+        source: `the posbridge daemon (pid ${found.health?.pid ?? '?'})`,
       };
     } finally {
       remote.close();

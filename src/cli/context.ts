@@ -1,18 +1,18 @@
 /**
- * What every command gets: its IO, the engine (built from the common flags), a logger, the
- * clock. The CLI is thin: it parses flags, calls the engine, prints.
+ * What every command gets: its IO, what its runtime is built from (runtime.ts: the engine, and
+ * the hub when there is one), a logger, the clock. The CLI is thin: it parses flags, calls the
+ * engine, prints.
  */
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import type { Engine } from '../host/engine.js';
-import type { ListedPort, PortRegistry, Transport } from '../host/ports/index.js';
-import type { WireTrace } from '../host/trace.js';
+import type { ListedPort, Transport } from '../host/ports/index.js';
 import { DEFAULT_BAUD } from '../protocol/index.js';
-import type { CreateStationHub, HubAbout } from '../station/index.js';
+import type { HubAbout } from '../station/index.js';
 import { markAddressed } from './addressing.js';
 import type { DaemonCommandDeps } from './commands/daemon.js';
 import type { WatchDeps } from './commands/status.js';
 import type { CliIo } from './io.js';
+import type { RuntimeParts } from './runtime.js';
 
 export interface CommonOptions {
   port?: string;
@@ -35,47 +35,21 @@ export interface CommonOptions {
 export { DEFAULT_BAUD };
 export const DEFAULT_TIMEOUT_MS = 3000;
 
-export interface EngineHandle {
-  engine: Engine;
-  close(): Promise<void>;
-  /** Who runs the operations and keeps their record: this process, or the daemon (which says so). */
-  about?: EngineAbout;
-}
-
-/** Whose station name and audit trail the engine records with (the same as a hub's). */
+/** Who runs the operations and keeps their record: this process, or the daemon (which says so). */
 export type EngineAbout = HubAbout;
 
-/** How a command wants its engine (all optional). */
-export interface EngineChoice {
-  /** The opened --trace file (the command owns and closes it). */
-  trace?: WireTrace;
-  /** Never through a daemon (the demo's own mock terminal). */
-  inProcess?: boolean;
-  /** The audit trail to write instead of the user's (the demo's temporary one). */
-  audit?: string;
-}
-
-/** DaemonCommandDeps: what `posbridge daemon` needs (all optional). */
-export interface CliDeps extends DaemonCommandDeps, WatchDeps {
+/**
+ * RuntimeParts: what the runtime is built from (clock, randomness, the OS user and host, the
+ * port registry); DaemonCommandDeps: what `posbridge daemon` needs besides; WatchDeps: what
+ * `posbridge watch` needs (all optional).
+ */
+export interface CliDeps extends RuntimeParts, DaemonCommandDeps, WatchDeps {
   io: CliIo;
   /** Where the action that ran leaves its exit code (commander drops return values). */
   result: { exitCode: number };
-  now(): Date;
-  randomBytes(n: number): Uint8Array;
-  /** The OS user and host, the defaults for --technician and --station. */
-  user(): string;
-  hostname(): string;
   createLogger(options: CommonOptions): Logger;
-  createEngine(options: CommonOptions, logger: Logger, choice?: EngineChoice): Promise<EngineHandle>;
   /** Serial ports with their USB identity (injected: the real lister needs udev). */
   listPorts(): Promise<ListedPort[]>;
-  /** The daemon's port manager as a hub, for `posbridge station` without --port. */
-  createHub?: CreateStationHub;
-  /**
-   * The registry ports open through (devices, tcp://, rfc2217://, telnet://, this process's
-   * mock:// terminals).
-   */
-  portRegistry?: () => PortRegistry;
   /** Where the audit trail lives (POSBRIDGE_AUDIT or the user's data directory). */
   auditPath(): string;
   /** Opens a raw transport, for the console. */

@@ -1,7 +1,7 @@
 /**
  * `posbridge station` while a daemon runs: the daemon owns the ports, so the station watches the
- * daemon's terminal list and event stream and provisions through its API. Station needs nothing
- * else: the same TerminalHub and Engine interfaces as in-process.
+ * daemon's terminal list and event stream and provisions through its API (the runtime's engine,
+ * runtime.ts). Station needs nothing else: the same TerminalHub and Engine interfaces as in-process.
  */
 import type { RemoteEngine } from '../daemon/api/client.js';
 import type { HubEvent, TerminalInfo } from '../host/hub.js';
@@ -34,6 +34,5 @@ export async function daemonHub(remote: RemoteEngine): Promise<StationHub> {
       subscription.close();
       remote.close();
     },
-    engine: remote,
   };
 }

@@ -7,24 +7,16 @@
  * Every port is listed as `identifying` from construction until its identification ends, so a
  * reader of list() never mistakes "not identified yet" for "nothing there".
  */
-import type { Logger } from 'pino';
 import type { Engine } from '../host/engine.js';
 import { isPosbridgeError } from '../host/errors.js';
 import type { HubEvent, TerminalHub, TerminalInfo } from '../host/hub.js';
-import type { WireTrace } from '../host/trace.js';
 
-/** A hub that station mode owns for its run, and may supply the engine that reaches its ports. */
+/** A hub that station mode owns for its run (src/cli/runtime.ts builds it with the engine). */
 export interface StationHub extends TerminalHub {
   close(): Promise<void>;
-  /**
-   * Operations through the hub's own connections (the port manager's leases). Without it the
-   * station uses the command line's engine, which opens each port itself.
-   */
-  engine?: Engine;
-  /** Whose station name and audit trail the hub's engine records with (station reports them). */
-  about?: HubAbout;
 }
 
+/** Whose station name and audit trail an engine records with (station mode reports them). */
 export interface HubAbout {
   /** The station name the records get when --station is not given. */
   station?: string;
@@ -33,21 +25,6 @@ export interface HubAbout {
   /** Set when the operations go through a daemon. */
   daemon?: { socket: string; pid: number };
 }
-
-/** How the command line reaches the daemon's port manager (discovery, hot-plug). */
-export interface StationHubOptions {
-  /** `--baud`, when given. */
-  baudRate?: number | undefined;
-  /** `--timeout`: reply timeout per command, ms, when given. */
-  timeoutMs?: number | undefined;
-  /** The opened --trace file. */
-  trace?: WireTrace | undefined;
-  logger: Logger;
-  /** `--socket PATH`: the daemon to go through (else POSBRIDGE_SOCKET or the default socket). */
-  socket?: string | undefined;
-}
-
-export type CreateStationHub = (options: StationHubOptions) => Promise<StationHub>;
 
 export class StaticHub implements StationHub {
   private readonly terminals = new Map<string, TerminalInfo>();

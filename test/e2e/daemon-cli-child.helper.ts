@@ -18,7 +18,8 @@ const deps = {
   now: fixedNow,
   randomBytes: seededBytes(),
   hostname: () => 'station-test',
-  createPortManager: async () => world.portManager(),
+  // The composition root's daemon runtime, over the rig's in-memory port manager.
+  startPortManager: async () => world.portManager(),
   result: { exitCode: 0 },
 };
 const program = buildProgram(deps);

@@ -64,7 +64,11 @@ beforeAll(() => {
   writeFileSync(join(build, 'package.json'), '{ "type": "module" }\n');
   symlinkSync(join(root, 'node_modules'), join(build, 'node_modules'));
   transpileTree(join(root, 'src'), join(build, 'src'));
-  for (const file of ['test/integration/api-rig.helper.ts', 'test/e2e/daemon-cli-child.helper.ts'])
+  for (const file of [
+    'test/integration/api-rig.helper.ts',
+    'test/helpers/runtime.ts',
+    'test/e2e/daemon-cli-child.helper.ts',
+  ])
     transpile(join(root, file), join(build, file.replace(/\.ts$/, '.js')));
   childScript = join(build, 'test/e2e/daemon-cli-child.helper.js');
 }, 60_000);
@@ -89,7 +93,13 @@ interface DaemonProcess {
 function daemonProcess(socket: string): DaemonProcess {
   const child = spawn(process.execPath, [childScript, socket], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1', POSBRIDGE_AUDIT: join(dir, 'audit.sqlite3') },
+    env: {
+      ...process.env,
+      NO_COLOR: '1',
+      POSBRIDGE_AUDIT: join(dir, 'audit.sqlite3'),
+      // The daemon reads its config first: the sandbox's (absent: defaults), never the user's.
+      XDG_CONFIG_HOME: join(dir, 'config'),
+    },
   });
   children.push(child);
   let out = '';
@@ -145,16 +155,20 @@ describe('posbridge daemon, a real process', () => {
     // Same reports through the daemon process as in this process.
     const remote = new RemoteEngine(socket);
     const local = new MockWorld();
+    const runtime = await local.runtime(join(dir, 'in-process-audit.sqlite3'));
     try {
-      const engine = local.localEngine();
+      const { engine } = runtime;
       expect(await remote.info({ port: 'mock://a' })).toEqual(await engine.info({ port: 'mock://a' }));
-      // The daemon records the run: its report names the record (the local engine records nothing).
+      // Each records the run in its own trail: the report names the record.
       const { auditHead, ...report } = await remote.provision(request('mock://a'));
       expect(auditHead).toMatch(/^\d+:[0-9a-f]{64}$/);
-      expect(report).toEqual(await engine.provision(request('mock://a')));
+      const { auditHead: localHead, ...localReport } = await engine.provision(request('mock://a'));
+      expect(localHead).toMatch(/^\d+:[0-9a-f]{64}$/);
+      expect(report).toEqual(localReport);
       const diag = { port: 'mock://a', adminPassword: new Secret(ADMIN_PW) };
       expect(await remote.diag(diag)).toEqual(await engine.diag(diag));
     } finally {
+      await runtime.close();
       await local.close();
     }
 

@@ -1,11 +1,12 @@
 /**
  * The whole CLI in-process against mock terminals the test holds: `runCli` with a captured
- * stdout/stderr/stdin, the production composition (createLocalEngine, the mock's in-process
- * serialport binding, the daemon's serial code path), and a MockPorts whose terminals the test
- * inspects (snapshot()) and whose cable it can pull (binding.unplug).
+ * stdout/stderr/stdin, the production composition (productionDeps, the runtime buildRuntime
+ * builds: the mock's in-process serialport binding, the daemon's serial code path), and a
+ * MockPorts whose terminals the test inspects (snapshot()) and whose cable it can pull
+ * (binding.unplug).
  *
- * The engine is productionDeps' (the audit trail around the local engine, the audit database in
- * the scratch directory), built over this rig's MockPorts rather than productionDeps' own.
+ * The engine is the composition root's (the audit trail around the local engine, the audit
+ * database in the scratch directory), over this rig's MockPorts rather than productionDeps' own.
  *
  * What the terminal did is observed from its side: a behaviour counts bytes and requests per
  * connection, the mock's logger tells an executed command from a replayed one (at-most-once).
@@ -16,10 +17,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { AuditedEngine } from '../../src/audit/audited-engine.js';
-import { AuditStore } from '../../src/audit/index.js';
-import { auditPath, createLocalEngine, productionDeps } from '../../src/cli/compose.js';
-import type { EngineChoice } from '../../src/cli/context.js';
+import { productionDeps } from '../../src/cli/compose.js';
 import { MockPorts } from '../../src/cli/mock-ports.js';
 import { runCli } from '../../src/cli/program.js';
 import { type PortFactory, serialPortFactory } from '../../src/host/ports/index.js';
@@ -212,13 +210,18 @@ export class WorkflowRig {
     return join(this.dir, name);
   }
 
-  /** Everything posbridge keeps (audit trail, history) goes to the scratch directory. */
+  /**
+   * Everything posbridge keeps (audit trail, history) goes to the scratch directory, and no
+   * daemon is looked for but one there (none): the commands run in-process.
+   */
   sandboxEnv(): Record<string, string> {
     return {
       HOME: this.dir,
       POSBRIDGE_AUDIT: this.path('audit.sqlite3'),
+      POSBRIDGE_SOCKET: this.path('no-daemon.sock'),
       XDG_DATA_HOME: this.path('data'),
       XDG_STATE_HOME: this.path('state'),
+      XDG_CONFIG_HOME: this.path('config'),
     };
   }
 
@@ -242,33 +245,8 @@ export class WorkflowRig {
   /** Runs `posbridge ...argv` in-process; stdout, stderr and the exit code as a person sees them. */
   async cli(argv: string[], call: CliCall = {}): Promise<CliRun> {
     const io = captureIo({ ...call, env: { ...this.sandboxEnv(), ...call.env } });
-    const ports = this.ports;
-    const deps = {
-      ...productionDeps(io),
-      hostname: () => 'station-test',
-      // productionDeps' engine (the audit trail around the local engine), over this rig's ports.
-      createEngine: async (
-        options: Parameters<typeof createLocalEngine>[0],
-        logger: Parameters<typeof createLocalEngine>[1],
-        choice: EngineChoice = {},
-      ) => {
-        // The command opened its --trace file (output-files.ts) and hands it over.
-        const local = createLocalEngine(options, logger, ports, choice.trace);
-        const store = AuditStore.open(auditPath(io.env));
-        const engine = new AuditedEngine(local.engine, store, {
-          technician: io.env.USER ?? 'unknown',
-          station: 'station-test',
-          now: () => new Date(),
-        });
-        return {
-          engine,
-          close: async () => {
-            await local.close();
-            store.close();
-          },
-        };
-      },
-    };
+    // The composition root's runtime (audited, in-process), over this rig's ports.
+    const deps = { ...productionDeps(io, this.ports), hostname: () => 'station-test' };
     const started = performance.now();
     const code = await runCli(argv, deps);
     return { code, stdout: io.out.join(''), stderr: io.err.join(''), ms: performance.now() - started };

@@ -7,20 +7,18 @@
  * removes the socket.
  */
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditedEngine } from '../../src/audit/audited-engine.js';
-import { AuditStore } from '../../src/audit/index.js';
-import { type DaemonCommandDeps, registerDaemon } from '../../src/cli/commands/daemon.js';
+import { registerDaemon } from '../../src/cli/commands/daemon.js';
 import { productionDeps } from '../../src/cli/compose.js';
 import type { CliDeps } from '../../src/cli/context.js';
-import { engineViaDaemonOr } from '../../src/cli/daemon-client.js';
 import { buildProgram } from '../../src/cli/program.js';
+import { loadRuntimeConfig } from '../../src/cli/runtime-config.js';
 import { PosbridgeError } from '../../src/host/errors.js';
 import { type MemoryIo, memoryIo } from '../helpers/memory-io.js';
-import { ADMIN_PW, fixedNow, MockWorld, scratchDir, seededBytes, silent } from './api-rig.helper.js';
+import { ADMIN_PW, fixedNow, MockWorld, scratchDir, seededBytes } from './api-rig.helper.js';
 
 interface Run {
   code: number;
@@ -44,37 +42,39 @@ afterEach(async () => {
 
 function io(env: NodeJS.ProcessEnv, stdin = ''): MemoryIo {
   return memoryIo(
-    { USER: 'tech-tester', NO_COLOR: '1', POSBRIDGE_AUDIT: join(dir, 'audit.sqlite3'), ...env },
+    {
+      USER: 'tech-tester',
+      NO_COLOR: '1',
+      POSBRIDGE_AUDIT: join(dir, 'audit.sqlite3'),
+      // The daemon config (read first): the scratch directory's, absent, never the user's.
+      XDG_CONFIG_HOME: join(dir, 'config'),
+      ...env,
+    },
     stdin,
   );
 }
 
 /**
  * posbridge as main.ts runs it, plus `daemon` (registered here until program.ts does): the
- * commands pick the daemon when one answers, else `world` in-process.
+ * commands pick the daemon when one answers, else `world`'s terminals in-process (the runtime the
+ * composition root builds, audited in its own trail). Without a world, nothing opens in-process.
  */
 async function posbridge(
   argv: string[],
-  options: { world?: MockWorld; env?: NodeJS.ProcessEnv; stdin?: string; daemon?: DaemonCommandDeps } = {},
+  options: { world?: MockWorld; env?: NodeJS.ProcessEnv; stdin?: string; daemon?: Partial<CliDeps> } = {},
 ): Promise<Run> {
   const cliIo = io(options.env ?? {}, options.stdin);
   const world = options.world;
-  const deps: CliDeps & DaemonCommandDeps = {
-    ...productionDeps(cliIo),
+  const deps: CliDeps = {
+    ...productionDeps(cliIo, world?.mockPorts),
     now: fixedNow,
     hostname: () => 'station-test',
     randomBytes: seededBytes(),
-    createEngine: (commonOptions, logger) =>
-      engineViaDaemonOr(commonOptions, cliIo.env, logger, () => {
-        if (!world) throw new Error('this run should have gone through the daemon');
-        // Audited as productionDeps audits in-process runs, in a trail of its own.
-        const store = AuditStore.open(join(dir, 'in-process-audit.sqlite3'));
-        const context = { technician: 'tech-tester', station: 'station-test', now: fixedNow };
-        return {
-          engine: new AuditedEngine(world.localEngine(), store, context),
-          close: async () => store.close(),
-        };
-      }),
+    ...(!world && {
+      portRegistry: () => {
+        throw new Error('this run should have gone through the daemon');
+      },
+    }),
     ...options.daemon,
     result: { exitCode: 0 },
   };
@@ -98,7 +98,8 @@ function startDaemonCommand(signals: EventEmitter, extra: string[] = []) {
   const world = new MockWorld();
   worlds.push(world);
   const run = posbridge(['daemon', '--socket', socket, '--log-level', 'silent', ...extra], {
-    daemon: { createPortManager: async () => world.portManager(), signals },
+    world,
+    daemon: { startPortManager: async () => world.portManager(), signals },
   });
   return { world, run };
 }
@@ -122,7 +123,7 @@ describe('posbridge daemon', () => {
     expect(daemon.code).toBe(0);
     expect(daemon.stdout).toBe(
       `posbridge daemon listening on ${socket} (pid ${process.pid})\n` +
-        `station name station-test, audit trail ${join(dir, 'audit.sqlite3')}\n` +
+        `station name station-test, audit trail ${join(dir, 'audit.sqlite3')}, config ${join(dir, 'config', 'posbridge', 'daemon.yaml')} (absent: defaults)\n` +
         'posbridge daemon stopped (SIGTERM)\n',
     );
     expect(existsSync(socket)).toBe(false);
@@ -134,7 +135,7 @@ describe('posbridge daemon', () => {
     await listening();
     const second = await posbridge(['daemon', '--socket', socket], {
       daemon: {
-        createPortManager: async () => {
+        startPortManager: async () => {
           throw new Error('the second daemon must not build a port manager');
         },
       },
@@ -150,16 +151,27 @@ describe('posbridge daemon', () => {
     expect((await run).code).toBe(0);
   });
 
-  it('without a port manager in this build, it says so', async () => {
-    const run = await posbridge(['daemon', '--socket', socket], { daemon: { createPortManager: undefined } });
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/no port manager for the daemon/);
+  it('reads its config first: a bad file is exit 2 naming it, before the socket is claimed', async () => {
+    const config = join(dir, 'daemon.yaml');
+    writeFileSync(config, 'allow: [ { vendorId: "nope" } ]\n');
+    const run = await posbridge(['daemon', '--socket', socket, '--config', config, '--log-level', 'info'], {
+      daemon: {
+        startPortManager: async () => {
+          throw new Error('a daemon with a bad config must not build a port manager');
+        },
+      },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(config);
+    expect(run.stderr).toMatch(/allow\[0\]\.vendorId/);
+    // Nothing was claimed: the socket was never bound, not even for a moment.
+    expect(run.stderr).not.toMatch(/socket claimed/);
     expect(existsSync(socket)).toBe(false);
   });
 
   it('a bad --log-level is a usage error', async () => {
     const run = await posbridge(['daemon', '--socket', socket, '--log-level', 'loud'], {
-      daemon: { createPortManager: async () => new MockWorld().portManager() },
+      daemon: { startPortManager: async () => new MockWorld().portManager() },
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/--log-level must be one of fatal, error, warn, info, debug, trace, silent/);
@@ -172,7 +184,8 @@ describe('posbridge daemon', () => {
     worlds.push(world);
     const run = posbridge(['daemon', '--log-level', 'silent'], {
       env: { POSBRIDGE_SOCKET: socket },
-      daemon: { createPortManager: async () => world.portManager(), signals },
+      world,
+      daemon: { startPortManager: async () => world.portManager(), signals },
     });
     await listening();
     signals.emit('SIGTERM');
@@ -188,7 +201,14 @@ describe('the commands through the daemon print what they print in-process', () 
     const local = new MockWorld();
     worlds.push(local);
     const through = { env: { POSBRIDGE_SOCKET: socket } };
-    const inProcess = { world: local, env: { XDG_RUNTIME_DIR: join(dir, 'no-daemon-here') } };
+    const inProcess = {
+      world: local,
+      // No daemon here; its own trail.
+      env: {
+        XDG_RUNTIME_DIR: join(dir, 'no-daemon-here'),
+        POSBRIDGE_AUDIT: join(dir, 'in-process-audit.sqlite3'),
+      },
+    };
     const credentials = join(dir, 'operator-passwords.txt');
 
     const both = async (argv: string[], stdin = ''): Promise<Run> => {
@@ -305,13 +325,13 @@ describe('the commands through the daemon print what they print in-process', () 
   });
 });
 
-describe('which engine a command uses', () => {
-  const options = { baud: 115200, timeout: 3000, logLevel: 'warn', logFormat: 'json' as const };
+describe('which engine a command uses (the config, settled first)', () => {
+  const system = { uid: process.getuid!(), hostname: () => 'station-test' };
 
   it('--socket insists on a daemon there', async () => {
-    const error = await engineViaDaemonOr({ ...options, socket: join(dir, 'none.sock') }, {}, silent, () => {
-      throw new Error('must not run in-process');
-    }).catch((e: unknown) => e);
+    const error = await loadRuntimeConfig({ env: {} }, { socket: join(dir, 'none.sock') }, system).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PosbridgeError);
     expect((error as PosbridgeError).code).toBe('PORT_NOT_FOUND');
     expect((error as PosbridgeError).message).toBe(
@@ -320,12 +340,11 @@ describe('which engine a command uses', () => {
   });
 
   it('POSBRIDGE_SOCKET or the default socket without a daemon: in-process', async () => {
-    const world = new MockWorld();
-    worlds.push(world);
-    const handle = { engine: world.localEngine(), close: async () => undefined };
-    expect(
-      await engineViaDaemonOr(options, { POSBRIDGE_SOCKET: join(dir, 'none.sock') }, silent, () => handle),
-    ).toBe(handle);
-    expect(await engineViaDaemonOr(options, { XDG_RUNTIME_DIR: dir }, silent, () => handle)).toBe(handle);
+    for (const env of [{ POSBRIDGE_SOCKET: join(dir, 'none.sock') }, { XDG_RUNTIME_DIR: dir }]) {
+      const config = await loadRuntimeConfig({ env }, {}, system);
+      expect(config.daemon).toBeUndefined();
+      // No daemon config read: this process opens the ports it is given.
+      expect(config.file).toBeUndefined();
+    }
   });
 });

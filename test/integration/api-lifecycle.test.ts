@@ -14,7 +14,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { findDaemon, RemoteEngine } from '../../src/daemon/api/client.js';
 import { Daemon, runUntilSignal } from '../../src/daemon/api/lifecycle.js';
 import { DaemonAlreadyRunning, probeSocket } from '../../src/daemon/api/socket.js';
-import { LocalEngine } from '../../src/host/engine.js';
 import { PosbridgeError } from '../../src/host/errors.js';
 import { Secret } from '../../src/host/secret.js';
 import { profileSchema } from '../../src/host/workflow/profile.js';
@@ -62,24 +61,25 @@ async function staleSocket(path: string): Promise<void> {
   expect((await probeSocket(path)).kind).toBe('stale');
 }
 
+/** Another mock world, and the daemon runtime over it (the composition root's), as a spy. */
 function otherWorld() {
   const world = new MockWorld();
-  const createPortManager = vi.fn(async () => world.portManager());
+  const audit = join(scratch(), 'audit.sqlite3');
+  const createRuntime = vi.fn(() => world.serve(audit));
   cleanups.push(() => world.close());
-  return { world, createPortManager };
+  return { world, createRuntime };
 }
 
 describe('one daemon per socket', () => {
   it('a second daemon is refused, naming the socket and the running one’s pid, before it opens a port', async () => {
     const dir = scratch();
     const first = await daemonIn(dir);
-    const { world, createPortManager } = otherWorld();
+    const { createRuntime } = otherWorld();
     const error = await Daemon.start({
       socket: { path: first.socket, source: 'flag' },
       uid,
       logger: silent,
-      createPortManager,
-      createEngine: () => ({ engine: world.localEngine() }),
+      createRuntime,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DaemonAlreadyRunning);
     expect((error as PosbridgeError).code).toBe('PORT_BUSY');
@@ -87,7 +87,7 @@ describe('one daemon per socket', () => {
       `a posbridge daemon (pid ${process.pid}) is already running at ${first.socket}`,
     );
     expect((error as PosbridgeError).hint).toMatch(/kill \d+|another --socket/);
-    expect(createPortManager).not.toHaveBeenCalled();
+    expect(createRuntime).not.toHaveBeenCalled();
     // The first one is untouched and still answers.
     expect((await call(first.socket, 'GET', '/v1/health')).json.state).toBe('running');
   });
@@ -95,7 +95,7 @@ describe('one daemon per socket', () => {
   it('while the first is still starting, it already answers health, and a second is refused', async () => {
     const dir = scratch();
     const socket = join(dir, 'daemon.sock');
-    const { world } = otherWorld();
+    const { createRuntime } = otherWorld();
     let open!: () => void;
     const gate = new Promise<void>((resolve) => {
       open = resolve;
@@ -104,11 +104,10 @@ describe('one daemon per socket', () => {
       socket: { path: socket, source: 'flag' },
       uid,
       logger: silent,
-      createPortManager: async () => {
+      createRuntime: async () => {
         await gate;
-        return world.portManager();
+        return createRuntime();
       },
-      createEngine: () => ({ engine: world.localEngine() }),
     });
     await expect.poll(() => existsSync(socket)).toBe(true);
     const health = await call(socket, 'GET', '/v1/health');
@@ -120,8 +119,7 @@ describe('one daemon per socket', () => {
       socket: { path: socket, source: 'flag' },
       uid,
       logger: silent,
-      createPortManager: async () => world.portManager(),
-      createEngine: () => ({ engine: world.localEngine() }),
+      createRuntime,
     }).catch((e: unknown) => e);
     expect(second).toBeInstanceOf(DaemonAlreadyRunning);
     open();
@@ -173,33 +171,29 @@ describe('one daemon per socket', () => {
       socket: { path: socket, source: 'flag' },
       uid,
       logger: silent,
-      createPortManager: async () => {
-        throw new PosbridgeError('USAGE', 'config.yaml: allow[0].vendorId: must be 4 hex digits');
-      },
-      createEngine: () => {
-        throw new Error('not reached');
+      createRuntime: async () => {
+        throw new PosbridgeError('PORT_LIST_FAILED', 'udevadm: not found');
       },
     }).catch((e: unknown) => e);
-    expect((error as Error).message).toMatch(/allow\[0\]\.vendorId/);
+    expect((error as Error).message).toMatch(/udevadm/);
     expect(existsSync(socket)).toBe(false);
   });
 
   it('a socket path too long for a Unix socket is a usage error naming it', async () => {
     const dir = scratch();
     const socket = join(dir, 'x'.repeat(120), 'daemon.sock');
-    const { world, createPortManager } = otherWorld();
+    const { createRuntime } = otherWorld();
     const refused = await Daemon.start({
       socket: { path: socket, source: 'flag' },
       uid,
       logger: silent,
-      createPortManager,
-      createEngine: () => ({ engine: world.localEngine() }),
+      createRuntime,
     }).catch((e: unknown) => e);
     expect((refused as PosbridgeError).code).toBe('USAGE');
     expect((refused as PosbridgeError).message).toBe(
       `the socket path ${socket} is too long for a Unix socket`,
     );
-    expect(createPortManager).not.toHaveBeenCalled();
+    expect(createRuntime).not.toHaveBeenCalled();
   });
 });
 
@@ -220,14 +214,12 @@ describe('findDaemon', () => {
 
   it('the default socket under $XDG_RUNTIME_DIR', async () => {
     const runtime = scratch();
-    const world = new MockWorld();
-    cleanups.push(() => world.close());
+    const { createRuntime } = otherWorld();
     const daemon = await Daemon.start({
       socket: { path: join(runtime, 'posbridge', 'daemon.sock'), source: 'default' },
       uid,
       logger: silent,
-      createPortManager: async () => world.portManager(),
-      createEngine: () => ({ engine: world.localEngine() }),
+      createRuntime,
     });
     cleanups.push(() => daemon.stop());
     const found = await findDaemon({ XDG_RUNTIME_DIR: runtime });
@@ -292,15 +284,16 @@ describe('shutdown on SIGINT/SIGTERM', () => {
       uid,
       logger: silent,
       now: fixedNow,
-      createPortManager: async () => portManager,
-      createEngine: (pm) => ({
-        engine: new LocalEngine({
-          connect: (port) => pm.lease(port),
-          now: fixedNow,
-          randomBytes: () => new Uint8Array(32),
-        }),
-        close: engineClosed,
-      }),
+      createRuntime: async () => {
+        const runtime = await world.serve(join(dir, 'audit.sqlite3'), portManager);
+        return {
+          ...runtime,
+          close: async () => {
+            await runtime.close();
+            await engineClosed();
+          },
+        };
+      },
     });
     const signals = new EventEmitter();
     const ended = runUntilSignal(daemon, signals);

@@ -1,12 +1,16 @@
 /**
- * RemoteEngine against LocalEngine: the same calls on two identical mock worlds, one in this
- * process and one behind the daemon's socket, give deep-equal reports, the same callbacks in
- * the same order (steps, identification, checks, generated passwords) and the same errors
- * (class, code, message, hint, details, exit code). That is what lets every CLI command behave
- * identically through the daemon.
+ * RemoteEngine against the in-process engine: the same calls on two identical mock worlds, one in
+ * this process and one behind the daemon's socket (both engines as the composition root builds
+ * them, each audited in its own trail), give deep-equal reports (but for the audit head, a hash of
+ * its own trail), the same callbacks in the same order (steps, identification, checks, generated
+ * passwords) and the same errors (class, code, message, hint, details, exit code). That is what
+ * lets every CLI command behave identically through the daemon.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exitCodeFor, exitCodeForReport } from '../../src/cli/exit-codes.js';
+import type { Runtime } from '../../src/cli/runtime.js';
 import { RemoteEngine } from '../../src/daemon/api/client.js';
 import type { Engine, OperatorAction } from '../../src/host/engine.js';
 import { PosbridgeError, TerminalError } from '../../src/host/errors.js';
@@ -19,18 +23,24 @@ import {
   MERCHANT,
   MockWorld,
   type RunningDaemon,
+  scratchDir,
   startDaemon,
   TERMINAL,
+  withoutAuditHead,
 } from './api-rig.helper.js';
 
 let local: MockWorld;
+let localRuntime: Runtime;
 let localEngine: Engine;
+let localDir: string;
 let daemon: RunningDaemon;
 let remote: RemoteEngine;
 
 beforeEach(async () => {
   local = new MockWorld();
-  localEngine = local.localEngine();
+  localDir = scratchDir();
+  localRuntime = await local.runtime(join(localDir, 'audit.sqlite3'));
+  localEngine = localRuntime.engine;
   daemon = await startDaemon();
   remote = new RemoteEngine(daemon.socket);
 });
@@ -38,13 +48,15 @@ beforeEach(async () => {
 afterEach(async () => {
   remote.close();
   await daemon.stop();
+  await localRuntime.close();
   await local.close();
+  rmSync(localDir, { recursive: true, force: true });
 });
 
 /** What a call gave, in a form two worlds can be compared in. */
 async function outcome<T>(promise: Promise<T>): Promise<unknown> {
   try {
-    const value = await promise;
+    const value = withoutAuditHead(await promise);
     // A run that stopped early resolves to its report: what stopped it, and the exit code.
     const stopped = value as Partial<ProvisionReport>;
     if (stopped.kind === 'provision' && stopped.error) {
@@ -64,9 +76,12 @@ async function outcome<T>(promise: Promise<T>): Promise<unknown> {
   }
 }
 
-/** A request ID is drawn at random per session: the one thing two worlds cannot share. */
-function withoutRequestId<T extends Record<string, unknown>>(json: T): Omit<T, 'id'> {
-  const { id, ...rest } = json;
+/**
+ * A request ID is drawn at random per session, and an audit head hashes its own trail: the things
+ * two worlds cannot share.
+ */
+function withoutRequestId<T extends Record<string, unknown>>(json: T): Omit<T, 'id' | 'auditHead'> {
+  const { id, auditHead: _head, ...rest } = json;
   if (id !== undefined) expect(id).toMatch(/^[0-9]+$/);
   return rest;
 }
@@ -163,9 +178,16 @@ function recorder(): Recorded {
 async function provisionBoth(port: string) {
   const there = recorder();
   const here = recorder();
-  const remoteReport = await provisionOn(remote, provisionCall(port, there));
-  const localReport = await provisionOn(localEngine, provisionCall(port, here));
-  return { there, here, remoteReport, localReport };
+  const remoteRun = await provisionOn(remote, provisionCall(port, there));
+  const localRun = await provisionOn(localEngine, provisionCall(port, here));
+  const heads = [remoteRun.auditHead, localRun.auditHead];
+  return {
+    there,
+    here,
+    remoteReport: withoutAuditHead(remoteRun),
+    localReport: withoutAuditHead(localRun),
+    heads,
+  };
 }
 
 describe('RemoteEngine gives what LocalEngine gives', () => {
@@ -175,7 +197,12 @@ describe('RemoteEngine gives what LocalEngine gives', () => {
   });
 
   it('provision: the report, its steps as they happen, the identification and the generated passwords', async () => {
-    const { there, here, remoteReport, localReport } = await provisionBoth('mock://a');
+    const { there, here, remoteReport, localReport, heads } = await provisionBoth('mock://a');
+    // Both audited, each in its own trail (the daemon's, this process's).
+    expect(heads).toEqual([
+      expect.stringMatching(/^\d+:[0-9a-f]+$/),
+      expect.stringMatching(/^\d+:[0-9a-f]+$/),
+    ]);
     expect(remoteReport).toEqual(localReport);
     expect(localReport.outcome).toBe('provisioned');
     expect(there.steps).toEqual(here.steps);

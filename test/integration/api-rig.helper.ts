@@ -2,10 +2,13 @@
  * The local API's test rig: a small in-memory PortManager (a stand-in for the discovery
  * helper's DaemonPortManager) that leases connections to mock:// terminals through the real
  * TerminalDriver and the mock's in-process serialport binding; a daemon on a socket in a scratch
- * directory serving the real LocalEngine; raw HTTP and SSE helpers to talk to it as curl would.
+ * directory serving the engine the composition root builds for it (buildRuntime, through
+ * test/helpers/runtime.ts: a LocalEngine leasing the port manager's connections, audited in the
+ * scratch directory); raw HTTP and SSE helpers to talk to it as curl would.
  *
  * Every clock is fixed (engine and terminals), so two worlds that do the same thing produce the
- * same reports: the in-process engine and the one behind the socket can be compared deep-equal.
+ * same reports: the in-process engine and the one behind the socket can be compared deep-equal
+ * (but for the audit head, a hash of records written apart: `withoutAuditHead`).
  */
 
 import { EventEmitter } from 'node:events';
@@ -15,14 +18,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
 import { MockPorts } from '../../src/cli/mock-ports.js';
+import type { Runtime, ServingRuntime } from '../../src/cli/runtime.js';
 import { Daemon, type DaemonOptions } from '../../src/daemon/api/lifecycle.js';
 import { SseParser } from '../../src/daemon/api/sse.js';
 import { TerminalDriver } from '../../src/host/driver.js';
-import { type Engine, LocalEngine, type TerminalConnection } from '../../src/host/engine.js';
+import type { Engine, TerminalConnection } from '../../src/host/engine.js';
 import { PosbridgeError } from '../../src/host/errors.js';
 import type { HubEvent, PortManager, TerminalInfo } from '../../src/host/hub.js';
 import { createPortRegistry } from '../../src/host/ports/index.js';
 import type { MockTerminalOptions } from '../../src/mock-device/index.js';
+import { inProcessRuntime, servingRuntime } from '../helpers/runtime.js';
 
 export const NOW = new Date('2026-03-02T09:00:00.000Z');
 export const fixedNow = (): Date => new Date(NOW);
@@ -197,9 +202,20 @@ export class MockWorld {
   readonly open = (port: string): Promise<TerminalDriver> =>
     TerminalDriver.open(port, { registry: this.registry, logger: silent, timeoutMs: 2000 });
 
-  /** The in-process engine over this world, as the CLI builds it without a daemon. */
-  localEngine(): LocalEngine {
-    return new LocalEngine({ connect: this.open, now: fixedNow, randomBytes: seededBytes() });
+  /** The in-process runtime over this world, as the CLI builds it without a daemon (audited in `audit`). */
+  runtime(audit: string): Promise<Runtime> {
+    return inProcessRuntime({ mockPorts: this.mockPorts, audit, now: fixedNow, randomBytes: seededBytes() });
+  }
+
+  /** The daemon's runtime over `portManager` (default: a new one over this world), audited in `audit`. */
+  serve(audit: string, portManager: PortManager = this.portManager()): Promise<ServingRuntime> {
+    return servingRuntime({
+      mockPorts: this.mockPorts,
+      audit,
+      portManager,
+      now: fixedNow,
+      randomBytes: seededBytes(),
+    });
   }
 
   portManager(): TestPortManager {
@@ -241,15 +257,10 @@ export async function startDaemon(
   let engine!: Engine;
   const daemon = await Daemon.start({
     logger: silent,
-    createPortManager: async () => portManager,
-    createEngine: (pm) => {
-      const local = new LocalEngine({
-        connect: (port) => pm.lease(port),
-        now: fixedNow,
-        randomBytes: seededBytes(),
-      });
-      engine = options.wrap ? options.wrap(local) : local;
-      return { engine };
+    createRuntime: async () => {
+      const runtime = await world.serve(join(dir, 'daemon-audit.sqlite3'), portManager);
+      engine = options.wrap ? options.wrap(runtime.engine) : runtime.engine;
+      return { ...runtime, engine };
     },
     ...options,
     socket: { path: socket, source: 'flag' },
@@ -268,6 +279,13 @@ export async function startDaemon(
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A report or error document without its audit head: two trails written apart hash apart. */
+export function withoutAuditHead<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || !('auditHead' in value)) return value;
+  const { auditHead: _head, ...rest } = value as T & { auditHead: unknown };
+  return rest as T;
 }
 
 export interface HttpReply {

@@ -2,7 +2,8 @@
  * The local API over its Unix socket, spoken as curl would: routes and their shapes, the event
  * streams (hub events, an operation's own steps), validation at the boundary (400 naming the
  * field, never a stack), secrets kept out of logs, and the socket's permissions. The daemon runs
- * the real LocalEngine over mock:// terminals leased from an in-memory port manager.
+ * the engine the composition root builds for it (a LocalEngine, audited) over mock:// terminals
+ * leased from an in-memory port manager.
  */
 import { lstatSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -482,8 +483,7 @@ describe('secrets and permissions', () => {
       socket,
       uid: process.getuid!(),
       logger: recordingLogger().logger,
-      createPortManager: async () => world.portManager(),
-      createEngine: () => ({ engine: world.localEngine() }),
+      createRuntime: () => world.serve(join(runtime, 'audit.sqlite3')),
       now: fixedNow,
     });
     try {

@@ -10,19 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerStation, type StationCliDeps } from '../../src/cli/commands/station.js';
-import { createLocalEngine, productionDeps } from '../../src/cli/compose.js';
-import type { CommonOptions } from '../../src/cli/context.js';
+import { productionDeps } from '../../src/cli/compose.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { MockPorts } from '../../src/cli/mock-ports.js';
 import { Secret } from '../../src/host/secret.js';
 import { loadManifest } from '../../src/station/manifest.js';
-import { StaticHub } from '../../src/station/static-hub.js';
 import { Station, type StationEvent, type StationSummary } from '../../src/station/station.js';
 import { ADMIN_PASSWORD, MERCHANT } from '../helpers/constants.js';
-import { junitCaseFields, parseXml } from '../unit/station-xml.helper.js';
+import { inProcessRuntime } from '../helpers/runtime.js';
+import { junitCaseFields, parseXml, type XmlElement } from '../unit/station-xml.helper.js';
 
 interface Terminal {
   port: string;
@@ -115,11 +113,17 @@ async function station(
       },
     },
     stdin: Readable.from(stdin === '' ? [] : [Buffer.from(stdin)]),
-    env: { NO_COLOR: '1', PATH: process.env.PATH },
+    env: {
+      NO_COLOR: '1',
+      PATH: process.env.PATH,
+      // The runtime the composition root builds (in-process, audited), all in the scratch directory.
+      POSBRIDGE_AUDIT: join(dir, 'audit.sqlite3'),
+      POSBRIDGE_SOCKET: join(dir, 'no-daemon.sock'),
+      XDG_CONFIG_HOME: join(dir, 'config'),
+    },
   };
   const deps: StationCliDeps = {
-    ...productionDeps(io),
-    createEngine: async (options: CommonOptions, logger) => createLocalEngine(options, logger, mockPorts),
+    ...productionDeps(io, mockPorts),
     user: () => 'tech',
     hostname: () => 'bench-1',
     result: { exitCode: 0 },
@@ -339,7 +343,7 @@ describe('posbridge station over eight mock terminals', () => {
     expect(spy).toEqual([]);
   });
 
-  it('refuses a weak admin password and a run without ports (exit 2)', async () => {
+  it('refuses a weak admin password (exit 2)', async () => {
     const manifest = join(dir, 'terminals.csv');
     await writeFile(manifest, manifestCsv(TERMINALS));
     const weak = await station(
@@ -348,12 +352,6 @@ describe('posbridge station over eight mock terminals', () => {
     );
     expect(weak.code).toBe(2);
     expect(weak.stderr).toContain('the new admin password');
-    // Without --port the daemon's port manager supplies terminals; a build without one says so.
-    const noPort = await station(['--manifest', manifest, '--admin-password-stdin'], undefined, {
-      createHub: undefined,
-    });
-    expect(noPort.code).toBe(2);
-    expect(noPort.stderr).toContain('no port to watch');
   });
 });
 
@@ -364,20 +362,17 @@ describe('Station over eight mock terminals: concurrency, from the events', () =
     const manifestPath = join(dir, 'terminals.csv');
     await writeFile(manifestPath, manifestCsv(TERMINALS));
     const manifest = await loadManifest(manifestPath);
-    const logger = pino({ level: 'silent' });
-    const { engine } = createLocalEngine(
-      { baud: 115200, timeout: 3000, logLevel: 'silent', logFormat: 'json' },
-      logger,
+    // The runtime station mode gets for a fixed list of ports: the engine and a hub over them.
+    const runtime = await inProcessRuntime({
       mockPorts,
-    );
-    const hub = new StaticHub(
-      TERMINALS.map((t) => t.port),
-      { engine, now: () => new Date() },
-    ).start();
+      audit: join(dir, 'audit.sqlite3'),
+      hub: { ports: TERMINALS.map((t) => t.port) },
+    });
+    const { engine, hub } = runtime;
     const station = new Station({
       rows: manifest.rows,
       manifest: manifestPath,
-      hub,
+      hub: hub!,
       engine,
       adminPassword: new Secret(ADMIN_PASSWORD),
       technician: 'tech',
@@ -390,7 +385,7 @@ describe('Station over eight mock terminals: concurrency, from the events', () =
     const events: StationEvent[] = [];
     station.subscribe((e) => events.push(e));
     const summary = await station.run();
-    await hub.close();
+    await runtime.close();
     return { events, summary };
   }
 

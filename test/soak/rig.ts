@@ -2,29 +2,24 @@
  * One soak seed's world: a fresh mock terminal behind `mock://` (the daemon's serial code path,
  * the mock's in-process serialport binding), its faults wrapped so each firing is counted, what
  * the terminal executed observed from its side, and `posbridge provision` run in-process through
- * runCli with an AuditedEngine writing to an AuditStore in a temporary file.
+ * runCli with the runtime the composition root builds (buildRuntime: a LocalEngine, audited in a
+ * temporary file).
  *
- * The engine is composed as src/cli/compose.ts createLocalEngine does (registry with the mock
- * scheme, TerminalDriver.open, LocalEngine), with one difference: the reply timeout of DIAG
- * (`slowTimeoutMs`, 15 s by default and not reachable from createLocalEngine or `--timeout`) is
- * lowered too, so a dropped DIAG reply costs a second and not 15. Everything else is the
- * production path: argv parsing, secrets from stdin and env, the workflow, rendering, exit codes.
+ * One part differs from production: the reply timeout of DIAG (RuntimeParts `slowTimeoutMs`,
+ * 5 x --timeout by default) is 1 s, so a dropped DIAG reply costs a second and not more.
+ * Everything else is the production path: argv parsing, secrets from stdin and env, the
+ * composition, the workflow, rendering, exit codes.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { AuditedEngine } from '../../src/audit/audited-engine.js';
 import { AuditStore } from '../../src/audit/index.js';
 import { productionDeps } from '../../src/cli/compose.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { MockPorts } from '../../src/cli/mock-ports.js';
 import { runCli } from '../../src/cli/program.js';
-import { TerminalDriver } from '../../src/host/driver.js';
-import { type Connector, LocalEngine } from '../../src/host/engine.js';
-import { createPortRegistry } from '../../src/host/ports/index.js';
 import {
   createFaultBehaviours,
   type FaultKind,
@@ -242,7 +237,7 @@ export class SoakRig {
   readonly terminal: MockTerminal;
   readonly runs: ProvisionRun[] = [];
   dir = '';
-  audit: AuditStore | undefined;
+  private auditStore: AuditStore | undefined;
   private readonly mockPorts: MockPorts;
 
   constructor(readonly mix: SoakMix) {
@@ -268,7 +263,6 @@ export class SoakRig {
 
   async init(): Promise<this> {
     this.dir = await mkdtemp(join(soakTmpdir(), `posbridge-soak-${this.mix.seed}-`));
-    this.audit = AuditStore.open(this.path('audit.db'));
     const profile = PROFILES[this.mix.profile]!;
     if (Object.keys(profile).length > 0)
       await writeFile(this.path('profile.json'), JSON.stringify(profile), { mode: 0o600 });
@@ -277,6 +271,12 @@ export class SoakRig {
 
   path(name: string): string {
     return join(this.dir, name);
+  }
+
+  /** The audit trail the runs wrote (read by the checks; opened on first use). */
+  get audit(): AuditStore {
+    this.auditStore ??= AuditStore.open(this.path('audit.db'), { readonly: true });
+    return this.auditStore;
   }
 
   get hasProfileFile(): boolean {
@@ -315,35 +315,14 @@ export class SoakRig {
       USER: 'soak-tech',
       NO_COLOR: '1',
       [OPERATOR_03_ENV]: OPERATOR_03_PW,
+      POSBRIDGE_AUDIT: this.path('audit.db'),
+      // No daemon but one here (none): every run in-process.
+      POSBRIDGE_SOCKET: this.path('no-daemon.sock'),
     });
-    const store = this.audit!;
-    const mockPorts = this.mockPorts;
     const deps = {
-      ...productionDeps(io),
+      ...productionDeps(io, this.mockPorts),
       hostname: () => 'soak-station',
-      createEngine: async (
-        options: { baud?: number; timeout?: number; trace?: string },
-        logger: Parameters<typeof TerminalDriver.open>[1]['logger'],
-      ) => {
-        const registry = createPortRegistry();
-        registry.register('mock', mockPorts.factory());
-        const connect: Connector = (port) =>
-          TerminalDriver.open(port, {
-            registry,
-            logger,
-            baudRate: options.baud,
-            timeoutMs: options.timeout,
-            slowTimeoutMs: SOAK_SLOW_TIMEOUT_MS,
-            ...(options.trace !== undefined && { trace: options.trace }),
-          });
-        const local = new LocalEngine({ connect, now: () => new Date(), randomBytes: (n) => randomBytes(n) });
-        const engine = new AuditedEngine(local, store, {
-          technician: 'soak-tech',
-          station: 'soak-station',
-          now: () => new Date(),
-        });
-        return { engine, close: async () => undefined };
-      },
+      slowTimeoutMs: SOAK_SLOW_TIMEOUT_MS,
     };
     const code = await runCli(argv, deps);
     return { code, stdout: io.out.join(''), stderr: io.err.join('') };
@@ -401,7 +380,7 @@ export class SoakRig {
   }
 
   async close(keepFiles: boolean): Promise<void> {
-    this.audit?.close();
+    this.auditStore?.close();
     await this.mockPorts.close();
     if (this.dir && !keepFiles && !process.env.SOAK_TRACE)
       await rm(this.dir, { recursive: true, force: true });

@@ -1,43 +1,25 @@
 /**
- * `posbridge daemon`: the long-running service. It claims the API socket (refusing if a daemon
- * already answers there, replacing a stale socket), builds the port manager (discovery,
- * hot-plug) and serves every engine operation over the local API until SIGINT/SIGTERM, when it
- * lets running operations finish, closes the ports and removes the socket.
+ * `posbridge daemon`: the long-running service. It reads its config first (a bad file is exit 2
+ * before anything else), claims the API socket (refusing if a daemon already answers there,
+ * replacing a stale socket), builds its runtime (the port manager: discovery, hot-plug; the
+ * engine over it, audited) and serves every engine operation over the local API until
+ * SIGINT/SIGTERM, when it lets running operations finish, closes the ports and removes the socket.
  */
 import type { Command } from 'commander';
-import type { Logger } from 'pino';
-import { Daemon, type DaemonEngine, runUntilSignal, type SignalSource } from '../../daemon/api/lifecycle.js';
+import { Daemon, runUntilSignal, type SignalSource } from '../../daemon/api/lifecycle.js';
 import { resolveSocketPath } from '../../daemon/api/socket.js';
 import { parseListen } from '../../daemon/http/listen.js';
-import { type Engine, LocalEngine } from '../../host/engine.js';
 import { PosbridgeError } from '../../host/errors.js';
-import type { PortManager } from '../../host/hub.js';
 import { type CliDeps, type CommonOptions, oneOf } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { jsonSafe, visible } from '../render.js';
 import { runAction } from '../run-action.js';
+import { buildRuntime } from '../runtime.js';
+import { configSystem, loadRuntimeConfig } from '../runtime-config.js';
 import { VERSION } from '../version.js';
-
-/** What the port manager factory gets: it loads and validates the config file itself. */
-export interface PortManagerFactoryOptions {
-  /** `--config FILE`, when given. */
-  configFile?: string;
-  logger: Logger;
-}
 
 /** What `posbridge daemon` needs beyond CliDeps (all optional, so other commands ignore them). */
 export interface DaemonCommandDeps {
-  /** Discovery and the ports it owns (the DaemonPortManager, wired in compose.ts). */
-  createPortManager?: (options: PortManagerFactoryOptions) => Promise<PortManager>;
-  /**
-   * Wraps the daemon's engine, e.g. in the audit trail; its close() runs after the last
-   * operation. `hostname`: the station name when the config gives none.
-   */
-  wrapDaemonEngine?: (
-    engine: Engine,
-    logger: Logger,
-    context: { hostname(): string; onAuditAppend?: (seconds: number) => void },
-  ) => Promise<DaemonEngine> | DaemonEngine;
   /** Where SIGINT/SIGTERM come from (default: this process). */
   signals?: SignalSource;
   /** The user's uid, for the default socket path and the ownership checks (default: getuid()). */
@@ -101,18 +83,11 @@ Example:
 }
 
 async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOptions): Promise<number> {
-  const { createPortManager } = deps;
-  if (!createPortManager) {
-    throw new PosbridgeError('UNSUPPORTED', 'this build of posbridge has no port manager for the daemon', {
-      hint: 'run the commands without the daemon: they open the port themselves',
-    });
-  }
   const logger = deps.createLogger({
     logLevel: options.logLevel,
     logFormat: options.logFormat,
   } as CommonOptions);
-  const uid = deps.uid?.() ?? process.getuid?.() ?? 0;
-  const socket = resolveSocketPath(deps.io.env, options.socket, uid);
+  const system = configSystem(deps);
   if (options.httpAllowRemote && options.http === undefined)
     throw new PosbridgeError('USAGE', '--http-allow-remote goes with --http HOST:PORT', {
       hint: 'e.g. --http 0.0.0.0:8390 --http-allow-remote',
@@ -120,28 +95,27 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
   // Checked before the socket is claimed: a wrong address starts nothing.
   const listen =
     options.http === undefined ? undefined : parseListen(options.http, options.httpAllowRemote === true);
+  // The config first: the daemon is the one process that never goes through another daemon.
+  const settled = await loadRuntimeConfig(
+    deps.io,
+    { inProcess: true, ports: { file: options.config } },
+    system,
+  );
   const daemon = await Daemon.start({
-    socket,
-    uid,
+    socket: resolveSocketPath(deps.io.env, options.socket, system.uid),
+    uid: system.uid,
     logger,
     version: VERSION,
     now: deps.now,
     ...(listen && { dashboard: { listen, random: deps.randomBytes } }),
-    createPortManager: () =>
-      createPortManager({ ...(options.config !== undefined && { configFile: options.config }), logger }),
-    createEngine: (portManager, extras) => {
-      const engine = new LocalEngine({
-        connect: (port) => portManager.lease(port),
-        now: deps.now,
-        randomBytes: deps.randomBytes,
-      });
-      return deps.wrapDaemonEngine
-        ? deps.wrapDaemonEngine(engine, logger, {
-            hostname: () => deps.hostname(),
-            ...(extras?.metrics && { onAuditAppend: (s: number) => extras.metrics?.auditAppended(s) }),
-          })
-        : { engine };
-    },
+    // Once the socket is ours: the port manager may open and probe ports.
+    createRuntime: ({ onAuditAppend }) =>
+      buildRuntime(settled, deps.io, {
+        parts: deps,
+        logger,
+        hub: 'serve',
+        ...(onAuditAppend && { onAuditAppend }),
+      }),
   });
   // What its records say and where they go (also in GET /v1/health): the config's, not a guess.
   const { station, audit, config } = daemon.about;

@@ -116,7 +116,7 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
   const progress = options.json
     ? undefined
     : new CheckProgress(io.stdout, liveProgress(io), paint, profile.diagChecks ?? DIAG_CHECK_ORDER);
-  return withEngine(deps, options, async (engine, handle) => {
+  return withEngine(deps, options, async (engine, runtime) => {
     if (!options.json)
       io.stdout.write(`${options.dryRun ? 'planning' : 'provisioning'} ${options.port} ...\n`);
     // However the run ends there is a report (a stop is its outcome); what could not start throws.
@@ -131,7 +131,7 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
             ...(adminPassword && { adminPassword }),
             profile,
             technician: options.technician ?? deps.user(),
-            station: options.station ?? handle.about?.station ?? deps.hostname(),
+            station: options.station ?? runtime.about.station ?? deps.hostname(),
             dryRun: options.dryRun === true,
           },
           operatorPasswords: Object.fromEntries(operatorSecrets),

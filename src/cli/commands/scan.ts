@@ -10,27 +10,20 @@
  * port that should have been checked could not be (missing, busy, not answering).
  */
 import type { Command } from 'commander';
-import { loadDaemonConfig } from '../../daemon/config/index.js';
 import type { IgnoredPort } from '../../daemon/discovery/index.js';
 import { createDaemonPorts } from '../../daemon/port-manager/index.js';
+import { PosbridgeError } from '../../host/errors.js';
 import type { TerminalInfo } from '../../host/hub.js';
-import { createPortRegistry, type PortRegistry } from '../../host/ports/index.js';
 import { type CliDeps, type CommonOptions, parsePositiveInt } from '../context.js';
-import { findDaemonFor, linkOf } from '../daemon-client.js';
+import { linkOf, remoteEngine } from '../daemon-client.js';
 import { EXIT } from '../exit-codes.js';
 import { type Colour, painter } from '../io.js';
-import { MockPorts } from '../mock-ports.js';
 import { visible } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
+import { configSystem, loadRuntimeConfig } from '../runtime-config.js';
 import { terminalsViaDaemon } from './scan-via-daemon.js';
 
-export interface ScanDeps extends CliDeps {
-  /**
-   * The registry ports open through. Default: device paths, tcp://, rfc2217://, telnet://, and
-   * mock:// terminals of this process. (The composition root may share its own, e.g. a test's mock terminals.)
-   */
-  portRegistry?: (() => PortRegistry) | undefined;
-}
+export type ScanDeps = CliDeps;
 
 interface ScanOptions {
   port: string[];
@@ -123,9 +116,17 @@ export function registerScan(program: Command, deps: ScanDeps): void {
 }
 
 async function scan(deps: ScanDeps, options: ScanOptions): Promise<number> {
-  const uid = process.getuid?.() ?? 0;
-  const remote = await findDaemonFor(options, deps.io.env, uid, linkOf(options));
-  if (remote) {
+  // The config first: a daemon that answers owns the ports (and scans with its own config).
+  const settled = await loadRuntimeConfig(
+    deps.io,
+    {
+      socket: options.socket,
+      ports: { file: options.config, baudRate: options.baud, timeoutMs: options.timeout },
+    },
+    configSystem(deps),
+  );
+  if (settled.daemon) {
+    const remote = remoteEngine(settled.daemon, linkOf(options));
     try {
       const infos = await terminalsViaDaemon(remote, options);
       const report = buildReport(remote.found?.station ?? deps.hostname(), infos, [], []);
@@ -135,14 +136,8 @@ async function scan(deps: ScanDeps, options: ScanOptions): Promise<number> {
       remote.close();
     }
   }
-  const loaded = await loadDaemonConfig({
-    path: options.config,
-    env: deps.io.env,
-    hostname: () => deps.hostname(),
-  });
-  const config = loaded.config;
-  if (options.baud !== undefined) config.baud = options.baud;
-  if (options.timeout !== undefined) config.timeouts.requestMs = options.timeout;
+  if (!settled.file) throw new PosbridgeError('INTERNAL', 'scan needs the daemon config, loaded first');
+  const config = settled.file.config;
   const common: CommonOptions = {
     baud: config.baud,
     timeout: config.timeouts.requestMs,
@@ -151,17 +146,11 @@ async function scan(deps: ScanDeps, options: ScanOptions): Promise<number> {
     ...(options.json && { json: true }),
   };
   const logger = deps.createLogger(common);
-  let mockPorts: MockPorts | undefined;
-  let registry: PortRegistry;
-  if (deps.portRegistry) registry = deps.portRegistry();
-  else {
-    mockPorts = new MockPorts();
-    registry = createPortRegistry();
-    registry.register('mock', mockPorts.factory());
-  }
+  // A one-shot port manager (no hot-plug, no heartbeat) over this process's ports: no engine,
+  // no audit trail (nothing is changed, nothing recorded).
   const { discovery, manager } = createDaemonPorts({
     config,
-    registry,
+    registry: deps.portRegistry(),
     logger,
     extraPorts: options.port,
     hotPlug: false,
@@ -184,7 +173,6 @@ async function scan(deps: ScanDeps, options: ScanOptions): Promise<number> {
     }
   } finally {
     await manager.close();
-    await mockPorts?.close();
   }
   return printScan(deps, options, report);
 }

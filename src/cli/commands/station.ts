@@ -1,20 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import type { Command, Option } from 'commander';
 import type { Logger } from 'pino';
-import type { Engine } from '../../host/engine.js';
 import { PosbridgeError } from '../../host/errors.js';
 import { Secret } from '../../host/secret.js';
 import type { OperatorSpec } from '../../host/workflow/profile.js';
 import { checkPassword, PASSWORD_PROBLEM_TEXT } from '../../protocol/index.js';
 import {
-  type CreateStationHub,
   loadManifest,
   type Manifest,
   renderJunit,
-  StaticHub,
   Station,
   type StationEvent,
-  type StationHub,
   stationExitCode,
 } from '../../station/index.js';
 import {
@@ -22,10 +18,10 @@ import {
   type CliDeps,
   type CommonOptions,
   type EngineAbout,
-  type EngineHandle,
   parsePositiveInt,
 } from '../context.js';
 import { credentialsRecorder } from '../credentials-file.js';
+import { linkOf } from '../daemon-client.js';
 import { EXIT } from '../exit-codes.js';
 import { cwdOf, painter } from '../io.js';
 import {
@@ -36,13 +32,14 @@ import {
 } from '../output-files.js';
 import { visible } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
+import { buildRuntime, type Runtime } from '../runtime.js';
+import { configSystem, loadRuntimeConfig } from '../runtime-config.js';
 import { SecretReader } from '../secrets.js';
 import { LiveView, renderStationSummary } from '../station-live-view.js';
 import { ADMIN_PASSWORD_SOURCE, CREDENTIALS_OUT_HELP, NEW_ADMIN_PASSWORD_PROMPT } from './provision.js';
 
-/** The CLI's deps, plus the daemon's port manager as a hub (discovery and hot-plug) once wired. */
+/** The CLI's deps, plus when to stop. */
 export interface StationCliDeps extends CliDeps {
-  createHub?: CreateStationHub;
   /** Resolves when the run must stop (as Ctrl-C). Default: the first SIGINT or SIGTERM. */
   stopSignal?: () => Promise<string>;
 }
@@ -117,11 +114,6 @@ async function stationAction(deps: StationCliDeps, options: StationOptions): Pro
   const paint = painter(io);
   const manifest = await loadManifest(options.manifest);
   const ports = [...new Set(options.port ?? [])];
-  if (ports.length === 0 && !deps.createHub) {
-    throw new PosbridgeError('USAGE', 'no port to watch', {
-      hint: 'name the ports with --port P (repeatable), or run the daemon for discovery and hot-plug',
-    });
-  }
   const adminPassword = (await new SecretReader(io).read({
     ...ADMIN_PASSWORD_SOURCE,
     prompt: NEW_ADMIN_PASSWORD_PROMPT,
@@ -148,23 +140,27 @@ async function stationAction(deps: StationCliDeps, options: StationOptions): Pro
 
   const common: CommonOptions = { ...options, port: undefined };
   const logger = deps.createLogger(common);
-  let engineHandle: EngineHandle | undefined;
-  let hub: StationHub | undefined;
+  let runtime: Runtime | undefined;
   try {
-    engineHandle = await deps.createEngine(common, logger, { ...(trace && { trace }) });
-    hub =
-      ports.length > 0
-        ? new StaticHub(ports, { engine: engineHandle.engine, now: deps.now }).start()
-        : await deps.createHub!({
-            baudRate: options.baud,
-            timeoutMs: options.timeout,
-            logger,
-            ...(trace && { trace }),
-            ...(options.socket !== undefined && { socket: options.socket }),
-          });
-    const engine: Engine = hub.engine ?? engineHandle.engine;
+    // Without --port, the terminals a port manager finds: the daemon's when one answers, else
+    // this process runs one from the daemon config (with --baud and --timeout over it).
+    const config = await loadRuntimeConfig(
+      io,
+      {
+        socket: options.socket,
+        ...(ports.length === 0 && { ports: { baudRate: options.baud, timeoutMs: options.timeout } }),
+      },
+      configSystem(deps),
+    );
+    runtime = await buildRuntime(config, io, {
+      parts: deps,
+      logger,
+      link: linkOf(options, trace),
+      hub: ports.length > 0 ? { ports } : 'discover',
+    });
+    const { engine, hub } = runtime as Required<Runtime>;
     // Whoever records the runs (the daemon, or this process) says under which name and where.
-    const about = (hub.engine ? hub.about : engineHandle.about) ?? {};
+    const about = runtime.about;
     const stationName = options.station ?? about.station ?? deps.hostname();
     const station = new Station({
       rows: manifest.rows,
@@ -219,8 +215,7 @@ async function stationAction(deps: StationCliDeps, options: StationOptions): Pro
     }
     return code;
   } finally {
-    await hub?.close().catch(() => undefined);
-    await engineHandle?.close();
+    await runtime?.close().catch(() => undefined);
     await trace?.close();
   }
 }

@@ -7,7 +7,7 @@ import type { RemoteEngine } from '../../daemon/api/client.js';
 import { PosbridgeError } from '../../host/errors.js';
 import { renderStatusTable, renderWatchLine } from '../bench-render.js';
 import type { CliDeps } from '../context.js';
-import { findDaemonFor } from '../daemon-client.js';
+import { findDaemon, remoteEngine } from '../daemon-client.js';
 import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';
 import { jsonSafe } from '../render.js';
@@ -29,12 +29,12 @@ interface WatchOptions extends StatusOptions {
 
 async function daemon(deps: CliDeps, options: StatusOptions): Promise<RemoteEngine> {
   const uid = deps.uid?.() ?? process.getuid?.() ?? 0;
-  const remote = await findDaemonFor(options, deps.io.env, uid);
-  if (!remote)
+  const found = await findDaemon(options.socket, deps.io.env, uid);
+  if (!found)
     throw new PosbridgeError('PORT_NOT_FOUND', 'no posbridge daemon is running: it is what sees the bench', {
       hint: 'start it (posbridge daemon, or systemctl --user start posbridge), or name its socket with --socket',
     });
-  return remote;
+  return remoteEngine(found);
 }
 
 export function registerStatus(program: Command, deps: CliDeps & WatchDeps): void {

@@ -1,18 +1,22 @@
 import type { Engine } from '../../host/engine.js';
-import type { CliDeps, CommonOptions, EngineChoice, EngineHandle } from '../context.js';
+import type { CliDeps, CommonOptions } from '../context.js';
+import { linkOf } from '../daemon-client.js';
 import { cwdOf } from '../io.js';
 import { openTraceFile } from '../output-files.js';
+import { buildRuntime, type Runtime } from '../runtime.js';
+import { type ConfigRequest, configSystem, loadRuntimeConfig } from '../runtime-config.js';
 
 /**
- * Build the engine from the common flags, run, and always release it. The --trace file is
- * checked and opened first (a path that cannot be written is exit 2 before any byte is sent) and
- * written by this process, also when the operations run in the daemon.
+ * Build the runtime from the common flags (the config first: is there a daemon to go through?),
+ * run, and always release it. The --trace file is checked and opened first (a path that cannot
+ * be written is exit 2 before any byte is sent) and written by this process, also when the
+ * operations run in the daemon. `request`: the demo's own mock terminal and audit trail.
  */
 export async function withEngine(
   deps: CliDeps,
   options: CommonOptions,
-  body: (engine: Engine, handle: EngineHandle) => Promise<number>,
-  choice: Omit<EngineChoice, 'trace'> = {},
+  body: (engine: Engine, runtime: Runtime) => Promise<number>,
+  request: Pick<ConfigRequest, 'inProcess' | 'audit'> = {},
 ): Promise<number> {
   const logger = deps.createLogger(options);
   const trace =
@@ -20,11 +24,20 @@ export async function withEngine(
       ? undefined
       : await openTraceFile(options.trace, (text) => deps.io.stderr.write(text), { cwd: cwdOf(deps.io) });
   try {
-    const handle = await deps.createEngine(options, logger, { ...choice, ...(trace && { trace }) });
+    const config = await loadRuntimeConfig(
+      deps.io,
+      { socket: options.socket, ...request },
+      configSystem(deps),
+    );
+    const runtime = await buildRuntime(config, deps.io, {
+      parts: deps,
+      logger,
+      link: linkOf(options, trace),
+    });
     try {
-      return await body(handle.engine, handle);
+      return await body(runtime.engine, runtime);
     } finally {
-      await handle.close();
+      await runtime.close();
     }
   } finally {
     await trace?.close();

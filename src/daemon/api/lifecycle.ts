@@ -1,9 +1,10 @@
 /**
  * The daemon's life: claim the socket first (a second daemon is refused before it touches a
- * single port; a stale socket is replaced), then build the port manager and the engine, then
- * serve. On SIGINT/SIGTERM: stop taking operations (503), let running ones finish (bounded
- * wait), close the port manager (what still runs fails cleanly), close the engine (the audit
- * store), then the socket. A second signal cuts the wait short.
+ * single port; a stale socket is replaced), then build its runtime (the port manager and the
+ * engine over it, from the composition root), then serve. On SIGINT/SIGTERM: stop taking
+ * operations (503), let running ones finish (bounded wait), close the port manager (what still
+ * runs fails cleanly), close the rest of the runtime (the audit store), then the socket. A second
+ * signal cuts the wait short.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -22,9 +23,13 @@ import { ApiServer } from './server.js';
 import { type ClaimedSocket, listenExclusive, releaseSocket, type SocketLocation } from './socket.js';
 import type { DaemonAbout } from './wire.js';
 
-/** The daemon's engine, and what to close after the last operation (e.g. the audit store). */
-export interface DaemonEngine {
+/** What the daemon serves: its port manager, the engine over it, what it closes last. */
+export interface DaemonRuntime {
+  /** A LocalEngine leasing the port manager's connections, audited. */
   engine: Engine;
+  /** The port manager: what is plugged in, and the connections the engine leases. */
+  hub: PortManager;
+  /** After the last operation (the audit store, the port manager if still open). */
   close?(): Promise<void>;
   /** The station and audit trail it records with (and the config behind them): told in /v1/health. */
   about?: DaemonAbout;
@@ -35,13 +40,11 @@ export interface DaemonOptions {
   uid: number;
   logger: Logger;
   /** Built once the socket is ours: it may open and probe ports. */
-  createPortManager(): Promise<PortManager>;
-  /** The engine over the port manager (a LocalEngine leasing its connections, audited). */
-  createEngine(
-    portManager: PortManager,
-    /** The daemon's metrics (with the dashboard), for what only the engine sees (audit latency). */
-    extras?: { metrics?: DaemonMetrics },
-  ): Promise<DaemonEngine> | DaemonEngine;
+  /**
+   * Built once the socket is ours: it may open and probe ports. `onAuditAppend`: the daemon's
+   * metrics (with the dashboard) hear how long each audit append took.
+   */
+  createRuntime(hooks: { onAuditAppend?: (seconds: number) => void }): Promise<DaemonRuntime>;
   version?: string;
   pid?: number;
   now?: () => Date;
@@ -82,8 +85,7 @@ export class Daemon {
     private readonly http: ReturnType<typeof createServer>,
     private readonly claimed: ClaimedSocket,
     private readonly api: ApiServer,
-    private readonly portManager: PortManager,
-    private readonly engine: DaemonEngine,
+    private readonly runtime: DaemonRuntime,
     private readonly options: DaemonOptions,
     /** The dashboard's listener, when `dashboard` was asked for. */
     readonly dashboard: DashboardServer | undefined,
@@ -125,11 +127,14 @@ export class Daemon {
 
     const claimed = await listenExclusive(http, options.socket, options.uid);
     logger.info({ socket: claimed.path, pid }, 'socket claimed');
-    let portManager: PortManager | undefined;
+    let runtime: DaemonRuntime | undefined;
     let dashboard: DashboardServer | undefined;
     let metrics: DaemonMetrics | undefined;
     try {
-      portManager = await options.createPortManager();
+      runtime = await options.createRuntime({
+        ...(options.dashboard && { onAuditAppend: (seconds: number) => metrics?.auditAppended(seconds) }),
+      });
+      const portManager = runtime.hub;
       // One numbered stream and one activity table for every listener (API socket, dashboard).
       const journal = new EventJournal(portManager);
       const bench = new BenchStatus(portManager, options.now);
@@ -138,16 +143,15 @@ export class Daemon {
         metrics = new DaemonMetrics(bench);
         portManager.subscribe(metrics.observe);
       }
-      const engine = await options.createEngine(portManager, { ...(metrics && { metrics }) });
       api = new ApiServer({
         journal,
         bench,
-        engine: engine.engine,
+        engine: runtime.engine,
         hub: portManager,
         logger,
         socket: claimed.path,
         pid,
-        ...(engine.about && { about: engine.about }),
+        ...(runtime.about && { about: runtime.about }),
         ...(options.version !== undefined && { version: options.version }),
         ...(options.now && { now: options.now }),
         ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
@@ -155,7 +159,7 @@ export class Daemon {
         ...(options.generatedAckTimeoutMs !== undefined && {
           generatedAckTimeoutMs: options.generatedAckTimeoutMs,
         }),
-        ...(options.routes && { routes: options.routes(portManager, engine.engine) }),
+        ...(options.routes && { routes: options.routes(runtime.hub, runtime.engine) }),
       });
       if (options.dashboard) {
         const { listen, assets, random, routes, reads } = options.dashboard;
@@ -174,21 +178,10 @@ export class Daemon {
         logger.info({ origin: dashboard.origin }, 'dashboard listening');
       }
       logger.info({ socket: claimed.path, pid }, 'daemon ready');
-      return new Daemon(
-        claimed.path,
-        http,
-        claimed,
-        api,
-        portManager,
-        engine,
-        options,
-        dashboard,
-        journal,
-        metrics,
-      );
+      return new Daemon(claimed.path, http, claimed, api, runtime, options, dashboard, journal, metrics);
     } catch (error) {
       await dashboard?.close().catch(() => undefined);
-      await portManager?.close().catch(() => undefined);
+      if (runtime) await (runtime.close ? runtime.close() : runtime.hub.close()).catch(() => undefined);
       await closeServer(http);
       await releaseSocket(claimed);
       throw error;
@@ -202,7 +195,7 @@ export class Daemon {
 
   /** Its station, audit trail, line rate and config file, as /v1/health tells them. */
   get about(): DaemonAbout {
-    return this.engine.about ?? {};
+    return this.runtime.about ?? {};
   }
 
   /**
@@ -243,7 +236,7 @@ export class Daemon {
       if (!drained)
         logger.warn({ running: this.api.running }, 'operations still running: closing their ports');
     }
-    await this.portManager
+    await this.runtime.hub
       .close()
       .catch((error: unknown) => logger.warn({ err: error }, 'closing the port manager failed'));
     // What still ran now fails (its port is closed) and answers its caller.
@@ -252,9 +245,9 @@ export class Daemon {
     const closed = closeServer(this.http);
     this.http.closeAllConnections();
     // An operation still waiting on its caller (a generated password) fails now its stream is
-    // gone; the engine (the audit store) closes once nothing uses it any more.
+    // gone; the rest of the runtime (the audit store) closes once nothing uses it any more.
     await this.api.drain(settleMs);
-    await this.engine
+    await this.runtime
       .close?.()
       .catch((error: unknown) => logger.warn({ err: error }, 'closing the engine failed'));
     await closed;

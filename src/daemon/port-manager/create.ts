@@ -1,14 +1,14 @@
 /**
  * The production wiring of discovery and the port manager from the daemon's config: ports open as
  * TerminalDrivers through the port registry (devices, tcp://, and whatever schemes the composition
- * root registered, e.g. mock://), with the config's baud rate and timeouts. `posbridge daemon` and
- * `posbridge scan` both build their manager here: one code path.
+ * root registered, e.g. mock://), with the config's baud rate and timeouts. `posbridge daemon`,
+ * station mode and `posbridge scan` all build their manager here (the config loaded before, by
+ * the composition root, src/cli/runtime.ts): one code path.
  */
 import type { Logger } from 'pino';
 import { TerminalDriver } from '../../host/driver.js';
 import type { PortRegistry } from '../../host/ports/registry.js';
 import type { Clock, Timers } from '../../protocol/index.js';
-import { type LoadConfigOptions, loadDaemonConfig } from '../config/load.js';
 import type { DaemonConfig } from '../config/schema.js';
 import { Discovery, type DiscoveryFs, type DiscoveryLister } from '../discovery/index.js';
 import type { WatchSource } from '../discovery/watch.js';
@@ -74,40 +74,4 @@ export function createDaemonPorts(options: CreateDaemonPortsOptions): DaemonPort
     maxNamedPorts: config.maxNamedPorts,
   });
   return { discovery, manager };
-}
-
-export interface StartDaemonPortsOptions
-  extends Omit<CreateDaemonPortsOptions, 'config'>,
-    Pick<LoadConfigOptions, 'env' | 'hostname' | 'homedir'> {
-  /** `--config FILE` (must exist); default: the default location, absent = defaults. */
-  configFile?: string | undefined;
-  /** Changes the loaded config before it is used (station mode's --baud and --timeout). */
-  adjust?: ((config: DaemonConfig) => void) | undefined;
-}
-
-/**
- * What `posbridge daemon` runs: loads and validates the config file (errors name the file and the
- * field), builds discovery and the port manager, and starts them (hot-plug on). The caller closes
- * `manager` (which closes the discovery too).
- */
-export async function startDaemonPorts(
-  options: StartDaemonPortsOptions,
-): Promise<DaemonPorts & { config: DaemonConfig; configPath: string; configFound: boolean }> {
-  const loaded = await loadDaemonConfig({
-    path: options.configFile,
-    env: options.env,
-    hostname: options.hostname,
-    homedir: options.homedir,
-  });
-  options.adjust?.(loaded.config);
-  const ports = createDaemonPorts({ ...options, config: loaded.config });
-  options.logger.info(
-    {
-      config: loaded.found ? loaded.path : `${loaded.path} (absent: defaults)`,
-      station: loaded.config.station,
-    },
-    'daemon config',
-  );
-  await ports.manager.start();
-  return { ...ports, config: loaded.config, configPath: loaded.path, configFound: loaded.found };
 }
