@@ -91,11 +91,16 @@ type AnyMethod = (request: unknown, options?: CallOptions<OperationName>) => Pro
 
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the methods are installed below, one per operation of PLANS.
 export class AuditedEngine {
+  /** `trail`: the store, or how to open it on the first record (info writes none). */
   constructor(
     private readonly inner: Engine,
-    private readonly store: AuditStore,
+    private readonly trail: AuditStore | (() => AuditStore),
     private readonly context: AuditContext,
   ) {}
+
+  private get store(): AuditStore {
+    return typeof this.trail === 'function' ? this.trail() : this.trail;
+  }
 
   async call<N extends OperationName>(
     name: N,

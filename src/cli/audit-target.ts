@@ -10,13 +10,11 @@
  *   while the trail is the config's own (POSBRIDGE_AUDIT pointing elsewhere leaves it out).
  */
 import { resolve } from 'node:path';
-import {
-  AuditStore,
-  AuditWitness,
-  defaultAuditPath,
-  type HeadWitness,
-  isAuditError,
-} from '../audit/index.js';
+// The modules themselves, not the index: the CSV writer of `history` is not needed here.
+import { isAuditError } from '../audit/errors.js';
+import { defaultAuditPath } from '../audit/paths.js';
+import { AuditStore, type HeadWitness } from '../audit/store.js';
+import { AuditWitness } from '../audit/witness.js';
 import type { DaemonConfig } from '../daemon/config/index.js';
 import { PosbridgeError } from '../host/errors.js';
 
@@ -95,4 +93,32 @@ export function openAudit(
     witness?.close();
     throw error;
   }
+}
+
+export interface LazyAudit {
+  /** The trail's file, resolved as the store resolves it. */
+  file: string;
+  /** The store, opened (with its witness) on the first call; a failure to open is thrown each time. */
+  store(): AuditStore;
+  /** The witness, once the store is open. */
+  witness(): AuditWitness | undefined;
+  close(): void;
+}
+
+/**
+ * The trail as a process that may never record needs it: nothing is opened or created until the
+ * first record (info and a failed usage check leave no file behind); `openAudit` then, before the
+ * first byte of that run is sent.
+ */
+export function lazyAudit(target: AuditTarget, warn: (message: string) => void): LazyAudit {
+  let opened: OpenedAudit | undefined;
+  return {
+    file: resolve(target.file),
+    store: () => {
+      opened ??= openAudit(target, warn);
+      return opened.store;
+    },
+    witness: () => opened?.witness,
+    close: () => opened?.close(),
+  };
 }

@@ -7,17 +7,26 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import type { Logger } from 'pino';
-import { defaultAuditPath } from '../audit/index.js';
-import { createPortRegistry, listPorts, type PortRegistry } from '../host/ports/index.js';
+import { defaultAuditPath } from '../audit/paths.js';
+import type { PortRegistry } from '../host/ports/index.js';
 import { type CliDeps, DEFAULT_BAUD } from './context.js';
 import type { CliIo } from './io.js';
 import { createLogger } from './logger.js';
-import { MockPorts, type MockPortsOptions } from './mock-ports.js';
+import type { MockPorts, MockPortsOptions } from './mock-ports.js';
 
-/** `mock` is the process's mock terminals, or options to make them (tests pass their own). */
+/**
+ * `mock` is the process's mock terminals, or options to make them (tests pass their own). The
+ * ports' modules and the mock's load when a command first opens a port, not with the command line.
+ */
 export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {}): Omit<CliDeps, 'result'> {
-  const mockPorts = mock instanceof MockPorts ? mock : new MockPorts(mock);
-  const registry = (logger?: Logger) => portRegistry(mockPorts, logger);
+  let mockPorts: Promise<MockPorts> | undefined;
+  const mocks = () => {
+    mockPorts ??= isMockPorts(mock)
+      ? Promise.resolve(mock)
+      : import('./mock-ports.js').then(({ MockPorts }) => new MockPorts(mock));
+    return mockPorts;
+  };
+  const registry = async (logger?: Logger) => portRegistry(await mocks(), logger);
   return {
     io,
     now: () => new Date(),
@@ -27,8 +36,9 @@ export function productionDeps(io: CliIo, mock: MockPortsOptions | MockPorts = {
     createLogger: (options) => createLogger(options, io.stderr as NodeJS.WritableStream, io),
     portRegistry: registry,
     auditPath: () => auditPath(io.env),
-    listPorts: () => listPorts(),
-    openTransport: (options) => registry().open(options.port!, { baudRate: options.baud ?? DEFAULT_BAUD }),
+    listPorts: async () => (await import('../host/ports/index.js')).listPorts(),
+    openTransport: async (options) =>
+      (await registry()).open(options.port!, { baudRate: options.baud ?? DEFAULT_BAUD }),
   };
 }
 
@@ -45,7 +55,12 @@ function safeUser(): string {
   }
 }
 
-function portRegistry(mockPorts: MockPorts, logger?: Logger): PortRegistry {
+function isMockPorts(mock: MockPortsOptions | MockPorts): mock is MockPorts {
+  return typeof (mock as Partial<MockPorts>).factory === 'function';
+}
+
+async function portRegistry(mockPorts: MockPorts, logger?: Logger): Promise<PortRegistry> {
+  const { createPortRegistry } = await import('../host/ports/index.js');
   const registry = createPortRegistry({ logger });
   registry.register('mock', mockPorts.factory());
   return registry;

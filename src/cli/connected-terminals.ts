@@ -27,7 +27,7 @@ export async function connectedTerminals(
   const uid = process.getuid?.() ?? 0;
   const found = await findDaemon(options.socket, deps.io.env, uid);
   if (found) {
-    const remote = remoteEngine(found, linkOf(options));
+    const remote = await remoteEngine(found, linkOf(options));
     try {
       const infos = await terminalsViaDaemon(remote, { port: [], baud: options.baud });
       return {
@@ -43,7 +43,7 @@ export async function connectedTerminals(
   if (options.timeout !== undefined) config.timeouts.requestMs = options.timeout;
   let mockPorts: MockPorts | undefined;
   const registry =
-    deps.portRegistry?.() ??
+    (await deps.portRegistry?.()) ??
     (() => {
       mockPorts = new MockPorts();
       return createPortRegistry().register('mock', mockPorts.factory());

@@ -7,8 +7,8 @@
  * (host/link-options.ts): the trace lines come back and are written here, by the user's own
  * process; a --baud the daemon cannot honour is refused (exit 2). Nothing is silently dropped.
  */
-import { connectDaemon, RemoteEngine } from '../daemon/api/client.js';
-import { resolveSocketPath } from '../daemon/api/socket.js';
+import type { RemoteEngine } from '../daemon/api/client.js';
+import { isTrustedSocket, probeSocket, resolveSocketPath } from '../daemon/api/socket.js';
 import type { DaemonHealth } from '../daemon/api/wire.js';
 import { PosbridgeError } from '../host/errors.js';
 import type { LinkOptions } from '../host/link-options.js';
@@ -31,19 +31,20 @@ export async function findDaemon(
   uid: number,
 ): Promise<FoundDaemon | undefined> {
   const location = resolveSocketPath(env, socketFlag, uid);
-  const remote = await connectDaemon(location, uid);
-  if (!remote && location.source === 'flag') {
+  // The client (and its reply schemas) loads only once a daemon answers: remoteEngine.
+  const probe = (await isTrustedSocket(location.path, uid)) ? await probeSocket(location.path) : undefined;
+  if (probe?.kind !== 'daemon' && location.source === 'flag') {
     throw new PosbridgeError('PORT_NOT_FOUND', `no posbridge daemon answers at ${location.path}`, {
       hint: 'start it (posbridge daemon --socket PATH), or leave out --socket to work without it',
     });
   }
-  if (!remote) return undefined;
-  remote.close();
-  return { socket: remote.socketPath, health: remote.found };
+  if (probe?.kind !== 'daemon') return undefined;
+  return { socket: location.path, health: probe.health };
 }
 
 /** The client of a daemon found, asking each operation's `link` of it. */
-export function remoteEngine(found: FoundDaemon, link: LinkOptions = {}): RemoteEngine {
+export async function remoteEngine(found: FoundDaemon, link: LinkOptions = {}): Promise<RemoteEngine> {
+  const { RemoteEngine } = await import('../daemon/api/client.js');
   return new RemoteEngine(found.socket, link, found.health);
 }
 

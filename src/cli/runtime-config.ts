@@ -7,7 +7,6 @@
  * buildRuntime (runtime.ts) builds from it. docs/architecture.md, "The composition root".
  */
 import type { LoadedConfig } from '../daemon/config/index.js';
-import { loadDaemonConfig } from '../daemon/config/index.js';
 import { type AuditTarget, auditTarget } from './audit-target.js';
 import { type FoundDaemon, findDaemon } from './daemon-client.js';
 import type { CliIo } from './io.js';
@@ -52,8 +51,13 @@ export async function loadRuntimeConfig(
   const daemon = request.inProcess ? undefined : await findDaemon(request.socket, env, system.uid);
   if (daemon) return { env, daemon, audit: auditTarget(env) };
   const ports = request.ports;
+  // The config's reader (YAML, its schema) loads only for a process that runs the port manager.
   const file = ports
-    ? await loadDaemonConfig({ path: ports.file, env, hostname: () => system.hostname() })
+    ? await (await import('../daemon/config/index.js')).loadDaemonConfig({
+        path: ports.file,
+        env,
+        hostname: () => system.hostname(),
+      })
     : undefined;
   if (file && ports?.baudRate !== undefined) file.config.baud = ports.baudRate;
   if (file && ports?.timeoutMs !== undefined) file.config.timeouts.requestMs = ports.timeoutMs;

@@ -15,21 +15,28 @@
  */
 import type { Logger } from 'pino';
 import { AuditedEngine } from '../audit/audited-engine.js';
-import { type AuditError, isAuditError } from '../audit/index.js';
+import { isAuditError } from '../audit/errors.js';
+import type { AuditStore } from '../audit/store.js';
 import { UnrecordedEngine } from '../audit/unrecorded-engine.js';
 import type { DaemonConfig } from '../daemon/config/index.js';
-import { createDaemonPorts } from '../daemon/port-manager/index.js';
 import { TerminalDriver } from '../host/driver.js';
-import { type Connector, type Engine, LocalEngine } from '../host/engine.js';
+import {
+  type CallOptions,
+  type Connector,
+  callOperation,
+  type Engine,
+  LocalEngine,
+  OperationEngine,
+} from '../host/engine.js';
 import { PosbridgeError } from '../host/errors.js';
 import type { PortManager, TerminalHub } from '../host/hub.js';
 import { type LinkOptions, slowTimeoutFor } from '../host/link-options.js';
+import type { OperationName, RequestOf, ResultOf } from '../host/operations/index.js';
 import type { PortRegistry } from '../host/ports/index.js';
-import { StaticHub } from '../station/index.js';
-import { type OpenedAudit, openAudit } from './audit-target.js';
+import type { StaticHub } from '../station/static-hub.js';
+import { lazyAudit, type OpenedAudit, openAudit } from './audit-target.js';
 import { DEFAULT_BAUD, DEFAULT_TIMEOUT_MS, type EngineAbout } from './context.js';
 import { aboutDaemon, type FoundDaemon, remoteEngine } from './daemon-client.js';
-import { daemonHub } from './daemon-hub.js';
 import type { CliIo } from './io.js';
 import type { RuntimeConfig } from './runtime-config.js';
 
@@ -41,8 +48,11 @@ export interface RuntimeParts {
   user(): string;
   /** The station name of in-process records (a config's `station` wins for a port manager). */
   hostname(): string;
-  /** Every port opens through it (devices, tcp://, rfc2217://, telnet://, this process's mock://). */
-  portRegistry(logger?: Logger): PortRegistry;
+  /**
+   * Every port opens through it (devices, tcp://, rfc2217://, telnet://, this process's mock://);
+   * production loads the ports' modules (and the mock's) here, when a command first needs one.
+   */
+  portRegistry(logger?: Logger): PortRegistry | Promise<PortRegistry>;
   /** The port manager over the config, started (default: discovery and hot-plug, createDaemonPorts). */
   startPortManager?: StartPortManager | undefined;
   /** DIAG's reply wait for ports this process opens, ms (default: slowTimeoutFor(--timeout)). */
@@ -109,13 +119,14 @@ export async function buildRuntime(
 async function throughDaemon(found: FoundDaemon, options: RuntimeOptions): Promise<Runtime> {
   if (options.hub === 'serve') throw new PosbridgeError('INTERNAL', 'a daemon never goes through another');
   options.logger.debug({ socket: found.socket }, 'going through the daemon');
-  const engine = remoteEngine(found, options.link);
+  const engine = await remoteEngine(found, options.link);
   const about = aboutDaemon(found);
   if (options.hub === 'discover') {
+    const { daemonHub } = await import('./daemon-hub.js');
     const hub = await daemonHub(engine);
     return { engine, hub, about, close: () => hub.close() };
   }
-  const hub = staticHub(engine, options);
+  const hub = await staticHub(engine, options);
   return {
     engine,
     ...(hub && { hub }),
@@ -134,15 +145,9 @@ async function inProcess(
   options: RuntimeOptions,
 ): Promise<Runtime> {
   const { parts, logger, link = {} } = options;
-  let audit: OpenedAudit | undefined;
-  let unavailable: AuditError | undefined;
-  try {
-    audit = openAudit(config.audit, warnOn(io));
-  } catch (error) {
-    if (!isAuditError(error, 'AUDIT_UNAVAILABLE')) throw error;
-    unavailable = error;
-  }
-  const registry = parts.portRegistry(logger);
+  // Opened on the first record, before that run's first byte: info never creates the file.
+  const audit = lazyAudit(config.audit, warnOn(io));
+  const registry = await parts.portRegistry(logger);
   const timeoutMs = link.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const connect: Connector = (port) =>
     TerminalDriver.open(port, {
@@ -157,16 +162,16 @@ async function inProcess(
     });
   // The station name is the command's (--station, else the host name): `about` names none.
   const local = new LocalEngine({ connect, now: parts.now, randomBytes: parts.randomBytes });
-  // No SQLite module for this Node.js: reading a terminal still works, changing one does not
-  // (unrecorded-engine.ts).
-  const engine = audit
-    ? audited(local, audit, { parts, station: parts.hostname() })
-    : new UnrecordedEngine(local, unavailable!, warnOn(io));
-  const hub = staticHub(engine, options);
+  const engine = new RecordedUnlessUnavailable(
+    audited(local, audit.store, { parts, station: parts.hostname() }),
+    local,
+    warnOn(io),
+  );
+  const hub = await staticHub(engine, options);
   return {
     engine,
     ...(hub && { hub }),
-    about: audit ? { audit: audit.store.file } : {},
+    about: { audit: audit.file },
     close: async () => {
       await hub?.close();
       audit?.close();
@@ -187,7 +192,7 @@ async function withPortManager(
   const configText = found ? path : `${path} (absent: defaults)`;
   logger.info({ config: configText, station: daemonConfig.station }, 'daemon config');
   const start = parts.startPortManager ?? startDiscovery;
-  const ports = await start(daemonConfig, parts.portRegistry(logger), logger);
+  const ports = await start(daemonConfig, await parts.portRegistry(logger), logger);
   // With config `mqtt`, the daemon publishes what it does (docs/fleet.md); loaded only then.
   const fleet =
     options.hub === 'serve' && daemonConfig.mqtt !== undefined
@@ -224,7 +229,7 @@ async function withPortManager(
     ...(trace && { link: { trace } }),
   });
   return {
-    engine: audited(local, audit, { parts, station: daemonConfig.station }),
+    engine: audited(local, audit.store, { parts, station: daemonConfig.station }),
     hub: ports,
     about: {
       station: daemonConfig.station,
@@ -241,6 +246,7 @@ async function withPortManager(
 }
 
 const startDiscovery: StartPortManager = async (config, registry, logger) => {
+  const { createDaemonPorts } = await import('../daemon/port-manager/index.js');
   const { manager } = createDaemonPorts({ config, registry, logger });
   await manager.start();
   return manager;
@@ -248,10 +254,10 @@ const startDiscovery: StartPortManager = async (config, registry, logger) => {
 
 function audited(
   engine: Engine,
-  audit: OpenedAudit,
+  store: AuditStore | (() => AuditStore),
   context: { parts: RuntimeParts; station: string },
 ): Engine {
-  return new AuditedEngine(engine, audit.store, {
+  return new AuditedEngine(engine, store, {
     technician: context.parts.user(),
     station: context.station,
     now: context.parts.now,
@@ -259,12 +265,47 @@ function audited(
 }
 
 /** A fixed list of ports as a hub, each identified through `engine` (station mode's --port). */
-function staticHub(engine: Engine, options: RuntimeOptions): StaticHub | undefined {
+async function staticHub(engine: Engine, options: RuntimeOptions): Promise<StaticHub | undefined> {
   const hub = options.hub;
   if (typeof hub !== 'object') return undefined;
+  const { StaticHub } = await import('../station/static-hub.js');
   return new StaticHub(hub.ports, { engine, now: options.parts.now }).start();
 }
 
 function warnOn(io: Pick<CliIo, 'stderr'>): (message: string) => void {
   return (message) => io.stderr.write(`warning: ${message}\n`);
+}
+
+/**
+ * The audited engine, until the trail turns out not to open because the SQLite module does not
+ * load in this Node.js (AUDIT_UNAVAILABLE, met on the first record, before that run's first byte):
+ * from then on the unrecorded one, so reading a terminal still works and changing one does not
+ * (unrecorded-engine.ts).
+ */
+class RecordedUnlessUnavailable extends OperationEngine {
+  private unrecorded: UnrecordedEngine | undefined;
+
+  constructor(
+    private readonly recorded: Engine,
+    private readonly local: Engine,
+    private readonly warn: (message: string) => void,
+  ) {
+    super();
+  }
+
+  async call<N extends OperationName>(
+    name: N,
+    request: RequestOf<N>,
+    options?: CallOptions<N>,
+  ): Promise<ResultOf<N>> {
+    if (!this.unrecorded) {
+      try {
+        return await callOperation(this.recorded, name, request, options);
+      } catch (error) {
+        if (!isAuditError(error, 'AUDIT_UNAVAILABLE')) throw error;
+        this.unrecorded = new UnrecordedEngine(this.local, error, this.warn);
+      }
+    }
+    return callOperation(this.unrecorded, name, request, options);
+  }
 }

@@ -6,7 +6,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parsePortName } from '../host/ports/index.js';
+import { parsePortName } from '../host/ports/port-name.js';
 
 /** Options (commander's camelCase names) that name a file the user typed. */
 export const PATH_OPTIONS = [

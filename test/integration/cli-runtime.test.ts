@@ -136,6 +136,30 @@ describe('buildRuntime', () => {
     }
   });
 
+  it('in-process: the audit trail opens on the first record; info (which records nothing) never creates it', async () => {
+    const env = sandbox();
+    const runtime = await buildRuntime(await loadRuntimeConfig({ env }, {}, system), io(env), {
+      parts: testParts({ mockPorts }),
+      logger: silent,
+    });
+    try {
+      expect((await runtime.engine.info({ port: 'mock://a' })).hello.sn).toBe('PBM0000001');
+      expect(existsSync(userTrail())).toBe(false);
+      await runtime.engine.diag({ port: 'mock://a', adminPassword: new Secret('01') }).catch(() => undefined);
+      expect(existsSync(userTrail())).toBe(true);
+    } finally {
+      await runtime.close();
+    }
+  });
+
+  it('posbridge info in-process leaves no audit trail behind', async () => {
+    const cli = io(sandbox());
+    const code = await runCli(['info', '--port', 'mock://a'], productionDeps(cli, mockPorts));
+    expect(code, cli.err.join('')).toBe(0);
+    expect(cli.out.join('')).toContain('sn PBM0000001');
+    expect(existsSync(userTrail())).toBe(false);
+  });
+
   it('the daemon (serve): the config’s port manager is the hub, its station, trail, rate and file in `about`', async () => {
     const config = join(dir, 'daemon.yaml');
     // No USB ID allowed: no serial port of this machine is probed.

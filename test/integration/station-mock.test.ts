@@ -20,7 +20,7 @@ import { loadManifest } from '../../src/station/manifest.js';
 import { Station, type StationEvent, type StationSummary } from '../../src/station/station.js';
 import { ADMIN_PASSWORD, MERCHANT } from '../helpers/constants.js';
 import { inProcessRuntime } from '../helpers/runtime.js';
-import { junitCaseFields, parseXml, type XmlElement } from '../unit/station-xml.helper.js';
+import { junitCaseFields, parseXml } from '../unit/station-xml.helper.js';
 
 interface Terminal {
   port: string;

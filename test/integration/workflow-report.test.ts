@@ -12,11 +12,12 @@ import { AuditStore } from '../../src/audit/index.js';
 import { exitCodeForReport } from '../../src/cli/exit-codes.js';
 import { MockPorts } from '../../src/cli/mock-ports.js';
 import type { Runtime } from '../../src/cli/runtime.js';
-import type { ProvisionCall } from '../../src/host/engine.js';
 import { PosbridgeError } from '../../src/host/errors.js';
+import type { RequestOf } from '../../src/host/operations/index.js';
 import { Secret } from '../../src/host/secret.js';
 import { DEFAULT_PROFILE } from '../../src/host/workflow/profile.js';
 import { createMemoryLink, HostSession } from '../../src/mock-device/index.js';
+import { ADMIN_PW, MERCHANT, TERMINAL } from '../helpers/constants.js';
 import { inProcessRuntime } from '../helpers/runtime.js';
 
 let dir: string;
@@ -35,20 +36,22 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function call(port: string): ProvisionCall {
+function call(port: string): RequestOf<'provision'> {
   return {
     request: {
       port,
-      merchant: '822100052110023',
-      terminal: '10023456',
-      adminPassword: new Secret('Zq8-Adm1n-Secret!'),
+      merchant: MERCHANT,
+      terminal: TERMINAL,
+      adminPassword: new Secret(ADMIN_PW),
       profile: DEFAULT_PROFILE,
       technician: 'tech-tester',
       station: 'station-test',
     },
-    recordGenerated: async () => undefined,
   };
 }
+
+/** The operator passwords the default profile generates are kept nowhere here. */
+const quietly = { on: { generated: async () => undefined } };
 
 /** What the audit trail holds of the last run. */
 function lastRecorded() {
@@ -62,7 +65,7 @@ function lastRecorded() {
 
 describe('a provisioning resolves to its report however it ends', () => {
   it('a tampered terminal: quarantined, what stopped it inside, recorded, exit 1', async () => {
-    const report = await runtime.engine.provision(call('mock://t?tamper=1'));
+    const report = await runtime.engine.provision(call('mock://t?tamper=1'), quietly);
     expect(report.outcome).toBe('quarantined');
     expect(report.error).toMatchObject({
       code: 'TAMPERED',
@@ -81,7 +84,7 @@ describe('a provisioning resolves to its report however it ends', () => {
     const person = new HostSession(attach(port));
     for (let i = 0; i < 5; i++) person.send('LOGIN user=admin password=not-it-42');
     person.close();
-    const report = await runtime.engine.provision(call(port));
+    const report = await runtime.engine.provision(call(port), quietly);
     expect(report.outcome).toBe('failed');
     expect(report.error?.code).toBe('LOCKED');
     expect(report.steps.at(-1)).toMatchObject({ step: 'login', outcome: 'failed' });
@@ -89,14 +92,16 @@ describe('a provisioning resolves to its report however it ends', () => {
   });
 
   it('a run that went through has no error', async () => {
-    const report = await runtime.engine.provision(call('mock://fine'));
+    const report = await runtime.engine.provision(call('mock://fine'), quietly);
     expect(report.outcome).toBe('provisioned');
     expect(report.error).toBeUndefined();
     expect(exitCodeForReport(report)).toBe(0);
   });
 
   it('a port that cannot be opened throws: no terminal, so no report (the trail names the failure)', async () => {
-    const error = await runtime.engine.provision(call('mock://x?colour=blue')).catch((e: unknown) => e);
+    const error = await runtime.engine
+      .provision(call('mock://x?colour=blue'), quietly)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PosbridgeError);
     expect((error as PosbridgeError).code).toBe('USAGE');
     expect((error as PosbridgeError).details.auditHead).toBe(lastRecorded()?.auditHead);

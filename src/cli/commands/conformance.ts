@@ -7,25 +7,12 @@
  */
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import {
-  type CheckResult,
-  GROUPS,
-  type Group,
-  isGroup,
-  runSuite,
-  type SuiteReport,
-  selectChecks,
-} from '../../conformance/index.js';
+// The groups' names for the options; the suite and its rendering load when the command runs.
+import { GROUPS, type Group, isGroup } from '../../conformance/check.js';
+import type { CheckResult, SuiteReport } from '../../conformance/index.js';
 import { PosbridgeError } from '../../host/errors.js';
 import type { Secret } from '../../host/secret.js';
 import { systemTimers } from '../../protocol/index.js';
-import {
-  renderCheckList,
-  renderConformanceJunit,
-  renderIdentity,
-  renderResult,
-  renderSummary,
-} from '../conformance-render.js';
 import {
   addCommonOptions,
   type CliDeps,
@@ -89,6 +76,10 @@ Examples:
 async function conformanceAction(deps: CliDeps, options: ConformanceOptions): Promise<number> {
   const { io } = deps;
   const groups = parseGroups(options.only);
+  const [
+    { runSuite, selectChecks },
+    { renderCheckList, renderConformanceJunit, renderIdentity, renderResult, renderSummary },
+  ] = await Promise.all([import('../../conformance/index.js'), import('../conformance-render.js')]);
   const checks = selectChecks(groups);
   if (options.list) {
     if (options.json)

@@ -6,7 +6,7 @@
  * SIGINT/SIGTERM, when it lets running operations finish, closes the ports and removes the socket.
  */
 import type { Command } from 'commander';
-import { Daemon, runUntilSignal, type SignalSource } from '../../daemon/api/lifecycle.js';
+import type { SignalSource } from '../../daemon/api/lifecycle.js';
 import { resolveSocketPath } from '../../daemon/api/socket.js';
 import { parseListen } from '../../daemon/http/listen.js';
 import { PosbridgeError } from '../../host/errors.js';
@@ -14,8 +14,6 @@ import { type CliDeps, type CommonOptions, oneOf } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { jsonSafe, visible } from '../render.js';
 import { runAction } from '../run-action.js';
-import { buildRuntime } from '../runtime.js';
-import { configSystem, loadRuntimeConfig } from '../runtime-config.js';
 import { VERSION } from '../version.js';
 
 /** What `posbridge daemon` needs beyond CliDeps (all optional, so other commands ignore them). */
@@ -83,6 +81,13 @@ Example:
 }
 
 async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOptions): Promise<number> {
+  // The service's modules (API server, port manager, audit trail) load when the daemon starts.
+  const [{ Daemon, runUntilSignal }, { buildRuntime }, { configSystem, loadRuntimeConfig }] =
+    await Promise.all([
+      import('../../daemon/api/lifecycle.js'),
+      import('../runtime.js'),
+      import('../runtime-config.js'),
+    ]);
   const logger = deps.createLogger({
     logLevel: options.logLevel,
     logFormat: options.logFormat,

@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { generatePassword } from '../../host/workflow/generate-password.js';
-import { parseProfile } from '../../host/workflow/profile.js';
 import type { ProvisionReport } from '../../host/workflow/report.js';
 import { addCommonOptions, type CliDeps, type CommonOptions } from '../context.js';
 import { credentialsRecorder } from '../credentials-file.js';
@@ -80,6 +79,7 @@ async function runDemo(
   const port = options.port ?? 'mock://demo?diag-fail=printer:paper_out';
   const dir = await mkdtemp(join(tmpdir(), 'posbridge-demo-'));
   const credentialsFile = join(dir, 'operator-passwords.txt');
+  const { parseProfile } = await import('../../host/workflow/profile.js');
   const profile = parseProfile(JSON.stringify(DEMO_PROFILE), 'demo profile');
   // A fresh strong admin password the demo never prints: the point is that nobody types one.
   const adminPassword = generatePassword(deps.randomBytes);

@@ -1,21 +1,17 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import {
-  type AuditRun,
-  AuditStore,
-  DepotStore,
-  isDepotFile,
-  REPORT_COLUMNS,
-  toCsv,
-  toJson,
-} from '../../audit/index.js';
+import type { AuditRun } from '../../audit/index.js';
 import { PosbridgeError } from '../../host/errors.js';
 import { type CliDeps, oneOf } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { painter } from '../io.js';
 import { jsonSafe, renderStep, visible, visibleCell } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
-import { printHead, type VerifyOptions, verifyTrail } from './history-verify.js';
+import type { VerifyOptions } from './history-verify.js';
+
+// The trail's modules (SQLite, the CSV writer) load when one of these commands runs.
+const audit = () => import('../../audit/index.js');
+const verifying = () => import('./history-verify.js');
 
 interface HistoryOptions extends VerifyOptions {
   sn?: string;
@@ -79,14 +75,15 @@ export function registerHistory(program: Command, deps: CliDeps): void {
           throw new PosbridgeError('USAGE', '--head and --verify go separately', {
             hint: '--verify prints the head too, once it has checked it',
           });
-        if (options.head) return printHead(deps, options);
-        if (verify) return verifyTrail(deps, options);
+        if (options.head) return (await verifying()).printHead(deps, options);
+        if (verify) return (await verifying()).verifyTrail(deps, options);
         const path = options.audit ?? deps.auditPath();
         if (!existsSync(path)) {
           if (options.json) printJson(deps.io, { kind: 'history', runs: [] });
           else deps.io.stdout.write(`no audit trail yet at ${path}\n`);
           return EXIT.ok;
         }
+        const { AuditStore } = await audit();
         const store = AuditStore.open(path, { readonly: true });
         try {
           const runs = store.history({
@@ -122,6 +119,7 @@ export function registerHistory(program: Command, deps: CliDeps): void {
             });
           options.format = 'json';
         }
+        const { AuditStore, DepotStore, isDepotFile, REPORT_COLUMNS, toCsv, toJson } = await audit();
         const path = options.audit ?? deps.auditPath();
         // A depot (`posbridge fleet collect`) holds many stations' chains: one report for all.
         const store = isDepotFile(path)

@@ -2,7 +2,9 @@
  * Option parsers of `posbridge mock`: a bad value is a usage error naming the option (exit 2).
  */
 import { InvalidArgumentError } from 'commander';
-import { type DiagFaults, type FaultSpec, parseDiagFaults, parseFaultSpec } from '../../mock-device/index.js';
+// The modules themselves, not the mock's index: parsing options needs no terminal.
+import { type DiagFaults, parseDiagFaults } from '../../mock-device/diag-faults.js';
+import { type FaultSpec, parseFaultSpec } from '../../mock-device/faults/index.js';
 import { identityProblem } from '../../protocol/index.js';
 
 export interface TcpAddress {

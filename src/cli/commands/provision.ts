@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { PosbridgeError } from '../../host/errors.js';
 import { Secret } from '../../host/secret.js';
-import { DEFAULT_PROFILE, loadProfile, type Profile } from '../../host/workflow/profile.js';
+import type { Profile } from '../../host/workflow/profile.js';
 import type { DiagCheckResult } from '../../host/workflow/terminal-ops.js';
 import {
   checkPassword,
@@ -88,6 +88,8 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
   const { io } = deps;
   const paint = painter(io);
   validateNumbers(options);
+  // The profile's schema (zod, YAML) loads when a provisioning runs, not with the command line.
+  const { DEFAULT_PROFILE, loadProfile } = await import('../../host/workflow/profile.js');
   const profile: Profile = options.profile ? await loadProfile(options.profile) : DEFAULT_PROFILE;
   const secrets = new SecretReader(io);
   // A dry run sends no password, so it needs none (but checks one if given).

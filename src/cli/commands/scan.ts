@@ -11,7 +11,6 @@
  */
 import type { Command } from 'commander';
 import type { IgnoredPort } from '../../daemon/discovery/index.js';
-import { createDaemonPorts } from '../../daemon/port-manager/index.js';
 import { PosbridgeError } from '../../host/errors.js';
 import type { TerminalInfo } from '../../host/hub.js';
 import { type CliDeps, type CommonOptions, parsePositiveInt } from '../context.js';
@@ -20,7 +19,6 @@ import { EXIT } from '../exit-codes.js';
 import { type Colour, painter } from '../io.js';
 import { visible } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
-import { configSystem, loadRuntimeConfig } from '../runtime-config.js';
 import { terminalsViaDaemon } from './scan-via-daemon.js';
 
 export type ScanDeps = CliDeps;
@@ -116,6 +114,11 @@ export function registerScan(program: Command, deps: ScanDeps): void {
 }
 
 async function scan(deps: ScanDeps, options: ScanOptions): Promise<number> {
+  // The composition root and the port manager load when a scan runs, not with the command line.
+  const [{ configSystem, loadRuntimeConfig }, { createDaemonPorts }] = await Promise.all([
+    import('../runtime-config.js'),
+    import('../../daemon/port-manager/index.js'),
+  ]);
   // The config first: a daemon that answers owns the ports (and scans with its own config).
   const settled = await loadRuntimeConfig(
     deps.io,
@@ -126,7 +129,7 @@ async function scan(deps: ScanDeps, options: ScanOptions): Promise<number> {
     configSystem(deps),
   );
   if (settled.daemon) {
-    const remote = remoteEngine(settled.daemon, linkOf(options));
+    const remote = await remoteEngine(settled.daemon, linkOf(options));
     try {
       const infos = await terminalsViaDaemon(remote, options);
       const report = buildReport(remote.found?.station ?? deps.hostname(), infos, [], []);
@@ -150,7 +153,7 @@ async function scan(deps: ScanDeps, options: ScanOptions): Promise<number> {
   // no audit trail (nothing is changed, nothing recorded).
   const { discovery, manager } = createDaemonPorts({
     config,
-    registry: deps.portRegistry(),
+    registry: await deps.portRegistry(),
     logger,
     extraPorts: options.port,
     hotPlug: false,

@@ -5,14 +5,7 @@ import { PosbridgeError } from '../../host/errors.js';
 import { Secret } from '../../host/secret.js';
 import type { OperatorSpec } from '../../host/workflow/profile.js';
 import { checkPassword, PASSWORD_PROBLEM_TEXT } from '../../protocol/index.js';
-import {
-  loadManifest,
-  type Manifest,
-  renderJunit,
-  Station,
-  type StationEvent,
-  stationExitCode,
-} from '../../station/index.js';
+import type { Manifest, Station, StationEvent } from '../../station/index.js';
 import {
   addCommonOptions,
   type CliDeps,
@@ -32,8 +25,7 @@ import {
 } from '../output-files.js';
 import { visible } from '../render.js';
 import { printJson, runAction } from '../run-action.js';
-import { buildRuntime, type Runtime } from '../runtime.js';
-import { configSystem, loadRuntimeConfig } from '../runtime-config.js';
+import type { Runtime } from '../runtime.js';
 import { SecretReader } from '../secrets.js';
 import { LiveView, renderStationSummary } from '../station-live-view.js';
 import { ADMIN_PASSWORD_SOURCE, CREDENTIALS_OUT_HELP, NEW_ADMIN_PASSWORD_PROMPT } from './provision.js';
@@ -112,6 +104,16 @@ Example:
 async function stationAction(deps: StationCliDeps, options: StationOptions): Promise<number> {
   const { io } = deps;
   const paint = painter(io);
+  // Station mode's modules (the manifest's reader, the runner) and the composition root load now.
+  const [
+    { loadManifest, renderJunit, Station, stationExitCode },
+    { buildRuntime },
+    { configSystem, loadRuntimeConfig },
+  ] = await Promise.all([
+    import('../../station/index.js'),
+    import('../runtime.js'),
+    import('../runtime-config.js'),
+  ]);
   const manifest = await loadManifest(options.manifest);
   const ports = [...new Set(options.port ?? [])];
   const adminPassword = (await new SecretReader(io).read({

@@ -16,21 +16,15 @@ import type { Logger } from 'pino';
 import { PosbridgeError } from '../errors.js';
 import { defaultEndpoint, deviceEndpoint } from './endpoint.js';
 import { type EndpointLocks, processEndpointLocks } from './endpoint-lock.js';
+import { parsePortName } from './port-name.js';
 import { serialPortFactory } from './serial.js';
 import { tcpPortFactory } from './tcp.js';
 import { rfc2217PortFactory, telnetPortFactory } from './telnet/factory.js';
 import type { PortFactory, PortOpenOptions, Transport } from './transport.js';
 
-const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
+export { type ParsedPortName, parsePortName } from './port-name.js';
+
 const SCHEME_NAME = /^[a-z][a-z0-9+.-]*$/;
-
-export type ParsedPortName = { kind: 'device'; path: string } | { kind: 'scheme'; scheme: string };
-
-export function parsePortName(name: string): ParsedPortName {
-  const match = SCHEME.exec(name);
-  if (match) return { kind: 'scheme', scheme: match[1]!.toLowerCase() };
-  return { kind: 'device', path: name };
-}
 
 export interface PortRegistryOptions {
   /** Opens device paths. Default: serialPortFactory() (serialport, platform binding). */

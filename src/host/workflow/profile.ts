@@ -13,9 +13,7 @@ import {
   isTextWithin,
   OPERATOR_ID,
   PERMISSIONS,
-  parsePermissions,
   SETTINGS,
-  type SettingKey,
 } from '../../protocol/index.js';
 import { PosbridgeError } from '../errors.js';
 
@@ -103,17 +101,8 @@ export type OperatorSpec = Profile['operators'][number];
 
 export const DEFAULT_PROFILE: Profile = profileSchema.parse({});
 
-/** Normalized settings in table order, as strings. */
-export function desiredSettings(profile: Profile): Array<[SettingKey, string]> {
-  return Object.entries(profile.settings).map(([key, value]) => {
-    const settingKey = key as SettingKey;
-    return [settingKey, SETTINGS[settingKey].parse(String(value)) ?? String(value)];
-  });
-}
-
-export function canonicalPerms(perms: readonly string[]): string[] {
-  return parsePermissions(perms.join(',')) ?? [...perms];
-}
+// What a run reads of a profile lives apart from its schema: the workflow needs no zod or YAML.
+export { canonicalPerms, desiredSettings } from './profile-rules.js';
 
 export function parseProfile(text: string, source: string): Profile {
   let data: unknown;

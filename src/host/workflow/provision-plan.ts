@@ -2,7 +2,7 @@
  * What a dry run (`provision --dry-run`) says a run would do, from STATUS alone: nothing is sent
  * but HELLO and STATUS, no login is made, so the plan costs no attempt.
  */
-import { desiredSettings } from './profile.js';
+import { desiredSettings } from './profile-rules.js';
 import type { ProvisionRequest } from './provision.js';
 import type { StepName, StepOutcome } from './report.js';
 import type { StatusInfo } from './terminal-ops.js';

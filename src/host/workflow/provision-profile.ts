@@ -1,5 +1,5 @@
 /**
- * The part of a provisioning the profile decides (DESIGN.md, "Provisioning workflow"): its
+ * The part of a provisioning the profile decides (docs/cli.md, `posbridge provision`): its
  * settings, its operators, what becomes of the factory operator 01, and the read-back that shows
  * the terminal ended up as asked. Each function reads what the terminal holds first and changes
  * only what differs, and returns its step's outcome and detail; provision.ts records it.
@@ -7,7 +7,8 @@
 import { FACTORY_OPERATOR_PASSWORD, SETTINGS, type SettingSpec, showSetting } from '../../protocol/index.js';
 import { PosbridgeError } from '../errors.js';
 import { Secret } from '../secret.js';
-import { canonicalPerms, desiredSettings, type OperatorSpec, type Profile } from './profile.js';
+import type { OperatorSpec, Profile } from './profile.js';
+import { canonicalPerms, desiredSettings } from './profile-rules.js';
 import type { StepOutcome } from './report.js';
 import type { TerminalOps } from './terminal-ops.js';
 

@@ -21,7 +21,8 @@ import { isPosbridgeError, PosbridgeError } from '../errors.js';
 import { lockedHint } from '../lockout-hints.js';
 import { Secret } from '../secret.js';
 import { chooseAdminCredential, type InterruptedLogin, LoginInterrupted, loginAdmin } from './admin-login.js';
-import { desiredSettings, type OperatorSpec, type Profile } from './profile.js';
+import type { OperatorSpec, Profile } from './profile.js';
+import { desiredSettings } from './profile-rules.js';
 import { planSteps } from './provision-plan.js';
 import {
   applyOperators,
