@@ -282,8 +282,8 @@ away too.
   } else if (version?.met) {
     closing =
       `\n**Met** (${x(version.ratio, 2)}): \`main.js\` answers a lone \`--version\` before it loads anything ` +
-      'else. Every other command still loads the whole import graph first (the table above); loading each ' +
-      "command's modules (and zod, yaml, the mock, SQLite) only when that command runs would cut `info` the most.\n";
+      'else. Every other command builds the command line (commander and its own options) and then imports ' +
+      "its modules in its action (zod, yaml, the mock, SQLite, the API client only where used): each row above is that command's cost.\n";
   }
   return `${head}
 ${sectionLine(section!)}
