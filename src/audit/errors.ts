@@ -4,7 +4,7 @@
  * act. Like every error in posbridge, a message never holds a secret: the secret scrub names the
  * offending key path, never its value.
  */
-import { CodedError, type CodedErrorOptions } from '../protocol/index.js';
+import { CodedError, type CodedErrorOptions } from '../protocol/coded-error.js';
 
 export type AuditErrorCode =
   /**

@@ -54,9 +54,11 @@ beforeAll(() => {
     transpile(join(src, name), join(out, 'audit', name.replace(/\.ts$/, '.js')));
   }
   transpile(join(root, 'src/host/secret.ts'), join(out, 'host', 'secret.js'));
-  // The one list of secret keys the scrubber shares with maskLine (a leaf module).
+  // The one list of secret keys the scrubber shares with maskLine, and the coded-error base of
+  // AuditError (leaf modules).
   mkdirSync(join(out, 'protocol'), { recursive: true });
-  transpile(join(root, 'src/protocol/secret-keys.ts'), join(out, 'protocol', 'secret-keys.js'));
+  for (const leaf of ['secret-keys', 'coded-error'])
+    transpile(join(root, `src/protocol/${leaf}.ts`), join(out, 'protocol', `${leaf}.js`));
   moduleUrl = pathToFileURL(join(out, 'audit', 'index.js')).href;
 });
 
