@@ -104,15 +104,20 @@ function startDaemonCommand(signals: EventEmitter, extra: string[] = []) {
   return { world, run };
 }
 
-async function listening(): Promise<void> {
+/**
+ * The socket is there and, with `signals`, the daemon listens for them: a signal sent before
+ * runUntilSignal has its handlers (while the runtime is still being built) would be lost.
+ */
+async function listening(signals?: EventEmitter): Promise<void> {
   await expect.poll(() => existsSync(socket), { timeout: 5000 }).toBe(true);
+  if (signals) await expect.poll(() => signals.listenerCount('SIGTERM'), { timeout: 5000 }).toBe(1);
 }
 
 describe('posbridge daemon', () => {
   it('serves until SIGTERM, then exits 0 and removes its socket', async () => {
     const signals = new EventEmitter();
     const { run } = startDaemonCommand(signals);
-    await listening();
+    await listening(signals);
     const viaDaemon = await posbridge(['info', '--port', 'mock://a', '--json'], {
       env: { POSBRIDGE_SOCKET: socket },
     });
@@ -132,7 +137,7 @@ describe('posbridge daemon', () => {
   it('a second daemon on the same socket is refused, naming the socket and the pid', async () => {
     const signals = new EventEmitter();
     const { run } = startDaemonCommand(signals);
-    await listening();
+    await listening(signals);
     const second = await posbridge(['daemon', '--socket', socket], {
       daemon: {
         startPortManager: async () => {
@@ -187,7 +192,7 @@ describe('posbridge daemon', () => {
       world,
       daemon: { startPortManager: async () => world.portManager(), signals },
     });
-    await listening();
+    await listening(signals);
     signals.emit('SIGTERM');
     expect((await run).stdout).toContain(`listening on ${socket}`);
   });
@@ -197,7 +202,7 @@ describe('the commands through the daemon print what they print in-process', () 
   it('info, provision, diag, operator, passwd; and their errors', async () => {
     const signals = new EventEmitter();
     const { run } = startDaemonCommand(signals);
-    await listening();
+    await listening(signals);
     const local = new MockWorld();
     worlds.push(local);
     const through = { env: { POSBRIDGE_SOCKET: socket } };
