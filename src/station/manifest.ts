@@ -12,7 +12,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { PosbridgeError } from '../host/errors.js';
-import { DEFAULT_PROFILE, loadProfile, type Profile } from '../host/workflow/profile.js';
+import { DEFAULT_PROFILE, type Profile } from '../host/workflow/profile.js';
+import { loadProfile } from '../host/workflow/profile-file.js';
 import { identityProblem, isTextWithin, MERCHANT_NUMBER, TERMINAL_NUMBER } from '../protocol/index.js';
 import {
   type Candidate,

@@ -326,7 +326,7 @@ describe('loadManifest', () => {
       `sn,merchant,terminal,profile\nPB1,${M1},10000001,profiles/shop.json\nPB2,${M1},10000002,profiles/shop.json\nPB3,${M1},10000003,\n`,
     );
     const loaded: string[] = [];
-    const { loadProfile } = await import('../../src/host/workflow/profile.js');
+    const { loadProfile } = await import('../../src/host/workflow/profile-file.js');
     const manifest = await loadManifest(path, {
       loadProfile: (p) => {
         loaded.push(p);

@@ -79,7 +79,7 @@ async function runDemo(
   const port = options.port ?? 'mock://demo?diag-fail=printer:paper_out';
   const dir = await mkdtemp(join(tmpdir(), 'posbridge-demo-'));
   const credentialsFile = join(dir, 'operator-passwords.txt');
-  const { parseProfile } = await import('../../host/workflow/profile.js');
+  const { parseProfile } = await import('../../host/workflow/profile-file.js');
   const profile = parseProfile(JSON.stringify(DEMO_PROFILE), 'demo profile');
   // A fresh strong admin password the demo never prints: the point is that nobody types one.
   const adminPassword = generatePassword(deps.randomBytes);

@@ -89,7 +89,8 @@ async function provisionAction(deps: CliDeps, options: ProvisionOptions): Promis
   const paint = painter(io);
   validateNumbers(options);
   // The profile's schema (zod, YAML) loads when a provisioning runs, not with the command line.
-  const { DEFAULT_PROFILE, loadProfile } = await import('../../host/workflow/profile.js');
+  const { DEFAULT_PROFILE } = await import('../../host/workflow/profile.js');
+  const { loadProfile } = await import('../../host/workflow/profile-file.js');
   const profile: Profile = options.profile ? await loadProfile(options.profile) : DEFAULT_PROFILE;
   const secrets = new SecretReader(io);
   // A dry run sends no password, so it needs none (but checks one if given).

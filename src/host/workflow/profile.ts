@@ -1,10 +1,8 @@
 /**
- * The provisioning profile: settings and operators a terminal should end up with. A JSON or YAML
- * file, validated at the boundary so an error names the file and the field, before any byte is
- * sent to a terminal.
+ * The provisioning profile: settings and operators a terminal should end up with, and its schema
+ * (the operation table validates a request's profile with it). Reading one from a JSON or YAML
+ * file is profile-file.ts.
  */
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
   DIAG_CHECK_ORDER,
@@ -15,7 +13,6 @@ import {
   PERMISSIONS,
   SETTINGS,
 } from '../../protocol/index.js';
-import { PosbridgeError } from '../errors.js';
 
 const operatorSchema = z
   .object({
@@ -101,46 +98,5 @@ export type OperatorSpec = Profile['operators'][number];
 
 export const DEFAULT_PROFILE: Profile = profileSchema.parse({});
 
-// What a run reads of a profile lives apart from its schema: the workflow needs no zod or YAML.
+// What a run reads of a profile lives apart from its schema.
 export { canonicalPerms, desiredSettings } from './profile-rules.js';
-
-export function parseProfile(text: string, source: string): Profile {
-  let data: unknown;
-  try {
-    data = /\.ya?ml$/i.test(source) ? parseYaml(text) : JSON.parse(text);
-  } catch (error) {
-    throw new PosbridgeError(
-      'USAGE',
-      `profile ${source} is not valid ${/\.ya?ml$/i.test(source) ? 'YAML' : 'JSON'}: ${(error as Error).message}`,
-      {
-        hint: 'fix the file (a .yaml/.yml name is read as YAML, anything else as JSON)',
-      },
-    );
-  }
-  const result = profileSchema.safeParse(data ?? {});
-  if (!result.success) {
-    const problems = result.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`,
-    );
-    throw new PosbridgeError('USAGE', `profile ${source} is invalid: ${problems.join('; ')}`, {
-      hint: 'see docs/cli.md, "Profile file"',
-    });
-  }
-  return result.data;
-}
-
-export async function loadProfile(path: string): Promise<Profile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new PosbridgeError(
-      'USAGE',
-      `cannot read profile ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      {
-        hint: 'check the path given to --profile',
-      },
-    );
-  }
-  return parseProfile(text, path);
-}
