@@ -7,7 +7,7 @@
  */
 import { fstatSync } from 'node:fs';
 import { pino } from 'pino';
-import { isAuditError } from '../audit/index.js';
+import { isAuditError } from '../audit/errors.js';
 import { PosbridgeError } from '../host/errors.js';
 
 export type LogFormat = 'json' | 'pretty';

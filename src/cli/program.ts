@@ -21,7 +21,6 @@ import { registerProvision } from './commands/provision.js';
 import { registerScan } from './commands/scan.js';
 import { registerStation } from './commands/station.js';
 import { registerStatus } from './commands/status.js';
-import { connectedTerminals } from './connected-terminals.js';
 import type { CliDeps, CommonOptions } from './context.js';
 import { EXIT } from './exit-codes.js';
 import { cwdOf } from './io.js';
@@ -51,7 +50,8 @@ export function buildProgram(deps: CliDeps): Command {
       addressCommand(
         command,
         deps.io.env,
-        () => connectedTerminals(deps, command.opts<CommonOptions>()),
+        async () =>
+          (await import('./connected-terminals.js')).connectedTerminals(deps, command.opts<CommonOptions>()),
         (line) => deps.io.stderr.write(line),
       ),
     )

@@ -23,7 +23,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Engine } from '../../host/engine.js';
-import type { HubEvent, PortManager, TerminalHub } from '../../host/hub.js';
+import type { PortManager, TerminalHub } from '../../host/hub.js';
 import { OPERATION_NAMES, type OperationName } from '../../host/operations/index.js';
 import { BenchStatus } from './bench-status.js';
 import { EventJournal } from './event-journal.js';
