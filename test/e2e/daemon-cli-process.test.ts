@@ -66,6 +66,7 @@ beforeAll(() => {
   transpileTree(join(root, 'src'), join(build, 'src'));
   for (const file of [
     'test/integration/api-rig.helper.ts',
+    'test/helpers/constants.ts',
     'test/helpers/runtime.ts',
     'test/e2e/daemon-cli-child.helper.ts',
   ])
