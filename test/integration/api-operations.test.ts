@@ -22,6 +22,7 @@ import type { Holds, Same } from '../../src/host/operations/results.js';
 import { Secret } from '../../src/host/secret.js';
 import { profileSchema } from '../../src/host/workflow/profile.js';
 import { REPO_ROOT } from '../helpers/cli-process.js';
+import { deadline } from '../helpers/wait.js';
 import {
   ADMIN_PW,
   call,
@@ -327,6 +328,33 @@ describe('RemoteEngine validates every reply with the operation schemas', () => 
     const error = await failure(remote.diag({ port: 'mock://a', adminPassword: new Secret(ADMIN_PW) }));
     expect(error.code).toBe('BAD_REPLY');
     expect(error.message).toMatch(/diag result does not match the API: diagnostics\.pass: /);
+  });
+
+  it('a streamed result of the wrong shape is BAD_REPLY, not a call that never settles', async () => {
+    // The stream stays open: only the result event can end the call.
+    const stub = await stubDaemon((_req, res) =>
+      eventStream(
+        res,
+        [
+          ['operation', { id: 'op-1', name: 'diag', port: 'mock://a' }],
+          ['result', { report: { kind: 'diag', port: 'mock://a', diagnostics: { pass: 'all' } } }],
+        ],
+        false,
+      ),
+    );
+    const remote = new RemoteEngine(stub.socket);
+    cleanups.push(() => remote.close());
+    const error = await failure(
+      deadline(
+        remote.diag(
+          { port: 'mock://a', adminPassword: new Secret(ADMIN_PW) },
+          { on: { check: () => undefined } },
+        ),
+        'the streamed diag call to settle',
+      ),
+    );
+    expect(error.code).toBe('BAD_REPLY');
+    expect(error.message).toMatch(/^the daemon's diag result does not match the API/);
   });
 
   it('an event of the wrong shape is BAD_REPLY; its handler never sees it', async () => {

@@ -227,11 +227,12 @@ export class RemoteEngine extends OperationEngine {
               trace?.record({ ...line, at: new Date(line.at) });
             } else if (event === 'result') {
               const result = value as { error?: unknown; report?: unknown } | undefined;
-              settle(() =>
-                result?.error !== undefined
-                  ? settleWith({ status: 200, body: result })
-                  : resolve(decodeReply(`${name} result`, operation.result, result?.report)),
-              );
+              if (result?.error !== undefined) settle(() => settleWith({ status: 200, body: result }));
+              else {
+                // Decoded before settling: a result that does not read rejects (below), never hangs.
+                const report = decodeReply(`${name} result`, operation.result, result?.report);
+                settle(() => resolve(report));
+              }
             } else if (Object.hasOwn(operation.events, event)) {
               const spec = operation.events[event]!;
               const schema = wireEventSchema(spec.schema, spec.acknowledged !== undefined);
