@@ -16,6 +16,7 @@ import { packageAssets } from '../http/assets.js';
 import { type DashboardAssets, type DashboardOptions, DashboardServer } from '../http/dashboard-server.js';
 import type { ListenAddress } from '../http/listen.js';
 import { DaemonMetrics } from '../http/metrics.js';
+import { PageStation, type PageStationOptions } from '../http/station-run.js';
 import { BenchStatus } from './bench-status.js';
 import { EventJournal } from './event-journal.js';
 import type { Route } from './routes.js';
@@ -69,6 +70,8 @@ export interface DaemonDashboardOptions {
   random?: (n: number) => Uint8Array;
   routes?: DashboardOptions['routes'];
   reads?: DashboardOptions['reads'];
+  /** Station runs started from the page (docs/dashboard.md, "Station run"); none without it. */
+  station?: Omit<PageStationOptions, 'hub' | 'engine' | 'logger' | 'now'>;
 }
 
 export class Daemon {
@@ -93,6 +96,9 @@ export class Daemon {
     /** What GET /metrics serves (with the dashboard): retransmissions and audit latency go in here. */
     readonly metrics: DaemonMetrics | undefined,
   ) {}
+
+  /** The page's station runs, when the dashboard has them. */
+  pageStation: PageStation | undefined;
 
   static async start(options: DaemonOptions): Promise<Daemon> {
     const { logger } = options;
@@ -130,6 +136,7 @@ export class Daemon {
     let runtime: DaemonRuntime | undefined;
     let dashboard: DashboardServer | undefined;
     let metrics: DaemonMetrics | undefined;
+    let pageStation: PageStation | undefined;
     try {
       runtime = await options.createRuntime({
         ...(options.dashboard && { onAuditAppend: (seconds: number) => metrics?.auditAppended(seconds) }),
@@ -162,7 +169,15 @@ export class Daemon {
         ...(options.routes && { routes: options.routes(runtime.hub, runtime.engine) }),
       });
       if (options.dashboard) {
-        const { listen, assets, random, routes, reads } = options.dashboard;
+        const { listen, assets, random, routes, reads, station } = options.dashboard;
+        if (station)
+          pageStation = new PageStation({
+            ...station,
+            hub: portManager,
+            engine: runtime.engine,
+            logger,
+            now: options.now ?? (() => new Date()),
+          });
         dashboard = await DashboardServer.start({
           listen,
           journal,
@@ -171,14 +186,16 @@ export class Daemon {
           assets: assets ?? packageAssets(),
           random: random ?? ((n) => randomBytes(n)),
           metrics: () => metrics!.text(),
-          ...(routes && { routes }),
-          ...(reads && { reads }),
+          routes: { ...routes, ...pageStation?.routes },
+          reads: { ...reads, ...pageStation?.reads },
           ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
         });
         logger.info({ origin: dashboard.origin }, 'dashboard listening');
       }
       logger.info({ socket: claimed.path, pid }, 'daemon ready');
-      return new Daemon(claimed.path, http, claimed, api, runtime, options, dashboard, journal, metrics);
+      const daemon = new Daemon(claimed.path, http, claimed, api, runtime, options, dashboard, journal, metrics);
+      daemon.pageStation = pageStation;
+      return daemon;
     } catch (error) {
       await dashboard?.close().catch(() => undefined);
       if (runtime) await (runtime.close ? runtime.close() : runtime.hub.close()).catch(() => undefined);
@@ -222,6 +239,8 @@ export class Daemon {
     // operations still get their acknowledgements, a CLI started now is told the daemon is
     // stopping (rather than racing it for the ports), and so is a second daemon.
     this.api.beginShutdown();
+    // A page's station run takes no new terminal; its runs under way drain as operations do.
+    this.pageStation?.stop();
     // Its event streams end now (synchronously, as the API's do); its listener closes on the way.
     const dashboardClosed = this.dashboard?.close();
     this.http.closeIdleConnections();
