@@ -11,7 +11,9 @@ import { resolveSocketPath } from '../../daemon/api/socket.js';
 import { parseListen } from '../../daemon/http/listen.js';
 import { PosbridgeError } from '../../host/errors.js';
 import { type CliDeps, type CommonOptions, oneOf } from '../context.js';
+import { credentialsRecorder } from '../credentials-file.js';
 import { EXIT } from '../exit-codes.js';
+import { prepareCredentialsFile } from '../output-files.js';
 import { jsonSafe, visible } from '../render.js';
 import { runAction } from '../run-action.js';
 import { VERSION } from '../version.js';
@@ -106,13 +108,31 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
     { inProcess: true, ports: { file: options.config } },
     system,
   );
+  // Generated operator passwords of runs started from the page: the daemon user's credentials file.
+  const credentials = listen && (await prepareCredentialsFile(undefined, deps.io.env, undefined));
   const daemon = await Daemon.start({
     socket: resolveSocketPath(deps.io.env, options.socket, system.uid),
     uid: system.uid,
     logger,
     version: VERSION,
     now: deps.now,
-    ...(listen && { dashboard: { listen, random: deps.randomBytes } }),
+    ...(listen && {
+      dashboard: {
+        listen,
+        random: deps.randomBytes,
+        station: {
+          hostname: deps.hostname(),
+          technician: deps.user(),
+          ...(credentials && {
+            credentials: {
+              path: credentials,
+              record: (sn, id, password) =>
+                credentialsRecorder(credentials, () => sn, deps.now)(id, password),
+            },
+          }),
+        },
+      },
+    }),
     // Once the socket is ours: the port manager may open and probe ports.
     createRuntime: ({ onAuditAppend }) =>
       buildRuntime(settled, deps.io, {

@@ -71,7 +71,10 @@ export interface DaemonDashboardOptions {
   routes?: DashboardOptions['routes'];
   reads?: DashboardOptions['reads'];
   /** Station runs started from the page (docs/dashboard.md, "Station run"); none without it. */
-  station?: Omit<PageStationOptions, 'hub' | 'engine' | 'logger' | 'now'>;
+  station?: Omit<PageStationOptions, 'hub' | 'engine' | 'logger' | 'now' | 'station'> & {
+    /** Default: the engine's (the daemon config's station), else the host name. */
+    station?: string;
+  };
 }
 
 export class Daemon {
@@ -173,6 +176,7 @@ export class Daemon {
         if (station)
           pageStation = new PageStation({
             ...station,
+            station: station.station ?? runtime.about?.station ?? station.hostname,
             hub: portManager,
             engine: runtime.engine,
             logger,
@@ -193,7 +197,17 @@ export class Daemon {
         logger.info({ origin: dashboard.origin }, 'dashboard listening');
       }
       logger.info({ socket: claimed.path, pid }, 'daemon ready');
-      const daemon = new Daemon(claimed.path, http, claimed, api, runtime, options, dashboard, journal, metrics);
+      const daemon = new Daemon(
+        claimed.path,
+        http,
+        claimed,
+        api,
+        runtime,
+        options,
+        dashboard,
+        journal,
+        metrics,
+      );
       daemon.pageStation = pageStation;
       return daemon;
     } catch (error) {

@@ -10,19 +10,22 @@
  *   GET  /api/station        { state, rows, summary?, credentialsFile? }
  *   GET  /api/station/junit, /api/station/csv   the results of the last run, once it ended
  */
-import { basename } from 'node:path';
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { toCsv } from '../../audit/csv.js';
 import type { Engine } from '../../host/engine.js';
 import { PosbridgeError } from '../../host/errors.js';
 import type { PortManager } from '../../host/hub.js';
 import { Secret } from '../../host/secret.js';
-import { DEFAULT_PROFILE, type Profile, parseProfile } from '../../host/workflow/profile.js';
+import { DEFAULT_PROFILE, type Profile } from '../../host/workflow/profile.js';
+import { parseProfile } from '../../host/workflow/profile-file.js';
 import { checkPassword, PASSWORD_PROBLEM_TEXT } from '../../protocol/index.js';
 import {
-  type ManifestRow,
   ManifestError,
+  type ManifestRow,
   parseManifest,
   renderJunit,
   Station,
@@ -30,7 +33,6 @@ import {
   type StationRowResult,
   type StationSummary,
 } from '../../station/index.js';
-import { toCsv } from '../../audit/csv.js';
 import { HttpProblem, json } from '../api/http.js';
 import type { DashboardRoute } from './dashboard-server.js';
 
@@ -52,9 +54,7 @@ export interface PageStationOptions {
 
 const FILE_LIMIT = 512 * 1024;
 const file = z.object({ name: z.string().min(1).max(200), text: z.string().max(FILE_LIMIT) });
-const startBody = z
-  .object({ manifest: file, profile: file.optional(), adminPassword: z.string() })
-  .strict();
+const startBody = z.object({ manifest: file, profile: file.optional(), adminPassword: z.string() }).strict();
 
 type Read = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
@@ -195,7 +195,9 @@ export class PageStation {
         throw new PosbridgeError(
           'USAGE',
           `operator ${operator.id}'s first password comes from a file or variable the page cannot give`,
-          { hint: 'use "generate" in the profile for a page run, or run `posbridge station`; nothing was sent' },
+          {
+            hint: 'use "generate" in the profile for a page run, or run `posbridge station`; nothing was sent',
+          },
         );
       if (!this.options.credentials)
         throw new PosbridgeError('USAGE', 'this daemon keeps no credentials file for generated passwords', {
@@ -205,7 +207,7 @@ export class PageStation {
     return parsed.rows.map((row) => ({ ...row, profile }));
   }
 
-  /** The station's events to the hub (the tiles and the event stream), and the rows so far. */
+  /** The station's events to the hub as provision operations (the tiles, the event stream, the metrics). */
   private observe(event: StationEvent): void {
     const { hub } = this.options;
     const publish = (e: Parameters<PortManager['publish']>[0]) => {
@@ -217,17 +219,22 @@ export class PageStation {
     };
     switch (event.type) {
       case 'started':
-        publish({ type: 'operation-started', port: event.port, operation: 'station', id: `station-${event.sn}` });
+        publish({
+          type: 'operation-started',
+          port: event.port,
+          operation: 'provision',
+          id: `station-${event.sn}`,
+        });
         break;
       case 'step':
-        publish({ type: 'step', port: event.port, operation: 'station', step: event.step });
+        publish({ type: 'step', port: event.port, operation: 'provision', step: event.step });
         break;
       case 'finished':
         this.results.set(event.sn, event.result);
         publish({
           type: 'operation-finished',
           port: event.port,
-          operation: 'station',
+          operation: 'provision',
           outcome: event.result.report?.outcome ?? event.result.outcome,
           ...(event.result.report && { report: event.result.report }),
         });
@@ -266,7 +273,9 @@ export function resultsCsv(summary: StationSummary): string {
     port: row.port,
     outcome: row.outcome,
     attempts: row.attempts,
-    diagnostics: row.diagnostics && `${row.diagnostics.pass} pass, ${row.diagnostics.warn} warn, ${row.diagnostics.fail} fail`,
+    diagnostics:
+      row.diagnostics &&
+      `${row.diagnostics.pass} pass, ${row.diagnostics.warn} warn, ${row.diagnostics.fail} fail`,
     error: row.error && `${row.error.code}: ${row.error.message}`,
     hint: row.error?.hint,
     started: row.startedAt,
