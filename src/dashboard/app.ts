@@ -5,6 +5,7 @@
  * itself and resumes with Last-Event-ID.
  */
 import { Api } from './api.js';
+import { setUpStation } from './station.js';
 import { renderGrid } from './tiles.js';
 import type { StatusRow } from './types.js';
 
@@ -26,12 +27,14 @@ async function main(): Promise<void> {
     );
     return;
   }
+  const station = setUpStation(api);
   let pending = false;
   const refresh = async () => {
     pending = false;
     try {
       const { terminals } = await api.get<{ terminals: StatusRow[] }>('/api/status');
       renderGrid(grid, terminals);
+      await station.refresh();
       document.body.dataset.ready = 'true';
     } catch (error) {
       say(`Could not read the bench: ${(error as Error).message}`, 'error');
