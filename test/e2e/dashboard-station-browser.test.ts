@@ -1,0 +1,107 @@
+/**
+ * A station run started from the dashboard in Chromium (issue 14): the daemon in its own process
+ * with two `posbridge mock --pty` terminals, the manifest and profile chosen in the page, the
+ * admin password typed into its field, Start; both tiles end green, the JUnit and CSV results are
+ * offered, the generated operator passwords are in the daemon's credentials file (the page says
+ * where), and the password is in no HTML, response, request URL or header, browser storage or
+ * daemon output. (The one request body that carries it is the POST itself, over the session.)
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, MERCHANT } from '../helpers/cli-inproc.js';
+import { Children, type CliProcess, requireBuiltCli } from '../helpers/cli-process.js';
+import { createDaemonStationSandbox, type DaemonStationSandbox } from '../helpers/daemon-station-rig.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const present = existsSync(CHROMIUM);
+const START_MS = 20_000;
+const children = new Children();
+let box: DaemonStationSandbox;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!present) return;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+beforeEach(() => {
+  requireBuiltCli();
+  box = createDaemonStationSandbox([]);
+});
+afterEach(async () => {
+  await children.stopAll();
+  rmSync(box.dir, { recursive: true, force: true });
+});
+
+function spawn(args: string[]): CliProcess {
+  return children.spawn(args, { cwd: box.dir, env: box.env });
+}
+
+describe.skipIf(!present)('a station run from the page, in Chromium', () => {
+  it('provisions two mocks, the tiles end green, results offered; the password nowhere', async () => {
+    const daemon = spawn(['daemon', '--config', box.config, '--socket', box.socket, '--http', '127.0.0.1:0']);
+    const m = await daemon.waitForStdout(/^dashboard on (http:\/\/\S+); open (\S+)$/m, 'the URL', START_MS);
+    for (const sn of ['PBW0001', 'PBW0002']) {
+      const mock = spawn(['mock', '--pty', box.link(`pos-${sn}`), '--sn', sn, '--diag-time-scale', '0']);
+      await mock.waitForStdout(new RegExp(`^mock terminal ${sn} on pty `, 'm'), `mock ${sn}`, START_MS);
+    }
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const network: string[] = [];
+    page.on('request', (r) => network.push(`${r.method()} ${r.url()} ${JSON.stringify(r.headers())}`));
+    page.on('response', async (r) => {
+      if (r.headers()['content-type']?.includes('event-stream')) return;
+      network.push(await r.text().catch(() => ''));
+    });
+    await page.goto(m[2]!);
+    await page.waitForSelector('body[data-ready="true"]');
+    const tile = (sn: string) => page.locator(`article.tile[data-port="${box.link(`pos-${sn}`)}"]`);
+    for (const sn of ['PBW0001', 'PBW0002'])
+      await expect.poll(() => tile(sn).getAttribute('data-condition'), { timeout: 10_000 }).toBe('factory');
+
+    const manifest = `sn,merchant,terminal\nPBW0001,${MERCHANT},30000001\nPBW0002,${MERCHANT},30000002\n`;
+    await page.setInputFiles('#manifest', {
+      name: 'bench.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(manifest),
+    });
+    await page.setInputFiles('#profile', {
+      name: 'bench.yaml',
+      mimeType: 'application/yaml',
+      buffer: Buffer.from('operators:\n  - id: "02"\n    name: Clerk\n    perms: [sale]\n'),
+    });
+    // Typed with the keyboard, started with Enter: the form works without a mouse.
+    await page.focus('#admin-password');
+    await page.keyboard.type(ADMIN_PASSWORD);
+    await page.keyboard.press('Enter');
+    expect(await page.inputValue('#admin-password')).toBe('');
+
+    await page.waitForSelector('body[data-station="ended"]', { timeout: 60_000 });
+    for (const sn of ['PBW0001', 'PBW0002'])
+      await expect.poll(() => tile(sn).getAttribute('data-condition')).toBe('provisioned');
+    const status = await page.locator('#station-status').textContent();
+    const credentials = join(box.dir, 'state', 'posbridge', 'operator-passwords.txt');
+    expect(status).toContain('2 provisioned');
+    expect(status).toContain(credentials);
+    expect(readFileSync(credentials, 'utf8')).toMatch(/sn=PBW0001 operator=02 password=/);
+    expect(await page.locator('#station-results').isVisible()).toBe(true);
+    const junit = await page.evaluate("fetch('/api/station/junit').then((r) => r.text())");
+    expect(String(junit)).toContain('name="PBW0002"');
+
+    const html = await page.content();
+    const storage = String(await page.evaluate('JSON.stringify({ ...localStorage, ...sessionStorage })'));
+    const cookies = JSON.stringify(await context.cookies());
+    for (const [where, text] of Object.entries({ html, storage, cookies, network: network.join('\n') }))
+      expect(text.includes(ADMIN_PASSWORD), where).toBe(false);
+    expect(daemon.stderr.includes(ADMIN_PASSWORD)).toBe(false);
+    expect(daemon.stdout.includes(ADMIN_PASSWORD)).toBe(false);
+    await context.close();
+  }, 120_000);
+});
