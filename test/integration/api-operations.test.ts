@@ -15,6 +15,7 @@ import { RemoteEngine } from '../../src/daemon/api/client.js';
 import { json } from '../../src/daemon/api/http.js';
 import { openApiDocument } from '../../src/daemon/api/openapi.js';
 import { type HttpExchange, Router } from '../../src/daemon/api/routes.js';
+import { statusList } from '../../src/daemon/api/status-schemas.js';
 import { type Engine, LocalEngine } from '../../src/host/engine.js';
 import { PosbridgeError } from '../../src/host/errors.js';
 import { OPERATION_NAMES, type OperationName, operationOf } from '../../src/host/operations/index.js';
@@ -123,6 +124,30 @@ describe('GET /v1/openapi.json', () => {
     for (const path of ['/v1/health', '/v1/terminals', '/v1/events', '/v1/openapi.json'])
       expect(doc.paths[path]?.get, path).toBeDefined();
     expect(doc.paths['/v1/operations/{id}/{event}']?.post).toBeDefined();
+  });
+
+  it('documents GET /v1/status with the status rows, and the real reply matches that schema', async () => {
+    const doc = openApiDocument() as {
+      paths: Record<
+        string,
+        { get?: { responses: Record<string, { content: Record<string, { schema: Json }> }> } }
+      >;
+      components: { schemas: Record<string, { properties: Record<string, Json> }> };
+    };
+    const schema = doc.paths['/v1/status']?.get?.responses['200']?.content['application/json']?.schema;
+    expect(schema).toEqual({ $ref: '#/components/schemas/StatusList' });
+    const row = doc.components.schemas.TerminalStatusRow!;
+    expect(Object.keys(row.properties)).toEqual(
+      expect.arrayContaining(['port', 'condition', 'activity', 'lastResult']),
+    );
+    expect(row.properties.condition).toMatchObject({
+      enum: expect.arrayContaining(['provisioned', 'locked']),
+    });
+    const d = await daemon();
+    await d.portManager.plug('mock://s?sn=PBS0001');
+    const rows = await new RemoteEngine(d.socket).status();
+    expect(rows).toEqual([expect.objectContaining({ port: 'mock://s?sn=PBS0001', condition: 'factory' })]);
+    expect(statusList.safeParse((await call(d.socket, 'GET', '/v1/status')).json).success).toBe(true);
   });
 
   it('is a structurally valid OpenAPI 3.x document: every path has responses, every $ref resolves', async () => {
@@ -298,6 +323,15 @@ async function failure(promise: Promise<unknown>): Promise<PosbridgeError> {
 const HELLO = { proto: 1, model: 'PB-MOCK', sn: 'PBM0000001', fw: '1.0.0', state: 'initialized', caps: [] };
 
 describe('RemoteEngine validates every reply with the operation schemas', () => {
+  it('a status reply of the wrong shape is BAD_REPLY, never a cast', async () => {
+    const stub = await stubDaemon((_req, res) =>
+      json(res, 200, { terminals: [{ port: 'p', state: 'present', since: 'now', condition: 'green' }] }),
+    );
+    const error = await failure(new RemoteEngine(stub.socket).status());
+    expect(error.code).toBe('BAD_REPLY');
+    expect(error.message).toMatch(/condition/);
+  });
+
   it('a result of the wrong shape is BAD_REPLY naming the field, exit 3, never a cast', async () => {
     const stub = await stubDaemon((_req, res) =>
       json(res, 200, { kind: 'info', port: 'mock://a', hello: HELLO }),

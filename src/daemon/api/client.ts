@@ -30,6 +30,7 @@ import type { ResyncEvent } from './event-journal.js';
 import { hubEvent, resyncEvent, terminalList } from './hub-schemas.js';
 import { isTrustedSocket, probeSocket, resolveSocketPath, type SocketLocation } from './socket.js';
 import { SseParser } from './sse.js';
+import { statusList } from './status-schemas.js';
 import {
   ackCall,
   type DaemonHealth,
@@ -78,7 +79,7 @@ export class RemoteEngine extends OperationEngine {
 
   /** Each terminal with what it is busy with and how its last operation ended (GET /v1/status). */
   async status(): Promise<TerminalStatusRow[]> {
-    return ((await this.get('/v1/status')) as { terminals: TerminalStatusRow[] }).terminals;
+    return decodeReply('status', statusList, await this.get('/v1/status')).terminals;
   }
 
   /**

@@ -21,6 +21,7 @@ import {
   terminalIdentity,
 } from '../../host/operations/results.js';
 import { hubEvent, terminalInfo, terminalList } from './hub-schemas.js';
+import { statusList, terminalStatusRow } from './status-schemas.js';
 import {
   API_VERSION,
   ackBody,
@@ -63,6 +64,8 @@ function registries() {
     DaemonHealth: daemonHealth,
     TerminalInfo: terminalInfo,
     TerminalList: terminalList,
+    TerminalStatusRow: terminalStatusRow,
+    StatusList: statusList,
     HubEvent: hubEvent,
     Error: wireError,
     ErrorDocument: errorDocument(),
@@ -197,6 +200,10 @@ export function openApiDocument(options: { version?: string } = {}): Json {
   const paths: Json = {
     '/v1/health': get('who answers: pid, state, version, station, audit trail', ref('DaemonHealth')),
     '/v1/terminals': get('the terminals the daemon knows', ref('TerminalList')),
+    '/v1/status': get(
+      'each terminal with its condition, what it is busy with and how its last operation ended',
+      ref('StatusList'),
+    ),
     '/v1/events': {
       get: {
         operationId: 'events',
