@@ -14,6 +14,7 @@ import type { Engine } from '../../host/engine.js';
 import type { PortManager } from '../../host/hub.js';
 import { packageAssets } from '../http/assets.js';
 import { type DashboardAssets, type DashboardOptions, DashboardServer } from '../http/dashboard-server.js';
+import { historyReads } from '../http/history-view.js';
 import type { ListenAddress } from '../http/listen.js';
 import { DaemonMetrics } from '../http/metrics.js';
 import { PageStation, type PageStationOptions } from '../http/station-run.js';
@@ -191,7 +192,12 @@ export class Daemon {
           random: random ?? ((n) => randomBytes(n)),
           metrics: () => metrics!.text(),
           routes: { ...routes, ...pageStation?.routes },
-          reads: { ...reads, ...pageStation?.reads },
+          // The history reads the audit trail the engine writes (none without one).
+          reads: {
+            ...reads,
+            ...pageStation?.reads,
+            ...(engine.about?.audit && historyReads(engine.about.audit)),
+          },
           ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
         });
         logger.info({ origin: dashboard.origin }, 'dashboard listening');
