@@ -5,6 +5,7 @@
  * itself and resumes with Last-Event-ID.
  */
 import { Api } from './api.js';
+import { setUpHistory } from './history.js';
 import { setUpStation } from './station.js';
 import { renderGrid } from './tiles.js';
 import type { StatusRow } from './types.js';
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     return;
   }
   const station = setUpStation(api);
+  setUpHistory(api);
   let pending = false;
   const refresh = async () => {
     pending = false;

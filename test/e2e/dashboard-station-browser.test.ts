@@ -95,6 +95,13 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
     const junit = await page.evaluate("fetch('/api/station/junit').then((r) => r.text())");
     expect(String(junit)).toContain('name="PBW0002"');
 
+    // The history shows both runs from the daemon's audit trail and the chain intact.
+    await page.fill('#history-sn', 'PBW0002');
+    await page.click('#history-form button[type="submit"]');
+    await expect.poll(() => page.locator('#history-runs tbody tr').count()).toBe(1);
+    expect(await page.locator('#history-runs tbody').textContent()).toContain('PBW0002');
+    expect(await page.locator('#history-verify').textContent()).toMatch(/^Chain intact: \d+ records/);
+
     const html = await page.content();
     const storage = String(await page.evaluate('JSON.stringify({ ...localStorage, ...sessionStorage })'));
     const cookies = JSON.stringify(await context.cookies());
