@@ -196,7 +196,7 @@ export class Daemon {
           reads: {
             ...reads,
             ...pageStation?.reads,
-            ...(engine.about?.audit && historyReads(engine.about.audit)),
+            ...(runtime.about?.audit && historyReads(runtime.about.audit)),
           },
           ...(options.heartbeatMs !== undefined && { heartbeatMs: options.heartbeatMs }),
         });
