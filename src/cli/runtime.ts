@@ -10,7 +10,7 @@
  * - Otherwise: a LocalEngine that opens each port itself (devices, tcp://, rfc2217://, telnet://,
  *   this process's mock:// terminals), audited in the user's trail.
  *
- * Every command and the daemon get their engine here, and the test rigs too (test/helpers): there
+ * Every command and the daemon get their engine here, and the test rigs too (test/support): there
  * is no other place that builds an audit store and an engine.
  */
 import type { Logger } from 'pino';

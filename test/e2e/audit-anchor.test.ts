@@ -19,9 +19,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, cleanEnv, MERCHANT, STACK_LINE, TERMINAL } from '../helpers/cli-inproc.js';
-import { Children, requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
-import { E2E_SHORT_TIMEOUT_MS as E2E_TIMEOUT_MS } from '../helpers/constants.js';
+import { ADMIN_PASSWORD, cleanEnv, MERCHANT, STACK_LINE, TERMINAL } from '../support/cli-inproc.js';
+import { Children, requireBuiltCli, runCliProcess } from '../support/cli-process.js';
+import { E2E_SHORT_TIMEOUT_MS as E2E_TIMEOUT_MS } from '../support/constants.js';
 
 const ANCHOR = /^(\d+):([0-9a-f]{64})$/;
 

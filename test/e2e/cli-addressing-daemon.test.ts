@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv } from '../helpers/cli-inproc.js';
-import { Children, runCliProcess } from '../helpers/cli-process.js';
+import { cleanEnv } from '../support/cli-inproc.js';
+import { Children, runCliProcess } from '../support/cli-process.js';
 
 let dir: string;
 const children = new Children();

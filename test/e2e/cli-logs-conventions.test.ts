@@ -18,9 +18,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv } from '../helpers/cli-inproc.js';
-import { Children, CLI_MAIN, requireBuiltCli } from '../helpers/cli-process.js';
-import { runCliInPty } from '../helpers/pty-run.js';
+import { cleanEnv } from '../support/cli-inproc.js';
+import { Children, CLI_MAIN, requireBuiltCli } from '../support/cli-process.js';
+import { runCliInPty } from '../support/pty-run.js';
 
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 let dir: string;

@@ -24,8 +24,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, STACK_LINE } from '../helpers/cli-inproc.js';
-import { PROCESS_TIMEOUT_MS, REPO_ROOT, requireBuiltCli } from '../helpers/cli-process.js';
+import { cleanEnv, STACK_LINE } from '../support/cli-inproc.js';
+import { PROCESS_TIMEOUT_MS, REPO_ROOT, requireBuiltCli } from '../support/cli-process.js';
 
 let app: string;
 let env: NodeJS.ProcessEnv;

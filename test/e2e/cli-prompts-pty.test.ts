@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, cleanEnv, MERCHANT, TERMINAL } from '../helpers/cli-inproc.js';
-import { runCliInPty } from '../helpers/pty-run.js';
+import { ADMIN_PASSWORD, cleanEnv, MERCHANT, TERMINAL } from '../support/cli-inproc.js';
+import { runCliInPty } from '../support/pty-run.js';
 
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 let dir: string;

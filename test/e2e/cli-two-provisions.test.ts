@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MockTerminal } from '../../src/mock-device/index.js';
-import { ADMIN_PASSWORD, cleanEnv, MERCHANT, STACK_LINE, TERMINAL } from '../helpers/cli-inproc.js';
-import { Children, type CliProcess, requireBuiltCli } from '../helpers/cli-process.js';
+import { ADMIN_PASSWORD, cleanEnv, MERCHANT, STACK_LINE, TERMINAL } from '../support/cli-inproc.js';
+import { Children, type CliProcess, requireBuiltCli } from '../support/cli-process.js';
 
 const ROUNDS = Number(process.env.POSBRIDGE_RACE_ROUNDS ?? 5);
 const E2E_TIMEOUT_MS = 600_000;

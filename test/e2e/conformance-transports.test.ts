@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ALL_CHECKS } from '../../src/conformance/index.js';
-import { CliHarness } from '../helpers/cli-inproc.js';
-import { type MockCommandRun, runMockCommand } from '../helpers/mock-command.js';
-import { deadline } from '../helpers/wait.js';
+import { CliHarness } from '../support/cli-inproc.js';
+import { type MockCommandRun, runMockCommand } from '../support/mock-command.js';
+import { deadline } from '../support/wait.js';
 
 let dir: string;
 let h: CliHarness;

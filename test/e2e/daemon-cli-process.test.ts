@@ -29,8 +29,8 @@ import { RemoteEngine } from '../../src/daemon/api/client.js';
 import { probeSocket } from '../../src/daemon/api/socket.js';
 import { Secret } from '../../src/host/secret.js';
 import { profileSchema } from '../../src/host/workflow/profile.js';
-import { deadline } from '../helpers/wait.js';
 import { ADMIN_PW, MERCHANT, MockWorld, TERMINAL } from '../integration/api-rig.helper.js';
+import { deadline } from '../support/wait.js';
 
 const root = resolve(import.meta.dirname, '../..');
 let build: string;
@@ -66,8 +66,8 @@ beforeAll(() => {
   transpileTree(join(root, 'src'), join(build, 'src'));
   for (const file of [
     'test/integration/api-rig.helper.ts',
-    'test/helpers/constants.ts',
-    'test/helpers/runtime.ts',
+    'test/support/constants.ts',
+    'test/support/runtime.ts',
     'test/e2e/daemon-cli-child.helper.ts',
   ])
     transpile(join(root, file), join(build, file.replace(/\.ts$/, '.js')));

@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MockTerminal } from '../../src/mock-device/index.js';
 import { openPty, type PtyTransport } from '../../src/mock-device/transports/index.js';
-import { ADMIN_PASSWORD, cleanEnv, MERCHANT, TERMINAL } from '../helpers/cli-inproc.js';
-import { Children, requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
+import { ADMIN_PASSWORD, cleanEnv, MERCHANT, TERMINAL } from '../support/cli-inproc.js';
+import { Children, requireBuiltCli, runCliProcess } from '../support/cli-process.js';
 
 let dir: string;
 let env: NodeJS.ProcessEnv;

@@ -13,15 +13,15 @@ import { lstatSync, readFileSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { probeSocket } from '../../src/daemon/api/socket.js';
-import { ADMIN_PASSWORD, MERCHANT, STACK_LINE } from '../helpers/cli-inproc.js';
-import { Children, type CliProcess, requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
+import { ADMIN_PASSWORD, MERCHANT, STACK_LINE } from '../support/cli-inproc.js';
+import { Children, type CliProcess, requireBuiltCli, runCliProcess } from '../support/cli-process.js';
 import {
   createDaemonStationSandbox,
   type DaemonStationSandbox,
   type ManifestRow,
   mockRequestVerbs,
   tamperRunStart,
-} from '../helpers/daemon-station-rig.js';
+} from '../support/daemon-station-rig.js';
 import { junitCaseFields, parseXml } from '../unit/station-xml.helper.js';
 
 /** The whole test must stay well under a minute on a 2-core machine. */

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, MERCHANT, TERMINAL } from '../helpers/cli-inproc.js';
-import { Children, type CliProcess, REPO_ROOT, requireBuiltCli } from '../helpers/cli-process.js';
-import { createDaemonStationSandbox, type DaemonStationSandbox } from '../helpers/daemon-station-rig.js';
+import { ADMIN_PASSWORD, MERCHANT, TERMINAL } from '../support/cli-inproc.js';
+import { Children, type CliProcess, REPO_ROOT, requireBuiltCli } from '../support/cli-process.js';
+import { createDaemonStationSandbox, type DaemonStationSandbox } from '../support/daemon-station-rig.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const present = existsSync(CHROMIUM);

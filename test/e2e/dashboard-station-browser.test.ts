@@ -10,9 +10,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, MERCHANT } from '../helpers/cli-inproc.js';
-import { Children, type CliProcess, requireBuiltCli } from '../helpers/cli-process.js';
-import { createDaemonStationSandbox, type DaemonStationSandbox } from '../helpers/daemon-station-rig.js';
+import { ADMIN_PASSWORD, MERCHANT } from '../support/cli-inproc.js';
+import { Children, type CliProcess, requireBuiltCli } from '../support/cli-process.js';
+import { createDaemonStationSandbox, type DaemonStationSandbox } from '../support/daemon-station-rig.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const present = existsSync(CHROMIUM);

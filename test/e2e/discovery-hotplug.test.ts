@@ -20,7 +20,7 @@ import type { HubEvent } from '../../src/host/hub.js';
 import { createPortRegistry } from '../../src/host/ports/index.js';
 import { type MockBehaviour, MockTerminal, type MockTerminalOptions } from '../../src/mock-device/index.js';
 import { openPty, type PtyTransport } from '../../src/mock-device/transports/index.js';
-import { deadline } from '../helpers/wait.js';
+import { deadline } from '../support/wait.js';
 import { silentLogger } from '../unit/daemon-wire.helper.js';
 
 /** Counts what reaches the terminal; can mute it (requests run, replies never sent). */

@@ -12,9 +12,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeviceLink } from '../../src/mock-device/index.js';
 import { MockTerminal } from '../../src/mock-device/index.js';
 import { listenTcp, type TcpListener } from '../../src/mock-device/transports/index.js';
-import { cleanEnv, STACK_LINE } from '../helpers/cli-inproc.js';
-import { Children, requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
-import { E2E_SHORT_TIMEOUT_MS as E2E_TIMEOUT_MS } from '../helpers/constants.js';
+import { cleanEnv, STACK_LINE } from '../support/cli-inproc.js';
+import { Children, requireBuiltCli, runCliProcess } from '../support/cli-process.js';
+import { E2E_SHORT_TIMEOUT_MS as E2E_TIMEOUT_MS } from '../support/constants.js';
 
 let dir: string;
 let server: TcpListener | undefined;

@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, cleanEnv } from '../helpers/cli-inproc.js';
-import { Children, type CliProcess, runCliProcess } from '../helpers/cli-process.js';
+import { ADMIN_PASSWORD, cleanEnv } from '../support/cli-inproc.js';
+import { Children, type CliProcess, runCliProcess } from '../support/cli-process.js';
 import {
   createStation,
   Observer,
@@ -16,9 +16,9 @@ import {
   reportOf,
   type StationRig,
   startDaemon,
-} from '../helpers/fleet-rig.js';
-import { Mosquitto } from '../helpers/mosquitto.js';
-import { deadline } from '../helpers/wait.js';
+} from '../support/fleet-rig.js';
+import { Mosquitto } from '../support/mosquitto.js';
+import { deadline } from '../support/wait.js';
 
 const USERS = { a: 'pw-station-a', depot: 'pw-depot', obs: 'pw-observer' };
 const SETTLEMENT = 'DE89370400440532013000';

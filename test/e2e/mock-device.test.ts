@@ -8,10 +8,10 @@ import { lstatSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, MERCHANT, STACK_LINE, TERMINAL } from '../helpers/cli-inproc.js';
-import { Children, requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
-import { E2E_TIMEOUT_MS } from '../helpers/constants.js';
-import { requireSocat, SocatPair } from '../helpers/socat.js';
+import { ADMIN_PASSWORD, MERCHANT, STACK_LINE, TERMINAL } from '../support/cli-inproc.js';
+import { Children, requireBuiltCli, runCliProcess } from '../support/cli-process.js';
+import { E2E_TIMEOUT_MS } from '../support/constants.js';
+import { requireSocat, SocatPair } from '../support/socat.js';
 
 let dir: string;
 const children = new Children();

@@ -15,8 +15,8 @@ import { registerMockCommand } from '../../src/cli/commands/mock.js';
 import { MockTerminal, type MockTerminalOptions } from '../../src/mock-device/index.js';
 import { openPty, type PtyTransport } from '../../src/mock-device/transports/index.js';
 import { appendCrc } from '../../src/protocol/index.js';
-import { hangupSafeLinuxBinding } from '../helpers/hangup-safe-binding.js';
-import { deadline } from '../helpers/wait.js';
+import { hangupSafeLinuxBinding } from '../support/hangup-safe-binding.js';
+import { deadline } from '../support/wait.js';
 
 /** Reads CRLF lines from a port; `next()` waits for the next one. */
 class Lines {

@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanEnv, STACK_LINE } from '../helpers/cli-inproc.js';
-import { Children, requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
-import { E2E_SHORT_TIMEOUT_MS as E2E_TIMEOUT_MS } from '../helpers/constants.js';
+import { cleanEnv, STACK_LINE } from '../support/cli-inproc.js';
+import { Children, requireBuiltCli, runCliProcess } from '../support/cli-process.js';
+import { E2E_SHORT_TIMEOUT_MS as E2E_TIMEOUT_MS } from '../support/constants.js';
 
 let dir: string;
 const children = new Children();

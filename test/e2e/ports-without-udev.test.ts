@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listSysfsPorts } from '../../src/host/ports/sysfs-list.js';
-import { cleanEnv, STACK_LINE } from '../helpers/cli-inproc.js';
-import { requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
-import { E2E_SHORT_TIMEOUT_MS as E2E_TIMEOUT_MS } from '../helpers/constants.js';
+import { cleanEnv, STACK_LINE } from '../support/cli-inproc.js';
+import { requireBuiltCli, runCliProcess } from '../support/cli-process.js';
+import { E2E_SHORT_TIMEOUT_MS as E2E_TIMEOUT_MS } from '../support/constants.js';
 
 let dir: string;
 let env: NodeJS.ProcessEnv;

@@ -11,11 +11,11 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, MERCHANT, STACK_LINE, TERMINAL } from '../helpers/cli-inproc.js';
-import { Children, type CliProcess, requireBuiltCli, runCliProcess } from '../helpers/cli-process.js';
-import { E2E_TIMEOUT_MS } from '../helpers/constants.js';
-import { freePort, requireSer2net, Ser2net, testConfig } from '../helpers/ser2net.js';
-import { deadline } from '../helpers/wait.js';
+import { ADMIN_PASSWORD, MERCHANT, STACK_LINE, TERMINAL } from '../support/cli-inproc.js';
+import { Children, type CliProcess, requireBuiltCli, runCliProcess } from '../support/cli-process.js';
+import { E2E_TIMEOUT_MS } from '../support/constants.js';
+import { freePort, requireSer2net, Ser2net, testConfig } from '../support/ser2net.js';
+import { deadline } from '../support/wait.js';
 
 let dir: string;
 const children = new Children();

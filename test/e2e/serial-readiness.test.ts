@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isPosbridgeError } from '../../src/host/errors.js';
 import { serialPortFactory } from '../../src/host/ports/serial.js';
 import type { Transport } from '../../src/host/ports/transport.js';
-import { ByteSink, deadline } from '../helpers/wait.js';
+import { ByteSink, deadline } from '../support/wait.js';
 
 const MASTER = String.raw`
 import fcntl, hashlib, os, pty, select, struct, sys, termios, time, tty

@@ -14,7 +14,7 @@ import { productionDeps } from '../../src/cli/compose.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { MockTerminal } from '../../src/mock-device/index.js';
 import { openPty, type PtyTransport } from '../../src/mock-device/transports/index.js';
-import { MERCHANT } from '../helpers/constants.js';
+import { MERCHANT } from '../support/constants.js';
 import { parseXml } from '../unit/station-xml.helper.js';
 
 let dir: string;

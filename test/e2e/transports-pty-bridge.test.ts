@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PTY_BRIDGE_SCRIPT } from '../../src/mock-device/transports/pty-bridge-script.js';
 import { FrameReader, frameToHelper } from '../../src/mock-device/transports/pty-frames.js';
-import { deadline } from '../helpers/wait.js';
+import { deadline } from '../support/wait.js';
 
 /**
  * The pty helper on its own, driven through its frame protocol, with plain file descriptors as

@@ -7,9 +7,9 @@ import { SerialPort } from 'serialport';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/mock-device/transports/errors.js';
 import { openPty, type PtyTransport } from '../../src/mock-device/transports/pty.js';
-import { hangupSafeLinuxBinding } from '../helpers/hangup-safe-binding.js';
-import { LinkRecorder } from '../helpers/link-recorder.js';
-import { ByteSink, deadline } from '../helpers/wait.js';
+import { hangupSafeLinuxBinding } from '../support/hangup-safe-binding.js';
+import { LinkRecorder } from '../support/link-recorder.js';
+import { ByteSink, deadline } from '../support/wait.js';
 
 type Host = { port: SerialPortStream; received: ByteSink };
 

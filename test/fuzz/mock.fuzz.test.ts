@@ -30,7 +30,7 @@ import {
   readRequest,
   VirtualClock,
 } from '../../src/protocol/index.js';
-import { PRINTABLE } from '../helpers/constants.js';
+import { PRINTABLE } from '../support/constants.js';
 import {
   chunks,
   concat,

@@ -26,7 +26,7 @@ import {
   splitCrc,
   VERBS,
 } from '../../src/protocol/index.js';
-import { PRINTABLE } from '../helpers/constants.js';
+import { PRINTABLE } from '../support/constants.js';
 import {
   chunks,
   concat,

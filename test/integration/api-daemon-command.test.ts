@@ -17,7 +17,7 @@ import type { CliDeps } from '../../src/cli/context.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { loadRuntimeConfig } from '../../src/cli/runtime-config.js';
 import { PosbridgeError } from '../../src/host/errors.js';
-import { type MemoryIo, memoryIo } from '../helpers/memory-io.js';
+import { type MemoryIo, memoryIo } from '../support/memory-io.js';
 import { ADMIN_PW, fixedNow, MockWorld, scratchDir, seededBytes } from './api-rig.helper.js';
 
 interface Run {

@@ -22,8 +22,8 @@ import { OPERATION_NAMES, type OperationName, operationOf } from '../../src/host
 import type { Holds, Same } from '../../src/host/operations/results.js';
 import { Secret } from '../../src/host/secret.js';
 import { profileSchema } from '../../src/host/workflow/profile.js';
-import { REPO_ROOT } from '../helpers/cli-process.js';
-import { deadline } from '../helpers/wait.js';
+import { REPO_ROOT } from '../support/cli-process.js';
+import { deadline } from '../support/wait.js';
 import {
   ADMIN_PW,
   call,

@@ -3,7 +3,7 @@
  * helper's DaemonPortManager) that leases connections to mock:// terminals through the real
  * TerminalDriver and the mock's in-process serialport binding; a daemon on a socket in a scratch
  * directory serving the engine the composition root builds for it (buildRuntime, through
- * test/helpers/runtime.ts: a LocalEngine leasing the port manager's connections, audited in the
+ * test/support/runtime.ts: a LocalEngine leasing the port manager's connections, audited in the
  * scratch directory); raw HTTP and SSE helpers to talk to it as curl would.
  *
  * Every clock is fixed (engine and terminals), so two worlds that do the same thing produce the
@@ -27,12 +27,12 @@ import { PosbridgeError } from '../../src/host/errors.js';
 import type { HubEvent, PortManager, TerminalInfo } from '../../src/host/hub.js';
 import { createPortRegistry } from '../../src/host/ports/index.js';
 import type { MockTerminalOptions } from '../../src/mock-device/index.js';
-import { inProcessRuntime, servingRuntime } from '../helpers/runtime.js';
+import { inProcessRuntime, servingRuntime } from '../support/runtime.js';
 
 export const NOW = new Date('2026-03-02T09:00:00.000Z');
 export const fixedNow = (): Date => new Date(NOW);
 
-import { ADMIN_PW, MERCHANT, TERMINAL } from '../helpers/constants.js';
+import { ADMIN_PW, MERCHANT, TERMINAL } from '../support/constants.js';
 
 export { ADMIN_PW, MERCHANT, TERMINAL };
 
@@ -61,7 +61,7 @@ export function recordingLogger(): { logger: Logger; lines: string[] } {
   return { logger, lines };
 }
 
-import { silentLogger as silent } from '../helpers/constants.js';
+import { silentLogger as silent } from '../support/constants.js';
 
 export { silent };
 

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, CliHarness, MERCHANT, STACK_LINE } from '../helpers/cli-inproc.js';
+import { ADMIN_PASSWORD, CliHarness, MERCHANT, STACK_LINE } from '../support/cli-inproc.js';
 import { junitCaseFields, parseXml } from '../unit/station-xml.helper.js';
 
 const ANCHOR = /^\d+:[0-9a-f]{64}$/;

@@ -4,7 +4,7 @@
  *
  * The children run the real store: src/audit (and the one module it imports at run time,
  * src/host/secret.ts) is transpiled to a temporary directory, which gets a symlink to
- * node_modules so that better-sqlite3 resolves. test/helpers/audit-writer.mjs drives it.
+ * node_modules so that better-sqlite3 resolves. test/support/audit-writer.mjs drives it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
@@ -22,10 +22,10 @@ import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditStore } from '../../src/audit/index.js';
-import { deadline } from '../helpers/wait.js';
+import { deadline } from '../support/wait.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const writer = join(root, 'test/helpers/audit-writer.mjs');
+const writer = join(root, 'test/support/audit-writer.mjs');
 let work: string;
 let moduleUrl: string;
 const children: ChildProcess[] = [];

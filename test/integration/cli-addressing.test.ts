@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CliHarness } from '../helpers/cli-inproc.js';
+import { CliHarness } from '../support/cli-inproc.js';
 
 let cli: CliHarness;
 beforeEach(() => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { complete } from '../../src/cli/manual/complete.js';
-import { CliHarness } from '../helpers/cli-inproc.js';
+import { CliHarness } from '../support/cli-inproc.js';
 import { type RunningDaemon, scratchDir, startDaemon } from './api-rig.helper.js';
 
 const CLI = join(import.meta.dirname, '../../dist/cli/main.js');

@@ -7,8 +7,8 @@ import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { productionDeps } from '../../src/cli/compose.js';
 import { runCli } from '../../src/cli/program.js';
-import { CliHarness, cleanEnv, STACK_LINE } from '../helpers/cli-inproc.js';
-import { FakeRfc2217Server } from '../helpers/fake-rfc2217.js';
+import { CliHarness, cleanEnv, STACK_LINE } from '../support/cli-inproc.js';
+import { FakeRfc2217Server } from '../support/fake-rfc2217.js';
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

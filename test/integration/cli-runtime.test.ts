@@ -18,9 +18,9 @@ import { loadRuntimeConfig } from '../../src/cli/runtime-config.js';
 import { RemoteEngine } from '../../src/daemon/api/client.js';
 import { Secret } from '../../src/host/secret.js';
 import { DEFAULT_PROFILE } from '../../src/host/workflow/profile.js';
-import { ADMIN_PW, MERCHANT, silentLogger as silent, TERMINAL } from '../helpers/constants.js';
-import { type MemoryIo, memoryIo } from '../helpers/memory-io.js';
-import { testParts } from '../helpers/runtime.js';
+import { ADMIN_PW, MERCHANT, silentLogger as silent, TERMINAL } from '../support/constants.js';
+import { type MemoryIo, memoryIo } from '../support/memory-io.js';
+import { testParts } from '../support/runtime.js';
 import { type RunningDaemon, startDaemon } from './api-rig.helper.js';
 
 const system = { uid: process.getuid!(), hostname: () => 'station-test' };

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { productionDeps } from '../../src/cli/compose.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/program.js';
-import { cleanEnv, STACK_LINE } from '../helpers/cli-inproc.js';
+import { cleanEnv, STACK_LINE } from '../support/cli-inproc.js';
 import { ADMIN_PW, call, MERCHANT, type RunningDaemon, startDaemon, TERMINAL } from './api-rig.helper.js';
 
 const running: RunningDaemon[] = [];

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ALL_CHECKS, GROUPS } from '../../src/conformance/index.js';
 import type { MockBehaviour } from '../../src/mock-device/index.js';
 import { appendCrc, splitCrc } from '../../src/protocol/index.js';
-import { ADMIN_PASSWORD, CliHarness, STACK_LINE } from '../helpers/cli-inproc.js';
+import { ADMIN_PASSWORD, CliHarness, STACK_LINE } from '../support/cli-inproc.js';
 
 let h: CliHarness;
 beforeEach(() => {

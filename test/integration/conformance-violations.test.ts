@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { VIOLATION_NAMES, type Violation } from '../../src/mock-device/index.js';
-import { CliHarness } from '../helpers/cli-inproc.js';
+import { CliHarness } from '../support/cli-inproc.js';
 
 const h = new CliHarness({ diagTimeScale: 0, rebootMs: 50 });
 afterAll(() => h.dispose());

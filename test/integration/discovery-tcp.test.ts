@@ -14,7 +14,7 @@ import { createPortRegistry } from '../../src/host/ports/index.js';
 import { Secret } from '../../src/host/secret.js';
 import { type MockBehaviour, MockTerminal, type MockTerminalOptions } from '../../src/mock-device/index.js';
 import { listenTcp, type TcpListener } from '../../src/mock-device/transports/index.js';
-import { deadline } from '../helpers/wait.js';
+import { deadline } from '../support/wait.js';
 import { silentLogger } from '../unit/daemon-wire.helper.js';
 
 class Meter implements MockBehaviour {

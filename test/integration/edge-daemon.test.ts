@@ -16,8 +16,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditStore } from '../../src/audit/index.js';
 import { productionDeps } from '../../src/cli/compose.js';
 import { runCli } from '../../src/cli/program.js';
-import { ADMIN_PASSWORD, MERCHANT, TERMINAL } from '../helpers/cli-inproc.js';
-import { type MemoryIo, memoryIo } from '../helpers/memory-io.js';
+import { ADMIN_PASSWORD, MERCHANT, TERMINAL } from '../support/cli-inproc.js';
+import { type MemoryIo, memoryIo } from '../support/memory-io.js';
 
 interface Run {
   code: number;

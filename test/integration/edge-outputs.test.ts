@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MockTerminal } from '../../src/mock-device/index.js';
 import { listenTcp, type TcpListener } from '../../src/mock-device/transports/tcp.js';
-import { ADMIN_PASSWORD, CliHarness, MERCHANT, STACK_LINE, TERMINAL } from '../helpers/cli-inproc.js';
+import { ADMIN_PASSWORD, CliHarness, MERCHANT, STACK_LINE, TERMINAL } from '../support/cli-inproc.js';
 
 /** A terminal on tcp:// that keeps count of what reached it. */
 class RecordingTerminal {

@@ -13,7 +13,7 @@ import {
   type TcpListener,
 } from '../../src/mock-device/transports/index.js';
 import { appendCrc } from '../../src/protocol/index.js';
-import { deadline } from '../helpers/wait.js';
+import { deadline } from '../support/wait.js';
 
 const PATH = 'mock://pos';
 

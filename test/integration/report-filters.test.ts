@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockTerminal } from '../../src/mock-device/index.js';
 import { listenTcp, type TcpListener } from '../../src/mock-device/transports/tcp.js';
-import { CliHarness } from '../helpers/cli-inproc.js';
+import { CliHarness } from '../support/cli-inproc.js';
 
 let cli: CliHarness;
 let real: { terminal: MockTerminal; server: TcpListener; port: string };

@@ -11,8 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CliHarness } from '../helpers/cli-inproc.js';
-import { WORD_JOINER as WJ } from '../helpers/constants.js';
+import { CliHarness } from '../support/cli-inproc.js';
+import { WORD_JOINER as WJ } from '../support/constants.js';
 
 const soffice = (process.env.PATH ?? '')
   .split(delimiter)

@@ -18,8 +18,8 @@ import { MockPorts } from '../../src/cli/mock-ports.js';
 import { Secret } from '../../src/host/secret.js';
 import { loadManifest } from '../../src/station/manifest.js';
 import { Station, type StationEvent, type StationSummary } from '../../src/station/station.js';
-import { ADMIN_PASSWORD, MERCHANT } from '../helpers/constants.js';
-import { inProcessRuntime } from '../helpers/runtime.js';
+import { ADMIN_PASSWORD, MERCHANT } from '../support/constants.js';
+import { inProcessRuntime } from '../support/runtime.js';
 import { junitCaseFields, parseXml } from '../unit/station-xml.helper.js';
 
 interface Terminal {

@@ -10,8 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MockBehaviour } from '../../src/mock-device/index.js';
-import { CliHarness, type CliRun } from '../helpers/cli-inproc.js';
-import { HOSTILE, hostileTerminal, RAW_CONTROL } from '../helpers/hostile-terminal.js';
+import { CliHarness, type CliRun } from '../support/cli-inproc.js';
+import { HOSTILE, hostileTerminal, RAW_CONTROL } from '../support/hostile-terminal.js';
 
 let cli: CliHarness;
 afterEach(() => cli?.dispose());

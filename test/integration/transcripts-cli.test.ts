@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTranscript, type Transcript } from '../../src/mock-device/replay/index.js';
 import { fillCommand, summarize, TranscriptCli } from '../fixtures/transcripts/cli.js';
-import { type MockCommandRun, runMockCommand } from '../helpers/mock-command.js';
+import { type MockCommandRun, runMockCommand } from '../support/mock-command.js';
 
 const DIR = resolve(import.meta.dirname, '../fixtures/transcripts');
 const NAMES = readdirSync(DIR)

@@ -37,7 +37,7 @@ import {
   summarize,
   TranscriptCli,
 } from '../fixtures/transcripts/cli.js';
-import { MERCHANT, TERMINAL } from '../helpers/constants.js';
+import { MERCHANT, TERMINAL } from '../support/constants.js';
 
 const UPDATE = process.env.UPDATE_TRANSCRIPTS === '1';
 const DIR = resolve(import.meta.dirname, '../fixtures/transcripts');

@@ -11,8 +11,8 @@ import type { BindingInterface, BindingPortInterface, OpenOptions } from '@seria
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDevice, TransportError } from '../../src/mock-device/transports/index.js';
 import { VirtualClock } from '../../src/protocol/index.js';
-import { LinkRecorder } from '../helpers/link-recorder.js';
-import { deadline } from '../helpers/wait.js';
+import { LinkRecorder } from '../support/link-recorder.js';
+import { deadline } from '../support/wait.js';
 
 const eio = (): Error => Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
 

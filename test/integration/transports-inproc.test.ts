@@ -6,8 +6,8 @@ import {
   createInProcessBinding,
   type InProcessPort,
 } from '../../src/mock-device/transports/inproc-binding.js';
-import { LinkRecorder } from '../helpers/link-recorder.js';
-import { ByteSink, deadline } from '../helpers/wait.js';
+import { LinkRecorder } from '../support/link-recorder.js';
+import { ByteSink, deadline } from '../support/wait.js';
 
 const PATH = 'mock://a';
 

@@ -1,6 +1,6 @@
 /**
  * rfc2217:// and telnet:// transports against a fake RFC 2217 server in this process
- * (test/helpers/fake-rfc2217.ts): the handshake on the wire, IAC both ways, refused options,
+ * (test/support/fake-rfc2217.ts): the handshake on the wire, IAC both ways, refused options,
  * answers that never come (bounded, with timers the test fires), another baud than asked, NVT
  * mode, the server going away. The real ser2net is in test/e2e/ser2net.test.ts.
  */
@@ -13,8 +13,8 @@ import {
   telnetPortFactory,
 } from '../../src/host/ports/telnet/factory.js';
 import type { Transport } from '../../src/host/ports/transport.js';
-import { type FakeBehaviour, FakeRfc2217Server, ManualTimers } from '../helpers/fake-rfc2217.js';
-import { ByteSink, deadline } from '../helpers/wait.js';
+import { type FakeBehaviour, FakeRfc2217Server, ManualTimers } from '../support/fake-rfc2217.js';
+import { ByteSink, deadline } from '../support/wait.js';
 
 const IAC = 0xff;
 const servers: FakeRfc2217Server[] = [];

@@ -3,8 +3,8 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/mock-device/transports/errors.js';
 import { listenTcp, type TcpListener } from '../../src/mock-device/transports/tcp.js';
-import { LinkRecorder } from '../helpers/link-recorder.js';
-import { ByteSink, deadline } from '../helpers/wait.js';
+import { LinkRecorder } from '../support/link-recorder.js';
+import { ByteSink, deadline } from '../support/wait.js';
 
 interface Client {
   socket: net.Socket;

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ProvisionReport } from '../../src/host/workflow/report.js';
-import { onlyJson } from '../helpers/workflow-expect.js';
-import { ADMIN_PW, OTHER_PW, type WorkflowRig, workflowRigs } from '../helpers/workflow-rig.js';
+import { onlyJson } from '../support/workflow-expect.js';
+import { ADMIN_PW, OTHER_PW, type WorkflowRig, workflowRigs } from '../support/workflow-rig.js';
 
 const newRig = workflowRigs();
 

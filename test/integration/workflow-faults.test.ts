@@ -15,9 +15,9 @@ import {
   expectProvisionedOverTheWire,
   expectProvisionedState,
   onlyJson,
-} from '../helpers/workflow-expect.js';
-import { FULL_PROFILE, FULL_PROFILE_ENV, writeProfile } from '../helpers/workflow-profile.js';
-import { workflowRigs } from '../helpers/workflow-rig.js';
+} from '../support/workflow-expect.js';
+import { FULL_PROFILE, FULL_PROFILE_ENV, writeProfile } from '../support/workflow-profile.js';
+import { workflowRigs } from '../support/workflow-rig.js';
 
 const newRig = workflowRigs();
 

@@ -7,14 +7,14 @@
 import { writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { ProvisionReport } from '../../src/host/workflow/report.js';
-import { onlyJson } from '../helpers/workflow-expect.js';
+import { onlyJson } from '../support/workflow-expect.js';
 import {
   FULL_PROFILE,
   FULL_PROFILE_ENV,
   type ProfileDocument,
   writeProfile,
-} from '../helpers/workflow-profile.js';
-import { ADMIN_PW, MERCHANT, TERMINAL, type WorkflowRig, workflowRigs } from '../helpers/workflow-rig.js';
+} from '../support/workflow-profile.js';
+import { ADMIN_PW, MERCHANT, TERMINAL, type WorkflowRig, workflowRigs } from '../support/workflow-rig.js';
 
 const newRig = workflowRigs();
 

@@ -11,15 +11,15 @@ import {
   expectProvisionedState,
   onlyJson,
   stepOutcomes,
-} from '../helpers/workflow-expect.js';
+} from '../support/workflow-expect.js';
 import {
   DELETE_01_PROFILE,
   FULL_PROFILE,
   FULL_PROFILE_ENV,
   type ProfileDocument,
   writeProfile,
-} from '../helpers/workflow-profile.js';
-import { ADMIN_PW, SETTLE_ACCOUNT, withoutClock, workflowRigs } from '../helpers/workflow-rig.js';
+} from '../support/workflow-profile.js';
+import { ADMIN_PW, SETTLE_ACCOUNT, withoutClock, workflowRigs } from '../support/workflow-rig.js';
 
 const newRig = workflowRigs();
 

@@ -17,8 +17,8 @@ import type { RequestOf } from '../../src/host/operations/index.js';
 import { Secret } from '../../src/host/secret.js';
 import { DEFAULT_PROFILE } from '../../src/host/workflow/profile.js';
 import { createMemoryLink, HostSession } from '../../src/mock-device/index.js';
-import { ADMIN_PW, MERCHANT, TERMINAL } from '../helpers/constants.js';
-import { inProcessRuntime } from '../helpers/runtime.js';
+import { ADMIN_PW, MERCHANT, TERMINAL } from '../support/constants.js';
+import { inProcessRuntime } from '../support/runtime.js';
 
 let dir: string;
 let mockPorts: MockPorts;

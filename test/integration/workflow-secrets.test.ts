@@ -11,8 +11,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { FULL_PROFILE, FULL_PROFILE_ENV, OPERATOR_03_PW, writeProfile } from '../helpers/workflow-profile.js';
-import { ADMIN_PW, type CliRun, OTHER_PW, SETTLE_ACCOUNT, workflowRigs } from '../helpers/workflow-rig.js';
+import { FULL_PROFILE, FULL_PROFILE_ENV, OPERATOR_03_PW, writeProfile } from '../support/workflow-profile.js';
+import { ADMIN_PW, type CliRun, OTHER_PW, SETTLE_ACCOUNT, workflowRigs } from '../support/workflow-rig.js';
 
 const NEW_ADMIN_PW = 'Nx4-Adm1n-Rotated#';
 const OP02_NEW_PW = 'Op02-Yv5-Secret%';

@@ -16,7 +16,7 @@ import { Secret } from '../../src/host/secret.js';
 import type { RandomSource } from '../../src/host/timers.js';
 import { chooseAdminCredential, loginAdmin } from '../../src/host/workflow/admin-login.js';
 import { type MockBehaviour, MockTerminal } from '../../src/mock-device/index.js';
-import { ADMIN_PW } from '../helpers/constants.js';
+import { ADMIN_PW } from '../support/constants.js';
 import { silentLogger } from '../unit/daemon-wire.helper.js';
 
 /**

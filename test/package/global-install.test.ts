@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireTool } from '../helpers/tools.js';
+import { requireTool } from '../support/tools.js';
 import { type NodeRuntime, nodeRuntime, npm, packTarball, pathFor, run } from './package-rig.js';
 
 const VERSIONS = [20, 22, 24] as const;

@@ -8,7 +8,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { REPO_ROOT } from '../helpers/cli-process.js';
+import { REPO_ROOT } from '../support/cli-process.js';
 
 /** Minutes, not seconds: compiling better-sqlite3 took 5 minutes on a busy 2-core machine, over 12 under load 14. */
 export const INSTALL_TIMEOUT_MS = 30 * 60_000;

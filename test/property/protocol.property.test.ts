@@ -24,7 +24,7 @@ import {
   type ValueInput,
   VERBS,
 } from '../../src/protocol/index.js';
-import { PRINTABLE } from '../helpers/constants.js';
+import { PRINTABLE } from '../support/constants.js';
 
 const RUNS = { numRuns: 1000 };
 const CR = 0x0d;

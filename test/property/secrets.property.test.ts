@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MockHarness } from '../../src/mock-device/index.js';
 import { appendCrc, maskLine } from '../../src/protocol/index.js';
-import { CliHarness } from '../helpers/cli-inproc.js';
+import { CliHarness } from '../support/cli-inproc.js';
 
 const MARK = 'QZJ';
 const RUNS = { numRuns: Number(process.env.PROPERTY_RUNS ?? 200) };

@@ -28,7 +28,7 @@ export const SOAK_FAULT_KINDS: readonly LineFault[] = [
   'spurious-evt',
 ];
 
-import { MERCHANT, SETTLE_ACCOUNT, TERMINAL } from '../helpers/constants.js';
+import { MERCHANT, SETTLE_ACCOUNT, TERMINAL } from '../support/constants.js';
 
 export { MERCHANT, SETTLE_ACCOUNT, TERMINAL };
 /** The soak's own admin password, so a soak failure's records are told apart from a workflow test's. */

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LONGEST_STOP_MS } from '../../src/daemon/api/lifecycle.js';
 import { DEFAULT_TERMINAL_IDS } from '../../src/host/ports/list.js';
-import { requireTool, requireUnshareMounts } from '../helpers/tools.js';
+import { requireTool, requireUnshareMounts } from '../support/tools.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const rules = readFileSync(resolve(root, 'contrib/70-posbridge.rules'), 'utf8');

@@ -9,7 +9,7 @@ import {
   toCsv,
   toJson,
 } from '../../src/audit/index.js';
-import { WORD_JOINER as WJ } from '../helpers/constants.js';
+import { WORD_JOINER as WJ } from '../support/constants.js';
 
 /** A strict RFC 4180 reader, to check that what toCsv writes reads back to the same fields. */
 function parseCsv(text: string): string[][] {

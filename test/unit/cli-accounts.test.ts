@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, CliHarness, STACK_LINE } from '../helpers/cli-inproc.js';
+import { ADMIN_PASSWORD, CliHarness, STACK_LINE } from '../support/cli-inproc.js';
 
 const PORT = 'mock://accounts';
 let cli: CliHarness;

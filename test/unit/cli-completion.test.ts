@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { productionDeps } from '../../src/cli/compose.js';
 import { processIo } from '../../src/cli/io.js';
 import { buildProgram } from '../../src/cli/program.js';
-import { CliHarness } from '../helpers/cli-inproc.js';
-import { canUnshareMounts, requireTool } from '../helpers/tools.js';
+import { CliHarness } from '../support/cli-inproc.js';
+import { canUnshareMounts, requireTool } from '../support/tools.js';
 
 let cli: CliHarness;
 const scripts: Record<string, string> = {};

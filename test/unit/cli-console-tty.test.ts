@@ -3,7 +3,7 @@
  * Once the line is entered, the console replaces that echo with the line as sent (password
  * masked), and the up arrow recalls the masked line, never the password; a recalled masked line
  * is not sent (it would spend a login attempt on "***"). Checked on the screen a person would
- * see (test/helpers/screen.ts), not on the bytes alone.
+ * see (test/support/screen.ts), not on the bytes alone.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +13,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { productionDeps } from '../../src/cli/compose.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/program.js';
-import { cleanEnv } from '../helpers/cli-inproc.js';
-import { CONSOLE_PW as PW } from '../helpers/constants.js';
-import { screenAfter } from '../helpers/screen.js';
+import { cleanEnv } from '../support/cli-inproc.js';
+import { CONSOLE_PW as PW } from '../support/constants.js';
+import { screenAfter } from '../support/screen.js';
 
 const COLUMNS = 40;
 

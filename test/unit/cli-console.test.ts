@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendCrc, splitCrc } from '../../src/protocol/index.js';
-import { CliHarness } from '../helpers/cli-inproc.js';
-import { rewriteLines } from '../helpers/hostile-terminal.js';
+import { CliHarness } from '../support/cli-inproc.js';
+import { rewriteLines } from '../support/hostile-terminal.js';
 
 let cli: CliHarness;
 beforeEach(() => {

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { productionDeps } from '../../src/cli/compose.js';
 import { processIo } from '../../src/cli/io.js';
 import { buildProgram } from '../../src/cli/program.js';
-import { REPO_ROOT } from '../helpers/cli-process.js';
+import { REPO_ROOT } from '../support/cli-process.js';
 
 const cliDoc = readFileSync(join(REPO_ROOT, 'docs', 'cli.md'), 'utf8');
 

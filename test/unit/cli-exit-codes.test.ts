@@ -18,8 +18,8 @@ import { PosbridgeError, TerminalError } from '../../src/host/errors.js';
 import { MockConfigError } from '../../src/mock-device/index.js';
 import { TransportError } from '../../src/mock-device/transports/index.js';
 import { CodedError, codedErrorJson } from '../../src/protocol/index.js';
-import { ADMIN_PASSWORD, CliHarness, type CliRun, STACK_LINE } from '../helpers/cli-inproc.js';
-import { REPO_ROOT } from '../helpers/cli-process.js';
+import { ADMIN_PASSWORD, CliHarness, type CliRun, STACK_LINE } from '../support/cli-inproc.js';
+import { REPO_ROOT } from '../support/cli-process.js';
 
 let cli: CliHarness;
 beforeEach(() => {

@@ -14,8 +14,8 @@ import { processIo } from '../../src/cli/io.js';
 import { ENVIRONMENT } from '../../src/cli/manual/environment.js';
 import { text } from '../../src/cli/manual/roff.js';
 import { buildProgram } from '../../src/cli/program.js';
-import { CliHarness } from '../helpers/cli-inproc.js';
-import { requireTool } from '../helpers/tools.js';
+import { CliHarness } from '../support/cli-inproc.js';
+import { requireTool } from '../support/tools.js';
 
 let cli: CliHarness;
 const dir = mkdtempSync(join(tmpdir(), 'posbridge-manual-'));

@@ -13,7 +13,7 @@ import { createMemoryLink } from '../../src/host/ports/memory.js';
 import { Secret } from '../../src/host/secret.js';
 import { MockTerminal } from '../../src/mock-device/index.js';
 import { systemTimers } from '../../src/protocol/index.js';
-import { bench, runSuiteOn, spyRequests, startSuite } from '../helpers/conformance-rig.js';
+import { bench, runSuiteOn, spyRequests, startSuite } from '../support/conformance-rig.js';
 
 const mock = () => new MockTerminal({ baud: 0, diagTimeScale: 0, rebootMs: 50 });
 const byId = (id: string) => selectChecks().find((c) => c.id === id)!;

@@ -16,7 +16,7 @@ import {
   SLUG_CODES,
   STATUS_FIELDS,
 } from '../../src/conformance/spec.js';
-import { REPO_ROOT } from '../helpers/cli-process.js';
+import { REPO_ROOT } from '../support/cli-process.js';
 
 const doc = readFileSync(join(REPO_ROOT, 'docs', 'protocol.md'), 'utf8');
 const section = (heading: string) => {

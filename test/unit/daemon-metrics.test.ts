@@ -10,7 +10,7 @@ import { AuditStore } from '../../src/audit/index.js';
 import { BenchStatus } from '../../src/daemon/api/bench-status.js';
 import { DaemonMetrics } from '../../src/daemon/http/metrics.js';
 import type { HubEvent, TerminalInfo } from '../../src/host/hub.js';
-import { MERCHANT } from '../helpers/constants.js';
+import { MERCHANT } from '../support/constants.js';
 
 function hubOf(terminals: TerminalInfo[]) {
   const listeners = new Set<(event: HubEvent) => void>();

@@ -6,7 +6,7 @@ import { createMemoryLink, type MemoryPeer } from '../../src/host/ports/memory.j
 import type { Transport } from '../../src/host/ports/transport.js';
 import { type Frame, LINE_END, LineSplitter, type Request, readRequest } from '../../src/protocol/index.js';
 
-import { silentLogger } from '../helpers/constants.js';
+import { silentLogger } from '../support/constants.js';
 
 export { silentLogger };
 

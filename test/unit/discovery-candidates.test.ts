@@ -15,7 +15,7 @@ import type { WatchSource } from '../../src/daemon/discovery/watch.js';
 import { DaemonPortManager, type ManagedTerminal } from '../../src/daemon/port-manager/manager.js';
 import { PosbridgeError } from '../../src/host/errors.js';
 import { DEFAULT_ADAPTER_IDS, DEFAULT_TERMINAL_IDS } from '../../src/host/ports/list.js';
-import { ManualTimers } from '../helpers/manual-timers.js';
+import { ManualTimers } from '../support/manual-timers.js';
 import { silentLogger } from './daemon-wire.helper.js';
 
 /** A filesystem of symlinks and device nodes: path -> what it resolves to. */

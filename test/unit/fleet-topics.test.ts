@@ -14,7 +14,7 @@ import {
   stationTopics,
   topicLevel,
 } from '../../src/daemon/mqtt/topics.js';
-import { REPO_ROOT } from '../helpers/cli-process.js';
+import { REPO_ROOT } from '../support/cli-process.js';
 
 /** The generated part of docs/fleet.md, between its markers. */
 function renderSchemas(): string {

@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runMockCommand } from '../helpers/mock-command.js';
+import { runMockCommand } from '../support/mock-command.js';
 
 let dir: string;
 beforeEach(() => {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { MockHarness } from '../../src/mock-device/index.js';
 import { mayHoldSecret, parseReply } from '../../src/protocol/index.js';
-import { CONSOLE_PW as PW } from '../helpers/constants.js';
+import { CONSOLE_PW as PW } from '../support/constants.js';
 
 function replies(lines: string[], loggedIn = false): string[] {
   const host = new MockHarness().connect();

@@ -16,7 +16,7 @@ import { createMemoryLink, type MemoryPeer } from '../../src/host/ports/memory.j
 import { Secret } from '../../src/host/secret.js';
 import { Session } from '../../src/host/session.js';
 import { type MockBehaviour, MockTerminal } from '../../src/mock-device/index.js';
-import { ManualTimers, settle } from '../helpers/manual-timers.js';
+import { ManualTimers, settle } from '../support/manual-timers.js';
 import { silentLogger } from './daemon-wire.helper.js';
 
 class FakeDiscovery implements DiscoverySource {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { escapeXml, renderJunit } from '../../src/station/junit.js';
 import type { StationRowResult, StationSummary } from '../../src/station/station.js';
-import { requireTool } from '../helpers/tools.js';
+import { requireTool } from '../support/tools.js';
 import { junitCaseFields, parseXml, type XmlElement } from './station-xml.helper.js';
 
 const SCHEMA = join(import.meta.dirname, '../fixtures/jenkins-junit-4.xsd');

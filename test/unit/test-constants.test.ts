@@ -1,5 +1,5 @@
 /**
- * Shared test values are defined once, in test/helpers/constants.ts: no other test file declares
+ * Shared test values are defined once, in test/support/constants.ts: no other test file declares
  * a constant of the same name and value (a copy drifts; an import cannot).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
-const HOME = 'test/helpers/constants.ts';
+const HOME = 'test/support/constants.ts';
 const DECLARATION = /^(?:export )?const ([A-Z][A-Z0-9_]*) = ([^;\n]+);/gm;
 
 function files(dir: string): string[] {

@@ -43,7 +43,7 @@ export interface PtyTransport {
  *
  * A hung-up tty reads 0 bytes: the stock serialport binding then retries forever instead of
  * closing (bindings-cpp #162, docs/architecture.md), so a host must treat a 0-byte read as a
- * disconnect to notice the hang-up (test/helpers/hangup-safe-binding.ts does).
+ * disconnect to notice the hang-up (test/support/hangup-safe-binding.ts does).
  */
 export async function openPty(options: PtyOptions, onLink: LinkHandler): Promise<PtyTransport> {
   const linkPath = path.resolve(options.linkPath);
