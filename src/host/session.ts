@@ -24,7 +24,6 @@ import {
   LineSplitter,
   systemClock,
   systemTimers,
-  type TimerHandle,
   type Timers,
   type Verb,
 } from '../protocol/index.js';
@@ -39,6 +38,7 @@ import {
 import { LineIntake } from './line-intake.js';
 import type { Transport } from './ports/transport.js';
 import { checkArgs, encodeRequest } from './request-line.js';
+import { RequestTimer } from './request-timer.js';
 import { requestFailure } from './session-failure.js';
 import { exchangeConfig, type SessionSettings, sessionSettings } from './session-settings.js';
 import {
@@ -75,10 +75,8 @@ interface Entry {
   reject: (error: PosbridgeError) => void;
   id?: string;
   line?: string;
-  timer?: TimerHandle;
-  /** What the running timer is for and its length: a re-arm of the same restarts it in place. */
-  timerKind?: 'reply' | 'backoff';
-  timerMs?: number;
+  /** The reply wait or the 503 backoff, whichever runs. */
+  timer: RequestTimer;
 }
 
 export class Session {
@@ -163,14 +161,19 @@ export class Session {
     }
     const config = exchangeConfig(verb, options.timeoutMs, this.settings, this.random);
     return new Promise<Reply>((resolve, reject) => {
-      this.queue.push({
+      const entry: Entry = {
         verb,
         args: entries,
         exchange: new Exchange(config),
         onData: options.onData,
         resolve,
         reject,
-      });
+        timer: new RequestTimer(this.timers, (kind) => {
+          if (this.inFlight !== entry) return;
+          this.dispatch(entry, kind === 'reply' ? { type: 'timeout' } : { type: 'backoff-elapsed' });
+        }),
+      };
+      this.queue.push(entry);
       this.pump();
     });
   }
@@ -230,17 +233,17 @@ export class Session {
         this.send(entry, action.resend);
         return;
       case 'arm':
-        this.setTimer(entry, 'reply', action.ms);
+        entry.timer.arm('reply', action.ms);
         return;
       case 'backoff':
         this.logger.info(
           { port: this.name, verb: entry.verb, id: entry.id, ms: action.ms },
           'terminal busy, retrying',
         );
-        this.setTimer(entry, 'backoff', action.ms);
+        entry.timer.arm('backoff', action.ms);
         return;
       case 'disarm':
-        this.clearTimer(entry);
+        entry.timer.clear();
         return;
       case 'data':
         if (entry.onData) {
@@ -271,7 +274,7 @@ export class Session {
   }
 
   private settle(entry: Entry): void {
-    this.clearTimer(entry);
+    entry.timer.clear();
     if (this.inFlight === entry) this.inFlight = undefined;
   }
 
@@ -294,34 +297,6 @@ export class Session {
   /** Debug lines cost a masked copy of the wire line: built only when someone reads them. */
   private get debugging(): boolean {
     return this.logger.isLevelEnabled('debug');
-  }
-
-  private setTimer(entry: Entry, kind: 'reply' | 'backoff', ms: number): void {
-    // Each DATA or EVT line re-arms the reply timer: restart the running one in place (Node's
-    // Timeout.refresh) rather than clear it and make another.
-    const running = entry.timer as { refresh?: () => unknown } | undefined;
-    if (
-      running &&
-      entry.timerKind === kind &&
-      entry.timerMs === ms &&
-      typeof running.refresh === 'function'
-    ) {
-      running.refresh();
-      return;
-    }
-    this.clearTimer(entry);
-    entry.timerKind = kind;
-    entry.timerMs = ms;
-    entry.timer = this.timers.setTimeout(() => {
-      entry.timer = undefined;
-      if (this.inFlight !== entry) return;
-      this.dispatch(entry, kind === 'reply' ? { type: 'timeout' } : { type: 'backoff-elapsed' });
-    }, ms);
-  }
-
-  private clearTimer(entry: Entry): void {
-    if (entry.timer !== undefined) this.timers.clearTimeout(entry.timer);
-    entry.timer = undefined;
   }
 
   private receive(bytes: Uint8Array): void {
