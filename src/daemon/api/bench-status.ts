@@ -34,17 +34,19 @@ export interface LastResult {
  * how the last run here ended (failed, also when a diagnostic check failed; provisioned), then
  * its own state (factory, initialized).
  */
-export type Condition =
-  | 'gone'
-  | 'identifying'
-  | 'error'
-  | 'tamper'
-  | 'locked'
-  | 'failed'
-  | 'provisioned'
-  | 'initialized'
-  | 'factory'
-  | 'unknown';
+export const CONDITIONS = [
+  'gone',
+  'identifying',
+  'error',
+  'tamper',
+  'locked',
+  'failed',
+  'provisioned',
+  'initialized',
+  'factory',
+  'unknown',
+] as const;
+export type Condition = (typeof CONDITIONS)[number];
 
 export interface TerminalStatusRow extends TerminalInfo {
   condition: Condition;

@@ -4,21 +4,8 @@
  */
 import { z } from 'zod';
 import { diagCheckResult, type Holds, type Same, stepRecord } from '../../host/operations/results.js';
-import type { TerminalStatusRow } from './bench-status.js';
+import { CONDITIONS, type TerminalStatusRow } from './bench-status.js';
 import { terminalInfo } from './hub-schemas.js';
-
-const CONDITIONS = [
-  'gone',
-  'identifying',
-  'error',
-  'tamper',
-  'locked',
-  'failed',
-  'provisioned',
-  'initialized',
-  'factory',
-  'unknown',
-] as const;
 
 export const portActivity = z.object({
   operation: z.string(),

@@ -6,20 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HubEvent } from '../../host/hub.js';
-import type { BenchStatus } from '../api/bench-status.js';
-
-const CONDITIONS = [
-  'gone',
-  'identifying',
-  'error',
-  'tamper',
-  'locked',
-  'failed',
-  'provisioned',
-  'initialized',
-  'factory',
-  'unknown',
-] as const;
+import { type BenchStatus, CONDITIONS } from '../api/bench-status.js';
 
 /** Refusals that kept a terminal from locking (docs/cli.md, exit code 4). */
 const LOCKOUT_AVOIDED = new Set(['LOCKOUT_RISK']);
