@@ -8,17 +8,17 @@
  *
  * SCREENSHOTS=1 also writes docs/img/dashboard-light.png and -dark.png (docs/dashboard.md).
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_PRESENT, launchChromium } from '../support/chromium.js';
 import { ADMIN_PASSWORD, MERCHANT, TERMINAL } from '../support/cli-inproc.js';
 import { Children, type CliProcess, REPO_ROOT, requireBuiltCli } from '../support/cli-process.js';
 import { createDaemonStationSandbox, type DaemonStationSandbox } from '../support/daemon-station-rig.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
+const present = CHROMIUM_PRESENT;
 if (!present)
   console.warn(`dashboard browser tests skipped: ${CHROMIUM} is absent (CI installs Debian's chromium)`);
 
@@ -29,16 +29,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!present) return;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

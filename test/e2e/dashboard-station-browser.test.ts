@@ -6,16 +6,16 @@
  * where), and the password is in no HTML, response, request URL or header, browser storage or
  * daemon output. (The one request body that carries it is the POST itself, over the session.)
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CHROMIUM_PRESENT, launchChromium } from '../support/chromium.js';
 import { ADMIN_PASSWORD, MERCHANT } from '../support/cli-inproc.js';
 import { Children, type CliProcess, requireBuiltCli } from '../support/cli-process.js';
 import { createDaemonStationSandbox, type DaemonStationSandbox } from '../support/daemon-station-rig.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
+const present = CHROMIUM_PRESENT;
 const START_MS = 20_000;
 const children = new Children();
 let box: DaemonStationSandbox;
@@ -23,10 +23,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!present) return;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
