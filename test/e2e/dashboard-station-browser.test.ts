@@ -78,7 +78,8 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
     await page.focus('#admin-password');
     await page.keyboard.type(ADMIN_PASSWORD);
     await page.keyboard.press('Enter');
-    expect(await page.inputValue('#admin-password')).toBe('');
+    // The page empties the field as the request goes out (after the key event, not within it).
+    await expect.poll(() => page.inputValue('#admin-password'), { timeout: 5000 }).toBe('');
 
     await page.waitForSelector('body[data-station="ended"]', { timeout: 60_000 });
     for (const sn of ['PBW0001', 'PBW0002'])
