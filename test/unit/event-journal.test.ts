@@ -168,4 +168,41 @@ describe('BenchStatus', () => {
       ['p2', 'identifying'],
     ]);
   });
+
+  it("shows a port's last result only on the terminal it was about, not on the next one plugged in", () => {
+    const hub = new FakeHub();
+    const bench = new BenchStatus(hub, () => new Date(0));
+    hub.subscribe(bench.observe);
+    const withSn = (sn: string, state: 'factory' | 'initialized', at = terminal('p1')): TerminalInfo => ({
+      ...at,
+      hello: { sn, model: 'PB-MOCK', fw: '1.0.0', state } as never,
+      status: { state } as never,
+    });
+    hub.terminals = [withSn('PBM0000001', 'initialized')];
+    hub.publish({
+      type: 'operation-finished',
+      port: 'p1',
+      operation: 'provision',
+      outcome: 'provisioned',
+      report: { steps: [], terminal: { sn: 'PBM0000001', model: 'PB-MOCK', fw: '1.0.0' } } as never,
+    });
+    expect(bench.rows()[0]?.condition).toBe('provisioned');
+    // The technician swaps in the next terminal on the same hub port: while it is identified and
+    // once it says who it is, the tile is its own, not green with the last one's result.
+    hub.terminals = [];
+    hub.publish({ type: 'terminal-removed', terminal: withSn('PBM0000001', 'initialized') });
+    hub.terminals = [terminal('p1', 'identifying')];
+    hub.publish({ type: 'terminal-added', terminal: terminal('p1', 'identifying') });
+    expect(bench.rows()[0]).toMatchObject({ condition: 'identifying' });
+    expect(bench.rows()[0]?.lastResult).toBeUndefined();
+    hub.terminals = [withSn('PBM0000002', 'factory')];
+    expect(bench.rows()[0]?.condition).toBe('factory');
+    expect(bench.rows()[0]?.lastResult).toBeUndefined();
+    // The first one back on that port shows its result again.
+    hub.terminals = [withSn('PBM0000001', 'initialized')];
+    expect(bench.rows()[0]).toMatchObject({
+      condition: 'provisioned',
+      lastResult: { outcome: 'provisioned' },
+    });
+  });
 });

@@ -69,9 +69,15 @@ export function conditionOf(terminal: TerminalInfo, lastResult?: LastResult): Co
   return terminal.status?.state ?? terminal.hello?.state ?? 'unknown';
 }
 
+/** A port's last result, with the serial number of the terminal it was about (when known). */
+interface ResultOnPort {
+  sn: string | undefined;
+  result: LastResult;
+}
+
 export class BenchStatus {
   private readonly activity = new Map<string, PortActivity>();
-  private readonly results = new Map<string, LastResult>();
+  private readonly results = new Map<string, ResultOnPort>();
   /** Terminals pulled out, as last seen: kept (greyed on the dashboard) until their port returns. */
   private readonly gone = new Map<string, TerminalInfo>();
 
@@ -106,12 +112,16 @@ export class BenchStatus {
         const report = event.report;
         const failed = report?.steps.find((s) => s.outcome === 'failed');
         const detail = report?.error?.message ?? failed?.detail;
+        const sn = report?.terminal?.sn ?? this.hub.list().find((t) => t.port === event.port)?.hello?.sn;
         this.results.set(event.port, {
-          operation: event.operation,
-          outcome: event.outcome,
-          at,
-          ...(detail !== undefined && (failed || event.outcome !== 'provisioned') && { detail }),
-          ...(report?.diagnostics && { diagnostics: report.diagnostics.results }),
+          sn,
+          result: {
+            operation: event.operation,
+            outcome: event.outcome,
+            at,
+            ...(detail !== undefined && (failed || event.outcome !== 'provisioned') && { detail }),
+            ...(report?.diagnostics && { diagnostics: report.diagnostics.results }),
+          },
         });
         return;
       }
@@ -127,6 +137,18 @@ export class BenchStatus {
     }
   };
 
+  /**
+   * The port's last result, if it was about the terminal there now. A hub port gets the next
+   * terminal as soon as one is done: a factory terminal plugged in where one was just provisioned
+   * must not show green, nor one still being identified (its serial number not yet known).
+   */
+  private resultFor(terminal: TerminalInfo): LastResult | undefined {
+    const held = this.results.get(terminal.port);
+    if (!held) return undefined;
+    if (held.sn !== undefined && held.sn !== terminal.hello?.sn) return undefined;
+    return held.result;
+  }
+
   /** The hub's terminals, then those pulled out since (state `gone`). */
   rows(): TerminalStatusRow[] {
     const listed = this.hub.list();
@@ -134,7 +156,7 @@ export class BenchStatus {
     const gone = [...this.gone.values()].filter((t) => !ports.has(t.port));
     return [...listed, ...gone].map((terminal) => {
       const activity = this.activity.get(terminal.port);
-      const lastResult = this.results.get(terminal.port);
+      const lastResult = this.resultFor(terminal);
       return {
         ...terminal,
         condition: conditionOf(terminal, lastResult),
