@@ -69,21 +69,22 @@ export function conditionOf(terminal: TerminalInfo, lastResult?: LastResult): Co
   return terminal.status?.state ?? terminal.hello?.state ?? 'unknown';
 }
 
-/** A port's last result, with the serial number of the terminal it was about (when known). */
-interface ResultOnPort {
-  sn: string | undefined;
-  result: LastResult;
-}
+/** A terminal's last provisioning in the audit trail (past-results.ts), or none. */
+export type PastResultLookup = (sn: string) => LastResult | undefined;
 
 export class BenchStatus {
   private readonly activity = new Map<string, PortActivity>();
-  private readonly results = new Map<string, ResultOnPort>();
+  /** The last result of each terminal by serial number (null: it has none), this life or the trail's. */
+  private readonly bySn = new Map<string, LastResult | null>();
+  /** Results of terminals that had not said who they are, by port. */
+  private readonly byPort = new Map<string, LastResult>();
   /** Terminals pulled out, as last seen: kept (greyed on the dashboard) until their port returns. */
   private readonly gone = new Map<string, TerminalInfo>();
 
   constructor(
     private readonly hub: TerminalHub,
     private readonly now: () => Date = () => new Date(),
+    private readonly pastResult?: PastResultLookup,
   ) {}
 
   /** Feed every event of the stream, in order. */
@@ -113,16 +114,18 @@ export class BenchStatus {
         const failed = report?.steps.find((s) => s.outcome === 'failed');
         const detail = report?.error?.message ?? failed?.detail;
         const sn = report?.terminal?.sn ?? this.hub.list().find((t) => t.port === event.port)?.hello?.sn;
-        this.results.set(event.port, {
-          sn,
-          result: {
-            operation: event.operation,
-            outcome: event.outcome,
-            at,
-            ...(detail !== undefined && (failed || event.outcome !== 'provisioned') && { detail }),
-            ...(report?.diagnostics && { diagnostics: report.diagnostics.results }),
-          },
-        });
+        const result: LastResult = {
+          operation: event.operation,
+          outcome: event.outcome,
+          at,
+          ...(detail !== undefined && (failed || event.outcome !== 'provisioned') && { detail }),
+          ...(report?.diagnostics && { diagnostics: report.diagnostics.results }),
+        };
+        if (sn === undefined) this.byPort.set(event.port, result);
+        else {
+          this.byPort.delete(event.port);
+          this.bySn.set(sn, result);
+        }
         return;
       }
       case 'terminal-removed':
@@ -138,15 +141,27 @@ export class BenchStatus {
   };
 
   /**
-   * The port's last result, if it was about the terminal there now. A hub port gets the next
-   * terminal as soon as one is done: a factory terminal plugged in where one was just provisioned
-   * must not show green, nor one still being identified (its serial number not yet known).
+   * The last result of the terminal on this port: found by its serial number, so it follows the
+   * terminal to another port and a factory terminal swapped onto a hub port where one was just
+   * provisioned does not show green. Before this daemon life's first result for it, the audit
+   * trail's last provisioning (read once per terminal). A terminal still being identified has
+   * only what ran on its port before it said who it was.
    */
   private resultFor(terminal: TerminalInfo): LastResult | undefined {
-    const held = this.results.get(terminal.port);
-    if (!held) return undefined;
-    if (held.sn !== undefined && held.sn !== terminal.hello?.sn) return undefined;
-    return held.result;
+    const sn = terminal.hello?.sn;
+    if (sn === undefined) return this.byPort.get(terminal.port);
+    if (!this.bySn.has(sn)) this.bySn.set(sn, this.lookUpPast(sn) ?? null);
+    return this.bySn.get(sn) ?? undefined;
+  }
+
+  private lookUpPast(sn: string): LastResult | undefined {
+    try {
+      return this.pastResult?.(sn);
+    } catch {
+      // A trail that cannot be read now (locked, damaged) only costs the tile its past: the
+      // history view and `history --verify` are where that is reported.
+      return undefined;
+    }
   }
 
   /** The hub's terminals, then those pulled out since (state `gone`). */

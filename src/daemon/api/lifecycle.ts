@@ -20,6 +20,7 @@ import { DaemonMetrics } from '../http/metrics.js';
 import { PageStation, type PageStationOptions } from '../http/station-run.js';
 import { BenchStatus } from './bench-status.js';
 import { EventJournal } from './event-journal.js';
+import { pastResultsIn } from './past-results.js';
 import type { Route } from './routes.js';
 import { ApiServer } from './server.js';
 import { type ClaimedSocket, listenExclusive, releaseSocket, type SocketLocation } from './socket.js';
@@ -148,7 +149,8 @@ export class Daemon {
       const portManager = runtime.hub;
       // One numbered stream and one activity table for every listener (API socket, dashboard).
       const journal = new EventJournal(portManager);
-      const bench = new BenchStatus(portManager, options.now);
+      const audit = runtime.about?.audit;
+      const bench = new BenchStatus(portManager, options.now, audit ? pastResultsIn(audit) : undefined);
       portManager.subscribe(bench.observe);
       if (options.dashboard) {
         metrics = new DaemonMetrics(bench);

@@ -1,0 +1,41 @@
+/**
+ * A terminal's last provisioning as the audit trail holds it, for the status rows of a terminal
+ * this daemon life has not provisioned (docs/dashboard.md, "The grid"): one provisioned yesterday,
+ * or before the daemon restarted, is still `provisioned` with its diagnostics, not `initialized`.
+ */
+import { existsSync } from 'node:fs';
+import { AuditStore } from '../../audit/index.js';
+import { isDryRun } from '../../audit/runs.js';
+import type { AuditRun } from '../../audit/types.js';
+import type { LastResult } from './bench-status.js';
+
+/** Dry runs changed nothing and unfinished ones have no outcome: the last of the others counts. */
+const LOOK_BACK = 20;
+
+export function lastResultOf(run: AuditRun): LastResult {
+  const failed = run.steps.find((step) => step.outcome === 'failed');
+  const detail = run.error?.message ?? failed?.detail;
+  return {
+    operation: 'provision',
+    outcome: run.outcome,
+    at: run.finishedAt ?? run.startedAt,
+    ...(detail !== undefined && run.outcome !== 'provisioned' && { detail }),
+    ...(run.diagnostics && { diagnostics: run.diagnostics.results }),
+  };
+}
+
+/** Looks a serial number up in the trail `file` (read-only; nothing when the file is absent). */
+export function pastResultsIn(file: string): (sn: string) => LastResult | undefined {
+  return (sn) => {
+    if (!existsSync(file)) return undefined;
+    const store = AuditStore.open(file, { readonly: true });
+    try {
+      const run = store
+        .history({ sn, kind: 'provision', limit: LOOK_BACK })
+        .find((candidate) => candidate.outcome !== 'unfinished' && !isDryRun(candidate));
+      return run && lastResultOf(run);
+    } finally {
+      store.close();
+    }
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * The status rows of a terminal this daemon life has not provisioned take its last provisioning
+ * from the audit trail (src/daemon/api/past-results.ts): a terminal provisioned before the daemon
+ * restarted is still `provisioned`, with its diagnostics.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AuditStore } from '../../src/audit/index.js';
+import { BenchStatus } from '../../src/daemon/api/bench-status.js';
+import { pastResultsIn } from '../../src/daemon/api/past-results.js';
+import type { HubEvent, TerminalInfo } from '../../src/host/hub.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function trail(): { file: string; store: AuditStore } {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-past-'));
+  dirs.push(dir);
+  const file = join(dir, 'audit.sqlite3');
+  let t = Date.parse('2026-03-01T08:00:00.000Z');
+  const now = (): Date => {
+    t += 1000;
+    return new Date(t);
+  };
+  return { file, store: AuditStore.open(file, { now }) };
+}
+
+function run(
+  store: AuditStore,
+  sn: string,
+  outcome: 'provisioned' | 'failed' | 'planned',
+  options: { dryRun?: boolean; printer?: 'pass' | 'fail'; unfinished?: boolean } = {},
+): void {
+  const runId = store.startRun({
+    kind: 'provision',
+    port: '/dev/ttyUSB0',
+    technician: 'ana',
+    station: 'bench-1',
+    ...(options.dryRun && { details: { dryRun: true } }),
+  });
+  store.recordTerminal(runId, { model: 'T100', sn, fw: '1.2.3' });
+  store.recordDiagnostics(runId, [
+    {
+      check: 'printer',
+      status: options.printer ?? 'pass',
+      ...(options.printer === 'fail' && { code: 'paper_out', hint: 'Load paper' }),
+    },
+  ]);
+  if (!options.unfinished)
+    store.finishRun(runId, {
+      outcome,
+      ...(outcome === 'failed' && { error: { code: 'TERMINAL_REFUSED', message: 'INIT refused: 409' } }),
+    });
+}
+
+const present = (sn: string, port = '/dev/ttyUSB0'): TerminalInfo => ({
+  port,
+  state: 'present',
+  since: '2026-03-02T00:00:00.000Z',
+  hello: { sn, model: 'T100', fw: '1.2.3', state: 'initialized' } as never,
+  status: { state: 'initialized' } as never,
+});
+
+class Hub {
+  terminals: TerminalInfo[] = [];
+  private readonly listeners = new Set<(event: HubEvent) => void>();
+  list(): TerminalInfo[] {
+    return this.terminals;
+  }
+  subscribe(listener: (event: HubEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+  publish(event: HubEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+describe('status rows from the audit trail', () => {
+  it('a terminal provisioned before this daemon life is provisioned, with its diagnostics', () => {
+    const { file, store } = trail();
+    run(store, 'SN-A', 'provisioned');
+    run(store, 'SN-B', 'provisioned', { printer: 'fail' });
+    run(store, 'SN-C', 'failed');
+    store.close();
+    const hub = new Hub();
+    hub.terminals = [
+      present('SN-A', 'p1'),
+      present('SN-B', 'p2'),
+      present('SN-C', 'p3'),
+      present('SN-D', 'p4'),
+    ];
+    const bench = new BenchStatus(hub, () => new Date(0), pastResultsIn(file));
+    expect(bench.rows().map((row) => [row.hello?.sn, row.condition, row.lastResult?.outcome])).toEqual([
+      ['SN-A', 'provisioned', 'provisioned'],
+      ['SN-B', 'failed', 'provisioned'],
+      ['SN-C', 'failed', 'failed'],
+      ['SN-D', 'initialized', undefined],
+    ]);
+    expect(bench.rows()[1]?.lastResult?.diagnostics).toEqual([
+      { check: 'printer', status: 'fail', code: 'paper_out', hint: 'Load paper' },
+    ]);
+    expect(bench.rows()[2]?.lastResult).toMatchObject({
+      detail: 'INIT refused: 409',
+      at: expect.any(String),
+    });
+  });
+
+  it('skips dry runs and unfinished runs; a result of this daemon life wins over the trail', () => {
+    const { file, store } = trail();
+    run(store, 'SN-A', 'failed');
+    run(store, 'SN-A', 'planned', { dryRun: true });
+    run(store, 'SN-A', 'provisioned', { unfinished: true });
+    store.close();
+    const hub = new Hub();
+    hub.terminals = [present('SN-A')];
+    const bench = new BenchStatus(hub, () => new Date(0), pastResultsIn(file));
+    hub.subscribe(bench.observe);
+    expect(bench.rows()[0]).toMatchObject({ condition: 'failed', lastResult: { outcome: 'failed' } });
+    hub.publish({
+      type: 'operation-finished',
+      port: '/dev/ttyUSB0',
+      operation: 'provision',
+      outcome: 'provisioned',
+      report: { steps: [], terminal: { sn: 'SN-A', model: 'T100', fw: '1.2.3' } } as never,
+    });
+    expect(bench.rows()[0]).toMatchObject({
+      condition: 'provisioned',
+      lastResult: { outcome: 'provisioned' },
+    });
+  });
+
+  it('a missing trail, or one that cannot be read, leaves the rows as the terminals say', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-past-'));
+    dirs.push(dir);
+    const hub = new Hub();
+    hub.terminals = [present('SN-A')];
+    const missing = new BenchStatus(hub, () => new Date(0), pastResultsIn(join(dir, 'none.sqlite3')));
+    expect(missing.rows()[0]?.condition).toBe('initialized');
+    const broken = new BenchStatus(
+      hub,
+      () => new Date(0),
+      () => {
+        throw new Error('database is locked');
+      },
+    );
+    expect(broken.rows()[0]?.condition).toBe('initialized');
+  });
+});
