@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseListen } from '../../src/daemon/http/listen.js';
 import { isPosbridgeError } from '../../src/host/errors.js';
+import { CliHarness } from '../support/cli-inproc.js';
 import { type RunningDaemon, startDaemon } from './api-rig.helper.js';
 
 const running: RunningDaemon[] = [];
@@ -117,6 +118,39 @@ describe('dashboard login', () => {
     expect((await fetch(`${origin}/app.js`)).headers.get('content-type')).toMatch(/^text\/javascript/);
     expect((await fetch(`${origin}/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${origin}/tsconfig.json`)).status).toBe(404);
+  });
+});
+
+describe('posbridge dashboard: a new one-time link over the socket', () => {
+  it('the new link logs in once; the unspent printed one stops working; no dashboard: exit 2 naming --http', async () => {
+    const { d, origin, login } = await daemon();
+    const cli = new CliHarness();
+    try {
+      const first = await cli.run(['dashboard', '--socket', d.socket]);
+      expect(first.code, first.stderr).toBe(0);
+      const url = /^open (http:\/\/\S+)$/m.exec(first.stdout)?.[1];
+      expect(url).toMatch(new RegExp(`^${origin}/login\\?token=[A-Za-z0-9_-]{43}$`));
+      expect(url).not.toBe(login);
+      // The printed link was not used: it no longer opens a session.
+      expect((await fetch(login, { redirect: 'manual' })).status).toBe(401);
+      const json = await cli.run(['dashboard', '--socket', d.socket, '--json']);
+      const doc = JSON.parse(json.stdout) as { kind: string; url: string };
+      expect(doc.kind).toBe('dashboard');
+      // Asking again ended the link before it; the newest opens one session, once.
+      expect((await fetch(url!, { redirect: 'manual' })).status).toBe(401);
+      const cookie = await loggedIn(doc.url);
+      expect((await fetch(`${origin}/api/status`, { headers: { cookie } })).status).toBe(200);
+      expect((await fetch(doc.url, { redirect: 'manual' })).status).toBe(401);
+
+      const plain = await startDaemon();
+      running.push(plain);
+      const refused = await cli.run(['dashboard', '--socket', plain.socket]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/this daemon serves no dashboard/);
+      expect(refused.stderr).toMatch(/--http 127\.0\.0\.1:8390/);
+    } finally {
+      cli.dispose();
+    }
   });
 });
 

@@ -33,16 +33,22 @@ function run(
   store: AuditStore,
   sn: string,
   outcome: 'provisioned' | 'failed' | 'planned',
-  options: { dryRun?: boolean; printer?: 'pass' | 'fail'; unfinished?: boolean } = {},
+  options: {
+    dryRun?: boolean;
+    printer?: 'pass' | 'fail';
+    unfinished?: boolean;
+    port?: string;
+    model?: string;
+  } = {},
 ): void {
   const runId = store.startRun({
     kind: 'provision',
-    port: '/dev/ttyUSB0',
+    port: options.port ?? '/dev/ttyUSB0',
     technician: 'ana',
     station: 'bench-1',
     ...(options.dryRun && { details: { dryRun: true } }),
   });
-  store.recordTerminal(runId, { model: 'T100', sn, fw: '1.2.3' });
+  store.recordTerminal(runId, { model: options.model ?? 'T100', sn, fw: '1.2.3' });
   store.recordDiagnostics(runId, [
     {
       check: 'printer',
@@ -149,5 +155,24 @@ describe('status rows from the audit trail', () => {
       },
     );
     expect(broken.rows()[0]?.condition).toBe('initialized');
+  });
+
+  it('a real terminal is found on any port; a mock (they share serial numbers) only where it ran', () => {
+    const { file, store } = trail();
+    run(store, 'SN-A', 'provisioned', { port: '/dev/ttyUSB3' });
+    run(store, 'PBM0000001', 'provisioned', { port: 'mock://b', model: 'PB-MOCK' });
+    store.close();
+    const hub = new Hub();
+    hub.terminals = [
+      present('SN-A', '/dev/ttyUSB0'),
+      present('PBM0000001', 'mock://a'),
+      present('PBM0000001', 'mock://b'),
+    ];
+    const bench = new BenchStatus(hub, () => new Date(0), pastResultsIn(file));
+    expect(bench.rows().map((row) => [row.port, row.condition])).toEqual([
+      ['/dev/ttyUSB0', 'provisioned'],
+      ['mock://a', 'initialized'],
+      ['mock://b', 'provisioned'],
+    ]);
   });
 });

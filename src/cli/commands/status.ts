@@ -1,6 +1,6 @@
 /**
- * `posbridge status` and `posbridge watch`: the daemon's terminals as a table, and its event
- * stream as one line per event (or NDJSON). Both need the daemon: it is what sees the bench.
+ * `posbridge status`, `watch` and `dashboard`: the daemon's terminals as a table, its event
+ * stream as one line per event (or NDJSON), and a new one-time link to its dashboard. Both need the daemon: it is what sees the bench.
  */
 import type { Command } from 'commander';
 import type { RemoteEngine } from '../../daemon/api/client.js';
@@ -94,6 +94,30 @@ export function registerStatus(program: Command, deps: CliDeps & WatchDeps): voi
         throw new PosbridgeError('DISCONNECTED', `the posbridge daemon at ${remote.socketPath} went away`, {
           hint: 'start it again, then resume with posbridge watch --json --after ID (the last ID printed)',
         });
+      }),
+    );
+
+  program
+    .command('dashboard')
+    .description("a new one-time link to the daemon's dashboard, for another browser (no restart)")
+    .option('--socket <path>', 'the daemon socket (default: $POSBRIDGE_SOCKET or the default socket)')
+    .option('--json', 'print exactly one JSON document on stdout')
+    .addHelpText(
+      'after',
+      '\nThe link works once (opening it starts a session); asking for a new one ends the last unspent one.\n' +
+        'Only the daemon\'s user can ask: the socket is owner-only.\n\nExample:\n  posbridge dashboard\n',
+    )
+    .action((options: StatusOptions) =>
+      runAction(deps, options, async () => {
+        const remote = await daemon(deps, options);
+        try {
+          const url = await remote.dashboardLink();
+          if (options.json) printJson(deps.io, { kind: 'dashboard', url });
+          else deps.io.stdout.write(`open ${url}\n`);
+          return EXIT.ok;
+        } finally {
+          remote.close();
+        }
       }),
     );
 }

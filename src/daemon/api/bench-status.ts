@@ -69,15 +69,21 @@ export function conditionOf(terminal: TerminalInfo, lastResult?: LastResult): Co
   return terminal.status?.state ?? terminal.hello?.state ?? 'unknown';
 }
 
-/** A terminal's last provisioning in the audit trail (past-results.ts), or none. */
-export type PastResultLookup = (sn: string) => LastResult | undefined;
+/** The last provisioning in the audit trail of the terminal `sn` now on `port` (past-results.ts). */
+export type PastResultLookup = (sn: string, port: string) => LastResult | undefined;
+
+/** A port's last result, with the serial number of the terminal it was about (when known). */
+interface ResultOnPort {
+  sn: string | undefined;
+  result: LastResult;
+}
 
 export class BenchStatus {
   private readonly activity = new Map<string, PortActivity>();
-  /** The last result of each terminal by serial number (null: it has none), this life or the trail's. */
-  private readonly bySn = new Map<string, LastResult | null>();
-  /** Results of terminals that had not said who they are, by port. */
-  private readonly byPort = new Map<string, LastResult>();
+  /** The last result of this daemon life on each port. */
+  private readonly byPort = new Map<string, ResultOnPort>();
+  /** The trail's answers, by port and serial number (null: none), asked once each. */
+  private readonly past = new Map<string, LastResult | null>();
   /** Terminals pulled out, as last seen: kept (greyed on the dashboard) until their port returns. */
   private readonly gone = new Map<string, TerminalInfo>();
 
@@ -121,11 +127,9 @@ export class BenchStatus {
           ...(detail !== undefined && (failed || event.outcome !== 'provisioned') && { detail }),
           ...(report?.diagnostics && { diagnostics: report.diagnostics.results }),
         };
-        if (sn === undefined) this.byPort.set(event.port, result);
-        else {
-          this.byPort.delete(event.port);
-          this.bySn.set(sn, result);
-        }
+        this.byPort.set(event.port, { sn, result });
+        // The trail now holds a newer run of this terminal: ask again where it shows next.
+        for (const key of this.past.keys()) if (key.endsWith(`\0${sn}`)) this.past.delete(key);
         return;
       }
       case 'terminal-removed':
@@ -141,22 +145,25 @@ export class BenchStatus {
   };
 
   /**
-   * The last result of the terminal on this port: found by its serial number, so it follows the
-   * terminal to another port and a factory terminal swapped onto a hub port where one was just
-   * provisioned does not show green. Before this daemon life's first result for it, the audit
-   * trail's last provisioning (read once per terminal). A terminal still being identified has
-   * only what ran on its port before it said who it was.
+   * The last result of the terminal on this port: what ran on the port in this daemon life if it
+   * was about this terminal (by serial number: a factory terminal swapped onto a hub port where
+   * one was just provisioned does not show green), else the audit trail's last provisioning of
+   * it (read once per port and terminal: one provisioned yesterday, or moved to another port).
+   * A terminal still being identified has only what ran on its port before it said who it was.
    */
   private resultFor(terminal: TerminalInfo): LastResult | undefined {
     const sn = terminal.hello?.sn;
-    if (sn === undefined) return this.byPort.get(terminal.port);
-    if (!this.bySn.has(sn)) this.bySn.set(sn, this.lookUpPast(sn) ?? null);
-    return this.bySn.get(sn) ?? undefined;
+    const held = this.byPort.get(terminal.port);
+    if (held && (held.sn === undefined || held.sn === sn)) return held.result;
+    if (sn === undefined) return undefined;
+    const key = `${terminal.port}\0${sn}`;
+    if (!this.past.has(key)) this.past.set(key, this.lookUpPast(sn, terminal.port) ?? null);
+    return this.past.get(key) ?? undefined;
   }
 
-  private lookUpPast(sn: string): LastResult | undefined {
+  private lookUpPast(sn: string, port: string): LastResult | undefined {
     try {
-      return this.pastResult?.(sn);
+      return this.pastResult?.(sn, port);
     } catch {
       // A trail that cannot be read now (locked, damaged) only costs the tile its past: the
       // history view and `history --verify` are where that is reported.

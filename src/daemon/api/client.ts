@@ -26,6 +26,7 @@ import {
 import type { WireTrace } from '../../host/trace.js';
 import type { TerminalStatusRow } from './bench-status.js';
 import { decodeReply, isEventStream, type Reply, readJson, replyError, settledReply } from './client-wire.js';
+import { DASHBOARD_LINK_PATH, dashboardLink } from './dashboard-link.js';
 import type { ResyncEvent } from './event-journal.js';
 import { hubEvent, resyncEvent, terminalList } from './hub-schemas.js';
 import { isTrustedSocket, probeSocket, resolveSocketPath, type SocketLocation } from './socket.js';
@@ -80,6 +81,13 @@ export class RemoteEngine extends OperationEngine {
   /** Each terminal with what it is busy with and how its last operation ended (GET /v1/status). */
   async status(): Promise<TerminalStatusRow[]> {
     return decodeReply('status', statusList, await this.get('/v1/status')).terminals;
+  }
+
+  /** A new one-time login URL of the daemon's dashboard (POST /v1/dashboard/link). */
+  async dashboardLink(): Promise<string> {
+    const reply = await this.send('POST', DASHBOARD_LINK_PATH, {});
+    if (reply.status !== 200) throw replyError(reply);
+    return decodeReply('dashboard link', dashboardLink, reply.body).url;
   }
 
   /**

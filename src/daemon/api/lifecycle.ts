@@ -19,6 +19,7 @@ import type { ListenAddress } from '../http/listen.js';
 import { DaemonMetrics } from '../http/metrics.js';
 import { PageStation, type PageStationOptions } from '../http/station-run.js';
 import { BenchStatus } from './bench-status.js';
+import { dashboardLinkRoute } from './dashboard-link.js';
 import { EventJournal } from './event-journal.js';
 import { pastResultsIn } from './past-results.js';
 import type { Route } from './routes.js';
@@ -204,6 +205,8 @@ export class Daemon {
         });
         logger.info({ origin: dashboard.origin }, 'dashboard listening');
       }
+      const served = dashboard;
+      api.addRoute(dashboardLinkRoute(() => served?.renewLoginUrl()));
       logger.info({ socket: claimed.path, pid }, 'daemon ready');
       const daemon = new Daemon(
         claimed.path,

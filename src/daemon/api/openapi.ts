@@ -20,6 +20,7 @@ import {
   stepRecord,
   terminalIdentity,
 } from '../../host/operations/results.js';
+import { DASHBOARD_LINK_PATH, dashboardLink } from './dashboard-link.js';
 import { hubEvent, terminalInfo, terminalList } from './hub-schemas.js';
 import { statusList, terminalStatusRow } from './status-schemas.js';
 import {
@@ -66,6 +67,7 @@ function registries() {
     TerminalList: terminalList,
     TerminalStatusRow: terminalStatusRow,
     StatusList: statusList,
+    DashboardLink: dashboardLink,
     HubEvent: hubEvent,
     Error: wireError,
     ErrorDocument: errorDocument(),
@@ -218,6 +220,19 @@ export function openApiDocument(options: { version?: string } = {}): Json {
       },
     },
     '/v1/openapi.json': get('this document', { type: 'object' }),
+    [DASHBOARD_LINK_PATH]: {
+      post: {
+        operationId: 'dashboardLink',
+        summary: "a new one-time login URL of the daemon's dashboard (the last unspent one stops working)",
+        responses: {
+          '200': {
+            description: 'the URL',
+            content: { 'application/json': { schema: ref('DashboardLink') } },
+          },
+          ...errorResponses(),
+        },
+      },
+    },
   };
   for (const name of OPERATION_NAMES) paths[`/v1/${name}`] = operationPath(name, replies);
   const acknowledged = OPERATION_NAMES.flatMap((name) =>

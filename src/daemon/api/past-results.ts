@@ -5,9 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { AuditStore } from '../../audit/index.js';
-import { isDryRun } from '../../audit/runs.js';
+import { isDryRun, isMockRun } from '../../audit/runs.js';
 import type { AuditRun } from '../../audit/types.js';
-import type { LastResult } from './bench-status.js';
+import type { LastResult, PastResultLookup } from './bench-status.js';
 
 /** Dry runs changed nothing and unfinished ones have no outcome: the last of the others counts. */
 const LOOK_BACK = 20;
@@ -24,15 +24,24 @@ export function lastResultOf(run: AuditRun): LastResult {
   };
 }
 
-/** Looks a serial number up in the trail `file` (read-only; nothing when the file is absent). */
-export function pastResultsIn(file: string): (sn: string) => LastResult | undefined {
-  return (sn) => {
+/**
+ * Looks a terminal up in the trail `file` by serial number (read-only; nothing when the file is
+ * absent). Mock terminals share serial numbers (PBM0000001 unless told otherwise): a mock's run
+ * counts only on the port it ran on.
+ */
+export function pastResultsIn(file: string): PastResultLookup {
+  return (sn, port) => {
     if (!existsSync(file)) return undefined;
     const store = AuditStore.open(file, { readonly: true });
     try {
       const run = store
         .history({ sn, kind: 'provision', limit: LOOK_BACK })
-        .find((candidate) => candidate.outcome !== 'unfinished' && !isDryRun(candidate));
+        .find(
+          (candidate) =>
+            candidate.outcome !== 'unfinished' &&
+            !isDryRun(candidate) &&
+            (!isMockRun(candidate) || candidate.port === port),
+        );
       return run && lastResultOf(run);
     } finally {
       store.close();

@@ -44,6 +44,15 @@ export class DashboardAuth {
     return this.loginToken;
   }
 
+  /**
+   * A new one-time token for another browser (`posbridge dashboard`, over the owner-only socket).
+   * An unspent earlier one stops working: at most one link is open at a time.
+   */
+  renew(): string {
+    this.loginToken = this.secret();
+    return this.loginToken;
+  }
+
   /** Trades the one-time token for a new session; undefined for a wrong or spent token. */
   login(token: string): Session | undefined {
     if (this.loginToken === undefined || !same(token, this.loginToken)) return undefined;

@@ -124,6 +124,11 @@ export class DashboardServer {
     return token === undefined ? undefined : `${this.origin}/login?token=${token}`;
   }
 
+  /** A new one-time login URL (the last unspent one stops working): another browser's way in. */
+  renewLoginUrl(): string {
+    return `${this.origin}/login?token=${this.auth.renew()}`;
+  }
+
   async close(): Promise<void> {
     for (const stream of this.streams) stream.end();
     this.streams.clear();
