@@ -117,7 +117,8 @@ export function flameGraph(profile: CpuProfile, options: FlameGraphOptions): str
     return item;
   });
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.title)}">`,
+    `<title>${escapeXml(options.title)}</title>`,
     '<rect width="100%" height="100%" fill="#fbfbfb"/>',
     `<text x="0" y="20" ${FAMILY} font-size="14" font-weight="bold" fill="#111">${escapeXml(options.title)}</text>`,
     options.note ? `<text x="0" y="38" ${FONT} fill="#444">${escapeXml(options.note)}</text>` : '',

@@ -105,7 +105,7 @@ export function registerStatus(program: Command, deps: CliDeps & WatchDeps): voi
     .addHelpText(
       'after',
       '\nThe link works once (opening it starts a session); asking for a new one ends the last unspent one.\n' +
-        'Only the daemon\'s user can ask: the socket is owner-only.\n\nExample:\n  posbridge dashboard\n',
+        "Only the daemon's user can ask: the socket is owner-only.\n\nExample:\n  posbridge dashboard\n",
     )
     .action((options: StatusOptions) =>
       runAction(deps, options, async () => {
