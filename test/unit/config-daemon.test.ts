@@ -200,6 +200,22 @@ describe('daemon config: errors name the file and the field', () => {
     ['timeouts: { namedIdle: 500 }', 'timeouts.namedIdle', /unknown field \(did you mean namedIdleMs\?\)/],
     ['maxNamedPorts: 0', 'maxNamedPorts', /whole number from 1 to 4096/],
     ['maxNamedPorts: 2.5', 'maxNamedPorts', /whole number from 1 to 4096/],
+    [
+      'http: { listen: "0.0.0.0:8390" }',
+      'http.listen',
+      /0\.0\.0\.0 is not a loopback address.*unless http\.allowRemote is true/,
+    ],
+    ['http: { listen: 192.168.1.5:8390, allowRemote: false }', 'http.listen', /not a loopback address/],
+    ['http: { listen: "127.0.0.1" }', 'http.listen', /"127\.0\.0\.1" is not HOST:PORT, e\.g\./],
+    ['http: { listen: "127.0.0.1:70000" }', 'http.listen', /not HOST:PORT/],
+    ['http: { listen: "bench.local:8390" }', 'http.listen', /bench\.local is not an IP address/],
+    ['http: { listen: 8390 }', 'http.listen', /must be HOST:PORT as text/],
+    ['http: { allowRemote: true }', 'http.listen', /must be HOST:PORT/],
+    ['http: { listen: "127.0.0.1:8390", allowRemote: yes }', 'http.allowRemote', /true or false/],
+    ['http: { listen: "127.0.0.1:8390", remote: true }', 'http.remote', /unknown field/],
+    ['http: { lsiten: "127.0.0.1:8390" }', 'http.lsiten', /unknown field/],
+    ['http: "127.0.0.1:8390"', 'http', /must be \{ listen: "HOST:PORT", allowRemote: false \}/],
+    ['dashboard: { listen: "127.0.0.1:8390" }', 'dashboard', /unknown field/],
   ])('%s -> %s', (text, field, message) => {
     const error = problem(text);
     expect(error.code).toBe('USAGE');
@@ -229,6 +245,29 @@ describe('daemon config: errors name the file and the field', () => {
       /^config file \/etc\/pb.json is not valid JSON/,
     );
     expect(problem('- a\n- b').message).toMatch(/\(top level\): must be a mapping/);
+  });
+});
+
+describe('daemon config: http, the dashboard (issue 14)', () => {
+  it('absent: no dashboard; listen is HOST:PORT, loopback unless allowRemote', () => {
+    expect(parseDaemonConfig('', FILE, host).http).toBeUndefined();
+    const http = (text: string) => parseDaemonConfig(text, FILE, host).http;
+    expect(http('http: { listen: 127.0.0.1:8390 }')).toEqual({
+      listen: { host: '127.0.0.1', port: 8390 },
+      allowRemote: false,
+    });
+    expect(http('http:\n  listen: "[::1]:0"')?.listen).toEqual({ host: '::1', port: 0 });
+    expect(http('http: { listen: "localhost:0" }')?.listen).toEqual({ host: 'localhost', port: 0 });
+    expect(http('http: { listen: "0.0.0.0:8390", allowRemote: true }')).toEqual({
+      listen: { host: '0.0.0.0', port: 8390 },
+      allowRemote: true,
+    });
+    expect(
+      parseDaemonConfig('{"http": {"listen": "127.0.0.2:0"}}', '/etc/pb.json', host).http?.listen,
+    ).toEqual({
+      host: '127.0.0.2',
+      port: 0,
+    });
   });
 });
 

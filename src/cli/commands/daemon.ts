@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import type { SignalSource } from '../../daemon/api/lifecycle.js';
 import { resolveSocketPath } from '../../daemon/api/socket.js';
-import { parseListen } from '../../daemon/http/listen.js';
+import { type ListenAddress, parseListen } from '../../daemon/http/listen.js';
 import { PosbridgeError } from '../../host/errors.js';
 import { type CliDeps, type CommonOptions, oneOf } from '../context.js';
 import { credentialsRecorder } from '../credentials-file.js';
@@ -45,7 +45,10 @@ export function registerDaemon(program: Command, deps: CliDeps & DaemonCommandDe
       'the API socket (default: $POSBRIDGE_SOCKET, else $XDG_RUNTIME_DIR/posbridge/daemon.sock, else /tmp/posbridge-$UID/daemon.sock)',
     )
     .option('--config <file>', 'daemon config: allow-list of USB IDs, extra ports, station name, timeouts')
-    .option('--http <host:port>', 'serve the dashboard and /metrics there (off by default; loopback only)')
+    .option(
+      '--http <host:port>',
+      "serve the dashboard and /metrics there (off by default, or the config's http.listen; loopback only)",
+    )
     .option(
       '--http-allow-remote',
       '--http may name an address other machines can reach (still needs the printed URL)',
@@ -95,19 +98,17 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
     logFormat: options.logFormat,
   } as CommonOptions);
   const system = configSystem(deps);
-  if (options.httpAllowRemote && options.http === undefined)
-    throw new PosbridgeError('USAGE', '--http-allow-remote goes with --http HOST:PORT', {
-      hint: 'e.g. --http 0.0.0.0:8390 --http-allow-remote',
-    });
-  // Checked before the socket is claimed: a wrong address starts nothing.
-  const listen =
-    options.http === undefined ? undefined : parseListen(options.http, options.httpAllowRemote === true);
-  // The config first: the daemon is the one process that never goes through another daemon.
+  // The flag is checked before the file is read: a wrong address is named as the flag.
+  const flagListen = listenFlag(options);
+  // The config next: the daemon is the one process that never goes through another daemon.
   const settled = await loadRuntimeConfig(
     deps.io,
     { inProcess: true, ports: { file: options.config } },
     system,
   );
+  // Then the dashboard's address, before the socket is claimed: `--http` wins over the config's
+  // `http` (checked with it, loopback only unless http.allowRemote), so a wrong one starts nothing.
+  const listen = flagListen ?? settled.file?.config.http?.listen;
   // Generated operator passwords of runs started from the page: the daemon user's credentials file.
   const credentials = listen && (await prepareCredentialsFile(undefined, deps.io.env, undefined));
   const daemon = await Daemon.start({
@@ -172,6 +173,15 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
   if (options.json) jsonLine(deps, { kind: 'daemon', event: 'stopped', reason });
   else deps.io.stdout.write(`posbridge daemon stopped (${reason})\n`);
   return EXIT.ok;
+}
+
+/** `--http HOST:PORT [--http-allow-remote]`, checked; undefined without --http. */
+function listenFlag(options: DaemonOptions): ListenAddress | undefined {
+  if (options.httpAllowRemote && options.http === undefined)
+    throw new PosbridgeError('USAGE', '--http-allow-remote goes with --http HOST:PORT', {
+      hint: 'e.g. --http 0.0.0.0:8390 --http-allow-remote (in the config: http.allowRemote with http.listen)',
+    });
+  return options.http === undefined ? undefined : parseListen(options.http, options.httpAllowRemote === true);
 }
 
 /** One JSON object on one line: a long-running command's lines are JSON Lines, read as they come. */

@@ -153,6 +153,7 @@ function resolve(
   if (data.audit?.witness !== undefined) config.auditWitness = data.audit.witness; // absolute (schema)
   if (data.maxNamedPorts !== undefined) config.maxNamedPorts = data.maxNamedPorts;
   if (data.mqtt !== undefined) config.mqtt = resolveMqttConfig(data.mqtt, file);
+  if (data.http !== undefined) config.http = data.http;
   return config;
 }
 

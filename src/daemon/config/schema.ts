@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DEFAULT_TERMINAL_IDS, type UsbId } from '../../host/ports/list.js';
 import { isTelnetScheme, parseTelnetPortName } from '../../host/ports/telnet/url.js';
+import { checkListen, type ListenAddress, listenFieldProblem } from '../http/listen.js';
 import { type MqttConfig, mqttConfigSchema } from '../mqtt/config.js';
 
 /** Defaults of every optional field (the station defaults to the host name, at load time). */
@@ -105,6 +106,9 @@ const KNOWN_FIELDS = [
   'prefix',
   'clientId',
   'reconnect',
+  'http',
+  'listen',
+  'allowRemote',
 ];
 
 /** ` (did you mean timeouts?)` for a near miss of a known field, else ''. */
@@ -248,6 +252,29 @@ const timeoutsSchema = z
   })
   .strict();
 
+/**
+ * `http: { listen, allowRemote }`: the dashboard and /metrics (docs/dashboard.md), as `daemon
+ * --http` gives them (the flag wins). Loopback only unless allowRemote: checked here, so a
+ * config that would open the bench to the network is refused before anything starts.
+ */
+const httpSchema = z
+  .object(
+    {
+      listen: z.string({ error: 'must be HOST:PORT as text, e.g. "127.0.0.1:8390"' }),
+      allowRemote: z.boolean({ error: 'must be true or false' }).default(false),
+    },
+    { error: 'must be { listen: "HOST:PORT", allowRemote: false } (docs/dashboard.md)' },
+  )
+  .strict()
+  .transform((http, ctx): { listen: ListenAddress; allowRemote: boolean } => {
+    const checked = checkListen(http.listen, http.allowRemote);
+    if ('problem' in checked) {
+      ctx.addIssue({ code: 'custom', path: ['listen'], message: listenFieldProblem(http.listen, checked) });
+      return z.NEVER;
+    }
+    return { listen: checked, allowRemote: http.allowRemote };
+  });
+
 export const daemonConfigSchema = z
   .object({
     /** The station name written in audit records. Default: the host name. */
@@ -287,6 +314,8 @@ export const daemonConfigSchema = z
     audit: auditEntry.optional(),
     /** Publishing to an MQTT broker (src/daemon/mqtt/config.ts, docs/fleet.md). Default: none. */
     mqtt: mqttConfigSchema.optional(),
+    /** The dashboard's listener. Default: none (off). */
+    http: httpSchema.optional(),
   })
   .strict();
 
@@ -315,6 +344,8 @@ export interface DaemonConfig {
   auditWitness?: string;
   /** `mqtt`: the broker the daemon publishes to; absent: none. */
   mqtt?: MqttConfig;
+  /** `http`: where the dashboard listens (the flag `--http` wins); absent: off. */
+  http?: { listen: ListenAddress; allowRemote: boolean };
 }
 
 export type DaemonConfigInput = z.input<typeof daemonConfigSchema>;

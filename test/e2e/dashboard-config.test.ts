@@ -1,0 +1,76 @@
+/**
+ * The dashboard from the daemon's config file (issue 14: "daemon --http 127.0.0.1:8390 or
+ * config"): `http: { listen, allowRemote }` starts it as the flag does, with the same printed
+ * one-time URL; `--http` wins over it; a non-loopback `http.listen` without allowRemote is refused
+ * (exit 2, the field named) before the socket is claimed. The built CLI, its own processes.
+ */
+import { appendFileSync, existsSync, rmSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Children, requireBuiltCli, runCliProcess } from '../support/cli-process.js';
+import { createDaemonStationSandbox, type DaemonStationSandbox } from '../support/daemon-station-rig.js';
+
+const START_MS = 20_000;
+const DASHBOARD = /^dashboard on (http:\/\/127\.0\.0\.\d+:\d+); open (\S+)$/m;
+const children = new Children();
+let box: DaemonStationSandbox;
+
+beforeEach(() => {
+  requireBuiltCli();
+  box = createDaemonStationSandbox([]);
+});
+afterEach(async () => {
+  await children.stopAll();
+  rmSync(box.dir, { recursive: true, force: true });
+});
+
+function withHttp(yaml: string): void {
+  appendFileSync(box.config, `${yaml}\n`);
+}
+
+function daemon(extra: string[] = []) {
+  return children.spawn(['daemon', '--config', box.config, '--socket', box.socket, ...extra], {
+    cwd: box.dir,
+    env: box.env,
+  });
+}
+
+describe('http: in the daemon config', () => {
+  it('starts the dashboard without --http: the printed URL logs in, /metrics answers', async () => {
+    withHttp('http: { listen: "127.0.0.1:0" }');
+    const d = daemon();
+    const [, origin, login] = await d.waitForStdout(DASHBOARD, 'the dashboard URL', START_MS);
+    expect(origin).toMatch(/^http:\/\/127\.0\.0\.1:(?!0$)\d+$/);
+    expect(login).toMatch(new RegExp(`^${origin}/login\\?token=\\S+$`));
+
+    expect((await fetch(`${origin}/api/status`)).status).toBe(401);
+    const loggedIn = await fetch(login!, { redirect: 'manual' });
+    expect(loggedIn.status).toBe(303);
+    const cookie = loggedIn.headers.get('set-cookie')!.split(';')[0]!;
+    expect((await fetch(`${origin}/api/status`, { headers: { cookie } })).status).toBe(200);
+    // The token was one-time.
+    expect((await fetch(login!, { redirect: 'manual' })).status).toBe(401);
+    const metrics = await fetch(`${origin}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^# TYPE posbridge_runs_total counter$/m);
+  }, 60_000);
+
+  it('--http wins over the config', async () => {
+    withHttp('http: { listen: "127.0.0.2:0" }');
+    const d = daemon(['--http', '127.0.0.1:0']);
+    const [, origin] = await d.waitForStdout(DASHBOARD, 'the dashboard URL', START_MS);
+    expect(origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  }, 60_000);
+
+  it('a non-loopback http.listen without allowRemote: exit 2 naming the field, nothing started', async () => {
+    withHttp('http: { listen: "0.0.0.0:0" }');
+    const run = await runCliProcess(['daemon', '--config', box.config, '--socket', box.socket], {
+      cwd: box.dir,
+      env: box.env,
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/http\.listen: 0\.0\.0\.0 is not a loopback address.*http\.allowRemote/);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(run.stdout).not.toMatch(/dashboard on/);
+    expect(existsSync(box.socket)).toBe(false);
+  }, 60_000);
+});
