@@ -118,7 +118,7 @@ export async function findCandidates(sources: CandidateSources): Promise<Candida
   return { candidates: next, missing, ignored };
 }
 
-/** What went away, then what appeared, from `previous` to `next`. */
+/** What went away, then what appeared, then what gained details, from `previous` to `next`. */
 export function changesBetween(
   previous: ReadonlyMap<string, PortCandidate>,
   next: ReadonlyMap<string, PortCandidate>,
@@ -131,8 +131,17 @@ export function changesBetween(
   for (const candidate of next.values()) {
     if (absentOrMoved(candidate, previous))
       changes.push({ type: 'appeared', candidate: copyCandidate(candidate) });
+    else if (gainedDetails(previous.get(candidate.port)!, candidate))
+      changes.push({ type: 'updated', candidate: copyCandidate(candidate) });
   }
   return changes;
+}
+
+function gainedDetails(before: PortCandidate, after: PortCandidate): boolean {
+  return (
+    (before.usb === undefined && after.usb !== undefined) ||
+    (before.byId === undefined && after.byId !== undefined)
+  );
 }
 
 /**

@@ -93,7 +93,7 @@ export class Discovery implements DiscoverySource {
   private closed = false;
   private running: Promise<void> | undefined;
   private queued: { relist: boolean; promise: Promise<void>; resolve: () => void } | undefined;
-  private debounce: { timer: TimerHandle; relist: boolean } | undefined;
+  private debounce: { timer: TimerHandle; relist: boolean; early: boolean } | undefined;
   private followUps: TimerHandle[] = [];
 
   constructor(options: DiscoveryOptions) {
@@ -207,9 +207,12 @@ export class Discovery implements DiscoverySource {
 
   /**
    * Schedules a refresh after the debounce window (changes inside it are handled together) and,
-   * for a device change, the follow-up re-lists (restarted by each change).
+   * for a device change, the follow-up re-lists (restarted by each change). `early`: a name that
+   * a named port or a pattern matches changed; such a port is found from its directory, so a
+   * pass over the last listing announces it before the re-list (udevadm: 0.1-0.3 s on a loaded
+   * machine, docs/daemon.md "Hot-plug"), which then adds what udev knows of it ('updated').
    */
-  private schedule(relist: boolean, followUp = false): void {
+  private schedule(relist: boolean, followUp = false, early = false): void {
     if (this.closed) return;
     if (followUp) {
       for (const timer of this.followUps.splice(0)) this.timers.clearTimeout(timer);
@@ -223,14 +226,16 @@ export class Discovery implements DiscoverySource {
     }
     if (this.debounce) {
       this.debounce.relist ||= relist;
+      this.debounce.early ||= early;
       return;
     }
     const timer = this.timers.setTimeout(() => {
-      const pending = this.debounce;
+      const pending = this.debounce ?? { relist, early };
       this.debounce = undefined;
-      void this.refresh({ relist: pending?.relist ?? relist });
+      if (pending.early && pending.relist) void this.refresh({ relist: false });
+      void this.refresh({ relist: pending.relist });
     }, this.debounceMs);
-    this.debounce = { timer, relist };
+    this.debounce = { timer, relist, early };
   }
 
   private watchAll(): void {
@@ -264,16 +269,16 @@ export class Discovery implements DiscoverySource {
       return;
     }
     const path = join(dir, name);
-    if (dir === DEV ? USB_SERIAL_NAME.test(name) || name === 'serial' : this.watchDirs.includes(dir)) {
-      this.schedule(true, true);
-      return;
-    }
     const relevant =
       this.named.includes(path) ||
       this.patterns.some((p) => p.matchesPath(path)) ||
       // A directory on the way to a named port (e.g. /dev/serial for /dev/serial/by-id/...).
       this.named.some((p) => p.startsWith(`${path}/`)) ||
       this.patterns.some((p) => p.dir === path || p.dir.startsWith(`${path}/`));
+    if (dir === DEV ? USB_SERIAL_NAME.test(name) || name === 'serial' : this.watchDirs.includes(dir)) {
+      this.schedule(true, true, relevant);
+      return;
+    }
     if (relevant) this.schedule(false);
   }
 

@@ -53,7 +53,12 @@ export interface IgnoredPort {
 
 export type DiscoveryChange =
   | { type: 'appeared'; candidate: PortCandidate }
-  | { type: 'disappeared'; candidate: PortCandidate };
+  | { type: 'disappeared'; candidate: PortCandidate }
+  /**
+   * The same port on the same device, with details a later listing gave (USB IDs, by-id name):
+   * a port announced from its directory before udev's listing (discovery.ts) gains them.
+   */
+  | { type: 'updated'; candidate: PortCandidate };
 
 /** What the port manager needs of a discovery (Discovery, or a test's stand-in). */
 export interface DiscoverySource {

@@ -75,7 +75,8 @@ export class Identification {
     }
   }
 
-  async identify(entry: Entry): Promise<void> {
+  /** HELLO and STATUS within identifyMs; `openMs`, what opening the port took, is logged with it. */
+  async identify(entry: Entry, openMs?: number): Promise<void> {
     const { table } = this;
     const { identifyMs } = this.options;
     const driver = entry.driver!;
@@ -117,7 +118,7 @@ export class Identification {
     delete entry.info.error;
     table.setState(entry, 'present');
     table.logger.info(
-      { port: entry.port, sn: hello.sn, model: hello.model, ms: table.nowMs() - started },
+      { port: entry.port, sn: hello.sn, model: hello.model, ms: table.nowMs() - started, openMs },
       'port manager: terminal identified',
     );
     table.emit('terminal-updated', entry);
@@ -142,6 +143,7 @@ export class Identification {
 
   private async openAndIdentify(entry: Entry): Promise<void> {
     entry.holder = 'identify';
+    const opening = this.table.nowMs();
     let driver: ManagedTerminal;
     try {
       driver = await this.options.open(entry.port);
@@ -156,7 +158,7 @@ export class Identification {
       return;
     }
     this.attach(entry, driver);
-    await this.identify(entry);
+    await this.identify(entry, this.table.nowMs() - opening);
   }
 
   /** No valid TSP/1 reply: close the port, leave it alone until it reappears. */

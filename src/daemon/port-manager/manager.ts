@@ -207,6 +207,14 @@ export class DaemonPortManager implements PortManager {
       if (entry) this.markGone(entry, disconnected(candidate.port, 'the port disappeared'));
       return;
     }
+    if (change.type === 'updated') {
+      // Found from its directory first, its USB details from the listing since.
+      if (!entry || entry.ended) return;
+      entry.candidate = candidate;
+      applyCandidate(entry.info, candidate);
+      this.table.emit('terminal-updated', entry);
+      return;
+    }
     this.cancelReprobe(candidate.port);
     // A lease is opening it right now: that open makes the entry.
     if (this.table.opening.has(candidate.port)) return;
