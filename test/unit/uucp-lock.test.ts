@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   acquireUucpLock,
   formatLockPid,
@@ -23,6 +23,17 @@ import {
   pidAlive,
   writeUucpLocks,
 } from '../../src/host/ports/uucp-lock.js';
+
+// Every directory listed, to see which processes' fds a check reads (the rest passes through).
+const listed = vi.hoisted(() => ({ dirs: [] as string[] }));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  const readdir = ((path: Parameters<typeof actual.readdir>[0], ...rest: unknown[]) => {
+    listed.dirs.push(String(path));
+    return (actual.readdir as (...args: unknown[]) => unknown)(path, ...rest);
+  }) as typeof actual.readdir;
+  return { ...actual, readdir, default: { ...actual, readdir } };
+});
 
 let dir: string;
 let lockDir: string;
@@ -167,6 +178,28 @@ describe('acquireUucpLock', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+
+  it("a lock under a name we do not know: only its owner's fds are read, not every process's", async () => {
+    // A made-up /proc: the lock's owner (alive) and 40 other processes, one of them with our device.
+    const proc = join(dir, 'proc');
+    for (let pid = 100_000; pid < 100_040; pid++)
+      mkdirSync(join(proc, String(pid), 'fd'), { recursive: true });
+    symlinkSync(device, join(proc, '100007', 'fd', '3'));
+    mkdirSync(join(proc, String(LIVE_PID), 'fd'), { recursive: true });
+    symlinkSync('/dev/null', join(proc, String(LIVE_PID), 'fd', '0'));
+    writeFileSync(join(lockDir, 'LCK..some-other-name'), formatLockPid(LIVE_PID));
+    listed.dirs.length = 0;
+    const lease = await acquireUucpLock(device, { dirs: [lockDir], procRoot: proc });
+    lease.release();
+    expect(listed.dirs.filter((d) => d.startsWith(proc))).toEqual([join(proc, String(LIVE_PID), 'fd')]);
+
+    // Its owner with our device open: refused, still from its fds alone.
+    symlinkSync(device, join(proc, String(LIVE_PID), 'fd', '4'));
+    listed.dirs.length = 0;
+    const refused = await acquireUucpLock(device, { dirs: [lockDir], procRoot: proc }).catch((e) => e);
+    expect(refused.code).toBe('PORT_BUSY');
+    expect(listed.dirs.filter((d) => d.startsWith(proc))).toEqual([join(proc, String(LIVE_PID), 'fd')]);
   });
 
   it('an empty or unreadable lock file of our name is refused, naming the file to remove', async () => {

@@ -23,7 +23,7 @@ import { readdir, readFile, readlink, realpath, unlink } from 'node:fs/promises'
 import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { PosbridgeError } from '../errors.js';
-import { describePids, type PortHolder, pidsWithFd, portBusy } from './holders.js';
+import { describePids, type PortHolder, portBusy } from './holders.js';
 
 export const DEFAULT_UUCP_LOCK_DIRS: readonly string[] = ['/run/lock', '/var/lock'];
 
@@ -114,21 +114,30 @@ async function lockNames(device: string): Promise<LockNames> {
  * user's process: we cannot rule it out, so its lock counts).
  */
 async function ownerMayHold(pid: number, target: string, procRoot: string): Promise<boolean> {
+  return (await fdsOf(pid, target, procRoot)) !== 'no';
+}
+
+/**
+ * Whether one of `pid`'s fds leads to `target`. Only that process's fds are read: a look at
+ * every process's (pidsWithFd) costs tens of milliseconds per open on a busy machine, and a
+ * lock file names its owner.
+ */
+async function fdsOf(pid: number, target: string, procRoot: string): Promise<'yes' | 'no' | 'unreadable'> {
   let fds: string[];
   try {
     fds = await readdir(join(procRoot, String(pid), 'fd'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code === 'EACCES' || code === 'EPERM';
+    return code === 'EACCES' || code === 'EPERM' ? 'unreadable' : 'no';
   }
   for (const fd of fds) {
     try {
-      if ((await readlink(join(procRoot, String(pid), 'fd', fd))) === target) return true;
+      if ((await readlink(join(procRoot, String(pid), 'fd', fd))) === target) return 'yes';
     } catch {
       // Closed meanwhile.
     }
   }
-  return false;
+  return 'no';
 }
 
 /** Rejects with PORT_BUSY when a live program holds a lock on `device`; removes stale locks. */
@@ -136,11 +145,8 @@ export async function checkUucpLocks(device: string, options: UucpLockOptions = 
   const procRoot = options.procRoot ?? '/proc';
   const dirs = await existingDirs(options.dirs ?? DEFAULT_UUCP_LOCK_DIRS);
   const { target, own, names } = await lockNames(device);
-  let openers: Promise<number[]> | undefined;
-  const hasOpen = async (pid: number): Promise<boolean> => {
-    openers ??= pidsWithFd(target, procRoot);
-    return (await openers).includes(pid);
-  };
+  // A name we do not know of: its owner counts when we can see that it has our device open.
+  const hasOpen = async (pid: number): Promise<boolean> => (await fdsOf(pid, target, procRoot)) === 'yes';
 
   for (const dir of dirs) {
     let entries: string[];
