@@ -9,6 +9,7 @@
  * SCREENSHOTS=1 also writes docs/img/dashboard-light.png and -dark.png (docs/dashboard.md).
  */
 import { mkdirSync, rmSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Browser, Page } from 'playwright-core';
@@ -63,6 +64,19 @@ async function plug(link: string, sn: string, extra: string[] = []): Promise<Cli
   return mock;
 }
 
+/** Notes when each tile (port and condition) first shows on the page: `window.__seen`. */
+const SEEN_SCRIPT = `window.__seen = {};
+new MutationObserver(() => {
+  for (const t of document.querySelectorAll('article.tile'))
+    window.__seen[t.dataset.port + ' ' + t.dataset.condition] ??= Date.now();
+}).observe(document.getElementById('grid'), { subtree: true, childList: true, attributes: true });`;
+
+function onPort(seen: Record<string, number>, port: string): number[] {
+  return Object.entries(seen)
+    .filter(([key]) => key.startsWith(`${port} `))
+    .map(([, at]) => at);
+}
+
 const tile = (page: Page, link: string) => page.locator(`article.tile[data-port="${box.link(link)}"]`);
 
 describe.skipIf(!present)('the dashboard in Chromium', () => {
@@ -82,11 +96,15 @@ describe.skipIf(!present)('the dashboard in Chromium', () => {
     await page.waitForSelector('.grid .empty');
 
     // A plug shows within a second of the mock's pty link appearing (its process start aside).
+    // Timed on the page (a MutationObserver notes when each tile and condition first shows) from
+    // the link's own timestamp: Playwright's waits poll, up to 500 ms apart once a wait is long.
+    await page.evaluate(SEEN_SCRIPT);
     const good = await plug('pos1', 'SNG001');
-    const t0 = performance.now();
-    await tile(page, 'pos1').waitFor({ timeout: 5000 });
-    const plugMs = Math.round(performance.now() - t0);
-    await expect.poll(() => tile(page, 'pos1').getAttribute('data-condition')).toBe('factory');
+    const linked = (await lstat(box.link('pos1'))).mtimeMs;
+    await page.locator(`article.tile[data-port="${box.link('pos1')}"][data-condition="factory"]`).waitFor();
+    const seen = (await page.evaluate('window.__seen')) as Record<string, number>;
+    const plugMs = Math.round(Math.min(...onPort(seen, box.link('pos1'))) - linked);
+    const identifiedMs = Math.round(seen[`${box.link('pos1')} factory`]! - linked);
     expect(await tile(page, 'pos1').textContent()).toContain('SNG001');
     const bad = await plug('pos2', 'SNB002', ['--diag-fail', 'printer:paper_out']);
     await expect.poll(() => tile(page, 'pos2').getAttribute('data-condition')).toBe('factory');
@@ -168,9 +186,12 @@ describe.skipIf(!present)('the dashboard in Chromium', () => {
 
     good.kill('SIGTERM');
     await context.close();
-    console.info(`dashboard: plug shown after ${plugMs} ms, unplug after ${unplugMs} ms`);
-    // The target is a second (issue 14); discovery's own debounce and follow-up re-list
-    // (docs/daemon.md) dominate. Measured 0.2-1.5 s on the shared 2-core test machine.
-    expect(plugMs).toBeLessThan(2000);
+    console.info(
+      `dashboard: plug shown after ${plugMs} ms (identified ${identifiedMs} ms), unplug after ${unplugMs} ms`,
+    );
+    // The target is a second (issue 14). Measured 0.15-0.2 s (identified 0.25-0.45 s) on the shared
+    // 2-core machine at load 6-10 (docs/dashboard.md).
+    expect(plugMs).toBeGreaterThanOrEqual(0);
+    expect(plugMs).toBeLessThan(1000);
   }, 90_000);
 });
