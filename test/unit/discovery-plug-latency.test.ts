@@ -12,7 +12,14 @@ import type { HubEvent } from '../../src/host/hub.js';
 import { silentLogger } from './daemon-wire.helper.js';
 import { closeDiscoveries, setup } from './discovery.helper.js';
 
-const held: Array<ReturnType<typeof heldLister>> = [];
+interface HeldLister {
+  lister: () => Promise<readonly DiscoveredPortInfo[]>;
+  calls(): number;
+  answer(listing: readonly DiscoveredPortInfo[]): void;
+  release(listing: readonly DiscoveredPortInfo[]): void;
+}
+
+const held: HeldLister[] = [];
 afterEach(async () => {
   // A failed test leaves a re-list in flight: answered, so that close() does not wait for it.
   for (const lister of held.splice(0)) lister.release([]);
@@ -20,11 +27,11 @@ afterEach(async () => {
 });
 
 /** A lister the test answers by hand: a re-list in flight until then. */
-function heldLister(first: readonly DiscoveredPortInfo[] = []) {
+function heldLister(first: readonly DiscoveredPortInfo[] = []): HeldLister {
   const pending: Array<(listing: readonly DiscoveredPortInfo[]) => void> = [];
   let calls = 0;
   let always: readonly DiscoveredPortInfo[] | undefined;
-  const lister = {
+  const lister: HeldLister = {
     lister: () => {
       calls += 1;
       if (calls === 1) return Promise.resolve(first);
