@@ -1,7 +1,7 @@
 /**
- * The dashboard's listener (docs/dashboard.md): off unless `daemon --http HOST:PORT`. It serves
- * the page (static files shipped in the package), the bench's state and events to a session
- * (auth.ts), and `GET /metrics`.
+ * The dashboard's listener (docs/dashboard.md): off unless `daemon --http HOST:PORT` or the
+ * config's `http.listen`. It serves the page (static files shipped in the package), the bench's
+ * state and events to a session (auth.ts), and `GET /metrics`.
  *
  *   GET  /login?token=T      the printed URL: the token for a session cookie, then to /
  *   GET  /, /style.css, /*.js the page (no data in it)
@@ -101,7 +101,10 @@ export class DashboardServer {
           new PosbridgeError(
             'USAGE',
             `the dashboard cannot listen on ${options.listen.host}:${options.listen.port}: ${error.code ?? error.message}`,
-            { hint: 'choose another port (--http 127.0.0.1:PORT), or stop what uses it', cause: error },
+            {
+              hint: 'choose another port (--http 127.0.0.1:PORT, or http.listen in the daemon config), or stop what uses it',
+              cause: error,
+            },
           ),
         ),
       );
