@@ -118,7 +118,7 @@ export async function findCandidates(sources: CandidateSources): Promise<Candida
   return { candidates: next, missing, ignored };
 }
 
-/** What went away, then what appeared, then what gained details, from `previous` to `next`. */
+/** What went away, then what appeared or gained details (a later listing), from `previous` to `next`. */
 export function changesBetween(
   previous: ReadonlyMap<string, PortCandidate>,
   next: ReadonlyMap<string, PortCandidate>,
