@@ -26,6 +26,21 @@ export function stderrIsJournal(
   env: NodeJS.ProcessEnv,
   stat: () => { dev: number | bigint; ino: number | bigint } = () => fstatSync(2),
 ): boolean {
+  return isJournalStream(env, stat);
+}
+
+/** The same for stdout: under a systemd unit both usually are the journal. */
+export function stdoutIsJournal(
+  env: NodeJS.ProcessEnv,
+  stat: () => { dev: number | bigint; ino: number | bigint } = () => fstatSync(1),
+): boolean {
+  return isJournalStream(env, stat);
+}
+
+function isJournalStream(
+  env: NodeJS.ProcessEnv,
+  stat: () => { dev: number | bigint; ino: number | bigint },
+): boolean {
   const match = /^(\d+):(\d+)$/.exec(env.JOURNAL_STREAM ?? '');
   if (!match) return false;
   try {

@@ -4,9 +4,11 @@
  * one-time URL; `--http` wins over it; a non-loopback `http.listen` without allowRemote is refused
  * (exit 2, the field named) before the socket is claimed. The built CLI, its own processes.
  */
-import { appendFileSync, existsSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Children, requireBuiltCli, runCliProcess } from '../support/cli-process.js';
+import { Children, CLI_MAIN, requireBuiltCli, runCliProcess } from '../support/cli-process.js';
 import { createDaemonStationSandbox, type DaemonStationSandbox } from '../support/daemon-station-rig.js';
 
 const START_MS = 20_000;
@@ -72,5 +74,41 @@ describe('http: in the daemon config', () => {
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(run.stdout).not.toMatch(/dashboard on/);
     expect(existsSync(box.socket)).toBe(false);
+  }, 60_000);
+
+  it('under systemd (stdout is the journal) the URL is printed without its token; posbridge dashboard gives one', async () => {
+    withHttp('http: { listen: "127.0.0.1:0" }');
+    // The daemon's stdout is a file whose device and inode JOURNAL_STREAM names, as systemd does.
+    const out = join(box.dir, 'journal.txt');
+    const fd = openSync(out, 'w');
+    const { dev, ino } = statSync(out);
+    const child = spawn(
+      process.execPath,
+      [CLI_MAIN, 'daemon', '--config', box.config, '--socket', box.socket],
+      {
+        cwd: box.dir,
+        env: { ...box.env, JOURNAL_STREAM: `${dev}:${ino}` },
+        stdio: ['ignore', fd, fd],
+      },
+    );
+    closeSync(fd);
+    try {
+      await expect
+        .poll(() => readFileSync(out, 'utf8'), { timeout: START_MS, interval: 50 })
+        .toMatch(
+          /^dashboard on http:\/\/127\.0\.0\.1:\d+; run `posbridge dashboard` for a one-time login link$/m,
+        );
+      expect(readFileSync(out, 'utf8')).not.toMatch(/token=/);
+      const link = await runCliProcess(['dashboard', '--socket', box.socket], { cwd: box.dir, env: box.env });
+      expect(link.code, link.stderr).toBe(0);
+      const url = /^open (\S+)$/m.exec(link.stdout)?.[1];
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/login\?token=\S+$/);
+      expect((await fetch(url!, { redirect: 'manual' })).status).toBe(303);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    expect(readFileSync(out, 'utf8')).not.toMatch(/token=/);
   }, 60_000);
 });

@@ -13,6 +13,7 @@ import { PosbridgeError } from '../../host/errors.js';
 import { type CliDeps, type CommonOptions, oneOf } from '../context.js';
 import { credentialsRecorder } from '../credentials-file.js';
 import { EXIT } from '../exit-codes.js';
+import { stdoutIsJournal } from '../log-output.js';
 import { prepareCredentialsFile } from '../output-files.js';
 import { jsonSafe, visible } from '../render.js';
 import { runAction } from '../run-action.js';
@@ -165,9 +166,21 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
   }
   if (daemon.dashboard) {
     // The one-time login link: opening it starts a session (docs/dashboard.md, "Security").
+    // Written into the journal, it would be readable by whoever reads the journal, for as long
+    // as it is kept: there the user asks for a link over the owner-only socket instead.
     const { origin, loginUrl } = daemon.dashboard;
-    if (options.json) jsonLine(deps, { kind: 'daemon', event: 'dashboard', origin, url: loginUrl });
-    else deps.io.stdout.write(`dashboard on ${origin}; open ${loginUrl}\n`);
+    const journal = deps.io.stdout === process.stdout && stdoutIsJournal(deps.io.env);
+    const url = journal ? undefined : loginUrl;
+    if (options.json)
+      jsonLine(deps, {
+        kind: 'daemon',
+        event: 'dashboard',
+        origin,
+        ...(url ? { url } : { link: 'posbridge dashboard' }),
+      });
+    else if (url) deps.io.stdout.write(`dashboard on ${origin}; open ${url}\n`);
+    else
+      deps.io.stdout.write(`dashboard on ${origin}; run \`posbridge dashboard\` for a one-time login link\n`);
   }
   const reason = await runUntilSignal(daemon, deps.signals ?? process);
   if (options.json) jsonLine(deps, { kind: 'daemon', event: 'stopped', reason });
