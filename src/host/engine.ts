@@ -11,14 +11,9 @@
  */
 import { PosbridgeError } from './errors.js';
 import { asksAnything, type LinkOptions } from './link-options.js';
-import {
-  type HandlersOf,
-  OPERATION_NAMES,
-  type OperationName,
-  operationOf,
-  type RequestOf,
-  type ResultOf,
-} from './operations/index.js';
+import type { HandlersOf, OperationName, RequestOf, ResultOf } from './operations/index.js';
+// Not the table (index.ts: every operation's zod schemas): each run loads when first called.
+import { OPERATION_NAMES, runOf } from './operations/runs.js';
 import type { TerminalOps } from './workflow/terminal-ops.js';
 
 export type { OperatorAction } from './operations/index.js';
@@ -101,12 +96,12 @@ export class LocalEngine extends OperationEngine {
     super();
   }
 
-  call<N extends OperationName>(
+  async call<N extends OperationName>(
     name: N,
     request: RequestOf<N>,
     options: CallOptions<N> = {},
   ): Promise<ResultOf<N>> {
-    const operation = operationOf(name);
+    const operation = await runOf(name);
     return this.withTerminal(operation.port(request), options.link, (terminal) =>
       operation.run(request, {
         terminal,

@@ -1,6 +1,5 @@
 /** `diag`: the terminal's self-diagnostics, all twelve checks or those named, logged in as admin. */
 import { z } from 'zod';
-import { loginForAdminCommand } from '../workflow/admin-login.js';
 import { diagChecks, port, secret } from './fields.js';
 import { defineOperation } from './operation.js';
 import { diagCheckResult, diagOutcome, terminalIdentity } from './results.js';
@@ -25,17 +24,5 @@ export const diag = defineOperation({
   }),
   events: {
     check: { schema: diagCheckResult, summary: 'one check ended (in the order they run)' },
-  },
-  port: (request) => request.port,
-  async run({ port, adminPassword, checks }, { terminal: ops, on }) {
-    const { sn, model, fw } = await ops.hello();
-    const terminal = { model, sn, fw };
-    await loginForAdminCommand(ops, adminPassword);
-    try {
-      const diagnostics = await ops.diag(checks, on.check);
-      return { kind: 'diag' as const, port, sn, terminal, diagnostics };
-    } finally {
-      await ops.logout().catch(() => undefined);
-    }
   },
 });

@@ -10,10 +10,4 @@ export const info = defineOperation({
   request: z.object({ port }).strict(),
   result: z.object({ kind: z.literal('info'), port: z.string(), hello: helloInfo, status: statusInfo }),
   events: {},
-  port: (request) => request.port,
-  async run({ port }, { terminal }) {
-    const hello = await terminal.hello();
-    const status = await terminal.status();
-    return { kind: 'info' as const, port, hello, status };
-  },
 });

@@ -1,6 +1,7 @@
 /**
  * What an operation is, once: its name, the request it takes and the result it gives (zod
- * schemas), the events it sends while it runs, and how it runs on an open terminal. Everything
+ * schemas), the events it sends while it runs (its contract, NAME.ts), and how it runs on an open
+ * terminal (NAME-run.ts). Everything
  * else is derived from the table of them (index.ts): the Engine interface (engine.ts), the audit
  * trail around it (src/audit/audited-engine.ts), the daemon's API routes, their client and the
  * OpenAPI document (src/daemon/api/).
@@ -45,7 +46,11 @@ export interface RunContext<Ev extends EventSpecs> {
   on: Handlers<Ev>;
 }
 
-export interface OperationSpec<
+/**
+ * What an operation is to the outside (its contract): the request it takes, the result it gives
+ * and its events, as zod schemas. The daemon's API, its client and the OpenAPI document need it.
+ */
+export interface OperationContract<
   Name extends string = string,
   Req extends z.ZodObject = z.ZodObject,
   Res extends z.ZodType = z.ZodType,
@@ -57,6 +62,17 @@ export interface OperationSpec<
   request: Req;
   result: Res;
   events: Ev;
+}
+
+/**
+ * How an operation runs on an open terminal: its own module (NAME-run.ts), which imports no zod,
+ * so a command that runs one (info) loads neither the schemas nor the other operations' workflows.
+ */
+export interface OperationRun<
+  Req extends z.ZodObject = z.ZodObject,
+  Res extends z.ZodType = z.ZodType,
+  Ev extends EventSpecs = EventSpecs,
+> {
   /** The port the request is for. */
   port(request: z.output<Req>): string;
   /**
@@ -67,11 +83,23 @@ export interface OperationSpec<
   run(request: z.output<Req>, context: RunContext<Ev>): Promise<z.output<Res>>;
 }
 
+/** The run of a contract, typed by its schemas (`const infoRun: RunOf<typeof info> = ...`). */
+export type RunOf<C extends OperationContract> = OperationRun<C['request'], C['result'], C['events']>;
+
+/** The whole operation: its contract and its run (the table in index.ts). */
+export interface OperationSpec<
+  Name extends string = string,
+  Req extends z.ZodObject = z.ZodObject,
+  Res extends z.ZodType = z.ZodType,
+  Ev extends EventSpecs = EventSpecs,
+> extends OperationContract<Name, Req, Res, Ev>,
+    OperationRun<Req, Res, Ev> {}
+
 export function defineOperation<
   const Name extends string,
   Req extends z.ZodObject,
   Res extends z.ZodType,
   Ev extends EventSpecs = Record<never, EventSpec>,
->(spec: OperationSpec<Name, Req, Res, Ev>): OperationSpec<Name, Req, Res, Ev> {
-  return spec;
+>(contract: OperationContract<Name, Req, Res, Ev>): OperationContract<Name, Req, Res, Ev> {
+  return contract;
 }

@@ -1,6 +1,5 @@
 /** `operator`: list, add, change or delete the terminal's operators, logged in as admin. */
 import { z } from 'zod';
-import { loginForAdminCommand } from '../workflow/admin-login.js';
 import { operatorId, operatorName, perms, port, secret } from './fields.js';
 import { defineOperation } from './operation.js';
 import { operatorInfo, terminalIdentity } from './results.js';
@@ -55,33 +54,4 @@ export const operator = defineOperation({
     operators: z.array(operatorInfo),
   }),
   events: {},
-  port: (request) => request.port,
-  async run({ port, adminPassword, operation: op }, { terminal: ops }) {
-    const { sn, model, fw } = await ops.hello();
-    const terminal = { model, sn, fw };
-    await loginForAdminCommand(ops, adminPassword);
-    try {
-      if (op.action === 'add')
-        await ops.userAdd({ id: op.id, name: op.name, perms: op.perms, password: op.password });
-      else if (op.action === 'set') {
-        await ops.userSet({
-          id: op.id,
-          ...(op.name !== undefined && { name: op.name }),
-          ...(op.perms && { perms: op.perms }),
-        });
-      } else if (op.action === 'del') await ops.userDel(op.id);
-      const operators = await ops.userList();
-      return {
-        kind: 'operator' as const,
-        port,
-        terminal,
-        sn,
-        action: op.action,
-        ...(op.action !== 'list' && { id: op.id }),
-        operators,
-      };
-    } finally {
-      await ops.logout().catch(() => undefined);
-    }
-  },
 });

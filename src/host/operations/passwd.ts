@@ -1,8 +1,6 @@
 /** `passwd`: a new password for the admin or an operator, on a provisioned terminal. */
 import { z } from 'zod';
 import { OPERATOR_ID, PASSWORD_PROBLEM_TEXT } from '../../protocol/index.js';
-import { PosbridgeError } from '../errors.js';
-import { chooseAdminCredential, loginAdmin } from '../workflow/admin-login.js';
 import { port, secret } from './fields.js';
 import { defineOperation } from './operation.js';
 import { terminalIdentity } from './results.js';
@@ -38,26 +36,4 @@ export const passwd = defineOperation({
     user: z.string(),
   }),
   events: {},
-  port: (request) => request.port,
-  async run(request, { terminal: ops }) {
-    const { port, adminPassword, newPassword } = request;
-    const { sn, model, fw } = await ops.hello();
-    const terminal = { model, sn, fw };
-    const status = await ops.status();
-    if (status.factoryPw.includes('admin')) {
-      throw new PosbridgeError('NOT_PROVISIONED', 'the terminal still has its factory admin password', {
-        hint: 'run posbridge provision, which replaces it safely',
-      });
-    }
-    const credential = chooseAdminCredential(status, adminPassword);
-    await loginAdmin(ops, credential);
-    const user = request.user ?? 'admin';
-    try {
-      if (user === 'admin') await ops.passwd({ old: adminPassword, new: newPassword });
-      else await ops.passwd({ user, new: newPassword });
-    } finally {
-      await ops.logout().catch(() => undefined);
-    }
-    return { kind: 'passwd' as const, port, sn, terminal, user };
-  },
 });

@@ -6,11 +6,8 @@
  */
 import { z } from 'zod';
 import { isTextWithin, MERCHANT_NUMBER, TERMINAL_NUMBER } from '../../protocol/index.js';
-import { PosbridgeError } from '../errors.js';
 import type { Secret } from '../secret.js';
-import { generatePassword } from '../workflow/generate-password.js';
 import { type OperatorSpec, type Profile, profileSchema } from '../workflow/profile.js';
-import { provision as runProvision } from '../workflow/provision.js';
 import { carriedFailure } from './carried.js';
 import { operatorId, port, secret, text } from './fields.js';
 import { defineOperation } from './operation.js';
@@ -73,39 +70,7 @@ export const provision = defineOperation({
       },
     },
   },
-  port: ({ request }) => request.port,
-  needsStream: ({ request }) =>
-    mayGenerate(request.profile)
-      ? 'this provisioning may generate operator passwords (the profile says generate, or the factory operator 01 gets a new one), which are handed over on an event stream only'
-      : undefined,
-  run({ request, operatorPasswords }, { terminal, now, randomBytes, on }) {
-    const { generated } = on;
-    return runProvision(terminal, request, {
-      now,
-      onStep: on.step,
-      onCheck: on.check,
-      onIdentified: on.identified,
-      recordGenerated: generated && ((id, password) => generated({ id, password })),
-      operatorPassword: async ({ id, source }) => {
-        if (source === 'generate') return generatePassword(randomBytes);
-        const given = operatorPasswords?.[id];
-        if (given === undefined)
-          throw new PosbridgeError('USAGE', `no password was given for operator ${id}`, {
-            hint: 'send it in operatorPasswords, or let the profile generate it',
-          });
-        if (given instanceof Error) throw given;
-        return given;
-      },
-    });
-  },
 });
-
-/** Whether a run with this profile could need a generated operator password. */
-function mayGenerate(profile: Profile): boolean {
-  if (profile.operators.some((o) => o.password === 'generate')) return true;
-  const listed01 = profile.operators.find((o) => o.id === '01');
-  return !listed01 && profile.factoryOperator === 'replace-password';
-}
 
 /**
  * The `operatorPasswords` of a request: each operator of the profile whose source is not
