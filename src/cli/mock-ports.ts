@@ -6,9 +6,13 @@
  */
 
 import { PosbridgeError } from '../host/errors.js';
-import { type PortFactory, serialPortFactory } from '../host/ports/index.js';
-import { MockTerminal, type MockTerminalOptions } from '../mock-device/index.js';
-import { createInProcessBinding } from '../mock-device/transports/index.js';
+import { serialPortFactory } from '../host/ports/serial.js';
+import type { PortFactory } from '../host/ports/transport.js';
+// The modules themselves, not the indexes: a mock:// port needs neither the pty and TCP
+// transports nor the state file's schema (zod), and `info --port mock://x` starts faster without.
+import type { MockTerminalOptions } from '../mock-device/options.js';
+import { MockTerminal } from '../mock-device/terminal.js';
+import { createInProcessBinding } from '../mock-device/transports/inproc-binding.js';
 
 /** Query parameters a mock:// port accepts, mapped to MockTerminal options. */
 const PARAMETERS: Record<string, (value: string, options: MockTerminalOptions) => void> = {

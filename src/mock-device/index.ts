@@ -34,6 +34,7 @@ export {
   type Violation,
   violate,
 } from './faults/index.js';
+export { FileStateStore } from './file-state-store.js';
 export { HostSession, MockHarness } from './harness.js';
 export { DEFAULT_IDENTITY } from './identity.js';
 export type { DeviceLink, LinkHandler } from './link.js';
@@ -49,5 +50,5 @@ export type {
   RequestOutcome,
 } from './recording.js';
 export type { PersistentState } from './state.js';
-export { FileStateStore, MemoryStateStore, type StateStore } from './state-store.js';
+export { MemoryStateStore, type StateStore } from './state-store.js';
 export { MockTerminal } from './terminal.js';
