@@ -91,16 +91,15 @@ type AnyMethod = (request: unknown, options?: CallOptions<OperationName>) => Pro
 
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the methods are installed below, one per operation of PLANS.
 export class AuditedEngine {
-  /** `trail`: the store, or how to open it on the first record (info writes none). */
+  /**
+   * `trail`: the store, or how to open it on the first record (info writes none, and loads no
+   * store: src/cli/audit-target.ts).
+   */
   constructor(
     private readonly inner: Engine,
-    private readonly trail: AuditStore | (() => AuditStore),
+    private readonly trail: AuditStore | (() => AuditStore | Promise<AuditStore>),
     private readonly context: AuditContext,
   ) {}
-
-  private get store(): AuditStore {
-    return typeof this.trail === 'function' ? this.trail() : this.trail;
-  }
 
   async call<N extends OperationName>(
     name: N,
@@ -115,7 +114,8 @@ export class AuditedEngine {
       ) as Promise<ResultOf<N>>;
     const plan = PLANS[name] as AuditPlan<N> | false;
     if (!plan) return inner(options);
-    const { store } = this;
+    // Opened (if it was not) before the run's first byte: a trail that does not open stops it.
+    const store = typeof this.trail === 'function' ? await this.trail() : this.trail;
     const runId = store.startRun({ kind: name as AuditRunKind, ...plan.start(request, this.context) });
     let identified = false;
     const on = { ...options.on } as Record<string, ((data: never) => unknown) | undefined>;
@@ -144,19 +144,19 @@ export class AuditedEngine {
       finish(result);
       return result;
     } catch (error) {
-      const head = this.failRun(runId, error);
+      const head = failRun(store, runId, error);
       if (plan.anchored && error instanceof PosbridgeError) error.details.auditHead = formatAnchor(head);
       throw error;
     }
   }
+}
 
-  private failRun(runId: string, error: unknown) {
-    const known = error instanceof PosbridgeError ? error : undefined;
-    return this.store.finishRun(runId, {
-      outcome: 'failed',
-      error: recordedError(known ?? { code: 'INTERNAL', message: 'internal error' }),
-    });
-  }
+function failRun(store: AuditStore, runId: string, error: unknown) {
+  const known = error instanceof PosbridgeError ? error : undefined;
+  return store.finishRun(runId, {
+    outcome: 'failed',
+    error: recordedError(known ?? { code: 'INTERNAL', message: 'internal error' }),
+  });
 }
 
 // One method per operation of the table, each recording through `call`.

@@ -10,13 +10,11 @@
  *   while the trail is the config's own (POSBRIDGE_AUDIT pointing elsewhere leaves it out).
  */
 import { resolve } from 'node:path';
-// The modules themselves, not the index: the CSV writer of `history` is not needed here.
-import { isAuditError } from '../audit/errors.js';
 import { defaultAuditPath } from '../audit/paths.js';
-import { AuditStore, type HeadWitness } from '../audit/store.js';
-import { AuditWitness } from '../audit/witness.js';
+import type { AuditStore } from '../audit/store.js';
+import type { AuditWitness } from '../audit/witness.js';
 import type { DaemonConfig } from '../daemon/config/index.js';
-import { PosbridgeError } from '../host/errors.js';
+import type { OpenedAudit } from './audit-open.js';
 
 export interface AuditTarget {
   file: string;
@@ -40,66 +38,11 @@ export function sameFile(a: string, b: string): boolean {
   return resolve(a) === resolve(b);
 }
 
-export interface OpenedAudit {
-  store: AuditStore;
-  witness: AuditWitness | undefined;
-  close(): void;
-}
-
-/**
- * Opens the trail with its witness. A witness that cannot be opened is a usage error (exit 2),
- * raised before any terminal is touched; one that fails later goes to `warn`, and the run goes on.
- * `follower` is told each new head too (the daemon's MQTT forwarder, src/daemon/mqtt/bridge.ts).
- */
-export function openAudit(
-  target: AuditTarget,
-  warn: (message: string) => void,
-  follower?: HeadWitness,
-  onAppend?: (seconds: number) => void,
-): OpenedAudit {
-  let witness: AuditWitness | undefined;
-  if (target.witness !== undefined) {
-    try {
-      witness = AuditWitness.open(target.witness, { onError: (error) => warn(error.message) });
-    } catch (error) {
-      if (!isAuditError(error)) throw error;
-      throw new PosbridgeError('USAGE', error.message, { hint: error.hint, details: error.details });
-    }
-  }
-  try {
-    const file = witness;
-    const heads: HeadWitness | undefined =
-      file && follower
-        ? {
-            record: (anchor) => {
-              file.record(anchor);
-              follower.record(anchor);
-            },
-          }
-        : (file ?? follower);
-    const store = AuditStore.open(target.file, {
-      ...(heads && { witness: heads }),
-      ...(onAppend && { onAppend }),
-    });
-    return {
-      store,
-      witness,
-      close: () => {
-        store.close();
-        witness?.close();
-      },
-    };
-  } catch (error) {
-    witness?.close();
-    throw error;
-  }
-}
-
 export interface LazyAudit {
   /** The trail's file, resolved as the store resolves it. */
   file: string;
   /** The store, opened (with its witness) on the first call; a failure to open is thrown each time. */
-  store(): AuditStore;
+  store(): Promise<AuditStore>;
   /** The witness, once the store is open. */
   witness(): AuditWitness | undefined;
   close(): void;
@@ -108,13 +51,15 @@ export interface LazyAudit {
 /**
  * The trail as a process that may never record needs it: nothing is opened or created until the
  * first record (info and a failed usage check leave no file behind); `openAudit` then, before the
- * first byte of that run is sent.
+ * first byte of that run is sent. Nor is the store's code loaded before (SQLite, the hash chain,
+ * audit-open.ts): info records nothing and starts without it.
  */
 export function lazyAudit(target: AuditTarget, warn: (message: string) => void): LazyAudit {
   let opened: OpenedAudit | undefined;
   return {
     file: resolve(target.file),
-    store: () => {
+    store: async () => {
+      const { openAudit } = await import('./audit-open.js');
       opened ??= openAudit(target, warn);
       return opened.store;
     },
