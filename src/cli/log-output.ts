@@ -6,11 +6,14 @@
  * the level is debug or trace.
  */
 import { fstatSync } from 'node:fs';
-import { pino } from 'pino';
+import { createRequire } from 'node:module';
 import { isAuditError } from '../audit/errors.js';
 import { PosbridgeError } from '../host/errors.js';
 
 export type LogFormat = 'json' | 'pretty';
+
+// pino (CommonJS) is required once an error is logged, not with this module (lazy-logger.ts).
+const require = createRequire(import.meta.url);
 
 /** `--log-format` when given, else pretty on a terminal and JSON otherwise. */
 export function logFormatFor(requested: LogFormat | undefined, stderr: { isTTY?: boolean }): LogFormat {
@@ -85,6 +88,7 @@ function isExpected(error: unknown): boolean {
 /** pino's `err` serializer, without stacks for expected errors unless `verbose`. */
 export function errSerializer(verbose: boolean): (error: unknown) => unknown {
   return (error) => {
+    const { pino } = require('pino') as typeof import('pino');
     const serialized = pino.stdSerializers.err(error as Error) as unknown;
     if (verbose || !isExpected(error)) return serialized;
     return withoutStacks(serialized);

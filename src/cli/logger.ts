@@ -1,8 +1,10 @@
 /** pino on stderr, with every field that could hold a secret redacted (output rules: log-output.ts). */
-import { type Logger, pino } from 'pino';
+import { createRequire } from 'node:module';
+import type { Logger } from 'pino';
 import { SECRET_KEYS } from '../protocol/index.js';
 import { colourEnabled, type Paint, paintFor } from './colour.js';
 import type { CommonOptions } from './context.js';
+import { lazyLogger } from './lazy-logger.js';
 import {
   errSerializer,
   logFormatFor,
@@ -11,6 +13,9 @@ import {
   withoutDuplicateKeys,
 } from './log-output.js';
 import { jsonSafe, visible } from './render.js';
+
+// pino is CommonJS: required when a logger first writes (lazy-logger.ts), not with this module.
+const require = createRequire(import.meta.url);
 
 /** The one list of secret names (src/protocol/secret-keys.ts), at the top and one level down. */
 export const REDACTED_PATHS = [
@@ -31,6 +36,15 @@ export function createLogger(
   destination: LogStream = process.stderr,
   context: LogContext = {},
 ): Logger {
+  return lazyLogger(options.logLevel, () => pinoLogger(options, destination, context));
+}
+
+function pinoLogger(
+  options: Pick<CommonOptions, 'logLevel' | 'logFormat'>,
+  destination: LogStream,
+  context: LogContext,
+): Logger {
+  const { pino } = require('pino') as typeof import('pino');
   const level = options.logLevel;
   const env = context.env ?? {};
   const verbose = level === 'debug' || level === 'trace';
