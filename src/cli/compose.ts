@@ -60,7 +60,8 @@ function isMockPorts(mock: MockPortsOptions | MockPorts): mock is MockPorts {
 }
 
 async function portRegistry(mockPorts: MockPorts, logger?: Logger): Promise<PortRegistry> {
-  const { createPortRegistry } = await import('../host/ports/index.js');
+  // The registry's module, not the index: port listing (sysfs) is for `ports` and discovery.
+  const { createPortRegistry } = await import('../host/ports/registry.js');
   const registry = createPortRegistry({ logger });
   registry.register('mock', mockPorts.factory());
   return registry;

@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { AuditedEngine } from '../audit/audited-engine.js';
 import { isAuditError } from '../audit/errors.js';
 import type { AuditStore } from '../audit/store.js';
-import { UnrecordedEngine } from '../audit/unrecorded-engine.js';
+import type { UnrecordedEngine } from '../audit/unrecorded-engine.js';
 import type { DaemonConfig } from '../daemon/config/index.js';
 import { TerminalDriver } from '../host/driver.js';
 import {
@@ -34,7 +34,8 @@ import { type LinkOptions, slowTimeoutFor } from '../host/link-options.js';
 import type { OperationName, RequestOf, ResultOf } from '../host/operations/index.js';
 import type { PortRegistry } from '../host/ports/index.js';
 import type { StaticHub } from '../station/static-hub.js';
-import { lazyAudit, type OpenedAudit, openAudit } from './audit-target.js';
+import type { OpenedAudit } from './audit-open.js';
+import { lazyAudit } from './audit-target.js';
 import { DEFAULT_BAUD, DEFAULT_TIMEOUT_MS, type EngineAbout } from './context.js';
 import { aboutDaemon, type FoundDaemon, remoteEngine } from './daemon-client.js';
 import type { CliIo } from './io.js';
@@ -200,6 +201,7 @@ async function withPortManager(
       : undefined;
   let audit: OpenedAudit;
   try {
+    const { openAudit } = await import('./audit-open.js');
     // The daemon has no one reading its stderr but its log; station mode has a person.
     const warn =
       options.hub === 'serve'
@@ -254,7 +256,7 @@ const startDiscovery: StartPortManager = async (config, registry, logger) => {
 
 function audited(
   engine: Engine,
-  store: AuditStore | (() => AuditStore),
+  store: AuditStore | (() => Promise<AuditStore>),
   context: { parts: RuntimeParts; station: string },
 ): Engine {
   return new AuditedEngine(engine, store, {
@@ -303,7 +305,8 @@ class RecordedUnlessUnavailable extends OperationEngine {
         return await callOperation(this.recorded, name, request, options);
       } catch (error) {
         if (!isAuditError(error, 'AUDIT_UNAVAILABLE')) throw error;
-        this.unrecorded = new UnrecordedEngine(this.local, error, this.warn);
+        const { UnrecordedEngine } = await import('../audit/unrecorded-engine.js');
+        this.unrecorded ??= new UnrecordedEngine(this.local, error, this.warn);
       }
     }
     return callOperation(this.unrecorded, name, request, options);

@@ -5,7 +5,6 @@
  * either (stdin not a terminal) it refuses before opening the port. Not a byte is sent before
  * consent; after a typed serial number only HELLO is sent before the number is compared.
  */
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 // The groups' names for the options; the suite and its rendering load when the command runs.
 import { GROUPS, type Group, isGroup } from '../../conformance/check.js';
@@ -202,6 +201,7 @@ async function consent(io: CliIo, port: string): Promise<string> {
       'every password, setting and operator on it is erased.\n' +
       'Type its serial number (on its label, or from posbridge info) to go on: ',
   );
+  const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: io.stdin, terminal: false });
   try {
     for await (const line of rl) {

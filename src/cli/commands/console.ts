@@ -5,9 +5,8 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { type ConsoleLine, ConsoleSession } from '../../host/console-session.js';
+import type { ConsoleLine } from '../../host/console-session.js';
 import { MASK, maskLine, maskLineDetailed, parseReply } from '../../protocol/index.js';
 import { addCommonOptions, type CliDeps, type CommonOptions, DEFAULT_TIMEOUT_MS } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -42,6 +41,11 @@ Example:
 }
 
 async function consoleAction(deps: CliDeps, options: ConsoleOptions): Promise<number> {
+  // Loaded when the console runs, not with every command line.
+  const [{ createInterface }, { ConsoleSession }] = await Promise.all([
+    import('node:readline'),
+    import('../../host/console-session.js'),
+  ]);
   const { io } = deps;
   const paint = painter(io);
   const logger = deps.createLogger(options);

@@ -12,17 +12,26 @@ import { EXIT } from '../exit-codes.js';
 import { cwdOf } from '../io.js';
 import { runAction } from '../run-action.js';
 import { VERSION } from '../version.js';
-import { bashCompletion } from './bash.js';
-import { complete } from './complete.js';
-import { fishCompletion } from './fish.js';
-import { manPage } from './roff.js';
-import { commandSpec } from './spec.js';
-import { zshCompletion } from './zsh.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 type Shell = (typeof SHELLS)[number];
 
-const GENERATORS = { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion } as const;
+/** The generators load when one of these commands runs, not with every command line. */
+async function generators() {
+  const [{ bashCompletion }, { zshCompletion }, { fishCompletion }, { manPage }, { commandSpec }] =
+    await Promise.all([
+      import('./bash.js'),
+      import('./zsh.js'),
+      import('./fish.js'),
+      import('./roff.js'),
+      import('./spec.js'),
+    ]);
+  return {
+    scripts: { bash: bashCompletion, zsh: zshCompletion, fish: fishCompletion },
+    manPage,
+    commandSpec,
+  };
+}
 
 /** Where each script goes in the package: the names each shell looks for. */
 const SCRIPT_FILES: Record<Shell, string> = {
@@ -47,7 +56,8 @@ Example:
     )
     .action((shell: Shell) =>
       runAction(deps, {}, async () => {
-        deps.io.stdout.write(GENERATORS[shell](commandSpec(program), VERSION));
+        const { scripts, commandSpec } = await generators();
+        deps.io.stdout.write(scripts[shell](commandSpec(program), VERSION));
         return EXIT.ok;
       }),
     );
@@ -58,7 +68,9 @@ Example:
     .argument('<what>', 'sn')
     .addHelpText('after', '\nExample:\n  posbridge __complete sn\n')
     .action((what: string) =>
-      runAction(deps, {}, () => complete([what], deps.io.env, (text) => deps.io.stdout.write(text))),
+      runAction(deps, {}, async () =>
+        (await import('./complete.js')).complete([what], deps.io.env, (text) => deps.io.stdout.write(text)),
+      ),
     );
 
   program
@@ -69,6 +81,7 @@ Example:
     .action((given: string) =>
       runAction(deps, {}, async () => {
         const dir = resolve(cwdOf(deps.io), given);
+        const { scripts, manPage, commandSpec } = await generators();
         const spec = commandSpec(program);
         mkdirSync(join(dir, 'man'), { recursive: true });
         writeFileSync(
@@ -77,7 +90,7 @@ Example:
         );
         mkdirSync(join(dir, 'completions'), { recursive: true });
         for (const shell of SHELLS)
-          writeFileSync(join(dir, 'completions', SCRIPT_FILES[shell]), GENERATORS[shell](spec, VERSION));
+          writeFileSync(join(dir, 'completions', SCRIPT_FILES[shell]), scripts[shell](spec, VERSION));
         return EXIT.ok;
       }),
     );

@@ -10,7 +10,6 @@
 
 import { chmod, lstat, mkdir, stat, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { PosbridgeError } from '../../host/errors.js';
 import type { DaemonHealth } from './wire.js';
@@ -99,8 +98,12 @@ export type ProbeResult =
   /** Something holds the socket but does not answer as posbridge does. */
   | { kind: 'other'; detail: string };
 
-/** `GET /v1/health` with a short timeout: is a posbridge daemon answering at `path`? */
-export function probeSocket(path: string, timeoutMs = 1000): Promise<ProbeResult> {
+/**
+ * `GET /v1/health` with a short timeout: is a posbridge daemon answering at `path`? node:http is
+ * loaded here, when a socket is there to ask: a command without a daemon starts without it.
+ */
+export async function probeSocket(path: string, timeoutMs = 1000): Promise<ProbeResult> {
+  const { request } = await import('node:http');
   return new Promise((resolve) => {
     const req = request({
       socketPath: path,

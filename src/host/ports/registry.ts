@@ -19,7 +19,6 @@ import { type EndpointLocks, processEndpointLocks } from './endpoint-lock.js';
 import { parsePortName } from './port-name.js';
 import { serialPortFactory } from './serial.js';
 import { tcpPortFactory } from './tcp.js';
-import { rfc2217PortFactory, telnetPortFactory } from './telnet/factory.js';
 import type { PortFactory, PortOpenOptions, Transport } from './transport.js';
 
 export { type ParsedPortName, parsePortName } from './port-name.js';
@@ -50,8 +49,17 @@ export class PortRegistry {
     this.devices = options.devices ?? serialPortFactory();
     this.locks = options.locks ?? processEndpointLocks();
     this.factories.set('tcp', options.tcp ?? tcpPortFactory());
-    this.factories.set('rfc2217', options.rfc2217 ?? rfc2217PortFactory({ logger: options.logger }));
-    this.factories.set('telnet', options.telnet ?? telnetPortFactory({ logger: options.logger }));
+    const { logger } = options;
+    this.factories.set(
+      'rfc2217',
+      options.rfc2217 ??
+        loadedOnUse(async () => (await import('./telnet/factory.js')).rfc2217PortFactory({ logger })),
+    );
+    this.factories.set(
+      'telnet',
+      options.telnet ??
+        loadedOnUse(async () => (await import('./telnet/factory.js')).telnetPortFactory({ logger })),
+    );
   }
 
   /** Opens `SCHEME://...` names with `factory` (replacing any earlier one for SCHEME). */
@@ -116,6 +124,26 @@ export class PortRegistry {
     transport.onClose(() => lease.release());
     return transport;
   }
+}
+
+/**
+ * A factory whose module loads when a port of its scheme is first opened: the Telnet stack is ten
+ * modules that a command on a device, tcp:// or mock:// port never needs (start-up, issue 12).
+ */
+function loadedOnUse(load: () => Promise<PortFactory>): PortFactory {
+  let loaded: Promise<PortFactory> | undefined;
+  const factory = () => {
+    loaded ??= load();
+    return loaded;
+  };
+  const self: PortFactory = {
+    open: async (name, options) => (await factory()).open(name, options),
+    endpoint: async (name) => {
+      const inner = await factory();
+      return inner.endpoint ? inner.endpoint(name) : defaultEndpoint(self, name);
+    },
+  };
+  return self;
 }
 
 /** A registry with the default device and TCP factories. */
