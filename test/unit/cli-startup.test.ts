@@ -64,8 +64,8 @@ function eagerGraph(entry: string): Graph {
   return { modules, packages };
 }
 
-/** Packages any command needs: the command line itself, and the logger. */
-const ALWAYS = ['commander', 'pino'];
+/** Packages any command needs: the command line itself (pino loads on a logger's first line). */
+const ALWAYS = ['commander'];
 
 /** Modules one command needs and the others do not. */
 const PER_COMMAND = [
@@ -117,6 +117,38 @@ describe('what a command loads when it runs', { timeout: 60_000 }, () => {
         'daemon/config/load.ts',
         'daemon/port-manager/index.ts',
         'station/index.ts',
+      ].filter((m) => modules.has(m)),
+    ).toEqual([]);
+  });
+
+  it('info (the runtime, the engine, a mock:// port, the info run) loads no zod, pino, YAML or SQLite, and no audit store', () => {
+    // What `posbridge info --port mock://x` imports as it runs (test/e2e/cli-startup-modules.test.ts
+    // watches the process itself); each entry's static graph, as Node loads it.
+    const entries = [
+      'cli/runtime.ts',
+      'cli/runtime-config.ts',
+      'cli/mock-ports.ts',
+      'cli/logger.ts',
+      'host/ports/registry.ts',
+      'host/operations/runs.ts',
+      'host/operations/info-run.ts',
+    ];
+    const packages = new Map<string, string[]>();
+    const modules = new Set<string>();
+    for (const entry of entries) {
+      const graph = eagerGraph(entry);
+      for (const [name, via] of graph.packages) packages.set(name, via);
+      for (const module of graph.modules) modules.add(module);
+    }
+    const unwanted = ['zod', 'pino', 'yaml', 'better-sqlite3'];
+    expect(Object.fromEntries([...packages].filter(([name]) => unwanted.includes(name)))).toEqual({});
+    expect(
+      [
+        'audit/store.ts',
+        'host/operations/index.ts',
+        'host/workflow/provision.ts',
+        'mock-device/state-schema.ts',
+        'host/ports/telnet/factory.ts',
       ].filter((m) => modules.has(m)),
     ).toEqual([]);
   });
