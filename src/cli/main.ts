@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 /** The posbridge executable: real IO in, exit code out. */
+import module from 'node:module';
 import { VERSION } from './version.js';
+
+// Node 22.1+ keeps the compiled code of the modules loaded after this on disk (in the OS temp
+// directory; NODE_DISABLE_COMPILE_CACHE=1 turns it off): later starts skip compiling them.
+// Node 20 has no such cache; there this is nothing.
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 // A reader that goes away (`posbridge ports --json | head -1`) is not an error of ours: without
 // a listener the EPIPE is an unhandled 'error' event, a crash with a stack trace. Later writes to

@@ -2,9 +2,10 @@
  * The posbridge command line: flags in, engine call, output out. Built from injected deps so the
  * tests run it in-process exactly as a person would.
  */
-import { Command, CommanderError } from 'commander';
+
 import { PosbridgeError } from '../host/errors.js';
 import { addressCommand } from './addressing.js';
+import { Command, CommanderError } from './commander.js';
 import { registerConformance } from './commands/conformance.js';
 import { registerConsole } from './commands/console.js';
 import { registerDaemon } from './commands/daemon.js';

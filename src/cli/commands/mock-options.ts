@@ -1,11 +1,12 @@
 /**
  * Option parsers of `posbridge mock`: a bad value is a usage error naming the option (exit 2).
  */
-import { InvalidArgumentError } from 'commander';
+
 // The modules themselves, not the mock's index: parsing options needs no terminal.
 import { type DiagFaults, parseDiagFaults } from '../../mock-device/diag-faults.js';
 import { type FaultSpec, parseFaultSpec } from '../../mock-device/faults/index.js';
 import { identityProblem } from '../../protocol/index.js';
+import { InvalidArgumentError } from '../commander.js';
 
 export interface TcpAddress {
   host: string;

@@ -10,8 +10,8 @@
  * loads when the command runs, so `posbridge mock --help` and every other command skip it.
  */
 import type { BindingInterface } from '@serialport/bindings-cpp';
-import { type Command, Option } from 'commander';
 import type { DiagFaults, FaultSpec } from '../../mock-device/index.js';
+import { type Command, Option } from '../commander.js';
 import {
   identity,
   integer,

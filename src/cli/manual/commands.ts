@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Argument, type Command } from 'commander';
+import { Argument, type Command } from '../commander.js';
 import type { CliDeps } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { cwdOf } from '../io.js';
