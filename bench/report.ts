@@ -242,6 +242,7 @@ function startupSection(section: Section<StartupResults> | undefined): string {
     `\`${c.command}\``,
     `${ms(c.wallMs.median)} (${n0(c.wallMs.min)}–${n0(c.wallMs.max)})`,
     x(c.ratio, 2),
+    c.loaded ? `${n0(c.loaded.modules)} (${n0(c.loaded.kib)} KiB)` : '',
     c.target !== undefined ? `≤ ${c.target}` : '',
     verdict(c.met),
   ]);
@@ -254,6 +255,11 @@ function startupSection(section: Section<StartupResults> | undefined): string {
   const packages = s.imports.find((i) => i.module === ALL_PACKAGES)?.importMs;
   const commander = s.imports.find((i) => i.module === 'commander')?.importMs;
   let closing = '';
+  const info = s.cases.find((c) => c.command === 'posbridge info --port mock://x');
+  const infoLine =
+    info?.met === false && info.loaded
+      ? `\n**\`info --port mock://x\` missed** (${x(info.ratio, 2)}): it loads ${n0(info.loaded.modules)} modules (${n0(info.loaded.kib)} KiB) as it runs: commander and the options of every command, the engine, the serial stack and the mock terminal, each ES module resolved, read, compiled and linked by Node's loader; no zod, pino, YAML or SQLite (test/e2e/cli-startup-modules.test.ts).\n`
+      : '';
   if (version && floor && version.met === false && whole !== undefined && packages !== undefined) {
     const own = Math.max(0, whole - packages);
     const estimate = floor.wallMs.median + own + (commander ?? 0);
@@ -292,9 +298,12 @@ ${sectionLine(section!)}
 runs it), \`dist/cli/main.js\` as built by \`npm run build\`, wall time from spawn to exit; ${s.runs} runs of each,
 interleaved, after one untimed round (so that every run finds the files in the page cache); median and
 min–max. \`node -e 0\` is the floor. \`info --port mock://x\` runs a whole command against the in-process
-mock (HELLO, STATUS), with its audit trail in a temporary directory.
+mock (HELLO, STATUS), with its audit trail in a temporary directory. **Modules loaded**: the files one
+more run of the command loads (ES and CommonJS, project and packages, each once; a module hook counts
+them) and their size: what the command costs, whatever the machine's load.
 
-${table(['command', 'wall time, median (min–max)', '/ node -e 0', 'target', ''], rows)}
+${table(['command', 'wall time, median (min–max)', '/ node -e 0', 'modules loaded', 'target', ''], rows)}
+${infoLine}
 
 **Where the time goes.** What \`main.js\` imports before commander sees the arguments, each module
 imported alone in a fresh process (median of ${String(section!.config.importRuns ?? '')}, time of the \`import()\` only, without Node's
