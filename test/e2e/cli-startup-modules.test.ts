@@ -73,7 +73,8 @@ function loadedBy(args: string[]): Promise<Loaded> {
         const files = new Set<string>();
         const builtins = new Set<string>();
         for (const line of readFileSync(out, 'utf8').split('\n')) {
-          if (line.startsWith('builtin NativeModule ')) builtins.add(line.slice('builtin NativeModule '.length));
+          if (line.startsWith('builtin NativeModule '))
+            builtins.add(line.slice('builtin NativeModule '.length));
           else if (line.startsWith('module ')) {
             const url = line.slice('module '.length).replace(/^file:\/\/\/work\/main\//, root);
             files.add(url.startsWith(root) ? url.slice(root.length) : url);
@@ -123,7 +124,15 @@ describe('start-up: a command loads what it uses', { timeout: E2E_TIMEOUT_MS }, 
 
   it('what info leaves out loads once it is used: pino at --log-level debug', async () => {
     // Not vacuous: the same hook sees pino (required on demand, CommonJS) when a line is logged.
-    const info = await loadedBy(['info', '--port', 'mock://x', '--log-level', 'debug', '--log-format', 'json']);
+    const info = await loadedBy([
+      'info',
+      '--port',
+      'mock://x',
+      '--log-level',
+      'debug',
+      '--log-format',
+      'json',
+    ]);
     expect(packagesOf(info.files)).toContain('pino');
   });
 

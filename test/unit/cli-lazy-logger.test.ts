@@ -4,8 +4,8 @@
  */
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/cli/logger.js';
 import { lazyLogger } from '../../src/cli/lazy-logger.js';
+import { createLogger } from '../../src/cli/logger.js';
 
 function counted(level: string) {
   const lines: string[] = [];
