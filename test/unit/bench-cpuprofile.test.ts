@@ -115,4 +115,11 @@ describe('flame graph', () => {
     expect(boxes(svg, 'parse (src/protocol/line.ts)')).toEqual([{ x: 204.08, y: 75, w: 183.37 }]);
     expect(inner).toEqual({ x: 204.08, y: 58, w: 81.33 });
   });
+
+  it('names the picture for screen readers (biome lint/a11y/noSvgWithoutTitle checks the committed SVG)', () => {
+    const svg = flameGraph(PROFILE, { title: 'synthetic <profile>', width: 1000 });
+    const [head, first] = svg.split('\n');
+    expect(head).toContain(' role="img" aria-label="synthetic &lt;profile&gt;"');
+    expect(first).toBe('<title>synthetic &lt;profile&gt;</title>');
+  });
 });
