@@ -1,7 +1,10 @@
 /**
- * The bare-loop peer of the stack-overhead benchmark (bench/peer/bare-loop.c): compiled here with
- * the system's C compiler into bench/.out/peer, and driven over its stdin/stdout (warm-up, then one
- * measured window per `go`).
+ * The bare-loop peers of the stack-overhead benchmark, driven over their stdin/stdout (warm-up,
+ * then one measured window per `go`):
+ * - python: bench/peer/bare-loop.py, the loop issue 12 names as the peer (os.write / select /
+ *   os.read), run by python3;
+ * - c: bench/peer/bare-loop.c (write, poll, read), compiled here with the system's C compiler into
+ *   bench/.out/peer: the kernel and the mock with as little as possible in front of them.
  */
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -9,26 +12,49 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 // Compiled to bench/.out/bench/lib/peer.js.
-const SOURCE = fileURLToPath(new URL('../../../peer/bare-loop.c', import.meta.url));
+const PEER_DIR = fileURLToPath(new URL('../../../peer/', import.meta.url));
 const OUT_DIR = fileURLToPath(new URL('../../peer/', import.meta.url));
 const BINARY = `${OUT_DIR}bare-loop`;
 
+export type PeerKind = 'python' | 'c';
+
 export interface BuiltPeer {
-  binary: string;
-  /** How it was built, for the report: `cc -O2 bench/peer/bare-loop.c`. */
+  kind: PeerKind;
+  command: string;
+  args: string[];
+  /** How it runs, for the report: `python3 bench/peer/bare-loop.py`, `cc -O2 bench/peer/bare-loop.c`. */
   how: string;
 }
 
-/** Compiles the peer with cc or gcc; throws with what went wrong when neither works. */
-export function buildPeer(): BuiltPeer {
+/** Compiles the C peer with cc or gcc; throws with what went wrong when neither works. */
+function buildC(): BuiltPeer {
   mkdirSync(OUT_DIR, { recursive: true });
   const problems: string[] = [];
   for (const compiler of ['cc', 'gcc']) {
-    const result = spawnSync(compiler, ['-O2', '-o', BINARY, SOURCE], { encoding: 'utf8' });
-    if (result.status === 0) return { binary: BINARY, how: `${compiler} -O2 bench/peer/bare-loop.c` };
+    const result = spawnSync(compiler, ['-O2', '-o', BINARY, `${PEER_DIR}bare-loop.c`], { encoding: 'utf8' });
+    if (result.status === 0)
+      return { kind: 'c', command: BINARY, args: [], how: `${compiler} -O2 bench/peer/bare-loop.c` };
     problems.push(`${compiler}: ${result.error?.message ?? result.stderr.trim().split('\n')[0]}`);
   }
-  throw new Error(`cannot compile the bare-loop peer (${problems.join('; ')})`);
+  throw new Error(`cannot compile the C bare-loop peer (${problems.join('; ')})`);
+}
+
+/** The python3 peer; throws when there is no python3. */
+function findPython(): BuiltPeer {
+  const result = spawnSync('python3', ['--version'], { encoding: 'utf8' });
+  if (result.status !== 0)
+    throw new Error(`no python3 for the Python peer (${result.error?.message ?? result.stderr.trim()})`);
+  const version = (result.stdout || result.stderr).trim();
+  return {
+    kind: 'python',
+    command: 'python3',
+    args: [`${PEER_DIR}bare-loop.py`],
+    how: `python3 bench/peer/bare-loop.py (${version})`,
+  };
+}
+
+export function buildPeer(kind: PeerKind): BuiltPeer {
+  return kind === 'c' ? buildC() : findPython();
 }
 
 export interface PeerWindow {
@@ -46,7 +72,7 @@ export interface RunningPeer {
 
 /** Starts the peer on `port`; resolves once it has opened the port and done `warmup` round trips. */
 export async function startPeer(peer: BuiltPeer, port: string, warmup: number): Promise<RunningPeer> {
-  const child: ChildProcessWithoutNullStreams = spawn(peer.binary, [port, String(warmup)]);
+  const child: ChildProcessWithoutNullStreams = spawn(peer.command, [...peer.args, port, String(warmup)]);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -58,10 +84,12 @@ export async function startPeer(peer: BuiltPeer, port: string, warmup: number): 
   const next = (what: string) =>
     new Promise<string>((resolve, reject) => {
       waiters.push(resolve);
-      void exited.then(() => reject(new Error(`the bare-loop peer exited before ${what}: ${stderr.trim()}`)));
+      void exited.then(() =>
+        reject(new Error(`the ${peer.kind} bare-loop peer exited before ${what}: ${stderr.trim()}`)),
+      );
     });
   const warm = await next('its warm-up');
-  if (warm !== 'warm') throw new Error(`the bare-loop peer said ${JSON.stringify(warm)}`);
+  if (warm !== 'warm') throw new Error(`the ${peer.kind} bare-loop peer said ${JSON.stringify(warm)}`);
   return {
     pid: child.pid!,
     async window(ms) {
