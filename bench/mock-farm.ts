@@ -9,9 +9,14 @@
  * Reads commands on stdin, one per line:
  *   fresh  every terminal is replaced by a factory-new one (for the next connection); answers
  *          `{"type":"fresh"}`
+ *   loop   starts measuring how late this process's event loop runs (monitorEventLoopDelay)
+ *   loop?  stops it; answers `{"type":"loop","p99Ms":...,"maxMs":...,"meanMs":...}` (lateness
+ *          beyond the 20 ms sampling interval): the queue its one event loop puts every
+ *          terminal's reply in, as the daemon's figure does for the host side
  *   quit   (or end of input) closes everything and exits.
  */
 import path from 'node:path';
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { MockTerminal } from '../src/mock-device/index.js';
@@ -75,6 +80,11 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 
+/** As bench/scale.ts: a coarse resolution, so that the sampling timer costs next to nothing. */
+const LOOP_RESOLUTION_MS = 20;
+const lateness = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS) : 0);
+let loop: IntervalHistogram | undefined;
+
 const input = createInterface({ input: process.stdin });
 input.on('line', (line) => {
   const command = line.trim();
@@ -84,6 +94,20 @@ input.on('line', (line) => {
       terminals[i] = newTerminal(i);
     }
     say({ type: 'fresh' });
+  } else if (command === 'loop') {
+    loop?.disable();
+    loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+    loop.enable();
+  } else if (command === 'loop?') {
+    loop?.disable();
+    const h = loop;
+    loop = undefined;
+    say({
+      type: 'loop',
+      p99Ms: h ? lateness(h.percentile(99)) : 0,
+      maxMs: h ? lateness(h.max) : 0,
+      meanMs: h ? lateness(h.mean) : 0,
+    });
   } else if (command === 'quit') void stop();
 });
 input.on('close', () => void stop());

@@ -1,5 +1,6 @@
 /** docs/performance.md, section 3: scale, terminals on ptys and on TCP. */
 import { ms, ms1, n0, notRun, pct, sectionLine, table, verdict, x } from './report-format.js';
+import { cpuSplitMethod, cpuSplitReason, cpuSplitTable, hasCpuSplit } from './report-scale-cpu.js';
 import type { Section } from './run.js';
 import type { ScaleCase, ScaleResults } from './scale.js';
 import type { WireResults } from './wire-efficiency.js';
@@ -72,7 +73,8 @@ last report, median and min–max. Memory is this process's, sampled every 50 ms
 repetition, whose sizes go up from 1 (V8 keeps what it took, so that is the high-water mark of a daemon
 that has served N terminals; ${s.baselineRssMiB} MiB at rest after the warm-up); heap growth is the JS heap in use at its
 peak above the live heap before the run (after a full GC), "left after" the live heap after the run and
-a GC minus before (median runs). CPU time is this process's (\`process.cpuUsage\`, all its threads); per
+a GC minus before (median runs). CPU time is this process's (\`process.cpuUsage\`, all its threads, without
+the rig's memory sampler); per
 exchange it is divided by the requests written (counted at the transport: ${one.exchanges ?? '—'} for one terminal,
 HELLO and STATUS on opening included; at one terminal the fixed costs of a run, timers, the memory
 sampler and V8's background threads, weigh on that figure, at many they are shared). "Loop late" is how late this process's event loop ran timers
@@ -83,13 +85,13 @@ next exchange waits for.
 neither is part of the daemon's figures):
 
 ${table(head(s), rows(s))}
-${
+${hasCpuSplit(s) ? `\n${cpuSplitMethod()}\n\n${cpuSplitTable(s)}\n` : ''}${
   tcp
     ? `
 **Terminals on TCP** (${tcp.reps} run${tcp.reps === 1 ? '' : 's'} per size; load average ${tcpSection!.loadAverageAtStart[0]} at the start; the mock process holding ${tcp.cases.at(-1)!.terminals} terminals ${tcp.mockProcessRssMiB} MiB):
 
 ${table(head(tcp), rows(tcp))}
-`
+${hasCpuSplit(tcp) ? `\n${cpuSplitTable(tcp)}\n` : ''}`
     : ''
 }
 ![Scale: wall time ratio, memory and CPU per exchange against the number of terminals](../bench/scale.svg)
@@ -114,6 +116,11 @@ function judgement(
 **Met on ${on}** at ${judged.terminals} terminals (${x(judged.wallRatio, 2)}${judged.peakRssMet ? `, peak RSS ${judged.peakRssMiB} MiB` : ''}): the wire and the terminals' processing
 dominate, as they do on real hardware.
 `;
+  }
+  if (hasCpuSplit(s)) {
+    return `
+**Missed on ${on}** at ${judged.terminals} terminals (${x(judged.wallRatio, 2)}${rss}).
+${cpuSplitReason(s, big)}`;
   }
   const cores = 2;
   const totalCpu = big.cpuMs + big.mockCpuMs + big.bridgesCpuMs;

@@ -11,9 +11,11 @@
  * timed section; between runs every terminal is replaced by a factory-new one.
  *
  * Reported per size: wall time (median of the runs) and its ratio to one terminal; this process's
- * peak RSS (sampled every 50 ms), CPU time (process.cpuUsage) and CPU per exchange (the requests
- * written, counted at the transport), its event loop's lateness (monitorEventLoopDelay); the mock
- * process's and the bridges' CPU and RSS from /proc. With `profile`, the first run at one size is
+ * peak RSS (sampled every 50 ms), CPU time (process.cpuUsage, without the memory sampler's own,
+ * which is the rig's and reported apart) and CPU per exchange (the requests written, counted at the
+ * transport), its event loop's lateness (monitorEventLoopDelay); the mock process's and the
+ * bridges' CPU and RSS from /proc, the mock process's event-loop lateness, and the whole machine's
+ * busy CPU time (/proc/stat), so that the report can say who used the two cores. With `profile`, the first run at one size is
  * recorded as a CPU profile.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,7 +28,7 @@ import { createPortRegistry, serialPortFactory, tcpPortFactory } from '../src/ho
 import { countingFactory, type WriteCounter } from './lib/counting.js';
 import { startFarm } from './lib/farm.js';
 import { silentLogger } from './lib/logger.js';
-import { sampleGroup, sampleProcess } from './lib/proc.js';
+import { machineCpu, sampleGroup, sampleProcess } from './lib/proc.js';
 import { startProfile } from './lib/profiler.js';
 import { assertProvisioned, engineFor, provisionRequest, seededRandom } from './lib/provisioning.js';
 import { median, round, roundSummary, type Summary, summarize } from './lib/stats.js';
@@ -64,8 +66,20 @@ export interface ScaleCase {
   heapGrowthMiB: number;
   /** Live heap after the run and a GC, minus before: memory the run left behind, MiB (median run). */
   heapRetainedMiB: number;
-  /** CPU time of this process during the run, ms (median run). */
+  /**
+   * CPU time of this process during the run, ms (median run), without the rig's memory sampler
+   * (samplerCpuMs): the daemon's code path and the benchmark's engine driving it.
+   */
   cpuMs: number;
+  /** CPU time of the rig's memory sampler in this process (process.memoryUsage every 50 ms), ms. */
+  samplerCpuMs?: number;
+  /** The whole machine's busy CPU time during the run, all processes and cores (/proc/stat), ms. */
+  machineBusyMs?: number;
+  /** Cores × wall time of the run, ms (from /proc/stat). */
+  machineTotalMs?: number;
+  /** Lateness of the mock farm's event loop during the run, ms: 99th percentile and worst. */
+  mockLoopP99Ms?: number;
+  mockLoopMaxMs?: number;
   cpuPerTerminalMs: number;
   /** The mock terminals' process and the pty bridges, CPU during the run, ms (median run). */
   mockCpuMs: number;
@@ -108,6 +122,11 @@ interface Run {
   heapGrowth: number;
   heapRetained: number;
   cpuMs: number;
+  samplerCpuMs: number;
+  machineBusyMs: number;
+  machineTotalMs: number;
+  mockLoopP99Ms: number;
+  mockLoopMaxMs: number;
   mockCpuMs: number;
   bridgesCpuMs: number;
   exchanges: number;
@@ -176,16 +195,23 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
     const heapBefore = process.memoryUsage().heapUsed;
     let peakRss = rssBefore;
     let peakHeap = heapBefore;
+    // The sampler is the rig's, not the daemon's: its CPU is measured and kept apart.
+    let samplerCpuUs = 0;
     const sample = () => {
+      const cpu0 = process.cpuUsage();
       const usage = process.memoryUsage();
       peakRss = Math.max(peakRss, usage.rss);
       peakHeap = Math.max(peakHeap, usage.heapUsed);
+      const cpu = process.cpuUsage(cpu0);
+      samplerCpuUs += cpu.user + cpu.system;
     };
     const sampler = setInterval(sample, 50);
     sampler.unref();
     const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     const profile = profileFile === undefined ? undefined : await startProfile();
     loop.enable();
+    farm.loopStart();
+    const machineBefore = machineCpu();
     const mockBefore = sampleProcess(farm.pid);
     const bridgesBefore = sampleGroup(helpers);
     const writesBefore = counter.writes;
@@ -200,6 +226,9 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
     if (profile) await profile.stop(profileFile!);
     const bridgesAfter = sampleGroup(helpers);
     const mockAfter = sampleProcess(farm.pid);
+    const machineAfter = machineCpu();
+    const samplerMs = samplerCpuUs / 1000;
+    const mockLoop = await farm.loopStop();
     loop.disable();
     clearInterval(sampler);
     sample();
@@ -221,7 +250,12 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
       rssGrowth: peakRss - rssBefore,
       heapGrowth: peakHeap - heapBefore,
       heapRetained: heapAfter - heapBefore,
-      cpuMs: (cpu.user + cpu.system) / 1000,
+      cpuMs: (cpu.user + cpu.system) / 1000 - samplerMs,
+      samplerCpuMs: samplerMs,
+      machineBusyMs: (machineAfter?.busyMs ?? 0) - (machineBefore?.busyMs ?? 0),
+      machineTotalMs: (machineAfter?.totalMs ?? 0) - (machineBefore?.totalMs ?? 0),
+      mockLoopP99Ms: mockLoop.p99Ms,
+      mockLoopMaxMs: mockLoop.maxMs,
       mockCpuMs: (mockAfter?.cpuMs ?? 0) - (mockBefore?.cpuMs ?? 0),
       bridgesCpuMs: bridgesAfter.cpuMs - bridgesBefore.cpuMs,
       exchanges,
@@ -284,6 +318,11 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
       heapGrowthMiB: round(median(list.map((r) => r.heapGrowth)) / MiB, 1),
       heapRetainedMiB: round(median(list.map((r) => r.heapRetained)) / MiB, 2),
       cpuMs: round(mid.cpuMs, 0),
+      samplerCpuMs: round(mid.samplerCpuMs, 1),
+      machineBusyMs: round(mid.machineBusyMs, 0),
+      machineTotalMs: round(mid.machineTotalMs, 0),
+      mockLoopP99Ms: round(mid.mockLoopP99Ms, 1),
+      mockLoopMaxMs: round(mid.mockLoopMaxMs, 1),
       cpuPerTerminalMs: round(mid.cpuMs / n, 1),
       mockCpuMs: round(mid.mockCpuMs, 0),
       bridgesCpuMs: round(mid.bridgesCpuMs, 0),

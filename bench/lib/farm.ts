@@ -20,7 +20,17 @@ export interface Farm {
   helperPids(): number[];
   /** Replaces every terminal by a factory-new one; resolves when done. */
   fresh(): Promise<void>;
+  /** Starts measuring how late the farm's event loop runs. */
+  loopStart(): void;
+  /** Stops it: the farm's event-loop lateness since loopStart, ms. */
+  loopStop(): Promise<FarmLoop>;
   close(): Promise<void>;
+}
+
+export interface FarmLoop {
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
 }
 
 const FARM_SCRIPT = fileURLToPath(new URL('../mock-farm.js', import.meta.url));
@@ -45,7 +55,8 @@ export async function startFarm(options: FarmOptions): Promise<Farm> {
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout });
-  const waiters: Array<(message: { type: string; pid?: number; ports?: string[] }) => void> = [];
+  type Message = { type: string; pid?: number; ports?: string[] } & Partial<FarmLoop>;
+  const waiters: Array<(message: Message) => void> = [];
   lines.on('line', (line) => {
     let message: { type: string };
     try {
@@ -56,7 +67,7 @@ export async function startFarm(options: FarmOptions): Promise<Farm> {
     waiters.shift()?.(message);
   });
   const next = () =>
-    new Promise<{ type: string; pid?: number; ports?: string[] }>((resolve, reject) => {
+    new Promise<Message>((resolve, reject) => {
       waiters.push(resolve);
       void exited.then(() => reject(new Error('the mock farm exited')));
     });
@@ -77,6 +88,15 @@ export async function startFarm(options: FarmOptions): Promise<Farm> {
       const answer = next();
       child.stdin.write('fresh\n');
       await answer;
+    },
+    loopStart() {
+      child.stdin.write('loop\n');
+    },
+    async loopStop() {
+      const answer = next();
+      child.stdin.write('loop?\n');
+      const { p99Ms = 0, maxMs = 0, meanMs = 0 } = await answer;
+      return { p99Ms, maxMs, meanMs };
     },
     async close() {
       if (child.exitCode === null && child.signalCode === null) child.stdin.end('quit\n');

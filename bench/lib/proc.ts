@@ -76,3 +76,28 @@ export function sampleGroup(pids: readonly number[]): GroupSample {
   }
   return { count, cpuMs, rssKiB };
 }
+
+export interface MachineCpu {
+  /** CPU time all processes of the machine spent busy (user, nice, system, irq, softirq, steal), ms. */
+  busyMs: number;
+  /** Busy plus idle and iowait: cores × wall time, ms. */
+  totalMs: number;
+}
+
+/** The whole machine's CPU time so far, from the first line of /proc/stat (all cores). */
+export function machineCpu(): MachineCpu | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user).
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const busy = user! + nice! + system! + irq! + softirq! + (steal ?? 0);
+    const toMs = 1000 / ticksPerSecond();
+    return { busyMs: busy * toMs, totalMs: (busy + idle! + iowait!) * toMs };
+  } catch {
+    return undefined;
+  }
+}
