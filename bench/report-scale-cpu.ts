@@ -42,6 +42,7 @@ export function cpuSplitTable(s: ScaleResults): string {
     return [
       String(c.terminals),
       `${n0(perExchange(c.cpuMs, c))} µs`,
+      c.mainThreadCpuMs === undefined ? '—' : `${n0(perExchange(c.mainThreadCpuMs, c))} µs`,
       `${n0(perExchange(c.mockCpuMs, c))} µs`,
       ...(pty ? [`${n0(perExchange(c.bridgesCpuMs, c))} µs`] : []),
       ms1(c.samplerCpuMs ?? 0),
@@ -56,6 +57,7 @@ export function cpuSplitTable(s: ScaleResults): string {
     [
       'terminals',
       'daemon CPU / exchange',
+      'of which main thread',
       'mock CPU / exchange',
       ...(pty ? ['bridges CPU / exchange'] : []),
       "rig's memory sampler",
@@ -71,8 +73,9 @@ export function cpuSplitTable(s: ScaleResults): string {
 
 export function cpuSplitMethod(): string {
   return `**Who used the cores** (median runs): CPU per exchange of the daemon (this process without the rig's
-memory sampler, whose own CPU is measured around each sample and shown apart: process-wide, so an
-upper bound), of the mock farm's one
+memory sampler, whose time on the main thread is measured around each sample and shown apart; "main
+thread" is the daemon's event loop, the rest of its CPU V8's helper threads: concurrent GC, compilers),
+of the mock farm's one
 process and of the python bridges (from /proc/PID/stat, 10 ms ticks); the share of the two cores
 (cores × wall time, from /proc/stat) this benchmark's processes used, and what the rest of the
 machine used at the same time (all busy CPU in /proc/stat minus ours: other people's work). "Extra

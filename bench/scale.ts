@@ -28,7 +28,7 @@ import { createPortRegistry, serialPortFactory, tcpPortFactory } from '../src/ho
 import { countingFactory, type WriteCounter } from './lib/counting.js';
 import { startFarm } from './lib/farm.js';
 import { silentLogger } from './lib/logger.js';
-import { machineCpu, sampleGroup, sampleProcess } from './lib/proc.js';
+import { machineCpu, sampleGroup, sampleProcess, threadCpuMs } from './lib/proc.js';
 import { startProfile } from './lib/profiler.js';
 import { assertProvisioned, engineFor, provisionRequest, seededRandom } from './lib/provisioning.js';
 import { median, round, roundSummary, type Summary, summarize } from './lib/stats.js';
@@ -71,8 +71,13 @@ export interface ScaleCase {
    * (samplerCpuMs): the daemon's code path and the benchmark's engine driving it.
    */
   cpuMs: number;
-  /** CPU time of the rig's memory sampler in this process (process.memoryUsage every 50 ms), ms. */
+  /**
+   * Time the rig's memory sampler (process.memoryUsage every 50 ms) held this process's main thread,
+   * ms: not the daemon's work, so not in cpuMs.
+   */
   samplerCpuMs?: number;
+  /** Of cpuMs, the main thread's (/proc, 10 ms ticks): the rest is V8's helper threads and libuv's pool. */
+  mainThreadCpuMs?: number;
   /** The whole machine's busy CPU time during the run, all processes and cores (/proc/stat), ms. */
   machineBusyMs?: number;
   /** Cores × wall time of the run, ms (from /proc/stat). */
@@ -123,6 +128,7 @@ interface Run {
   heapRetained: number;
   cpuMs: number;
   samplerCpuMs: number;
+  mainThreadCpuMs: number;
   machineBusyMs: number;
   machineTotalMs: number;
   mockLoopP99Ms: number;
@@ -195,15 +201,15 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
     const heapBefore = process.memoryUsage().heapUsed;
     let peakRss = rssBefore;
     let peakHeap = heapBefore;
-    // The sampler is the rig's, not the daemon's: its CPU is measured and kept apart.
-    let samplerCpuUs = 0;
+    // The sampler is the rig's, not the daemon's: the time it holds the main thread is kept apart
+    // (wall time of the call: process.cpuUsage would count V8's GC threads running meanwhile).
+    let samplerMs = 0;
     const sample = () => {
-      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
       const usage = process.memoryUsage();
       peakRss = Math.max(peakRss, usage.rss);
       peakHeap = Math.max(peakHeap, usage.heapUsed);
-      const cpu = process.cpuUsage(cpu0);
-      samplerCpuUs += cpu.user + cpu.system;
+      samplerMs += performance.now() - t0;
     };
     const sampler = setInterval(sample, 50);
     sampler.unref();
@@ -215,6 +221,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
     const mockBefore = sampleProcess(farm.pid);
     const bridgesBefore = sampleGroup(helpers);
     const writesBefore = counter.writes;
+    const mainBefore = threadCpuMs();
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const reports = await Promise.all(
@@ -222,12 +229,12 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
     );
     const wallMs = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
+    const mainAfter = threadCpuMs();
     const exchanges = counter.writes - writesBefore;
     if (profile) await profile.stop(profileFile!);
     const bridgesAfter = sampleGroup(helpers);
     const mockAfter = sampleProcess(farm.pid);
     const machineAfter = machineCpu();
-    const samplerMs = samplerCpuUs / 1000;
     const mockLoop = await farm.loopStop();
     loop.disable();
     clearInterval(sampler);
@@ -252,6 +259,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
       heapRetained: heapAfter - heapBefore,
       cpuMs: (cpu.user + cpu.system) / 1000 - samplerMs,
       samplerCpuMs: samplerMs,
+      mainThreadCpuMs: (mainAfter ?? 0) - (mainBefore ?? 0) - samplerMs,
       machineBusyMs: (machineAfter?.busyMs ?? 0) - (machineBefore?.busyMs ?? 0),
       machineTotalMs: (machineAfter?.totalMs ?? 0) - (machineBefore?.totalMs ?? 0),
       mockLoopP99Ms: mockLoop.p99Ms,
@@ -319,6 +327,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
       heapRetainedMiB: round(median(list.map((r) => r.heapRetained)) / MiB, 2),
       cpuMs: round(mid.cpuMs, 0),
       samplerCpuMs: round(mid.samplerCpuMs, 1),
+      mainThreadCpuMs: round(mid.mainThreadCpuMs, 0),
       machineBusyMs: round(mid.machineBusyMs, 0),
       machineTotalMs: round(mid.machineTotalMs, 0),
       mockLoopP99Ms: round(mid.mockLoopP99Ms, 1),

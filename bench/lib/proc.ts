@@ -101,3 +101,18 @@ export function machineCpu(): MachineCpu | undefined {
     return undefined;
   }
 }
+
+/**
+ * CPU time of one thread of this process (Linux: /proc/self/task/TID/stat), ms; the main thread's
+ * id is the process id. The rest of process.cpuUsage() is V8's helper threads (concurrent GC,
+ * compilers) and libuv's thread pool.
+ */
+export function threadCpuMs(tid: number = process.pid): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond();
+  } catch {
+    return undefined;
+  }
+}
