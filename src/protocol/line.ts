@@ -10,21 +10,22 @@
  */
 import { crc16, formatCrc } from './crc16.js';
 import { MAX_ID_DIGITS } from './limits.js';
-import { encodeValue, isBareToken, type ValueInput } from './value-codec.js';
+import { displayText, encodeValue, isBareToken, type ValueInput } from './value-codec.js';
 
-export interface Field {
+/** A key=value; `V` is how the value is kept: its bytes (parseLine) or its text (parseLineText). */
+export interface Field<V = Uint8Array> {
   key: string;
-  /** The value's bytes after unescaping (text is UTF-8). */
-  value: Uint8Array;
+  /** The value's bytes after unescaping (text is UTF-8), or that text decoded for display. */
+  value: V;
 }
 
-export interface ParsedLine {
+export interface ParsedLine<V = Uint8Array> {
   /** The `@ID` digits, verbatim (compared as strings). */
   id?: string;
   /** Words before the first key=value: the verb, or `OK`, or `EVT` and its name. */
   words: string[];
   /** In order as received; a key may repeat (a request's validation rejects that). */
-  fields: Field[];
+  fields: Field<V>[];
   /** True when the line ended with a CRC (already verified). */
   crc: boolean;
 }
@@ -49,7 +50,31 @@ export interface LineFault {
   safeDetail?: string;
 }
 
-export type LineResult = { ok: true; line: ParsedLine } | { ok: false; fault: LineFault };
+export type LineResult<V = Uint8Array> = { ok: true; line: ParsedLine<V> } | { ok: false; fault: LineFault };
+
+/** How tokenize keeps a value: from a bare token (ASCII, value-codec.ts) or a quoted one's bytes. */
+interface ValueForm<V> {
+  bare(token: string): V;
+  quoted(bytes: number[]): V;
+}
+
+const AS_BYTES: ValueForm<Uint8Array> = {
+  bare(token) {
+    const bytes = new Uint8Array(token.length);
+    for (let i = 0; i < token.length; i++) bytes[i] = token.charCodeAt(i);
+    return bytes;
+  },
+  quoted: (bytes) => Uint8Array.from(bytes),
+};
+
+/**
+ * Values as display text (invalid UTF-8 shown as U+FFFD). A bare token is ASCII, so its text is
+ * the token itself: no byte array and no decoding for it, on every reply line the host reads.
+ */
+const AS_TEXT: ValueForm<string> = {
+  bare: (token) => token,
+  quoted: (bytes) => displayText(Uint8Array.from(bytes)),
+};
 
 const ID_TOKEN = new RegExp(`^@([0-9]{1,${MAX_ID_DIGITS}})$`);
 const WORD = /^[A-Za-z][A-Za-z0-9-]*$/;
@@ -89,6 +114,18 @@ export function readLeadingId(text: string): string | undefined {
 }
 
 export function parseLine(text: string): LineResult {
+  return parseWith(text, AS_BYTES);
+}
+
+/**
+ * parseLine with each value as display text (displayText of its bytes): what a reply's fields are.
+ * The same grammar, faults and CRC check.
+ */
+export function parseLineText(text: string): LineResult<string> {
+  return parseWith(text, AS_TEXT);
+}
+
+function parseWith<V>(text: string, form: ValueForm<V>): LineResult<V> {
   const crcPart = splitCrc(text);
   const hasCrc = crcPart !== undefined;
   const body = crcPart ? crcPart.body : text;
@@ -96,17 +133,17 @@ export function parseLine(text: string): LineResult {
     const id = readLeadingId(body);
     return fail('bad-crc', `CRC mismatch: line says ${formatCrc(crcPart.crc)}`, hasCrc, id);
   }
-  return tokenize(body, hasCrc);
+  return tokenize(body, hasCrc, form);
 }
 
-function fail(
+function fail<V>(
   fault: LineFaultKind,
   detail: string,
   crc: boolean,
   id?: string,
   key?: string,
   safeDetail?: string,
-): LineResult {
+): LineResult<V> {
   const result: LineFault = { fault, detail, crc };
   if (id !== undefined) result.id = id;
   if (key !== undefined) result.key = key;
@@ -114,12 +151,12 @@ function fail(
   return { ok: false, fault: result };
 }
 
-function withVerb(result: LineResult, words: string[]): LineResult {
+function withVerb<V>(result: LineResult<V>, words: string[]): LineResult<V> {
   if (!result.ok && words[0] !== undefined) result.fault.verb = words[0];
   return result;
 }
 
-function tokenize(body: string, crc: boolean): LineResult {
+function tokenize<V>(body: string, crc: boolean, form: ValueForm<V>): LineResult<V> {
   let pos = 0;
   const end = body.length;
   const skipSpaces = () => {
@@ -151,7 +188,9 @@ function tokenize(body: string, crc: boolean): LineResult {
   }
 
   const words: string[] = [];
-  const fields: Field[] = [];
+  const fields: Field<V>[] = [];
+  /** Why readBare or readQuoted returned undefined. */
+  let problem = '';
   // docs/protocol.md D44: a bare word where an argument belongs answers after every grammar error
   // of the line (which may name a key), so it is only remembered here.
   let strayWord: string | undefined;
@@ -193,8 +232,8 @@ function tokenize(body: string, crc: boolean): LineResult {
         );
       pos = eq + 1;
       const value = body[pos] === '"' ? readQuoted() : readBare();
-      if (typeof value === 'string')
-        return withVerb(fail('syntax', `${key.slice(0, 16)}: ${value}`, crc, id, key, value), words);
+      if (value === undefined)
+        return withVerb(fail('syntax', `${key.slice(0, 16)}: ${problem}`, crc, id, key, problem), words);
       fields.push({ key, value });
     }
     skipSpaces();
@@ -212,28 +251,31 @@ function tokenize(body: string, crc: boolean): LineResult {
       ),
       words,
     );
-  const line: ParsedLine = { words, fields, crc };
+  const line: ParsedLine<V> = { words, fields, crc };
   if (id !== undefined) line.id = id;
   return { ok: true, line };
 
-  function readBare(): Uint8Array | string {
-    const token = readPlainToken();
-    if (token.length === 0) return 'empty value (write "")';
-    if (!isBareToken(token)) return 'bad character in value (quote it)';
-    const bytes = new Uint8Array(token.length);
-    for (let i = 0; i < token.length; i++) bytes[i] = token.charCodeAt(i);
-    return bytes;
+  function invalid(why: string): undefined {
+    problem = why;
+    return undefined;
   }
 
-  function readQuoted(): Uint8Array | string {
+  function readBare(): V | undefined {
+    const token = readPlainToken();
+    if (token.length === 0) return invalid('empty value (write "")');
+    if (!isBareToken(token)) return invalid('bad character in value (quote it)');
+    return form.bare(token);
+  }
+
+  function readQuoted(): V | undefined {
     pos++; // opening quote
     const bytes: number[] = [];
     while (pos < end) {
       const ch = body.charCodeAt(pos);
       if (ch === 0x22) {
         pos++;
-        if (pos < end && body.charCodeAt(pos) !== 0x20) return 'text after closing quote';
-        return Uint8Array.from(bytes);
+        if (pos < end && body.charCodeAt(pos) !== 0x20) return invalid('text after closing quote');
+        return form.quoted(bytes);
       }
       if (ch === 0x5c) {
         const next = body[pos + 1];
@@ -244,14 +286,14 @@ function tokenize(body: string, crc: boolean): LineResult {
           bytes.push(Number.parseInt(body.slice(pos + 2, pos + 4), 16));
           pos += 4;
         } else {
-          return 'bad escape (use \\", \\\\ or \\xHH)';
+          return invalid('bad escape (use \\", \\\\ or \\xHH)');
         }
         continue;
       }
       bytes.push(ch);
       pos++;
     }
-    return 'unterminated quoted value';
+    return invalid('unterminated quoted value');
   }
 }
 

@@ -5,10 +5,9 @@
  * words, CRC); what the fields of each line mean is the reply codecs' (reply-codecs.ts).
  */
 import type { ErrorSlug } from './errors.js';
-import { encodeLine, parseLine } from './line.js';
+import { encodeLine, parseLineText } from './line.js';
 import { ERR_REPLY } from './reply-codecs.js';
 import type { FieldList } from './reply-shape.js';
-import { displayText } from './value-codec.js';
 
 export type ReplyKind = 'data' | 'ok' | 'err' | 'evt';
 
@@ -27,7 +26,7 @@ export type ReplyResult = { ok: true; reply: ReplyLine } | { ok: false; problem:
 const KINDS: Record<string, ReplyKind> = { DATA: 'data', OK: 'ok', ERR: 'err', EVT: 'evt' };
 
 export function parseReply(text: string): ReplyResult {
-  const parsed = parseLine(text);
+  const parsed = parseLineText(text);
   if (!parsed.ok)
     return { ok: false, problem: parsed.fault.detail, crcBad: parsed.fault.fault === 'bad-crc' };
   const { words, fields, id, crc } = parsed.line;
@@ -40,8 +39,7 @@ export function parseReply(text: string): ReplyResult {
   if (kind === 'evt' && id !== undefined)
     return { ok: false, problem: 'an EVT carries no ID', crcBad: false };
   const record: Record<string, string> = {};
-  for (const field of fields)
-    if (!Object.hasOwn(record, field.key)) record[field.key] = displayText(field.value);
+  for (const field of fields) if (!Object.hasOwn(record, field.key)) record[field.key] = field.value;
   const reply: ReplyLine = { kind, fields: record, crc };
   if (id !== undefined) reply.id = id;
   if (kind === 'evt') reply.event = words[1]!;
