@@ -97,8 +97,13 @@ export function cpuSplitReason(s: ScaleResults, big: ScaleCase): string {
   const rigCpu = big.mockCpuMs + big.bridgesCpuMs + (big.samplerCpuMs ?? 0);
   return `
 **The measured reason.** At ${big.terminals} terminals each exchange of a terminal took ${ms1(extra)} longer than alone.
-The cores were not full on average: this benchmark used ${pct(ours(big) / machine)} of the two and the rest of the
-machine ${pct(others / machine)}. The time goes to queues: the terminals move in step, so an exchange's replies arrive
+${
+  (ours(big) + others) / machine >= 0.9
+    ? `The two cores were full: this benchmark used ${pct(ours(big) / machine)} of them and the rest of the machine
+${pct(others / machine)} (other people's work), so every wake-up also waited for a core. On top of that,`
+    : `The cores were not full on average: this benchmark used ${pct(ours(big) / machine)} of the two and the rest of the
+machine ${pct(others / machine)}. The time goes to queues:`
+} the terminals move in step, so an exchange's replies arrive
 together and wait on two single event loops in turn, the daemon's (${n0(perExchange(big.cpuMs, big))} µs of CPU each: a burst of ${big.terminals}
 is ${ms1(burst.daemon)} of work) and the mock farm's (${n0(perExchange(big.mockCpuMs, big))} µs each: ${ms1(burst.mock)}; its loop ran up to
 ${ms(big.mockLoopMaxMs ?? 0)} late)${pty ? `, with ${big.terminals} python bridges (${n0(perExchange(big.bridgesCpuMs, big))} µs per exchange) competing for the same two cores` : ''}.
