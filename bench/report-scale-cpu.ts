@@ -73,7 +73,7 @@ export function cpuSplitTable(s: ScaleResults): string {
 
 export function cpuSplitMethod(): string {
   return `**Who used the cores** (median runs): CPU per exchange of the daemon (this process without the rig's
-memory sampler, whose time on the main thread is measured around each sample and shown apart; "main
+memory sampler, whose CPU, its calls × the main thread's CPU for one, is shown apart; "main
 thread" is the daemon's event loop, the rest of its CPU V8's helper threads: concurrent GC, compilers),
 of the mock farm's one
 process and of the python bridges (from /proc/PID/stat, 10 ms ticks); the share of the two cores

@@ -72,11 +72,11 @@ export interface ScaleCase {
    */
   cpuMs: number;
   /**
-   * Time the rig's memory sampler (process.memoryUsage every 50 ms) held this process's main thread,
-   * ms: not the daemon's work, so not in cpuMs.
+   * CPU of the rig's memory sampler (process.memoryUsage every 50 ms) on this process's main thread,
+   * ms (its calls × the CPU of one, measured before the run): not the daemon's work, not in cpuMs.
    */
   samplerCpuMs?: number;
-  /** Of cpuMs, the main thread's (/proc, 10 ms ticks): the rest is V8's helper threads and libuv's pool. */
+  /** Of cpuMs, the main thread's (/proc schedstat): the rest is V8's helper threads and libuv's pool. */
   mainThreadCpuMs?: number;
   /** The whole machine's busy CPU time during the run, all processes and cores (/proc/stat), ms. */
   machineBusyMs?: number;
@@ -150,6 +150,19 @@ function lateness(ns: number): number {
   return Number.isFinite(ns) ? Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS) : 0;
 }
 
+/** The main thread's CPU per process.memoryUsage() call, ms (the median of a few batches). */
+function memoryUsageCostMs(): number {
+  const batches: number[] = [];
+  for (let b = 0; b < 5; b++) {
+    const before = threadCpuMs();
+    for (let i = 0; i < 10; i++) process.memoryUsage();
+    const after = threadCpuMs();
+    if (before === undefined || after === undefined) return 0;
+    batches.push((after - before) / 10);
+  }
+  return median(batches);
+}
+
 /** A full GC when the process runs with --expose-gc (run.ts starts it so), else nothing. */
 function collectGarbage(): void {
   globalThis.gc?.();
@@ -201,15 +214,16 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
     const heapBefore = process.memoryUsage().heapUsed;
     let peakRss = rssBefore;
     let peakHeap = heapBefore;
-    // The sampler is the rig's, not the daemon's: the time it holds the main thread is kept apart
-    // (wall time of the call: process.cpuUsage would count V8's GC threads running meanwhile).
-    let samplerMs = 0;
+    // The sampler is the rig's, not the daemon's: its CPU is kept apart, as its number of calls
+    // times the main thread's CPU per call measured here (timing each call would count the waits
+    // for a core on a busy machine, and process.cpuUsage V8's GC threads running meanwhile).
+    const samplerCallMs = memoryUsageCostMs();
+    let samples = 0;
     const sample = () => {
-      const t0 = performance.now();
+      samples++;
       const usage = process.memoryUsage();
       peakRss = Math.max(peakRss, usage.rss);
       peakHeap = Math.max(peakHeap, usage.heapUsed);
-      samplerMs += performance.now() - t0;
     };
     const sampler = setInterval(sample, 50);
     sampler.unref();
@@ -238,6 +252,7 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
     const mockLoop = await farm.loopStop();
     loop.disable();
     clearInterval(sampler);
+    const samplerMs = samples * samplerCallMs;
     sample();
     for (const report of reports) assertProvisioned(report);
     await manager.close();

@@ -103,11 +103,17 @@ export function machineCpu(): MachineCpu | undefined {
 }
 
 /**
- * CPU time of one thread of this process (Linux: /proc/self/task/TID/stat), ms; the main thread's
- * id is the process id. The rest of process.cpuUsage() is V8's helper threads (concurrent GC,
- * compilers) and libuv's thread pool.
+ * CPU time of one thread of this process, ms: /proc/self/task/TID/schedstat (nanoseconds on the
+ * CPU), else that thread's stat (10 ms ticks). The main thread's id is the process id; the rest of
+ * process.cpuUsage() is V8's helper threads (concurrent GC, compilers) and libuv's thread pool.
  */
 export function threadCpuMs(tid: number = process.pid): number | undefined {
+  try {
+    const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ', 1)[0]);
+    if (Number.isFinite(ns)) return ns / 1e6;
+  } catch {
+    // No schedstat (a kernel without CONFIG_SCHEDSTATS): the coarser stat below.
+  }
   try {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
