@@ -33,6 +33,8 @@ import type { PortManager, TerminalHub } from '../host/hub.js';
 import { type LinkOptions, slowTimeoutFor } from '../host/link-options.js';
 import type { OperationName, RequestOf, ResultOf } from '../host/operations/index.js';
 import type { PortRegistry } from '../host/ports/index.js';
+import type { ResendReason } from '../host/session.js';
+import type { Verb } from '../protocol/index.js';
 import type { StaticHub } from '../station/static-hub.js';
 import type { OpenedAudit } from './audit-open.js';
 import { lazyAudit } from './audit-target.js';
@@ -60,10 +62,16 @@ export interface RuntimeParts {
   slowTimeoutMs?: number | undefined;
 }
 
+/** What the daemon's metrics hear from the port manager's links. */
+export interface PortManagerHooks {
+  onRetransmit?: ((verb: Verb, reason: ResendReason) => void) | undefined;
+}
+
 export type StartPortManager = (
   config: DaemonConfig,
   registry: PortRegistry,
   logger: Logger,
+  hooks?: PortManagerHooks,
 ) => Promise<PortManager & { settled?(): Promise<void> }>;
 
 export interface RuntimeOptions {
@@ -79,6 +87,8 @@ export interface RuntimeOptions {
   hub?: { ports: readonly string[] } | 'discover' | 'serve' | undefined;
   /** Hears how long each append to the port manager's audit trail took (the daemon's metrics). */
   onAuditAppend?: ((seconds: number) => void) | undefined;
+  /** Hears each retransmission on the port manager's links (the daemon's metrics). */
+  onRetransmit?: PortManagerHooks['onRetransmit'];
 }
 
 export interface Runtime {
@@ -193,7 +203,9 @@ async function withPortManager(
   const configText = found ? path : `${path} (absent: defaults)`;
   logger.info({ config: configText, station: daemonConfig.station }, 'daemon config');
   const start = parts.startPortManager ?? startDiscovery;
-  const ports = await start(daemonConfig, await parts.portRegistry(logger), logger);
+  const ports = await start(daemonConfig, await parts.portRegistry(logger), logger, {
+    onRetransmit: options.onRetransmit,
+  });
   // With config `mqtt`, the daemon publishes what it does (docs/fleet.md); loaded only then.
   const fleet =
     options.hub === 'serve' && daemonConfig.mqtt !== undefined
@@ -247,9 +259,9 @@ async function withPortManager(
   };
 }
 
-const startDiscovery: StartPortManager = async (config, registry, logger) => {
+const startDiscovery: StartPortManager = async (config, registry, logger, hooks) => {
   const { createDaemonPorts } = await import('../daemon/port-manager/index.js');
-  const { manager } = createDaemonPorts({ config, registry, logger });
+  const { manager } = createDaemonPorts({ config, registry, logger, onRetransmit: hooks?.onRetransmit });
   await manager.start();
   return manager;
 };

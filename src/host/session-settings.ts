@@ -27,7 +27,7 @@ export const SESSION_DEFAULTS = {
 } as const;
 
 export type SessionSettings = Required<
-  Omit<SessionOptions, 'logger' | 'timers' | 'clock' | 'random' | 'trace'>
+  Omit<SessionOptions, 'logger' | 'timers' | 'clock' | 'random' | 'trace' | 'onRetransmit'>
 >;
 
 export function sessionSettings(options: SessionOptions): SessionSettings {

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, Timers, Verb } from '../protocol/index.js';
-import type { Fields } from './exchange.js';
+import type { Fields, ResendReason } from './exchange.js';
 import type { Secret } from './secret.js';
 import type { RandomSource } from './timers.js';
 import type { WireTrace } from './trace.js';
@@ -35,6 +35,11 @@ export interface SessionOptions {
   busyBackoffMaxMs?: number | undefined;
   /** Wire trace sink (`--trace FILE`); the session masks before recording. */
   trace?: WireTrace | undefined;
+  /**
+   * Told of each resend of a request's same bytes, with why (docs/protocol.md §18): the daemon's
+   * `posbridge_retransmissions_total`. A listener that throws is logged, never breaks the session.
+   */
+  onRetransmit?: ((verb: Verb, reason: ResendReason) => void) | undefined;
 }
 
 /** IDs are 1 to 8 digits; we use 1..99999999 and wrap. */

@@ -34,6 +34,7 @@ import {
   type ExchangeEvent,
   type ExchangeFailureReason,
   type Fields,
+  type ResendReason,
 } from './exchange.js';
 import { LineIntake } from './line-intake.js';
 import type { Transport } from './ports/transport.js';
@@ -54,7 +55,7 @@ import { type RandomSource, systemRandom } from './timers.js';
 import { traceLine, traceText, type WireTrace } from './trace.js';
 
 export { mayBeDamagedBoot } from './damaged-boot.js';
-export type { Fields } from './exchange.js';
+export type { Fields, ResendReason } from './exchange.js';
 export { SESSION_DEFAULTS } from './session-settings.js';
 export type {
   ArgValue,
@@ -87,6 +88,7 @@ export class Session {
   private readonly clock: Clock;
   private readonly random: RandomSource;
   private readonly trace: WireTrace | undefined;
+  private readonly onRetransmit: SessionOptions['onRetransmit'];
   private readonly taps = new Set<WireTrace>();
   private readonly settings: SessionSettings;
   private readonly splitter = new LineSplitter();
@@ -106,6 +108,7 @@ export class Session {
     this.timers = options.timers ?? systemTimers;
     this.clock = options.clock ?? systemClock;
     this.trace = options.trace;
+    this.onRetransmit = options.onRetransmit;
     this.settings = sessionSettings(options);
     this.random = options.random ?? systemRandom;
     const first = this.random();
@@ -278,13 +281,18 @@ export class Session {
     if (this.inFlight === entry) this.inFlight = undefined;
   }
 
-  private send(entry: Entry, resend: string | undefined): void {
+  private send(entry: Entry, resend: ResendReason | undefined): void {
     const line = entry.line!;
     if (resend !== undefined) {
       this.logger.warn(
         { port: this.name, verb: entry.verb, id: entry.id, reason: resend },
         'resending request',
       );
+      try {
+        this.onRetransmit?.(entry.verb, resend);
+      } catch (error) {
+        this.logger.error({ err: error }, 'retransmission listener threw');
+      }
     }
     if (this.debugging) this.logger.debug({ port: this.name, line: traceText(line) }, '>');
     this.traceWire('>', line);

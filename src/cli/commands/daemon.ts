@@ -136,12 +136,13 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
       },
     }),
     // Once the socket is ours: the port manager may open and probe ports.
-    createRuntime: ({ onAuditAppend }) =>
+    createRuntime: ({ onAuditAppend, onRetransmit }) =>
       buildRuntime(settled, deps.io, {
         parts: deps,
         logger,
         hub: 'serve',
         ...(onAuditAppend && { onAuditAppend }),
+        ...(onRetransmit && { onRetransmit }),
       }),
   });
   // What its records say and where they go (also in GET /v1/health): the config's, not a guess.

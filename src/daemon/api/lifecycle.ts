@@ -12,6 +12,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Logger } from 'pino';
 import type { Engine } from '../../host/engine.js';
 import type { PortManager } from '../../host/hub.js';
+import type { ResendReason } from '../../host/session.js';
+import type { Verb } from '../../protocol/index.js';
 import { packageAssets } from '../http/assets.js';
 import { type DashboardAssets, type DashboardOptions, DashboardServer } from '../http/dashboard-server.js';
 import { historyReads } from '../http/history-view.js';
@@ -43,12 +45,15 @@ export interface DaemonOptions {
   socket: SocketLocation;
   uid: number;
   logger: Logger;
-  /** Built once the socket is ours: it may open and probe ports. */
   /**
-   * Built once the socket is ours: it may open and probe ports. `onAuditAppend`: the daemon's
-   * metrics (with the dashboard) hear how long each audit append took.
+   * Built once the socket is ours: it may open and probe ports. The hooks feed the daemon's
+   * metrics (with the dashboard): `onAuditAppend` how long each audit append took,
+   * `onRetransmit` each retransmission on the port manager's links.
    */
-  createRuntime(hooks: { onAuditAppend?: (seconds: number) => void }): Promise<DaemonRuntime>;
+  createRuntime(hooks: {
+    onAuditAppend?: (seconds: number) => void;
+    onRetransmit?: (verb: Verb, reason: ResendReason) => void;
+  }): Promise<DaemonRuntime>;
   version?: string;
   pid?: number;
   now?: () => Date;
@@ -145,7 +150,10 @@ export class Daemon {
     let pageStation: PageStation | undefined;
     try {
       runtime = await options.createRuntime({
-        ...(options.dashboard && { onAuditAppend: (seconds: number) => metrics?.auditAppended(seconds) }),
+        ...(options.dashboard && {
+          onAuditAppend: (seconds: number) => metrics?.auditAppended(seconds),
+          onRetransmit: (verb: Verb, reason: ResendReason) => metrics?.retransmitted(verb, reason),
+        }),
       });
       const portManager = runtime.hub;
       // One numbered stream and one activity table for every listener (API socket, dashboard).

@@ -1,11 +1,13 @@
 /**
  * `GET /metrics` (docs/dashboard.md, "Metrics"), in Prometheus text format through prom-client,
  * on a registry of its own (no process-wide default). Folded from the event stream, like the
- * status rows. Labels are closed sets (states, operations, outcomes, step names, error codes):
+ * status rows. Labels are closed sets (states, operations, outcomes, step names, error codes, verbs):
  * never a port, a serial number, a merchant number or anything a terminal or a user typed.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HubEvent } from '../../host/hub.js';
+import type { ResendReason } from '../../host/session.js';
+import type { Verb } from '../../protocol/index.js';
 import { type BenchStatus, CONDITIONS } from '../api/bench-status.js';
 
 /** Refusals that kept a terminal from locking (docs/cli.md, exit code 4). */
@@ -17,6 +19,7 @@ export class DaemonMetrics {
   private readonly stepSeconds: Histogram<'step' | 'outcome'>;
   private readonly lockoutsAvoided: Counter;
   private readonly auditAppendSeconds: Histogram;
+  private readonly retransmissions: Counter<'verb' | 'reason'>;
 
   constructor(bench: BenchStatus) {
     const registers = [this.registry];
@@ -55,6 +58,12 @@ export class DaemonMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
+    this.retransmissions = new Counter({
+      name: 'posbridge_retransmissions_total',
+      help: 'Requests sent again with the same ID and bytes, by verb and why (docs/protocol.md §18)',
+      labelNames: ['verb', 'reason'],
+      registers,
+    });
   }
 
   /** Feed every event of the stream, in order. */
@@ -71,6 +80,11 @@ export class DaemonMetrics {
 
   auditAppended(seconds: number): void {
     this.auditAppendSeconds.observe(seconds);
+  }
+
+  /** A session sent a request again (session.ts); both labels come from closed sets. */
+  retransmitted(verb: Verb, reason: ResendReason): void {
+    this.retransmissions.inc({ verb, reason });
   }
 
   async text(): Promise<{ contentType: string; text: string }> {

@@ -8,7 +8,8 @@
 import type { Logger } from 'pino';
 import { TerminalDriver } from '../../host/driver.js';
 import type { PortRegistry } from '../../host/ports/registry.js';
-import type { Clock, Timers } from '../../protocol/index.js';
+import type { ResendReason } from '../../host/session.js';
+import type { Clock, Timers, Verb } from '../../protocol/index.js';
 import type { DaemonConfig } from '../config/schema.js';
 import { Discovery, type DiscoveryFs, type DiscoveryLister } from '../discovery/index.js';
 import type { WatchSource } from '../discovery/watch.js';
@@ -29,6 +30,8 @@ export interface CreateDaemonPortsOptions {
   fs?: DiscoveryFs | undefined;
   timers?: Timers | undefined;
   clock?: Clock | undefined;
+  /** Told of each retransmission on any of its links (the daemon's metrics). */
+  onRetransmit?: ((verb: Verb, reason: ResendReason) => void) | undefined;
   /** Replaces the TerminalDriver opener (tests). */
   open?: OpenTerminal | undefined;
 }
@@ -61,6 +64,7 @@ export function createDaemonPorts(options: CreateDaemonPortsOptions): DaemonPort
         timeoutMs: requestMs,
         timers: options.timers,
         clock: options.clock,
+        ...(options.onRetransmit && { session: { onRetransmit: options.onRetransmit } }),
       }));
   const manager = new DaemonPortManager({
     open,
