@@ -101,6 +101,17 @@ export function renderWatchLine(event: HubEvent | ResyncEvent, at: Date, paint: 
         const error = event.report?.error ? `: ${event.report.error.message}` : '';
         return `${event.port} ${event.operation} finished: ${event.outcome}${error}`;
       }
+      case 'station-started':
+        return `station run started: ${event.manifest}, ${event.rows} rows`;
+      case 'station-progress':
+        return `station run ${event.done}/${event.rows}: ${event.sn}${event.port ? ` on ${event.port}` : ''} ${event.outcome}`;
+      case 'station-ended': {
+        const counts = Object.entries(event.counts)
+          .filter(([, n]) => n > 0)
+          .map(([outcome, n]) => `${n} ${outcome}`)
+          .join(', ');
+        return `station run ended (${event.endedBy}): ${counts || 'no rows'}`;
+      }
       case 'resync':
         return `resync (${event.reason}): events were missed; ${event.terminals.length} terminals now: ${
           event.terminals.map((t) => `${t.port} ${t.state}`).join(', ') || 'none'

@@ -2,6 +2,10 @@
  * The station run form (docs/dashboard.md, "Station run"): a manifest and a profile chosen or
  * dropped, the admin password typed, one POST. The password leaves the field for that request
  * body only: the field is emptied at once, and it is never kept in a variable, storage or URL.
+ *
+ * The run's start, progress and end come as events on the daemon's stream (docs/api.md, "Hub
+ * events": station-started, station-progress, station-ended); GET /api/station is read once when
+ * the stream opens (on load and after a reconnect), so a reload mid-run still shows the run.
  */
 import type { Api } from './api.js';
 
@@ -12,13 +16,34 @@ interface StationState {
   credentialsFile?: string;
 }
 
+/** The station events the page follows (docs/api.md): the daemon's hub events of the page's run. */
+export type StationEvent =
+  | { type: 'station-started'; manifest: string; rows: number }
+  | { type: 'station-progress'; sn: string; outcome: string; done: number; rows: number }
+  | { type: 'station-ended'; endedBy: string; counts: Record<string, number>; rows: number };
+
+export const STATION_EVENTS = ['station-started', 'station-progress', 'station-ended'] as const;
+
+/** What the section shows: the run's state, how far it got, how it ended. */
+type View =
+  | { state: 'idle' }
+  | { state: 'running'; done: number; rows?: number }
+  | { state: 'ended'; endedBy: string; counts: Record<string, number> };
+
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 async function fileOf(file: File | undefined): Promise<{ name: string; text: string } | undefined> {
   return file ? { name: file.name, text: await file.text() } : undefined;
 }
 
-export function setUpStation(api: Api): { refresh(): Promise<void> } {
+export interface StationSection {
+  /** Reads the run's state once (the stream opened: on load, after a reconnect). */
+  refresh(): Promise<void>;
+  /** One station event from the stream. */
+  observe(event: StationEvent): void;
+}
+
+export function setUpStation(api: Api): StationSection {
   const form = $<HTMLFormElement>('station-form');
   const manifestInput = $<HTMLInputElement>('manifest');
   const profileInput = $<HTMLInputElement>('profile');
@@ -28,6 +53,9 @@ export function setUpStation(api: Api): { refresh(): Promise<void> } {
   const status = $<HTMLElement>('station-status');
   const results = $<HTMLElement>('station-results');
   const dropped: { manifest?: File; profile?: File } = {};
+  let credentialsFile: string | undefined;
+  /** Station events seen: a read that started before the latest one is out of date. */
+  let seen = 0;
 
   const drop = $<HTMLElement>('drop');
   form.addEventListener('dragover', (event) => {
@@ -47,25 +75,45 @@ export function setUpStation(api: Api): { refresh(): Promise<void> } {
     manifestInput.required = !dropped.manifest;
   });
 
-  const refresh = async () => {
-    const state = await api.get<StationState>('/api/station');
-    start.disabled = state.state === 'running';
-    stop.disabled = state.state !== 'running';
-    results.hidden = state.state !== 'ended';
-    const where = state.credentialsFile
-      ? ` Generated operator passwords go to ${state.credentialsFile} on the daemon's machine.`
+  const show = (view: View) => {
+    start.disabled = view.state === 'running';
+    stop.disabled = view.state !== 'running';
+    // An end without a summary (the run broke) has no results to download.
+    results.hidden = view.state !== 'ended' || view.endedBy === 'error';
+    const where = credentialsFile
+      ? ` Generated operator passwords go to ${credentialsFile} on the daemon's machine.`
       : '';
-    if (state.state === 'running') status.textContent = `Running: ${state.rows.length} done so far.${where}`;
-    else if (state.summary) {
-      const counts = Object.entries(state.summary.counts)
+    if (view.state === 'running')
+      status.textContent = `Running: ${view.done}${view.rows === undefined ? '' : ` of ${view.rows}`} done so far.${where}`;
+    else if (view.state === 'ended') {
+      const counts = Object.entries(view.counts)
         .filter(([, n]) => n > 0)
         .map(([outcome, n]) => `${n} ${outcome}`)
         .join(', ');
-      status.textContent = `Ended (${state.summary.endedBy}): ${counts}.${where}`;
+      status.textContent =
+        view.endedBy === 'error'
+          ? "The run broke off: see the daemon's log."
+          : `Ended (${view.endedBy}): ${counts}.${where}`;
     }
-    document.body.dataset.station = state.state;
-    // The run's end is no hub event: while it runs, look again each second.
-    if (state.state === 'running') setTimeout(() => void refresh().catch(() => undefined), 1000);
+    document.body.dataset.station = view.state;
+  };
+
+  const refresh = async () => {
+    const before = seen;
+    const state = await api.get<StationState>('/api/station');
+    credentialsFile = state.credentialsFile;
+    if (seen !== before) return;
+    if (state.state === 'running') show({ state: 'running', done: state.rows.length });
+    else if (state.summary) show({ state: 'ended', ...state.summary });
+    else show({ state: 'idle' });
+  };
+
+  const observe = (event: StationEvent) => {
+    seen++;
+    if (event.type === 'station-started') show({ state: 'running', done: 0, rows: event.rows });
+    else if (event.type === 'station-progress')
+      show({ state: 'running', done: event.done, rows: event.rows });
+    else show({ state: 'ended', endedBy: event.endedBy, counts: event.counts });
   };
 
   form.addEventListener('submit', (event) => {
@@ -80,15 +128,18 @@ export function setUpStation(api: Api): { refresh(): Promise<void> } {
       const body = { manifest, ...(profile && { profile }), adminPassword: password.value };
       password.value = '';
       start.disabled = true;
+      const before = seen;
       try {
-        await api.post('/api/station', body);
-        await refresh();
+        const reply = await api.post<{ rows: number; credentialsFile?: string }>('/api/station', body);
+        credentialsFile = reply.credentialsFile;
+        // Its events say how it goes; until the first one arrives, it has started.
+        if (seen === before) show({ state: 'running', done: 0, rows: reply.rows });
       } catch (error) {
         status.textContent = `Not started: ${(error as Error).message}`;
         start.disabled = false;
       }
     })();
   });
-  stop.addEventListener('click', () => void api.post('/api/station/stop', {}).then(refresh));
-  return { refresh };
+  stop.addEventListener('click', () => void api.post('/api/station/stop', {}).catch(() => undefined));
+  return { refresh, observe };
 }

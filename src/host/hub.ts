@@ -46,7 +46,15 @@ export type HubEvent =
       operation: string;
       outcome: string;
       report?: ProvisionReport;
-    };
+    }
+  /**
+   * A station run started from the dashboard (docs/dashboard.md, "Station run"): its start, each
+   * row's result, its end. Counts and outcomes only: no password, no merchant number.
+   */
+  | { type: 'station-started'; manifest: string; rows: number }
+  | { type: 'station-progress'; sn: string; port?: string; outcome: string; done: number; rows: number }
+  /** `endedBy`: the station's (complete, idle, timeout, signal), or `error` when the run broke. */
+  | { type: 'station-ended'; endedBy: string; counts: Record<string, number>; rows: number };
 
 export interface TerminalHub {
   list(): TerminalInfo[];

@@ -5,14 +5,18 @@
  * offered, the generated operator passwords are in the daemon's credentials file (the page says
  * where), and the password is in no HTML, response, request URL or header, browser storage or
  * daemon output. (The one request body that carries it is the POST itself, over the session.)
+ * The run's progress and end reach the page as events on its stream: no read of the run's state
+ * while it goes; a reload reads it once and still shows it.
+ *
+ * SCREENSHOTS=1 also writes docs/img/dashboard-history.png (docs/dashboard.md, "History").
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CHROMIUM_PRESENT, launchChromium } from '../support/chromium.js';
 import { ADMIN_PASSWORD, MERCHANT } from '../support/cli-inproc.js';
-import { Children, type CliProcess, requireBuiltCli } from '../support/cli-process.js';
+import { Children, type CliProcess, REPO_ROOT, requireBuiltCli } from '../support/cli-process.js';
 import { createDaemonStationSandbox, type DaemonStationSandbox } from '../support/daemon-station-rig.js';
 
 const present = CHROMIUM_PRESENT;
@@ -53,6 +57,12 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
     const page = await context.newPage();
     const network: string[] = [];
     page.on('request', (r) => network.push(`${r.method()} ${r.url()} ${JSON.stringify(r.headers())}`));
+    // Reads of the run's state (GET /api/station), counted from the moment the run is started.
+    let running = false;
+    let stateReads = 0;
+    page.on('request', (r) => {
+      if (running && r.method() === 'GET' && new URL(r.url()).pathname === '/api/station') stateReads++;
+    });
     page.on('response', async (r) => {
       if (r.headers()['content-type']?.includes('event-stream')) return;
       network.push(await r.text().catch(() => ''));
@@ -77,23 +87,39 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
     // Typed with the keyboard, started with Enter: the form works without a mouse.
     await page.focus('#admin-password');
     await page.keyboard.type(ADMIN_PASSWORD);
+    running = true;
     await page.keyboard.press('Enter');
     // The page empties the field as the request goes out (after the key event, not within it).
     await expect.poll(() => page.inputValue('#admin-password'), { timeout: 5000 }).toBe('');
 
     await page.waitForSelector('body[data-station="ended"]', { timeout: 60_000 });
+    running = false;
+    // The end came as an event (station-ended), with its counts: the page never asked.
+    expect(stateReads).toBe(0);
     for (const sn of ['PBW0001', 'PBW0002'])
       await expect.poll(() => tile(sn).getAttribute('data-condition')).toBe('provisioned');
     const status = await page.locator('#station-status').textContent();
     const credentials = join(box.dir, 'state', 'posbridge', 'operator-passwords.txt');
     expect(status).toContain('2 provisioned');
     expect(status).toContain(credentials);
+    // A reload reads the run's state once (as its stream opens) and shows it ended.
+    await page.reload();
+    await page.waitForSelector('body[data-station="ended"]', { timeout: 10_000 });
+    expect(await page.locator('#station-status').textContent()).toBe(status);
     expect(readFileSync(credentials, 'utf8')).toMatch(/sn=PBW0001 operator=02 password=/);
     expect(await page.locator('#station-results').isVisible()).toBe(true);
     const junit = await page.evaluate("fetch('/api/station/junit').then((r) => r.text())");
     expect(String(junit)).toContain('name="PBW0002"');
 
     // The history shows both runs from the daemon's audit trail and the chain intact.
+    await page.click('#history-form button[type="submit"]');
+    await expect.poll(() => page.locator('#history-runs tbody tr').count()).toBe(2);
+    if (process.env.SCREENSHOTS) {
+      mkdirSync(join(REPO_ROOT, 'docs/img'), { recursive: true });
+      await page
+        .locator('section.history')
+        .screenshot({ path: join(REPO_ROOT, 'docs/img/dashboard-history.png') });
+    }
     await page.fill('#history-sn', 'PBW0002');
     await page.click('#history-form button[type="submit"]');
     await expect.poll(() => page.locator('#history-runs tbody tr').count()).toBe(1);

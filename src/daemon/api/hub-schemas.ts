@@ -53,6 +53,25 @@ export const hubEvent = z.discriminatedUnion('type', [
     outcome: z.string(),
     report: provisionReport.optional(),
   }),
+  z.object({
+    type: z.literal('station-started'),
+    manifest: z.string().meta({ description: "the manifest's file name" }),
+    rows: z.number().int().meta({ description: 'rows in the manifest' }),
+  }),
+  z.object({
+    type: z.literal('station-progress'),
+    sn: z.string(),
+    port: z.string().optional(),
+    outcome: z.string().meta({ description: "the row's outcome (provisioned, failed...)" }),
+    done: z.number().int().meta({ description: 'rows with a result so far' }),
+    rows: z.number().int(),
+  }),
+  z.object({
+    type: z.literal('station-ended'),
+    endedBy: z.string().meta({ description: 'complete, idle, timeout, signal; error if the run broke' }),
+    counts: z.record(z.string(), z.number().int()).meta({ description: 'rows by outcome' }),
+    rows: z.number().int(),
+  }),
 ]);
 
 /** Sent first on a resumed stream that cannot be replayed (event-journal.ts). */

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { toCsv } from '../../audit/csv.js';
 import type { Engine } from '../../host/engine.js';
 import { PosbridgeError } from '../../host/errors.js';
-import type { PortManager } from '../../host/hub.js';
+import type { HubEvent, PortManager } from '../../host/hub.js';
 import { Secret } from '../../host/secret.js';
 import { DEFAULT_PROFILE, type Profile } from '../../host/workflow/profile.js';
 import { parseProfile } from '../../host/workflow/profile-file.js';
@@ -153,19 +153,30 @@ export class PageStation {
       now: this.options.now,
       ...(credentials && { recordGenerated: (sn, id, pw) => credentials.record(sn, id, pw) }),
     });
-    station.subscribe((event) => this.observe(event));
+    station.subscribe((event) => this.observe(event, rows.length));
     this.results.clear();
     this.summary = undefined;
     const done = station.run();
     this.run = { station, done };
-    done
-      .then((summary) => {
+    this.publish({ type: 'station-started', manifest: manifest.name, rows: rows.length });
+    // The end goes on the event stream once GET /api/station and the downloads say so too.
+    done.then(
+      (summary) => {
         this.summary = summary;
-      })
-      .catch((error: unknown) => this.options.logger.error({ err: error }, 'page station run failed'))
-      .finally(() => {
         this.run = undefined;
-      });
+        this.publish({
+          type: 'station-ended',
+          endedBy: summary.endedBy,
+          counts: summary.counts,
+          rows: rows.length,
+        });
+      },
+      (error: unknown) => {
+        this.options.logger.error({ err: error }, 'page station run failed');
+        this.run = undefined;
+        this.publish({ type: 'station-ended', endedBy: 'error', counts: {}, rows: rows.length });
+      },
+    );
     this.options.logger.info({ manifest: manifest.name, rows: rows.length }, 'station run from the page');
     json(res, 202, {
       started: true,
@@ -207,19 +218,20 @@ export class PageStation {
     return parsed.rows.map((row) => ({ ...row, profile }));
   }
 
-  /** The station's events to the hub as provision operations (the tiles, the event stream, the metrics). */
-  private observe(event: StationEvent): void {
-    const { hub } = this.options;
-    const publish = (e: Parameters<PortManager['publish']>[0]) => {
-      try {
-        hub.publish(e);
-      } catch (error) {
-        this.options.logger.warn({ err: error }, 'publishing a station event failed');
-      }
-    };
+  /** To the hub (the tiles, the event stream, the metrics); a subscriber's failure is only logged. */
+  private publish(event: HubEvent): void {
+    try {
+      this.options.hub.publish(event);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'publishing a station event failed');
+    }
+  }
+
+  /** The station's events to the hub as provision operations, and each row's result as progress. */
+  private observe(event: StationEvent, rows: number): void {
     switch (event.type) {
       case 'started':
-        publish({
+        this.publish({
           type: 'operation-started',
           port: event.port,
           operation: 'provision',
@@ -227,16 +239,24 @@ export class PageStation {
         });
         break;
       case 'step':
-        publish({ type: 'step', port: event.port, operation: 'provision', step: event.step });
+        this.publish({ type: 'step', port: event.port, operation: 'provision', step: event.step });
         break;
       case 'finished':
         this.results.set(event.sn, event.result);
-        publish({
+        this.publish({
           type: 'operation-finished',
           port: event.port,
           operation: 'provision',
           outcome: event.result.report?.outcome ?? event.result.outcome,
           ...(event.result.report && { report: event.result.report }),
+        });
+        this.publish({
+          type: 'station-progress',
+          sn: event.sn,
+          port: event.port,
+          outcome: event.result.outcome,
+          done: this.results.size,
+          rows,
         });
         break;
       default:
