@@ -135,4 +135,59 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
     expect(daemon.stdout.includes(ADMIN_PASSWORD)).toBe(false);
     await context.close();
   }, 120_000);
+
+  it('a reload mid-run shows the run (one read); the stop and the end come as events', async () => {
+    const daemon = spawn(['daemon', '--config', box.config, '--socket', box.socket, '--http', '127.0.0.1:0']);
+    const m = await daemon.waitForStdout(/^dashboard on (http:\/\/\S+); open (\S+)$/m, 'the URL', START_MS);
+    const mock = spawn([
+      'mock',
+      '--pty',
+      box.link('pos-PBW0001'),
+      '--sn',
+      'PBW0001',
+      '--diag-time-scale',
+      '0',
+    ]);
+    await mock.waitForStdout(/^mock terminal PBW0001 on pty /m, 'mock PBW0001', START_MS);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    let stateReads = 0;
+    page.on('request', (r) => {
+      if (r.method() === 'GET' && new URL(r.url()).pathname === '/api/station') stateReads++;
+    });
+    await page.goto(m[2]!);
+    await page.waitForSelector('body[data-station="idle"]');
+    expect(stateReads).toBe(1);
+    // PBW0009 is never plugged in: the run waits for it until stopped.
+    const manifest = `sn,merchant,terminal\nPBW0001,${MERCHANT},30000001\nPBW0009,${MERCHANT},30000009\n`;
+    await page.setInputFiles('#manifest', {
+      name: 'bench.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(manifest),
+    });
+    await page.setInputFiles('#profile', {
+      name: 'bench.yaml',
+      mimeType: 'application/yaml',
+      buffer: Buffer.from('operators:\n  - id: "02"\n    name: Clerk\n    perms: [sale]\n'),
+    });
+    await page.fill('#admin-password', ADMIN_PASSWORD);
+    await page.click('#station-start');
+    await expect
+      .poll(() => page.locator('#station-status').textContent(), { timeout: 60_000 })
+      .toMatch(/^Running: 1 of 2 done so far\./);
+    expect(stateReads).toBe(1);
+
+    await page.reload();
+    await page.waitForSelector('body[data-station="running"]', { timeout: 10_000 });
+    expect(await page.locator('#station-status').textContent()).toMatch(/^Running: 1 done so far\./);
+    expect(stateReads).toBe(2);
+    await page.click('#station-stop');
+    await page.waitForSelector('body[data-station="ended"]', { timeout: 30_000 });
+    expect(await page.locator('#station-status').textContent()).toMatch(
+      /^Ended \(signal\): 1 provisioned, 1 not-seen\./,
+    );
+    expect(stateReads).toBe(2);
+    expect(daemon.stderr.includes(ADMIN_PASSWORD)).toBe(false);
+    await context.close();
+  }, 120_000);
 });
