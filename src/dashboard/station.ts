@@ -12,6 +12,8 @@ import type { Api } from './api.js';
 interface StationState {
   state: 'idle' | 'running' | 'ended';
   rows: unknown[];
+  /** The run's manifest rows (once one was started). */
+  total?: number;
   summary?: { counts: Record<string, number>; endedBy: string };
   credentialsFile?: string;
 }
@@ -103,7 +105,12 @@ export function setUpStation(api: Api): StationSection {
     const state = await api.get<StationState>('/api/station');
     credentialsFile = state.credentialsFile;
     if (seen !== before) return;
-    if (state.state === 'running') show({ state: 'running', done: state.rows.length });
+    if (state.state === 'running')
+      show({
+        state: 'running',
+        done: state.rows.length,
+        ...(state.total !== undefined && { rows: state.total }),
+      });
     else if (state.summary) show({ state: 'ended', ...state.summary });
     else show({ state: 'idle' });
   };

@@ -179,7 +179,7 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
 
     await page.reload();
     await page.waitForSelector('body[data-station="running"]', { timeout: 10_000 });
-    expect(await page.locator('#station-status').textContent()).toMatch(/^Running: 1 done so far\./);
+    expect(await page.locator('#station-status').textContent()).toMatch(/^Running: 1 of 2 done so far\./);
     expect(stateReads).toBe(2);
     await page.click('#station-stop');
     await page.waitForSelector('body[data-station="ended"]', { timeout: 30_000 });

@@ -134,13 +134,15 @@ describe("a page's station run on the event stream", () => {
   });
 
   it('a run stopped from the page ends on the stream as stopped (signal)', async () => {
-    const { seen, post } = await bench();
+    const { seen, post, get } = await bench();
     const reply = await post('station', {
       manifest: { name: 'bench.csv', text: manifestOf(['PBE0001', 'PBE0002', 'PBE0003']) },
       profile: { name: 'bench.yaml', text: PROFILE },
       adminPassword: ADMIN_PW,
     });
     expect(reply.status).toBe(202);
+    // A page opened now reads the run once: running, and how many rows it has.
+    expect(await (await get('station')).json()).toMatchObject({ state: 'running', total: 3 });
     expect((await post('station/stop', {})).status).toBe(200);
     await expect.poll(() => seen.some((e) => e.event === 'station-ended'), { timeout: 15_000 }).toBe(true);
     const ended = stationEvents(seen).at(-1)!.data;

@@ -7,7 +7,7 @@
  *
  *   POST /api/station        { manifest: {name, text}, profile?: {name, text}, adminPassword }
  *   POST /api/station/stop   no new terminal; runs under way finish
- *   GET  /api/station        { state, rows, summary?, credentialsFile? }
+ *   GET  /api/station        { state, rows, total?, summary?, credentialsFile? }
  *   GET  /api/station/junit, /api/station/csv   the results of the last run, once it ended
  */
 
@@ -62,6 +62,8 @@ export class PageStation {
   private run: { station: Station; done: Promise<StationSummary> } | undefined;
   private results = new Map<string, StationRowResult>();
   private summary: StationSummary | undefined;
+  /** The manifest rows of the last run started: "1 of 2 done" on a page opened mid-run. */
+  private total: number | undefined;
 
   constructor(private readonly options: PageStationOptions) {}
 
@@ -101,6 +103,7 @@ export class PageStation {
     return {
       state: this.run ? 'running' : this.summary ? 'ended' : 'idle',
       rows: [...this.results.values()],
+      ...(this.total !== undefined && { total: this.total }),
       ...(this.summary && { summary: this.summary }),
       ...(this.options.credentials && { credentialsFile: this.options.credentials.path }),
     };
@@ -156,6 +159,7 @@ export class PageStation {
     station.subscribe((event) => this.observe(event, rows.length));
     this.results.clear();
     this.summary = undefined;
+    this.total = rows.length;
     const done = station.run();
     this.run = { station, done };
     this.publish({ type: 'station-started', manifest: manifest.name, rows: rows.length });
