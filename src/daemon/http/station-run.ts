@@ -160,9 +160,10 @@ export class PageStation {
     this.results.clear();
     this.summary = undefined;
     this.total = rows.length;
+    // Before its first terminal's events: the page learns of the run, then of what it does.
+    this.publish({ type: 'station-started', manifest: manifest.name, rows: rows.length });
     const done = station.run();
     this.run = { station, done };
-    this.publish({ type: 'station-started', manifest: manifest.name, rows: rows.length });
     // The end goes on the event stream once GET /api/station and the downloads say so too.
     done.then(
       (summary) => {
