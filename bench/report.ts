@@ -258,7 +258,7 @@ function startupSection(section: Section<StartupResults> | undefined): string {
   const info = s.cases.find((c) => c.command === 'posbridge info --port mock://x');
   const infoLine =
     info?.met === false && info.loaded
-      ? `\n**\`info --port mock://x\` missed** (${x(info.ratio, 2)}): it loads ${n0(info.loaded.modules)} modules (${n0(info.loaded.kib)} KiB) as it runs: commander and the options of every command, the engine, the serial stack and the mock terminal, each ES module resolved, read, compiled and linked by Node's loader; no zod, pino, YAML or SQLite (test/e2e/cli-startup-modules.test.ts).\n`
+      ? `\n**\`info --port mock://x\` missed** (${x(info.ratio, 2)}): it loads ${n0(info.loaded.modules)} modules (${n0(info.loaded.kib)} KiB) as it runs: commander and the options of every command, the engine, the serial stack and the mock terminal, each ES module resolved, read, compiled and linked by Node's loader; no zod, pino, YAML or SQLite (test/e2e/cli-startup-modules.test.ts). What would close it, measured on this machine: each command's action and its helpers imported when that command runs, not when the command line is built (with only \`info\` registered, info loaded 149 modules and 270 ms of CPU against 176 and 310 ms); the mock's fault modules imported by a terminal that has faults (10 modules); \`@serialport/stream\` required as CommonJS (Node 20 scans an imported CommonJS module's source for its exports). Node 22 and 24 cache compiled code (\`module.enableCompileCache\`, on in main.js), which Node 20 cannot.\n`
       : '';
   if (version && floor && version.met === false && whole !== undefined && packages !== undefined) {
     const own = Math.max(0, whole - packages);
