@@ -50,6 +50,7 @@ export function setUpStation(api: Api): StationSection {
   const manifestInput = $<HTMLInputElement>('manifest');
   const profileInput = $<HTMLInputElement>('profile');
   const password = $<HTMLInputElement>('admin-password');
+  const again = $<HTMLInputElement>('admin-password-again');
   const start = $<HTMLButtonElement>('station-start');
   const stop = $<HTMLButtonElement>('station-stop');
   const status = $<HTMLElement>('station-status');
@@ -132,8 +133,19 @@ export function setUpStation(api: Api): StationSection {
         status.textContent = 'Choose or drop a manifest first.';
         return;
       }
+      // Typed twice, as the command line asks: a typo would leave every terminal of the run with
+      // an admin password nobody knows. A mismatch is never sent.
+      if (password.value !== again.value) {
+        password.value = '';
+        again.value = '';
+        status.textContent =
+          'The two passwords differ: type the same new admin password twice. Nothing was sent.';
+        password.focus();
+        return;
+      }
       const body = { manifest, ...(profile && { profile }), adminPassword: password.value };
       password.value = '';
+      again.value = '';
       start.disabled = true;
       const before = seen;
       try {

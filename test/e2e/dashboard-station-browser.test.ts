@@ -84,8 +84,25 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
       mimeType: 'application/yaml',
       buffer: Buffer.from('operators:\n  - id: "02"\n    name: Clerk\n    perms: [sale]\n'),
     });
+    // Two different passwords: refused on the page, nothing sent, both fields emptied.
+    let stationPosts = 0;
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/station') stationPosts++;
+    });
+    await page.fill('#admin-password', ADMIN_PASSWORD);
+    await page.fill('#admin-password-again', `${ADMIN_PASSWORD}x`);
+    await page.click('#station-start');
+    await expect
+      .poll(() => page.locator('#station-status').textContent())
+      .toBe('The two passwords differ: type the same new admin password twice. Nothing was sent.');
+    expect(await page.inputValue('#admin-password')).toBe('');
+    expect(await page.inputValue('#admin-password-again')).toBe('');
+    expect(stationPosts).toBe(0);
+
     // Typed with the keyboard, started with Enter: the form works without a mouse.
     await page.focus('#admin-password');
+    await page.keyboard.type(ADMIN_PASSWORD);
+    await page.keyboard.press('Tab');
     await page.keyboard.type(ADMIN_PASSWORD);
     running = true;
     await page.keyboard.press('Enter');
@@ -171,6 +188,7 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
       buffer: Buffer.from('operators:\n  - id: "02"\n    name: Clerk\n    perms: [sale]\n'),
     });
     await page.fill('#admin-password', ADMIN_PASSWORD);
+    await page.fill('#admin-password-again', ADMIN_PASSWORD);
     await page.click('#station-start');
     await expect
       .poll(() => page.locator('#station-status').textContent(), { timeout: 60_000 })
