@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AuditStore } from '../../src/audit/index.js';
 import { BenchStatus } from '../../src/daemon/api/bench-status.js';
 import { pastResultsIn } from '../../src/daemon/api/past-results.js';
-import type { HubEvent, TerminalInfo } from '../../src/host/hub.js';
+import type { TerminalInfo } from '../../src/host/hub.js';
+import { FakeHub } from '../support/fake-hub.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -71,21 +72,6 @@ const present = (sn: string, port = '/dev/ttyUSB0'): TerminalInfo => ({
   status: { state: 'initialized' } as never,
 });
 
-class Hub {
-  terminals: TerminalInfo[] = [];
-  private readonly listeners = new Set<(event: HubEvent) => void>();
-  list(): TerminalInfo[] {
-    return this.terminals;
-  }
-  subscribe(listener: (event: HubEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
-  }
-  publish(event: HubEvent): void {
-    for (const listener of this.listeners) listener(event);
-  }
-}
-
 describe('status rows from the audit trail', () => {
   it('a terminal provisioned before this daemon life is provisioned, with its diagnostics', () => {
     const { file, store } = trail();
@@ -93,7 +79,7 @@ describe('status rows from the audit trail', () => {
     run(store, 'SN-B', 'provisioned', { printer: 'fail' });
     run(store, 'SN-C', 'failed');
     store.close();
-    const hub = new Hub();
+    const hub = new FakeHub();
     hub.terminals = [
       present('SN-A', 'p1'),
       present('SN-B', 'p2'),
@@ -122,7 +108,7 @@ describe('status rows from the audit trail', () => {
     run(store, 'SN-A', 'planned', { dryRun: true });
     run(store, 'SN-A', 'provisioned', { unfinished: true });
     store.close();
-    const hub = new Hub();
+    const hub = new FakeHub();
     hub.terminals = [present('SN-A')];
     const bench = new BenchStatus(hub, () => new Date(0), pastResultsIn(file));
     hub.subscribe(bench.observe);
@@ -143,7 +129,7 @@ describe('status rows from the audit trail', () => {
   it('a missing trail, or one that cannot be read, leaves the rows as the terminals say', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pb-past-'));
     dirs.push(dir);
-    const hub = new Hub();
+    const hub = new FakeHub();
     hub.terminals = [present('SN-A')];
     const missing = new BenchStatus(hub, () => new Date(0), pastResultsIn(join(dir, 'none.sqlite3')));
     expect(missing.rows()[0]?.condition).toBe('initialized');
@@ -162,7 +148,7 @@ describe('status rows from the audit trail', () => {
     run(store, 'SN-A', 'provisioned', { port: '/dev/ttyUSB3' });
     run(store, 'PBM0000001', 'provisioned', { port: 'mock://b', model: 'PB-MOCK' });
     store.close();
-    const hub = new Hub();
+    const hub = new FakeHub();
     hub.terminals = [
       present('SN-A', '/dev/ttyUSB0'),
       present('PBM0000001', 'mock://a'),

@@ -7,21 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BenchStatus } from '../../src/daemon/api/bench-status.js';
 import { EventJournal, type JournalEntry } from '../../src/daemon/api/event-journal.js';
 import type { HubEvent, TerminalInfo } from '../../src/host/hub.js';
-
-class FakeHub {
-  terminals: TerminalInfo[] = [];
-  private readonly listeners = new Set<(event: HubEvent) => void>();
-  list(): TerminalInfo[] {
-    return this.terminals;
-  }
-  subscribe(listener: (event: HubEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
-  }
-  publish(event: HubEvent): void {
-    for (const listener of this.listeners) listener(event);
-  }
-}
+import { FakeHub } from '../support/fake-hub.js';
 
 const terminal = (port: string, state: TerminalInfo['state'] = 'present'): TerminalInfo => ({
   port,
