@@ -1,12 +1,22 @@
 #!/usr/bin/env node
 /** The posbridge executable: real IO in, exit code out. */
 import module from 'node:module';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { VERSION } from './version.js';
 
-// Node 22.1+ keeps the compiled code of the modules loaded after this on disk (in the OS temp
-// directory; NODE_DISABLE_COMPILE_CACHE=1 turns it off): later starts skip compiling them.
-// Node 20 has no such cache; there this is nothing.
-(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+// Node 22.1+ keeps the compiled code of the modules loaded after this on disk
+// (NODE_DISABLE_COMPILE_CACHE=1 turns it off): later starts skip compiling them. In the user's
+// own cache directory, never the shared temp directory, where another user could plant code
+// that this process (the daemon holds passwords in memory) would run. Node 20 has no such cache.
+const cacheHome = process.env.XDG_CACHE_HOME;
+(module as { enableCompileCache?: (directory: string) => unknown }).enableCompileCache?.(
+  join(
+    cacheHome && isAbsolute(cacheHome) ? cacheHome : join(homedir(), '.cache'),
+    'posbridge',
+    'node-compile-cache',
+  ),
+);
 
 // A reader that goes away (`posbridge ports --json | head -1`) is not an error of ours: without
 // a listener the EPIPE is an unhandled 'error' event, a crash with a stack trace. Later writes to

@@ -149,4 +149,27 @@ describe("a page's station run on the event stream", () => {
     expect(ended).toMatchObject({ type: 'station-ended', endedBy: 'signal', rows: 3 });
     expect((ended.counts as Record<string, number>)['not-seen']).toBe(1);
   });
+
+  it('a run that throws as it starts still ends on the stream (error), not running for ever', async () => {
+    const { d, seen, post, get } = await bench();
+    // The run's first look at the plugged terminals fails (a hub that broke).
+    const list = d.portManager.list.bind(d.portManager);
+    let broken = true;
+    d.portManager.list = () => {
+      if (broken) throw new Error('the hub broke');
+      return list();
+    };
+    const reply = await post('station', {
+      manifest: { name: 'bench.csv', text: manifestOf(['PBE0001']) },
+      profile: { name: 'bench.yaml', text: PROFILE },
+      adminPassword: ADMIN_PW,
+    });
+    broken = false;
+    expect(reply.status).toBe(202);
+    await expect
+      .poll(() => stationEvents(seen).map((e) => e.data.type), { timeout: 10_000 })
+      .toEqual(['station-started', 'station-ended']);
+    expect(stationEvents(seen).at(-1)?.data).toMatchObject({ endedBy: 'error', rows: 1 });
+    expect(((await (await get('station')).json()) as { state: string }).state).not.toBe('running');
+  });
 });

@@ -50,6 +50,14 @@ function run(
     ...(options.dryRun && { details: { dryRun: true } }),
   });
   store.recordTerminal(runId, { model: options.model ?? 'T100', sn, fw: '1.2.3' });
+  if (options.printer === 'fail')
+    store.recordStep(runId, {
+      step: 'diagnostics',
+      outcome: 'failed',
+      detail: '1 checks: 0 pass, 0 warn, 1 fail',
+      startedAt: '2026-03-01T08:00:00.000Z',
+      finishedAt: '2026-03-01T08:00:01.000Z',
+    });
   store.recordDiagnostics(runId, [
     {
       check: 'printer',
@@ -93,6 +101,8 @@ describe('status rows from the audit trail', () => {
       ['SN-C', 'failed', 'failed'],
       ['SN-D', 'initialized', undefined],
     ]);
+    // The failing step's words, as a result of this daemon life keeps them.
+    expect(bench.rows()[1]?.lastResult?.detail).toBe('1 checks: 0 pass, 0 warn, 1 fail');
     expect(bench.rows()[1]?.lastResult?.diagnostics).toEqual([
       { check: 'printer', status: 'fail', code: 'paper_out', hint: 'Load paper' },
     ]);
@@ -133,14 +143,19 @@ describe('status rows from the audit trail', () => {
     hub.terminals = [present('SN-A')];
     const missing = new BenchStatus(hub, () => new Date(0), pastResultsIn(join(dir, 'none.sqlite3')));
     expect(missing.rows()[0]?.condition).toBe('initialized');
+    // A trail busy for a moment: the tile goes without its past, and the next read asks again.
+    let busy = true;
     const broken = new BenchStatus(
       hub,
       () => new Date(0),
       () => {
-        throw new Error('database is locked');
+        if (busy) throw new Error('database is locked');
+        return { operation: 'provision', outcome: 'provisioned', at: '2026-03-01T08:00:00.000Z' };
       },
     );
     expect(broken.rows()[0]?.condition).toBe('initialized');
+    busy = false;
+    expect(broken.rows()[0]?.condition).toBe('provisioned');
   });
 
   it('a real terminal is found on any port; a mock (they share serial numbers) only where it ran', () => {

@@ -157,17 +157,21 @@ export class BenchStatus {
     if (held && (held.sn === undefined || held.sn === sn)) return held.result;
     if (sn === undefined) return undefined;
     const key = `${terminal.port}\0${sn}`;
-    if (!this.past.has(key)) this.past.set(key, this.lookUpPast(sn, terminal.port) ?? null);
+    if (!this.past.has(key)) {
+      const past = this.lookUpPast(sn, terminal.port);
+      if (past === 'unreadable') return undefined;
+      this.past.set(key, past ?? null);
+    }
     return this.past.get(key) ?? undefined;
   }
 
-  private lookUpPast(sn: string, port: string): LastResult | undefined {
+  private lookUpPast(sn: string, port: string): LastResult | undefined | 'unreadable' {
     try {
       return this.pastResult?.(sn, port);
     } catch {
-      // A trail that cannot be read now (locked, damaged) only costs the tile its past: the
-      // history view and `history --verify` are where that is reported.
-      return undefined;
+      // A trail that cannot be read now (busy, damaged) costs the tile its past until the next
+      // read asks again: the history view and `history --verify` are where that is reported.
+      return 'unreadable';
     }
   }
 

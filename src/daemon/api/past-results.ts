@@ -19,7 +19,9 @@ export function lastResultOf(run: AuditRun): LastResult {
     operation: 'provision',
     outcome: run.outcome,
     at: run.finishedAt ?? run.startedAt,
-    ...(detail !== undefined && run.outcome !== 'provisioned' && { detail }),
+    // As a result of this daemon life keeps it (bench-status.ts): also a failed step's of a run
+    // that provisioned (a diagnostic check that failed).
+    ...(detail !== undefined && (failed || run.outcome !== 'provisioned') && { detail }),
     ...(run.diagnostics && { diagnostics: run.diagnostics.results }),
   };
 }
@@ -32,7 +34,9 @@ export function lastResultOf(run: AuditRun): LastResult {
 export function pastResultsIn(file: string): PastResultLookup {
   return (sn, port) => {
     if (!existsSync(file)) return undefined;
-    const store = AuditStore.open(file, { readonly: true });
+    // On the daemon's event loop: a trail held by a writer is not waited for (the default 10 s
+    // would stall every request); the lookup fails and is asked again next time.
+    const store = AuditStore.open(file, { readonly: true, busyTimeoutMs: 50 });
     try {
       const run = store
         .history({ sn, kind: 'provision', limit: LOOK_BACK })

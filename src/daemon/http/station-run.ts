@@ -162,7 +162,13 @@ export class PageStation {
     this.total = rows.length;
     // Before its first terminal's events: the page learns of the run, then of what it does.
     this.publish({ type: 'station-started', manifest: manifest.name, rows: rows.length });
-    const done = station.run();
+    // A run that throws as it starts still ends on the event stream (the error branch below).
+    let done: ReturnType<typeof station.run>;
+    try {
+      done = station.run();
+    } catch (error) {
+      done = Promise.reject(error);
+    }
     this.run = { station, done };
     // The end goes on the event stream once GET /api/station and the downloads say so too.
     done.then(
