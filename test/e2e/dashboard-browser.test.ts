@@ -8,48 +8,44 @@
  *
  * SCREENSHOTS=1 also writes docs/img/dashboard-light.png and -dark.png (docs/dashboard.md).
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_PRESENT, launchChromium } from '../support/chromium.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_PRESENT } from '../support/chromium.js';
 import { ADMIN_PASSWORD, MERCHANT, TERMINAL } from '../support/cli-inproc.js';
-import { Children, type CliProcess, REPO_ROOT, requireBuiltCli } from '../support/cli-process.js';
-import { createDaemonStationSandbox, type DaemonStationSandbox } from '../support/daemon-station-rig.js';
+import { type CliProcess, REPO_ROOT } from '../support/cli-process.js';
+import { chromiumPerFile, daemonBenchPerTest } from '../support/daemon-bench-hooks.js';
 
 const present = CHROMIUM_PRESENT;
 if (!present)
   console.warn(`dashboard browser tests skipped: ${CHROMIUM} is absent (CI installs Debian's chromium)`);
 
 const START_MS = 20_000;
-const children = new Children();
-let box: DaemonStationSandbox;
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!present) return;
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(() => {
-  requireBuiltCli();
-  box = createDaemonStationSandbox([]);
-});
-afterEach(async () => {
-  await children.stopAll();
-  rmSync(box.dir, { recursive: true, force: true });
-});
+const bench = daemonBenchPerTest();
+const { children } = bench;
+const chromium = chromiumPerFile();
 
 function spawn(args: string[], input?: string): CliProcess {
-  return children.spawn(args, { cwd: box.dir, env: box.env, ...(input !== undefined && { input }) });
+  return children.spawn(args, {
+    cwd: bench.box.dir,
+    env: bench.box.env,
+    ...(input !== undefined && { input }),
+  });
 }
 
 async function startDaemon(): Promise<{ daemon: CliProcess; login: string; origin: string }> {
-  const daemon = spawn(['daemon', '--config', box.config, '--socket', box.socket, '--http', '127.0.0.1:0']);
+  const daemon = spawn([
+    'daemon',
+    '--config',
+    bench.box.config,
+    '--socket',
+    bench.box.socket,
+    '--http',
+    '127.0.0.1:0',
+  ]);
   const m = await daemon.waitForStdout(
     /^dashboard on (http:\/\/127\.0\.0\.1:\d+); open (\S+)$/m,
     'the dashboard URL',
@@ -59,7 +55,7 @@ async function startDaemon(): Promise<{ daemon: CliProcess; login: string; origi
 }
 
 async function plug(link: string, sn: string, extra: string[] = []): Promise<CliProcess> {
-  const mock = spawn(['mock', '--pty', box.link(link), '--sn', sn, '--diag-time-scale', '0', ...extra]);
+  const mock = spawn(['mock', '--pty', bench.box.link(link), '--sn', sn, '--diag-time-scale', '0', ...extra]);
   await mock.waitForStdout(new RegExp(`^mock terminal ${sn} on pty `, 'm'), `mock ${sn}`, START_MS);
   return mock;
 }
@@ -77,12 +73,12 @@ function onPort(seen: Record<string, number>, port: string): number[] {
     .map(([, at]) => at);
 }
 
-const tile = (page: Page, link: string) => page.locator(`article.tile[data-port="${box.link(link)}"]`);
+const tile = (page: Page, link: string) => page.locator(`article.tile[data-port="${bench.box.link(link)}"]`);
 
 describe.skipIf(!present)('the dashboard in Chromium', () => {
   it('shows plugs and unplugs live, a green provisioned tile, a diagnostics hint; no password anywhere', async () => {
     const { daemon, login, origin } = await startDaemon();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     const network: string[] = [];
     page.on('request', (r) => network.push(`${r.method()} ${r.url()} ${r.postData() ?? ''}`));
@@ -100,11 +96,13 @@ describe.skipIf(!present)('the dashboard in Chromium', () => {
     // the link's own timestamp: Playwright's waits poll, up to 500 ms apart once a wait is long.
     await page.evaluate(SEEN_SCRIPT);
     const good = await plug('pos1', 'SNG001');
-    const linked = (await lstat(box.link('pos1'))).mtimeMs;
-    await page.locator(`article.tile[data-port="${box.link('pos1')}"][data-condition="factory"]`).waitFor();
+    const linked = (await lstat(bench.box.link('pos1'))).mtimeMs;
+    await page
+      .locator(`article.tile[data-port="${bench.box.link('pos1')}"][data-condition="factory"]`)
+      .waitFor();
     const seen = (await page.evaluate('window.__seen')) as Record<string, number>;
-    const plugMs = Math.round(Math.min(...onPort(seen, box.link('pos1'))) - linked);
-    const identifiedMs = Math.round(seen[`${box.link('pos1')} factory`]! - linked);
+    const plugMs = Math.round(Math.min(...onPort(seen, bench.box.link('pos1'))) - linked);
+    const identifiedMs = Math.round(seen[`${bench.box.link('pos1')} factory`]! - linked);
     expect(await tile(page, 'pos1').textContent()).toContain('SNG001');
     const bad = await plug('pos2', 'SNB002', ['--diag-fail', 'printer:paper_out']);
     await expect.poll(() => tile(page, 'pos2').getAttribute('data-condition')).toBe('factory');
@@ -115,14 +113,14 @@ describe.skipIf(!present)('the dashboard in Chromium', () => {
         [
           'provision',
           '--port',
-          box.link(link),
+          bench.box.link(link),
           '--merchant',
           MERCHANT,
           '--terminal',
           TERMINAL,
           '--admin-password-stdin',
           '--credentials-out',
-          join(box.dir, `${link}.txt`),
+          join(bench.box.dir, `${link}.txt`),
         ],
         `${ADMIN_PASSWORD}\n`,
       ).waitForExit(`provisioning ${link}`, 45_000);
@@ -147,20 +145,22 @@ describe.skipIf(!present)('the dashboard in Chromium', () => {
     // An unplug greys the tile out.
     const t1 = performance.now();
     bad.kill('SIGTERM');
-    await page.locator(`article.tile.gone[data-port="${box.link('pos2')}"]`).waitFor({ timeout: 5000 });
+    await page.locator(`article.tile.gone[data-port="${bench.box.link('pos2')}"]`).waitFor({ timeout: 5000 });
     const unplugMs = Math.round(performance.now() - t1);
 
     // Keyboard: the tiles take focus in order.
     await page.keyboard.press('Tab');
     // (Browser-side code as strings: this file is compiled without the DOM's types.)
-    expect(await page.evaluate("document.activeElement?.getAttribute('data-port')")).toBe(box.link('pos1'));
+    expect(await page.evaluate("document.activeElement?.getAttribute('data-port')")).toBe(
+      bench.box.link('pos1'),
+    );
 
     // The same requests without the CSRF token, or from a browser without the session: refused.
     const noCsrf = await page.evaluate(
       async () => (await fetch('/api/logout', { method: 'POST', body: '{}' })).status,
     );
     expect(noCsrf).toBe(401);
-    const stranger = await browser.newContext();
+    const stranger = await chromium.browser.newContext();
     const other = await stranger.newPage();
     const anonymous = await other.goto(`${origin}/api/status`);
     expect(anonymous?.status()).toBe(401);

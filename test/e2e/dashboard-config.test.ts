@@ -5,34 +5,25 @@
  * (exit 2, the field named) before the socket is claimed. The built CLI, its own processes.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Children, CLI_MAIN, requireBuiltCli, runCliProcess } from '../support/cli-process.js';
-import { createDaemonStationSandbox, type DaemonStationSandbox } from '../support/daemon-station-rig.js';
+import { describe, expect, it } from 'vitest';
+import { CLI_MAIN, runCliProcess } from '../support/cli-process.js';
+import { daemonBenchPerTest } from '../support/daemon-bench-hooks.js';
 
 const START_MS = 20_000;
 const DASHBOARD = /^dashboard on (http:\/\/127\.0\.0\.\d+:\d+); open (\S+)$/m;
-const children = new Children();
-let box: DaemonStationSandbox;
-
-beforeEach(() => {
-  requireBuiltCli();
-  box = createDaemonStationSandbox([]);
-});
-afterEach(async () => {
-  await children.stopAll();
-  rmSync(box.dir, { recursive: true, force: true });
-});
+const bench = daemonBenchPerTest();
+const { children } = bench;
 
 function withHttp(yaml: string): void {
-  appendFileSync(box.config, `${yaml}\n`);
+  appendFileSync(bench.box.config, `${yaml}\n`);
 }
 
 function daemon(extra: string[] = []) {
-  return children.spawn(['daemon', '--config', box.config, '--socket', box.socket, ...extra], {
-    cwd: box.dir,
-    env: box.env,
+  return children.spawn(['daemon', '--config', bench.box.config, '--socket', bench.box.socket, ...extra], {
+    cwd: bench.box.dir,
+    env: bench.box.env,
   });
 }
 
@@ -65,29 +56,29 @@ describe('http: in the daemon config', () => {
 
   it('a non-loopback http.listen without allowRemote: exit 2 naming the field, nothing started', async () => {
     withHttp('http: { listen: "0.0.0.0:0" }');
-    const run = await runCliProcess(['daemon', '--config', box.config, '--socket', box.socket], {
-      cwd: box.dir,
-      env: box.env,
+    const run = await runCliProcess(['daemon', '--config', bench.box.config, '--socket', bench.box.socket], {
+      cwd: bench.box.dir,
+      env: bench.box.env,
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/http\.listen: 0\.0\.0\.0 is not a loopback address.*http\.allowRemote/);
     expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(run.stdout).not.toMatch(/dashboard on/);
-    expect(existsSync(box.socket)).toBe(false);
+    expect(existsSync(bench.box.socket)).toBe(false);
   }, 60_000);
 
   it('under systemd (stdout is the journal) the URL is printed without its token; posbridge dashboard gives one', async () => {
     withHttp('http: { listen: "127.0.0.1:0" }');
     // The daemon's stdout is a file whose device and inode JOURNAL_STREAM names, as systemd does.
-    const out = join(box.dir, 'journal.txt');
+    const out = join(bench.box.dir, 'journal.txt');
     const fd = openSync(out, 'w');
     const { dev, ino } = statSync(out);
     const child = spawn(
       process.execPath,
-      [CLI_MAIN, 'daemon', '--config', box.config, '--socket', box.socket],
+      [CLI_MAIN, 'daemon', '--config', bench.box.config, '--socket', bench.box.socket],
       {
-        cwd: box.dir,
-        env: { ...box.env, JOURNAL_STREAM: `${dev}:${ino}` },
+        cwd: bench.box.dir,
+        env: { ...bench.box.env, JOURNAL_STREAM: `${dev}:${ino}` },
         stdio: ['ignore', fd, fd],
       },
     );
@@ -99,7 +90,10 @@ describe('http: in the daemon config', () => {
           /^dashboard on http:\/\/127\.0\.0\.1:\d+; run `posbridge dashboard` for a one-time login link$/m,
         );
       expect(readFileSync(out, 'utf8')).not.toMatch(/token=/);
-      const link = await runCliProcess(['dashboard', '--socket', box.socket], { cwd: box.dir, env: box.env });
+      const link = await runCliProcess(['dashboard', '--socket', bench.box.socket], {
+        cwd: bench.box.dir,
+        env: bench.box.env,
+      });
       expect(link.code, link.stderr).toBe(0);
       const url = /^open (\S+)$/m.exec(link.stdout)?.[1];
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/login\?token=\S+$/);

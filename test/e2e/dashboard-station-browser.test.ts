@@ -10,50 +10,49 @@
  *
  * SCREENSHOTS=1 also writes docs/img/dashboard-history.png (docs/dashboard.md, "History").
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CHROMIUM_PRESENT, launchChromium } from '../support/chromium.js';
+import { describe, expect, it } from 'vitest';
+import { CHROMIUM_PRESENT } from '../support/chromium.js';
 import { ADMIN_PASSWORD, MERCHANT } from '../support/cli-inproc.js';
-import { Children, type CliProcess, REPO_ROOT, requireBuiltCli } from '../support/cli-process.js';
-import { createDaemonStationSandbox, type DaemonStationSandbox } from '../support/daemon-station-rig.js';
+import { type CliProcess, REPO_ROOT } from '../support/cli-process.js';
+import { chromiumPerFile, daemonBenchPerTest } from '../support/daemon-bench-hooks.js';
 
 const present = CHROMIUM_PRESENT;
 const START_MS = 20_000;
-const children = new Children();
-let box: DaemonStationSandbox;
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!present) return;
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(() => {
-  requireBuiltCli();
-  box = createDaemonStationSandbox([]);
-});
-afterEach(async () => {
-  await children.stopAll();
-  rmSync(box.dir, { recursive: true, force: true });
-});
+const bench = daemonBenchPerTest();
+const { children } = bench;
+const chromium = chromiumPerFile();
 
 function spawn(args: string[]): CliProcess {
-  return children.spawn(args, { cwd: box.dir, env: box.env });
+  return children.spawn(args, { cwd: bench.box.dir, env: bench.box.env });
 }
 
 describe.skipIf(!present)('a station run from the page, in Chromium', () => {
   it('provisions two mocks, the tiles end green, results offered; the password nowhere', async () => {
-    const daemon = spawn(['daemon', '--config', box.config, '--socket', box.socket, '--http', '127.0.0.1:0']);
+    const daemon = spawn([
+      'daemon',
+      '--config',
+      bench.box.config,
+      '--socket',
+      bench.box.socket,
+      '--http',
+      '127.0.0.1:0',
+    ]);
     const m = await daemon.waitForStdout(/^dashboard on (http:\/\/\S+); open (\S+)$/m, 'the URL', START_MS);
     for (const sn of ['PBW0001', 'PBW0002']) {
-      const mock = spawn(['mock', '--pty', box.link(`pos-${sn}`), '--sn', sn, '--diag-time-scale', '0']);
+      const mock = spawn([
+        'mock',
+        '--pty',
+        bench.box.link(`pos-${sn}`),
+        '--sn',
+        sn,
+        '--diag-time-scale',
+        '0',
+      ]);
       await mock.waitForStdout(new RegExp(`^mock terminal ${sn} on pty `, 'm'), `mock ${sn}`, START_MS);
     }
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     const network: string[] = [];
     page.on('request', (r) => network.push(`${r.method()} ${r.url()} ${JSON.stringify(r.headers())}`));
@@ -69,7 +68,7 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
     });
     await page.goto(m[2]!);
     await page.waitForSelector('body[data-ready="true"]');
-    const tile = (sn: string) => page.locator(`article.tile[data-port="${box.link(`pos-${sn}`)}"]`);
+    const tile = (sn: string) => page.locator(`article.tile[data-port="${bench.box.link(`pos-${sn}`)}"]`);
     for (const sn of ['PBW0001', 'PBW0002'])
       await expect.poll(() => tile(sn).getAttribute('data-condition'), { timeout: 10_000 }).toBe('factory');
 
@@ -116,7 +115,7 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
     for (const sn of ['PBW0001', 'PBW0002'])
       await expect.poll(() => tile(sn).getAttribute('data-condition')).toBe('provisioned');
     const status = await page.locator('#station-status').textContent();
-    const credentials = join(box.dir, 'state', 'posbridge', 'operator-passwords.txt');
+    const credentials = join(bench.box.dir, 'state', 'posbridge', 'operator-passwords.txt');
     expect(status).toContain('2 provisioned');
     expect(status).toContain(credentials);
     // A reload reads the run's state once (as its stream opens) and shows it ended.
@@ -154,19 +153,27 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
   }, 120_000);
 
   it('a reload mid-run shows the run (one read); the stop and the end come as events', async () => {
-    const daemon = spawn(['daemon', '--config', box.config, '--socket', box.socket, '--http', '127.0.0.1:0']);
+    const daemon = spawn([
+      'daemon',
+      '--config',
+      bench.box.config,
+      '--socket',
+      bench.box.socket,
+      '--http',
+      '127.0.0.1:0',
+    ]);
     const m = await daemon.waitForStdout(/^dashboard on (http:\/\/\S+); open (\S+)$/m, 'the URL', START_MS);
     const mock = spawn([
       'mock',
       '--pty',
-      box.link('pos-PBW0001'),
+      bench.box.link('pos-PBW0001'),
       '--sn',
       'PBW0001',
       '--diag-time-scale',
       '0',
     ]);
     await mock.waitForStdout(/^mock terminal PBW0001 on pty /m, 'mock PBW0001', START_MS);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     let stateReads = 0;
     page.on('request', (r) => {
