@@ -3,13 +3,15 @@
  * provision's diagnostics step show each check as it arrives, one line per check into a pipe and
  * with a spinner on a terminal (python3's pty), so the screen is never silent meanwhile.
  */
+
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, cleanEnv, MERCHANT, TERMINAL } from '../support/cli-inproc.js';
+import { ADMIN_PASSWORD, cleanEnv } from '../support/cli-inproc.js';
 import { Children, requireBuiltCli } from '../support/cli-process.js';
+import { provisionArgv } from '../support/constants.js';
 import { runCliInPty } from '../support/pty-run.js';
 
 const hasPython = spawnSync('python3', ['--version']).status === 0;
@@ -37,18 +39,7 @@ async function mockTerminal(): Promise<string> {
 }
 
 function provisionArgs(port: string): string[] {
-  return [
-    'provision',
-    '--port',
-    port,
-    '--merchant',
-    MERCHANT,
-    '--terminal',
-    TERMINAL,
-    '--admin-password-stdin',
-    '--credentials-out',
-    join(dir, 'creds.txt'),
-  ];
+  return provisionArgv(port, join(dir, 'creds.txt'));
 }
 
 async function provisioned(): Promise<string> {

@@ -8,6 +8,7 @@
  *
  * SCREENSHOTS=1 also writes docs/img/dashboard-light.png and -dark.png (docs/dashboard.md).
  */
+
 import { mkdirSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,8 +16,9 @@ import { performance } from 'node:perf_hooks';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { CHROMIUM, CHROMIUM_PRESENT } from '../support/chromium.js';
-import { ADMIN_PASSWORD, MERCHANT, TERMINAL } from '../support/cli-inproc.js';
+import { ADMIN_PASSWORD } from '../support/cli-inproc.js';
 import { type CliProcess, REPO_ROOT } from '../support/cli-process.js';
+import { provisionArgv } from '../support/constants.js';
 import { chromiumPerFile, daemonBenchPerTest } from '../support/daemon-bench-hooks.js';
 
 const present = CHROMIUM_PRESENT;
@@ -110,18 +112,7 @@ describe.skipIf(!present)('the dashboard in Chromium', () => {
     // Provisioned through the daemon (its own CLI process): one ends green, one shows its hint.
     const provision = (link: string) =>
       spawn(
-        [
-          'provision',
-          '--port',
-          bench.box.link(link),
-          '--merchant',
-          MERCHANT,
-          '--terminal',
-          TERMINAL,
-          '--admin-password-stdin',
-          '--credentials-out',
-          join(bench.box.dir, `${link}.txt`),
-        ],
+        provisionArgv(bench.box.link(link), join(bench.box.dir, `${link}.txt`)),
         `${ADMIN_PASSWORD}\n`,
       ).waitForExit(`provisioning ${link}`, 45_000);
     const [okExit, badExit] = await Promise.all([provision('pos1'), provision('pos2')]);

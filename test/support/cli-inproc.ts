@@ -19,7 +19,7 @@ export interface CliRun {
   stderr: string;
 }
 
-import { ADMIN_PASSWORD, MERCHANT, TERMINAL } from './constants.js';
+import { ADMIN_PASSWORD, MERCHANT, provisionArgv, TERMINAL } from './constants.js';
 
 export { ADMIN_PASSWORD, MERCHANT, TERMINAL };
 
@@ -97,19 +97,7 @@ export class CliHarness {
   /** Provisions `port` from factory state with ADMIN_PASSWORD (generated operator passwords go to dir). */
   provision(port: string, extra: string[] = []): Promise<CliRun> {
     return this.run(
-      [
-        'provision',
-        '--port',
-        port,
-        '--merchant',
-        MERCHANT,
-        '--terminal',
-        TERMINAL,
-        '--admin-password-stdin',
-        '--credentials-out',
-        join(this.dir, 'operator-passwords.txt'),
-        ...extra,
-      ],
+      [...provisionArgv(port, join(this.dir, 'operator-passwords.txt')), ...extra],
       `${ADMIN_PASSWORD}\n`,
     );
   }

@@ -32,3 +32,27 @@ export const silentLogger = pino({ level: 'silent' });
 export const E2E_TIMEOUT_MS = 180_000;
 /** The bound of a shorter end-to-end test. */
 export const E2E_SHORT_TIMEOUT_MS = 120_000;
+
+/**
+ * `provision --port P --merchant M --terminal T --admin-password-stdin --credentials-out FILE`:
+ * the command line every CLI-level provisioning test runs (the password then comes on stdin).
+ * `passwordOnStdin: false` leaves the flag out (the prompt, or no password at all, is the test).
+ */
+export function provisionArgv(
+  port: string,
+  credentialsOut: string,
+  options: { terminal?: string; passwordOnStdin?: boolean } = {},
+): string[] {
+  return [
+    'provision',
+    '--port',
+    port,
+    '--merchant',
+    MERCHANT,
+    '--terminal',
+    options.terminal ?? TERMINAL,
+    ...(options.passwordOnStdin === false ? [] : ['--admin-password-stdin']),
+    '--credentials-out',
+    credentialsOut,
+  ];
+}

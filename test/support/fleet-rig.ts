@@ -4,11 +4,13 @@
  * (an MQTT client of the test's own that records every message the broker hands it). Everything
  * lives in one temporary directory; waits are on process output and on messages, each bounded.
  */
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { ADMIN_PASSWORD, cleanEnv, MERCHANT } from './cli-inproc.js';
+import { ADMIN_PASSWORD, cleanEnv } from './cli-inproc.js';
 import { type Children, type CliProcess, type ProcessRun, runCliProcess } from './cli-process.js';
+import { provisionArgv } from './constants.js';
 import { deadline } from './wait.js';
 
 export interface StationRig {
@@ -79,19 +81,7 @@ export function provision(
     extra.push('--profile', 'profile.yaml');
   }
   return runCliProcess(
-    [
-      'provision',
-      '--port',
-      port,
-      '--merchant',
-      MERCHANT,
-      '--terminal',
-      terminal,
-      '--admin-password-stdin',
-      '--credentials-out',
-      join(station.dir, `ops-${terminal}.txt`),
-      ...extra,
-    ],
+    [...provisionArgv(port, join(station.dir, `ops-${terminal}.txt`), { terminal }), ...extra],
     { cwd: station.dir, env: station.env, input: `${ADMIN_PASSWORD}\n` },
   );
 }

@@ -38,7 +38,7 @@ import { type MemoryIo, memoryIo } from './memory-io.js';
 /** Options every terminal of a rig starts from: fast, and observable through `log`. */
 export const FAST: MockTerminalOptions = { baud: 0, diagTimeScale: 0, rebootMs: 5 };
 
-import { ADMIN_PW, MERCHANT, OTHER_PW, SETTLE_ACCOUNT, TERMINAL } from './constants.js';
+import { ADMIN_PW, MERCHANT, OTHER_PW, provisionArgv, SETTLE_ACCOUNT, TERMINAL } from './constants.js';
 
 export { ADMIN_PW, MERCHANT, OTHER_PW, SETTLE_ACCOUNT, TERMINAL };
 
@@ -265,16 +265,7 @@ export class WorkflowRig {
     const { password = ADMIN_PW, ...rest } = call;
     return this.cli(
       [
-        'provision',
-        '--port',
-        port,
-        '--merchant',
-        MERCHANT,
-        '--terminal',
-        TERMINAL,
-        ...(password === null ? [] : ['--admin-password-stdin']),
-        '--credentials-out',
-        this.path('operator-passwords.txt'),
+        ...provisionArgv(port, this.path('operator-passwords.txt'), { passwordOnStdin: password !== null }),
         ...extra,
       ],
       { ...(password !== null && { stdin: `${password}\n` }), ...rest },
