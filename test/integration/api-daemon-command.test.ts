@@ -61,9 +61,24 @@ function io(env: NodeJS.ProcessEnv, stdin = ''): MemoryIo {
  */
 async function posbridge(
   argv: string[],
-  options: { world?: MockWorld; env?: NodeJS.ProcessEnv; stdin?: string; daemon?: Partial<CliDeps> } = {},
+  options: {
+    world?: MockWorld;
+    env?: NodeJS.ProcessEnv;
+    stdin?: string;
+    daemon?: Partial<CliDeps>;
+    /** Sees each stdout write as it is made (the daemon's lines, say), before it is kept. */
+    onStdout?: (text: string) => void;
+  } = {},
 ): Promise<Run> {
   const cliIo = io(options.env ?? {}, options.stdin);
+  const onStdout = options.onStdout;
+  if (onStdout) {
+    const write = cliIo.stdout.write;
+    cliIo.stdout.write = (text: string) => {
+      onStdout(text);
+      return write(text);
+    };
+  }
   const world = options.world;
   const deps: CliDeps = {
     ...productionDeps(cliIo, world?.mockPorts),
@@ -131,6 +146,28 @@ describe('posbridge daemon', () => {
         `station name station-test, audit trail ${join(dir, 'audit.sqlite3')}, config ${join(dir, 'config', 'posbridge', 'daemon.yaml')} (absent: defaults)\n` +
         'posbridge daemon stopped (SIGTERM)\n',
     );
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it('a SIGTERM sent the moment the listening line is read stops it in order (a supervisor may)', async () => {
+    const signals = new EventEmitter();
+    const world = new MockWorld();
+    worlds.push(world);
+    // Emitted from inside the write: with no handler yet, EventEmitter drops it and the daemon
+    // would serve on (as a real one would be killed by the signal's default action).
+    const daemon = await posbridge(['daemon', '--socket', socket, '--log-level', 'silent', '--json'], {
+      world,
+      daemon: { startPortManager: async () => world.portManager(), signals },
+      onStdout: (text) => {
+        if (text.includes('"listening"')) signals.emit('SIGTERM');
+      },
+    });
+    expect(daemon.code).toBe(0);
+    expect(JSON.parse(daemon.stdout.trim().split('\n').at(-1)!)).toEqual({
+      kind: 'daemon',
+      event: 'stopped',
+      reason: 'SIGTERM',
+    });
     expect(existsSync(socket)).toBe(false);
   });
 

@@ -7,7 +7,7 @@ import {
   type MockLogger,
   type MockTerminalOptions,
 } from '../../src/mock-device/index.js';
-import { DIAG_CHECK_ORDER, DIAG_CHECKS } from '../../src/protocol/index.js';
+import { DIAG_CHECK_ORDER, DIAG_CHECKS, VirtualClock } from '../../src/protocol/index.js';
 
 const PASSWORD = 'Adm1n-Secret';
 
@@ -380,6 +380,23 @@ describe('DIAG', () => {
       '@7 DATA id=01 name="Initial account" perms=sale,refund,query,report,settings must_change=1',
       '@7 OK count=1',
     ]);
+  });
+
+  it("a timer that fires early (as Node's may, by a millisecond) does not cut a check short", () => {
+    // Every timer of this clock falls due 1 ms before it was asked for (a 1 ms one after 1 ms).
+    class EarlyClock extends VirtualClock {
+      override setTimeout(callback: () => void, ms: number) {
+        return super.setTimeout(callback, Math.max(1, ms - 1));
+      }
+    }
+    const h = new MockHarness({ diagTimeScale: 1 }, new EarlyClock());
+    const host = h.connect();
+    admin(host);
+    host.send('@9 DIAG checks=network');
+    h.advance(399);
+    expect(host.lines()).toEqual([]);
+    h.advance(1);
+    expect(host.lines()).toEqual(['@9 DATA check=network status=pass ms=400', '@9 OK pass=1 warn=0 fail=0']);
   });
 
   it('answers 503 busy to requests while a DIAG runs, on any connection', () => {

@@ -145,6 +145,9 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
         ...(onRetransmit && { onRetransmit }),
       }),
   });
+  // Signals are handled before the listening line: a supervisor may send SIGTERM as soon as it
+  // reads it, and that must stop the daemon in order, not kill it.
+  const ended = runUntilSignal(daemon, deps.signals ?? process);
   // What its records say and where they go (also in GET /v1/health): the config's, not a guess.
   const { station, audit, config } = daemon.about;
   if (options.json)
@@ -183,7 +186,7 @@ async function daemonAction(deps: CliDeps & DaemonCommandDeps, options: DaemonOp
     else
       deps.io.stdout.write(`dashboard on ${origin}; run \`posbridge dashboard\` for a one-time login link\n`);
   }
-  const reason = await runUntilSignal(daemon, deps.signals ?? process);
+  const reason = await ended;
   if (options.json) jsonLine(deps, { kind: 'daemon', event: 'stopped', reason });
   else deps.io.stdout.write(`posbridge daemon stopped (${reason})\n`);
   return EXIT.ok;

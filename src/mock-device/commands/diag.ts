@@ -98,8 +98,15 @@ function runChecks(ctx: CommandContext, checks: DiagCheck[]): CommandResult {
         }
         const check = checks[next]!;
         const startedAt = core.clock.now();
-        timer = core.timers.setTimeout(() => {
+        const done = () => {
           timer = undefined;
+          // Node's timers may fire up to a millisecond early by the clock (libuv rounds its loop
+          // time): wait out the rest, so a check never reports less than it takes.
+          const rest = startedAt + duration(check) - core.clock.now();
+          if (rest > 0) {
+            timer = core.timers.setTimeout(done, Math.ceil(rest));
+            return;
+          }
           try {
             report(check, startedAt);
             next++;
@@ -107,7 +114,8 @@ function runChecks(ctx: CommandContext, checks: DiagCheck[]): CommandResult {
           } catch (error) {
             failed(error);
           }
-        }, duration(check));
+        };
+        timer = core.timers.setTimeout(done, duration(check));
       };
       step();
       return () => {
