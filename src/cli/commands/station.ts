@@ -185,22 +185,30 @@ async function stationAction(deps: StationCliDeps, options: StationOptions): Pro
       },
     });
     station.subscribe((event) => logEvent(logger, event));
-    if (!options.json) {
-      io.stdout.write(
-        `station: ${manifest.rows.length} terminals in ${manifest.path}; ${
-          ports.length > 0 ? `watching ${ports.length} port(s)` : 'plug them in'
-        } (Ctrl-C stops taking new ones)\n`,
-      );
-      // The station name and paths come from a config file or the daemon: data, not control.
-      io.stdout.write(`${visible(describeRecord(stationName, about))}\n`);
-      const view = new LiveView((text) => io.stdout.write(text), {
-        tty: io.stdout.isTTY === true,
-        paint,
-        columns: () => (io.stdout as { columns?: number }).columns,
-      });
-      station.subscribe((event) => view.handle(event));
+    // Stops are armed before the first line: a signal sent on reading it must stop the run in
+    // order, not kill the process.
+    const disarm = armStops(station, options.timeoutTotal, deps.stopSignal);
+    let summary: Awaited<ReturnType<Station['run']>>;
+    try {
+      if (!options.json) {
+        io.stdout.write(
+          `station: ${manifest.rows.length} terminals in ${manifest.path}; ${
+            ports.length > 0 ? `watching ${ports.length} port(s)` : 'plug them in'
+          } (Ctrl-C stops taking new ones)\n`,
+        );
+        // The station name and paths come from a config file or the daemon: data, not control.
+        io.stdout.write(`${visible(describeRecord(stationName, about))}\n`);
+        const view = new LiveView((text) => io.stdout.write(text), {
+          tty: io.stdout.isTTY === true,
+          paint,
+          columns: () => (io.stdout as { columns?: number }).columns,
+        });
+        station.subscribe((event) => view.handle(event));
+      }
+      summary = await station.run();
+    } finally {
+      disarm();
     }
-    const summary = await runWithStops(station, options.timeoutTotal, deps.stopSignal);
     if (options.json) printJson(io, summary);
     else io.stdout.write(renderStationSummary(summary, paint));
     const code = stationExitCode(summary);
@@ -230,14 +238,14 @@ function describeRecord(station: string, about: EngineAbout): string {
 }
 
 /**
- * Run to the end, stopping at --timeout-total or at the first SIGINT/SIGTERM (no new terminal,
- * runs under way finish); our handlers are then gone, so a second signal ends the process.
+ * Stop the run at --timeout-total or at the first SIGINT/SIGTERM (no new terminal, runs under way
+ * finish); our handlers are then gone, so a second signal ends the process. Returns the disarm.
  */
-async function runWithStops(
+function armStops(
   station: Station,
   timeoutTotal: number | undefined,
   stopSignal: (() => Promise<string>) | undefined,
-) {
+): () => void {
   const onSignal = () => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -250,13 +258,11 @@ async function runWithStops(
   }
   const timer =
     timeoutTotal === undefined ? undefined : setTimeout(() => station.stop('timeout'), timeoutTotal * 1000);
-  try {
-    return await station.run();
-  } finally {
+  return () => {
     clearTimeout(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-  }
+  };
 }
 
 type SecretSource = Exclude<OperatorSpec['password'], 'generate'>;

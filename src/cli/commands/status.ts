@@ -82,11 +82,12 @@ export function registerStatus(program: Command, deps: CliDeps & WatchDeps): voi
           },
           { ...(options.after !== undefined && { lastEventId: options.after }) },
         );
+        // Armed before the line that says Ctrl-C stops it: a signal sent on reading it stops cleanly.
+        const stop = deps.watchStop?.() ?? firstSignal();
         // Said once subscribed (on stderr: stdout is the events'), so nothing after it is missed.
         deps.io.stderr.write(
           `watching the posbridge daemon at ${remote.socketPath} (pid ${remote.found?.pid ?? '?'}); Ctrl-C stops\n`,
         );
-        const stop = deps.watchStop?.() ?? firstSignal();
         const stopped = await Promise.race([stop.then(() => true), subscription.ended.then(() => false)]);
         subscription.close();
         remote.close();
