@@ -101,9 +101,11 @@ function runChecks(ctx: CommandContext, checks: DiagCheck[]): CommandResult {
         const done = () => {
           timer = undefined;
           // Node's timers may fire up to a millisecond early by the clock (libuv rounds its loop
-          // time): wait out the rest, so a check never reports less than it takes.
-          const rest = startedAt + duration(check) - core.clock.now();
-          if (rest > 0) {
+          // time): wait out the rest, so a check never reports less than it takes. A clock that
+          // stands still (a test's fixed one) has no rest to wait out.
+          const now = core.clock.now();
+          const rest = startedAt + duration(check) - now;
+          if (rest > 0 && now !== startedAt) {
             timer = core.timers.setTimeout(done, Math.ceil(rest));
             return;
           }
