@@ -5,6 +5,7 @@ import path from 'node:path';
 import { SerialPortStream } from '@serialport/stream';
 import { SerialPort } from 'serialport';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { compilePattern } from '../../src/daemon/discovery/glob.js';
 import { TransportError } from '../../src/mock-device/transports/errors.js';
 import { openPty, type PtyTransport } from '../../src/mock-device/transports/pty.js';
 import { hangupSafeLinuxBinding } from '../support/hangup-safe-binding.js';
@@ -130,6 +131,38 @@ describe('pty transport with the real serialport binding', () => {
     expect(() => fs.lstatSync(linkPath)).toThrow(/ENOENT/);
     expect(await transport.closed).toBeUndefined();
     await transport.close();
+  });
+
+  it('makes its link under a hidden name that no pattern for the link matches: discovery never sees a half-made port', async () => {
+    // Every name that appears in the directory, in order (inotify keeps the names of entries
+    // already renamed away); the rename onto pos0 comes last.
+    const seen: string[] = [];
+    let sawLink!: () => void;
+    const linked = new Promise<void>((resolve) => {
+      sawLink = resolve;
+    });
+    const watcher = fs.watch(dir, (_event, name) => {
+      if (name === null) return;
+      seen.push(name);
+      if (name === 'pos0') sawLink();
+    });
+    try {
+      transport = await openPty({ linkPath }, () => {});
+      await deadline(linked, 'pos0 to appear in the watched directory');
+    } finally {
+      watcher.close();
+    }
+    const temporary = seen.filter((name) => name !== 'pos0');
+    // The step this guards was watched: the link was made under another name first.
+    expect(temporary.length).toBeGreaterThan(0);
+    for (const source of ['pos*', 'pos?*', 'pos[0-9]*', '*', '*pos0*']) {
+      const pattern = compilePattern(path.join(dir, source));
+      expect(pattern.matchesPath(linkPath), source).toBe(true);
+      expect(
+        temporary.filter((name) => pattern.matchesName(name)),
+        source,
+      ).toEqual([]);
+    }
   });
 
   it('refuses to replace a file that is not a symlink, and replaces a stale symlink', async () => {

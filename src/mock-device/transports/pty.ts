@@ -83,10 +83,23 @@ function assertReplaceable(linkPath: string): void {
   }
 }
 
+/**
+ * Where the link is made before it is renamed onto `linkPath`: the same directory, so the rename is
+ * atomic, under a hidden name. The daemon watches that directory and reads a pattern such as
+ * `pos*` like a shell, where a hidden name matches only a pattern that starts with a dot
+ * (docs/daemon.md, "The config file"): `pos0.PID.tmp` matched `pos*`, and a pass landing between the
+ * two steps announced it as a port. Fixed here rather than in discovery, which then needs no
+ * knowledge of this mock. Left: a hidden link (`.pos0`) watched by a pattern for every hidden
+ * name (`.*`) still sees the temporary name (docs/mock.md, `--pty`).
+ */
+function temporaryLinkPath(linkPath: string): string {
+  return path.join(path.dirname(linkPath), `.${path.basename(linkPath)}.${process.pid}.tmp`);
+}
+
 /** Atomically points `linkPath` at `target` (a stale link from an earlier run is replaced). */
 function pointLink(linkPath: string, target: string): void {
   assertReplaceable(linkPath);
-  const temp = `${linkPath}.${process.pid}.tmp`;
+  const temp = temporaryLinkPath(linkPath);
   fs.rmSync(temp, { force: true });
   fs.symlinkSync(target, temp);
   fs.renameSync(temp, linkPath);
