@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { PosbridgeError } from '../errors.js';
 import { defaultEndpoint, deviceEndpoint } from './endpoint.js';
 import { type EndpointLocks, processEndpointLocks } from './endpoint-lock.js';
+import { loadedOnUse } from './loaded-on-use.js';
 import { parsePortName } from './port-name.js';
 import { serialPortFactory } from './serial.js';
 import { tcpPortFactory } from './tcp.js';
@@ -124,26 +125,6 @@ export class PortRegistry {
     transport.onClose(() => lease.release());
     return transport;
   }
-}
-
-/**
- * A factory whose module loads when a port of its scheme is first opened: the Telnet stack is ten
- * modules that a command on a device, tcp:// or mock:// port never needs (start-up, issue 12).
- */
-function loadedOnUse(load: () => Promise<PortFactory>): PortFactory {
-  let loaded: Promise<PortFactory> | undefined;
-  const factory = () => {
-    loaded ??= load();
-    return loaded;
-  };
-  const self: PortFactory = {
-    open: async (name, options) => (await factory()).open(name, options),
-    endpoint: async (name) => {
-      const inner = await factory();
-      return inner.endpoint ? inner.endpoint(name) : defaultEndpoint(self, name);
-    },
-  };
-  return self;
 }
 
 /** A registry with the default device and TCP factories. */
