@@ -3,21 +3,21 @@ export class Api {
   constructor(private readonly csrf: string) {}
 
   static async connect(): Promise<Api | undefined> {
-    const reply = await fetch('/api/session', { credentials: 'same-origin' });
+    const reply = await send('/api/session', { credentials: 'same-origin' });
     if (reply.status === 401) return undefined;
     const body = (await reply.json()) as { csrf: string };
     return new Api(body.csrf);
   }
 
   async get<T>(path: string): Promise<T> {
-    const reply = await fetch(path, { credentials: 'same-origin' });
+    const reply = await send(path, { credentials: 'same-origin' });
     if (!reply.ok) throw new Error(await problem(reply));
     return (await reply.json()) as T;
   }
 
   /** A state-changing call: JSON in, JSON out, the CSRF token in its header. */
   async post<T>(path: string, body: unknown): Promise<T> {
-    const reply = await fetch(path, {
+    const reply = await send(path, {
       method: 'POST',
       credentials: 'same-origin',
       headers: { 'content-type': 'application/json', 'x-csrf-token': this.csrf },
@@ -25,6 +25,15 @@ export class Api {
     });
     if (!reply.ok) throw new Error(await problem(reply));
     return (await reply.json()) as T;
+  }
+}
+
+/** fetch, with a failure to reach the daemon said in words a person can act on (Chromium says "Failed to fetch"). */
+async function send(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, init);
+  } catch {
+    throw new Error(`no answer from the daemon to ${path}: check that it still runs, then try again`);
   }
 }
 

@@ -78,7 +78,14 @@ export function setUpStation(api: Api): StationSection {
     manifestInput.required = !dropped.manifest;
   });
 
+  /** What the section shows now: a failed Stop is said over it without changing it. */
+  let shown: View = { state: 'idle' };
+  /** Why the last Stop failed: said on the running line until Stop is pressed again or the run ends. */
+  let stopFailure: string | undefined;
+
   const show = (view: View) => {
+    shown = view;
+    if (view.state !== 'running') stopFailure = undefined;
     start.disabled = view.state === 'running';
     stop.disabled = view.state !== 'running';
     // An end without a summary (the run broke) has no results to download.
@@ -86,8 +93,12 @@ export function setUpStation(api: Api): StationSection {
     const where = credentialsFile
       ? ` Generated operator passwords go to ${credentialsFile} on the daemon's machine.`
       : '';
+    // The failure first, and kept as progress comes in: a user who pressed Stop must not go on
+    // believing the run is stopping while it still takes terminals.
+    const failed =
+      stopFailure === undefined ? '' : `Not stopped (the run goes on taking terminals): ${stopFailure}. `;
     if (view.state === 'running')
-      status.textContent = `Running: ${view.done}${view.rows === undefined ? '' : ` of ${view.rows}`} done so far.${where}`;
+      status.textContent = `${failed}Running: ${view.done}${view.rows === undefined ? '' : ` of ${view.rows}`} done so far.${where}`;
     else if (view.state === 'ended') {
       const counts = Object.entries(view.counts)
         .filter(([, n]) => n > 0)
@@ -159,6 +170,15 @@ export function setUpStation(api: Api): StationSection {
       }
     })();
   });
-  stop.addEventListener('click', () => void api.post('/api/station/stop', {}).catch(() => undefined));
+  stop.addEventListener('click', () => {
+    stopFailure = undefined;
+    show(shown);
+    void api.post('/api/station/stop', {}).catch((error: Error) => {
+      // Said as a failed Start is: what failed, and the daemon's hint of what to do.
+      if (shown.state !== 'running') return; // It ended meanwhile: nothing is left to stop.
+      stopFailure = error.message;
+      show(shown);
+    });
+  });
   return { refresh, observe };
 }

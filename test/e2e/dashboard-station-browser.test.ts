@@ -6,7 +6,8 @@
  * where), and the password is in no HTML, response, request URL or header, browser storage or
  * daemon output. (The one request body that carries it is the POST itself, over the session.)
  * The run's progress and end reach the page as events on its stream: no read of the run's state
- * while it goes; a reload reads it once and still shows it.
+ * while it goes; a reload reads it once and still shows it. A Stop that fails (no session, the
+ * daemon out of reach) is said on the run's line, and stays said while the run goes on.
  *
  * SCREENSHOTS=1 also writes docs/img/dashboard-history.png (docs/dashboard.md, "History").
  */
@@ -152,7 +153,7 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
     await context.close();
   }, 120_000);
 
-  it('a reload mid-run shows the run (one read); the stop and the end come as events', async () => {
+  it('a failed Stop is said and stays said; a reload mid-run shows the run (one read); the stop and the end come as events', async () => {
     const daemon = spawn([
       'daemon',
       '--config',
@@ -163,16 +164,6 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
       '127.0.0.1:0',
     ]);
     const m = await daemon.waitForStdout(/^dashboard on (http:\/\/\S+); open (\S+)$/m, 'the URL', START_MS);
-    const mock = spawn([
-      'mock',
-      '--pty',
-      bench.box.link('pos-PBW0001'),
-      '--sn',
-      'PBW0001',
-      '--diag-time-scale',
-      '0',
-    ]);
-    await mock.waitForStdout(/^mock terminal PBW0001 on pty /m, 'mock PBW0001', START_MS);
     const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     let stateReads = 0;
@@ -197,14 +188,53 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
     await page.fill('#admin-password', ADMIN_PASSWORD);
     await page.fill('#admin-password-again', ADMIN_PASSWORD);
     await page.click('#station-start');
+    await page.waitForSelector('body[data-station="running"]', { timeout: 10_000 });
+    const status = () => page.locator('#station-status').textContent();
+
+    // A Stop that fails is said, with the daemon's words of what to do, and the run goes on. The
+    // session gone (its cookie cleared): the daemon's own refusal.
+    const cookies = await context.cookies();
+    await context.clearCookies();
+    await page.click('#station-stop');
     await expect
-      .poll(() => page.locator('#station-status').textContent(), { timeout: 60_000 })
-      .toMatch(/^Running: 1 of 2 done so far\./);
+      .poll(status)
+      .toMatch(
+        /^Not stopped \(the run goes on taking terminals\): POST \/api\/station\/stop: no session or no CSRF token: reload the dashboard \(it sends the token itself\); nothing was changed\. Running: 0 of 2 done so far\./,
+      );
+    await context.addCookies(cookies);
+    // The daemon out of reach (the connection refused).
+    await page.route('**/api/station/stop', (route) => route.abort('connectionrefused'));
+    await page.click('#station-stop');
+    await expect
+      .poll(status)
+      .toMatch(
+        /^Not stopped \(the run goes on taking terminals\): no answer from the daemon to \/api\/station\/stop: check that it still runs, then try again\. Running: 0 of 2 done so far\./,
+      );
+    await page.unroute('**/api/station/stop');
+    expect(await page.isDisabled('#station-stop')).toBe(false);
+
+    // The run still takes terminals: PBW0001 plugged in now is provisioned, and its progress
+    // keeps the failure said.
+    const mock = spawn([
+      'mock',
+      '--pty',
+      bench.box.link('pos-PBW0001'),
+      '--sn',
+      'PBW0001',
+      '--diag-time-scale',
+      '0',
+    ]);
+    await mock.waitForStdout(/^mock terminal PBW0001 on pty /m, 'mock PBW0001', START_MS);
+    await expect
+      .poll(status, { timeout: 60_000 })
+      .toMatch(
+        /^Not stopped \(the run goes on taking terminals\): no answer .* Running: 1 of 2 done so far\./,
+      );
     expect(stateReads).toBe(1);
 
     await page.reload();
     await page.waitForSelector('body[data-station="running"]', { timeout: 10_000 });
-    expect(await page.locator('#station-status').textContent()).toMatch(/^Running: 1 of 2 done so far\./);
+    expect(await status()).toMatch(/^Running: 1 of 2 done so far\./);
     expect(stateReads).toBe(2);
     await page.click('#station-stop');
     await page.waitForSelector('body[data-station="ended"]', { timeout: 30_000 });
