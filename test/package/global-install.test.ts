@@ -3,12 +3,22 @@
  * the tree (prepack builds dist/), the tarball's contents, then, under Node 20, 22 and 24 each
  * (the npm registry's `node` package), `npm install -g --prefix TMP posbridge-*.tgz` and, from
  * that install alone: `posbridge demo`; `posbridge mock --pty` with `info` and `provision` over
- * the pty; `history --verify` of the trail they wrote; the man page and the completion. Last, a
+ * the pty; `history --verify` of the trail they wrote; the man page and the completion; where
+ * Node's compile cache goes (Node 22+: the user's cache directory, never TMPDIR). Last, a
  * global install run under another Node than it was built with: the commands that need no audit
  * trail still work, the others name `npm rebuild -g better-sqlite3`, and that command fixes it.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +125,31 @@ describe.each(VERSIONS)('installed globally from the tarball under Node %i', (ma
     expect(install.status, install.output).toBe(0);
     prefixes.set(major, prefix);
     mkdirSync(home, { recursive: true });
+  });
+
+  it(`keeps Node's compile cache in $XDG_CACHE_HOME/posbridge/node-compile-cache (Node 22+), nothing in TMPDIR`, async () => {
+    const node = runtimes.get(major)!;
+    expect(prefixes.get(major), 'installed').toBe(prefix);
+    // Both fresh: what is in them after one command is that command's. The shared temp directory
+    // is where another user could plant compiled code for posbridge to run (src/cli/main.ts).
+    const cacheHome = join(work, `cache${major}`);
+    const tmp = join(work, `tmp${major}`);
+    mkdirSync(tmp);
+    const env = { ...userEnv(home, node, prefix), XDG_CACHE_HOME: cacheHome, TMPDIR: tmp };
+    const info = await run(['posbridge', 'info', '--port', 'mock://a'], { env, cwd: home });
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toMatch(/PB-MOCK sn PBM0000001/);
+
+    const cache = join(cacheHome, 'posbridge', 'node-compile-cache');
+    // Node 20 has no module.enableCompileCache: no cache, and the command runs all the same.
+    expect(existsSync(cache), cache).toBe(major >= 22);
+    if (major >= 22) {
+      const files = readdirSync(cache, { recursive: true, encoding: 'utf8' }).filter((entry) =>
+        statSync(join(cache, entry)).isFile(),
+      );
+      expect(files.length, `compiled modules in ${cache}`).toBeGreaterThan(0);
+    }
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it('runs demo; mock --pty with info and provision; history --verify; the man page and completion', async () => {
