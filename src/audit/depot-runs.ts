@@ -8,7 +8,8 @@
  */
 import type Database from 'better-sqlite3';
 import { AuditError, fromSqliteError } from './errors.js';
-import { foldRuns, inReport, reportRow } from './runs.js';
+import { recordsOfRunsSql, reportRows, runStartsSql } from './run-select.js';
+import { foldRuns } from './runs.js';
 import {
   AUDIT_RUN_KINDS,
   type AuditReportRow,
@@ -18,21 +19,8 @@ import {
 } from './types.js';
 import type { EventRow } from './verify.js';
 
-const RUN_STARTS = `
-  SELECT s.run_id FROM records s
-  WHERE s.type = 'run-start'
-    AND s.at >= @since
-    AND (@kind IS NULL OR json_extract(s.payload, '$.kind') = @kind)
-    AND (@sn IS NULL OR s.run_id IN (
-      SELECT run_id FROM records
-      WHERE type IN ('run-start', 'terminal') AND json_extract(payload, '$.terminal.sn') = @sn))
-  ORDER BY s.at DESC, s.station DESC, s.seq DESC
-  LIMIT @limit`;
-
-const RECORDS_OF_RUNS = `
-  SELECT seq, at, run_id, type, payload, prev_hash, hash FROM records
-  WHERE run_id IN (SELECT value FROM json_each(?))
-  ORDER BY station, seq`;
+const RUN_STARTS = runStartsSql('records');
+const RECORDS_OF_RUNS = recordsOfRunsSql('records');
 
 export function depotQueries(db: Database.Database, file: string) {
   const history = (query: HistoryQuery = {}): AuditRun[] => {
@@ -60,14 +48,5 @@ export function depotQueries(db: Database.Database, file: string) {
       throw fromSqliteError(error, file, 'read');
     }
   };
-  return {
-    history,
-    // The same rows as a station's own report (AuditStore.report): dry runs and mocks left out
-    // unless asked for.
-    report: (query: ReportQuery = {}): AuditReportRow[] =>
-      history({ kind: 'provision', ...(query.since && { since: query.since }) })
-        .filter((run) => inReport(run, query))
-        .reverse()
-        .map(reportRow),
-  };
+  return { history, report: (query: ReportQuery = {}): AuditReportRow[] => reportRows(history, query) };
 }

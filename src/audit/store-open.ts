@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { AuditError, fromSqliteError } from './errors.js';
+import { recordsOfRunsSql, runStartsSql } from './run-select.js';
 import { FORMAT, GENESIS_HASH, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 import { loadSqlite, openSqlite } from './sqlite.js';
 
@@ -178,18 +179,7 @@ export function prepareStatements(db: Database.Database): Statements {
     after: db.prepare(
       'SELECT seq, at, run_id AS run, type, payload, prev_hash AS prevHash, hash FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
     ),
-    runIds: db.prepare(`
-      SELECT s.run_id FROM events s
-      WHERE s.type = 'run-start'
-        AND s.at >= @since
-        AND (@kind IS NULL OR json_extract(s.payload, '$.kind') = @kind)
-        AND (@sn IS NULL OR s.run_id IN (
-          SELECT run_id FROM events
-          WHERE type IN ('run-start', 'terminal') AND json_extract(payload, '$.terminal.sn') = @sn))
-      ORDER BY s.seq DESC
-      LIMIT @limit`),
-    eventsOfRuns: db.prepare(
-      'SELECT seq, at, run_id, type, payload, prev_hash, hash FROM events WHERE run_id IN (SELECT value FROM json_each(?)) ORDER BY seq',
-    ),
+    runIds: db.prepare(runStartsSql('events')),
+    eventsOfRuns: db.prepare(recordsOfRunsSql('events')),
   };
 }

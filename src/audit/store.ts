@@ -47,7 +47,7 @@ import {
   stepPayload,
   terminalOf,
 } from './record-input.js';
-import { inReport, reportRow } from './runs.js';
+import { reportRows } from './run-select.js';
 import type { EventType } from './schema.js';
 import { assertNoSecrets } from './scrub.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, openDatabase, prepareStatements, type Statements } from './store-open.js';
@@ -252,11 +252,7 @@ export class AuditStore {
 
   /** One row per provisioning run, oldest first: what the acquirer gets (runs.ts `inReport`). */
   report(query: ReportQuery = {}): AuditReportRow[] {
-    const runs = this.history({ kind: 'provision', ...(query.since ? { since: query.since } : {}) });
-    return runs
-      .reverse()
-      .filter((run) => inReport(run, query))
-      .map(reportRow);
+    return reportRows((q) => this.history(q), query);
   }
 
   /** Closes the file (checkpointing the WAL). Idempotent. */
