@@ -5,13 +5,13 @@
  * `posbridge scan` does: no login, and no other port gets a byte.
  */
 import { loadDaemonConfig } from '../daemon/config/index.js';
-import { createDaemonPorts } from '../daemon/port-manager/index.js';
 import type { TerminalInfo } from '../host/hub.js';
 import { createPortRegistry } from '../host/ports/index.js';
 import { terminalsViaDaemon } from './commands/scan-via-daemon.js';
 import type { CliDeps, CommonOptions } from './context.js';
 import { findDaemon, linkOf, remoteEngine } from './daemon-client.js';
 import { MockPorts } from './mock-ports.js';
+import { scanPorts } from './port-scan.js';
 
 export interface ConnectedTerminals {
   /** Terminals that answered HELLO and STATUS. */
@@ -48,22 +48,15 @@ export async function connectedTerminals(
       mockPorts = new MockPorts();
       return createPortRegistry().register('mock', mockPorts.factory());
     })();
-  const { discovery, manager } = createDaemonPorts({
-    config,
-    registry,
-    logger: deps.createLogger({ logLevel: options.logLevel, logFormat: options.logFormat }),
-    hotPlug: false,
-    heartbeat: false,
-    lister: () => deps.listPorts(),
-  });
   try {
-    await manager.start();
-    // Nothing could be listed and nothing is named: say why rather than "no terminal".
-    if (discovery.listError && config.ports.length === 0) throw discovery.listError;
-    await manager.settled();
-    return { terminals: answering(manager.list()), source: 'a scan of the allow-listed ports' };
+    const { terminals } = await scanPorts({
+      config,
+      registry,
+      logger: deps.createLogger({ logLevel: options.logLevel, logFormat: options.logFormat }),
+      lister: () => deps.listPorts(),
+    });
+    return { terminals: answering(terminals), source: 'a scan of the allow-listed ports' };
   } finally {
-    await manager.close();
     await mockPorts?.close();
   }
 }

@@ -115,9 +115,9 @@ export function registerScan(program: Command, deps: ScanDeps): void {
 
 async function scan(deps: ScanDeps, options: ScanOptions): Promise<number> {
   // The composition root and the port manager load when a scan runs, not with the command line.
-  const [{ configSystem, loadRuntimeConfig }, { createDaemonPorts }] = await Promise.all([
+  const [{ configSystem, loadRuntimeConfig }, { scanPorts }] = await Promise.all([
     import('../runtime-config.js'),
-    import('../../daemon/port-manager/index.js'),
+    import('../port-scan.js'),
   ]);
   // The config first: a daemon that answers owns the ports (and scans with its own config).
   const settled = await loadRuntimeConfig(
@@ -148,34 +148,22 @@ async function scan(deps: ScanDeps, options: ScanOptions): Promise<number> {
     logFormat: options.logFormat,
     ...(options.json && { json: true }),
   };
-  const logger = deps.createLogger(common);
-  // A one-shot port manager (no hot-plug, no heartbeat) over this process's ports: no engine,
-  // no audit trail (nothing is changed, nothing recorded).
-  const { discovery, manager } = createDaemonPorts({
+  // No engine, no audit trail: nothing is changed, nothing recorded.
+  const scanned = await scanPorts({
     config,
     registry: await deps.portRegistry(),
-    logger,
+    logger: deps.createLogger(common),
     extraPorts: options.port,
-    hotPlug: false,
-    heartbeat: false,
     lister: () => deps.listPorts(),
   });
-  let report: ScanReport;
-  try {
-    await manager.start();
-    const listError = discovery.listError;
-    if (listError && options.port.length === 0 && config.ports.length === 0) throw listError;
-    await manager.settled();
-    report = buildReport(config.station, manager.list(), discovery.absent(), discovery.ignored());
-    if (listError) {
-      report.listError = {
-        code: listError.code,
-        message: listError.message,
-        ...(listError.hint !== undefined && { hint: listError.hint }),
-      };
-    }
-  } finally {
-    await manager.close();
+  const report = buildReport(config.station, scanned.terminals, scanned.absent, scanned.ignored);
+  const { listError } = scanned;
+  if (listError) {
+    report.listError = {
+      code: listError.code,
+      message: listError.message,
+      ...(listError.hint !== undefined && { hint: listError.hint }),
+    };
   }
   return printScan(deps, options, report);
 }
