@@ -7,6 +7,9 @@
  * Node's compile cache goes (Node 22+: the user's cache directory, never TMPDIR). Last, a
  * global install run under another Node than it was built with: the commands that need no audit
  * trail still work, the others name `npm rebuild -g better-sqlite3`, and that command fixes it.
+ *
+ * Each install compiles better-sqlite3 for its Node (about two CPU-minutes). They run at once,
+ * started before the first test, and each version's tests await their own install.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
@@ -23,22 +26,45 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool } from '../support/tools.js';
-import { type NodeRuntime, nodeRuntime, npm, packTarball, pathFor, run } from './package-rig.js';
+import {
+  installGlobally,
+  type NodeRuntime,
+  type NpmOutcome,
+  nodeRuntime,
+  npm,
+  packTarball,
+  pathFor,
+  run,
+} from './package-rig.js';
 
 const VERSIONS = [20, 22, 24] as const;
 const work = mkdtempSync(join(tmpdir(), 'posbridge-package-'));
 let tarball: string;
 const runtimes = new Map<number, NodeRuntime>();
+const installs = new Map<number, Promise<NpmOutcome>>();
+/** Set by a version's first test once its install succeeded. */
 const prefixes = new Map<number, string>();
 const mocks: ChildProcess[] = [];
 
-beforeAll(() => {
-  tarball = packTarball(work);
-  for (const major of VERSIONS) runtimes.set(major, nodeRuntime(major, work));
+const prefixFor = (major: number): string => join(work, `prefix${major}`);
+
+beforeAll(async () => {
+  // The build inside `npm pack` while the Nodes download; then every install at once.
+  const [packed, ...nodes] = await Promise.all([
+    packTarball(work),
+    ...VERSIONS.map((major) => nodeRuntime(major, work)),
+  ]);
+  tarball = packed;
+  for (const node of nodes) {
+    runtimes.set(node.major, node);
+    installs.set(node.major, installGlobally(node, tarball, prefixFor(node.major)));
+  }
 });
 
-afterAll(() => {
+afterAll(async () => {
   for (const mock of mocks) mock.kill('SIGKILL');
+  // No npm left writing into the directory about to go (a test that failed early never awaited its install).
+  await Promise.all(installs.values());
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -112,16 +138,10 @@ describe('npm pack', () => {
 
 describe.each(VERSIONS)('installed globally from the tarball under Node %i', (major) => {
   const home = join(work, `home${major}`);
-  const prefix = join(work, `prefix${major}`);
+  const prefix = prefixFor(major);
 
-  it('installs', () => {
-    const node = runtimes.get(major)!;
-    mkdirSync(prefix, { recursive: true });
-    const install = npm(
-      node,
-      ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball],
-      work,
-    );
+  it('installs', async () => {
+    const install = await installs.get(major)!;
     expect(install.status, install.output).toBe(0);
     prefixes.set(major, prefix);
     mkdirSync(home, { recursive: true });
@@ -229,7 +249,7 @@ describe('an install run under another Node than it was built with', () => {
     expect(broken.stderr).not.toMatch(/^\s+at /m);
 
     // The command the hint gives, as the technician would type it (their prefix is npm's own).
-    const rebuild = npm(other, ['rebuild', '-g', '--prefix', prefix, 'better-sqlite3'], home);
+    const rebuild = await npm(other, ['rebuild', '-g', '--prefix', prefix, 'better-sqlite3'], home);
     expect(rebuild.status, rebuild.output).toBe(0);
     const fixed = await run(['posbridge', 'history', '--verify'], { env, cwd: home });
     expect(fixed.code, fixed.stderr).toBe(0);

