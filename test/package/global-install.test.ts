@@ -9,7 +9,8 @@
  * trail still work, the others name `npm rebuild -g better-sqlite3`, and that command fixes it.
  *
  * Each install compiles better-sqlite3 for its Node (about two CPU-minutes). They run at once,
- * started before the first test, and each version's tests await their own install.
+ * started before the first test, and each version's tests await their own install; the rebuild
+ * finds its objects in the compiler cache the Node 24 install filled (package-rig.ts).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
@@ -47,6 +48,8 @@ const prefixes = new Map<number, string>();
 const mocks: ChildProcess[] = [];
 
 const prefixFor = (major: number): string => join(work, `prefix${major}`);
+/** The compiler cache every build in this file shares (package-rig.ts, CCACHE_LINKS). */
+const compilerCache = join(work, 'ccache');
 
 beforeAll(async () => {
   // The build inside `npm pack` while the Nodes download; then every install at once.
@@ -57,7 +60,7 @@ beforeAll(async () => {
   tarball = packed;
   for (const node of nodes) {
     runtimes.set(node.major, node);
-    installs.set(node.major, installGlobally(node, tarball, prefixFor(node.major)));
+    installs.set(node.major, installGlobally(node, tarball, prefixFor(node.major), compilerCache));
   }
 });
 
@@ -249,7 +252,12 @@ describe('an install run under another Node than it was built with', () => {
     expect(broken.stderr).not.toMatch(/^\s+at /m);
 
     // The command the hint gives, as the technician would type it (their prefix is npm's own).
-    const rebuild = await npm(other, ['rebuild', '-g', '--prefix', prefix, 'better-sqlite3'], home);
+    const rebuild = await npm(
+      other,
+      ['rebuild', '-g', '--prefix', prefix, 'better-sqlite3'],
+      home,
+      compilerCache,
+    );
     expect(rebuild.status, rebuild.output).toBe(0);
     const fixed = await run(['posbridge', 'history', '--verify'], { env, cwd: home });
     expect(fixed.code, fixed.stderr).toBe(0);

@@ -11,6 +11,14 @@ import { cpSync, existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs
 import { dirname, join } from 'node:path';
 import { REPO_ROOT } from '../support/cli-process.js';
 
+/**
+ * ccache's compiler links (Debian's ccache package; .ci/run installs it), used when there. The
+ * rebuild under Node 24 compiles exactly what the Node 24 install compiled (the same sources,
+ * flags and headers): the same objects again, so ccache hands them back and the rebuild takes
+ * seconds, not minutes. Without ccache every compile happens and the test checks the same.
+ */
+const CCACHE_LINKS = '/usr/lib/ccache';
+
 /** Minutes, not seconds: compiling better-sqlite3 took 5 minutes on a busy 2-core machine, over 12 under load 14. */
 export const INSTALL_TIMEOUT_MS = 30 * 60_000;
 
@@ -94,14 +102,22 @@ export interface NpmOutcome {
 }
 
 /**
- * npm under this Node, building better-sqlite3 from source against its headers. Never rejects
- * (a command that fails to start or to end is a null status, with why in the output): the test
- * starts installs long before it awaits them, and each test asserts on its own install.
+ * npm under this Node, building better-sqlite3 from source against its headers, with ccache
+ * (when installed) keeping its objects in `compilerCache`, a directory of the test's own. Never
+ * rejects (a command that fails to start or to end is a null status, with why in the output):
+ * the test starts installs long before it awaits them, and each test asserts on its own install.
  */
-export async function npm(node: NodeRuntime, args: string[], cwd: string): Promise<NpmOutcome> {
+export async function npm(
+  node: NodeRuntime,
+  args: string[],
+  cwd: string,
+  compilerCache: string,
+): Promise<NpmOutcome> {
+  const ccache = existsSync(join(CCACHE_LINKS, 'g++'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    PATH: pathFor(node),
+    PATH: ccache ? `${CCACHE_LINKS}:${pathFor(node)}` : pathFor(node),
+    CCACHE_DIR: compilerCache,
     // Only better-sqlite3: prebuild-install would fetch its binary from GitHub, out of reach here.
     // @serialport/bindings-cpp carries its prebuilt binaries in its package and node-gyp-build
     // loads them (compiling only when none loads), as on a technician's machine.
@@ -118,12 +134,18 @@ export async function npm(node: NodeRuntime, args: string[], cwd: string): Promi
 }
 
 /** `npm install -g` of the tarball into its own prefix under this Node (started now, awaited later). */
-export function installGlobally(node: NodeRuntime, tarball: string, prefix: string): Promise<NpmOutcome> {
+export function installGlobally(
+  node: NodeRuntime,
+  tarball: string,
+  prefix: string,
+  compilerCache: string,
+): Promise<NpmOutcome> {
   mkdirSync(prefix, { recursive: true });
   return npm(
     node,
     ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball],
     dirname(prefix),
+    compilerCache,
   );
 }
 
