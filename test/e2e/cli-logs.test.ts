@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, MERCHANT, STACK_LINE, TERMINAL } from '../support/cli-inproc.js';
+import { ADMIN_PASSWORD, STACK_LINE } from '../support/cli-inproc.js';
 import { CliProcess, requireBuiltCli, runCliProcess } from '../support/cli-process.js';
-import { E2E_TIMEOUT_MS } from '../support/constants.js';
+import { E2E_TIMEOUT_MS, provisionArgv } from '../support/constants.js';
 
 let dir: string;
 
@@ -23,19 +23,7 @@ afterEach(() => {
 });
 
 function provisionArgs(port: string, ...extra: string[]): string[] {
-  return [
-    'provision',
-    '--port',
-    port,
-    '--merchant',
-    MERCHANT,
-    '--terminal',
-    TERMINAL,
-    '--admin-password-stdin',
-    '--credentials-out',
-    join(dir, 'creds.txt'),
-    ...extra,
-  ];
+  return [...provisionArgv(port, join(dir, 'creds.txt')), ...extra];
 }
 
 /** Every password this run knew: the new admin one, the factory ones, the generated ones. */

@@ -11,9 +11,9 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, MERCHANT, STACK_LINE, TERMINAL } from '../support/cli-inproc.js';
+import { ADMIN_PASSWORD, STACK_LINE } from '../support/cli-inproc.js';
 import { Children, type CliProcess, requireBuiltCli, runCliProcess } from '../support/cli-process.js';
-import { E2E_TIMEOUT_MS } from '../support/constants.js';
+import { E2E_TIMEOUT_MS, provisionArgv } from '../support/constants.js';
 import { freePort, requireSer2net, Ser2net, testConfig } from '../support/ser2net.js';
 import { deadline } from '../support/wait.js';
 
@@ -47,17 +47,7 @@ async function ser2net(config: string, ports: number[]): Promise<Ser2net> {
 }
 
 function provisionArgs(port: string, extra: string[] = []): string[] {
-  return [
-    'provision',
-    '--port',
-    port,
-    '--merchant',
-    MERCHANT,
-    '--terminal',
-    TERMINAL,
-    '--admin-password-stdin',
-    ...extra,
-  ];
+  return [...provisionArgv(port), ...extra];
 }
 
 /** The mock's log lines for commands it executed (`"msg":"command"`), as their masked requests. */

@@ -17,6 +17,7 @@ import { AuditStore } from '../../src/audit/index.js';
 import { productionDeps } from '../../src/cli/compose.js';
 import { runCli } from '../../src/cli/program.js';
 import { ADMIN_PASSWORD, MERCHANT, TERMINAL } from '../support/cli-inproc.js';
+import { provisionArgv } from '../support/constants.js';
 import { type MemoryIo, memoryIo } from '../support/memory-io.js';
 
 interface Run {
@@ -93,19 +94,7 @@ async function posbridge(argv: string[], stdin = '', extra: NodeJS.ProcessEnv = 
 }
 
 function provisionArgs(port: string, extra: string[] = []): string[] {
-  return [
-    'provision',
-    '--port',
-    port,
-    '--merchant',
-    MERCHANT,
-    '--terminal',
-    TERMINAL,
-    '--admin-password-stdin',
-    '--credentials-out',
-    'operator-passwords.txt',
-    ...extra,
-  ];
+  return [...provisionArgv(port, 'operator-passwords.txt'), ...extra];
 }
 
 function health(): Promise<Record<string, unknown>> {

@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MockTerminal } from '../../src/mock-device/index.js';
 import { listenTcp, type TcpListener } from '../../src/mock-device/transports/tcp.js';
 import { ADMIN_PASSWORD, CliHarness, MERCHANT, STACK_LINE, TERMINAL } from '../support/cli-inproc.js';
+import { provisionArgv } from '../support/constants.js';
 
 /** A terminal on tcp:// that keeps count of what reached it. */
 class RecordingTerminal {
@@ -59,20 +60,7 @@ afterEach(async () => {
 });
 
 function provision(extra: string[]) {
-  return cli.run(
-    [
-      'provision',
-      '--port',
-      port,
-      '--merchant',
-      MERCHANT,
-      '--terminal',
-      TERMINAL,
-      '--admin-password-stdin',
-      ...extra,
-    ],
-    `${ADMIN_PASSWORD}\n`,
-  );
+  return cli.run([...provisionArgv(port), ...extra], `${ADMIN_PASSWORD}\n`);
 }
 
 /** The terminal never saw the run: no connection, not one byte. */
@@ -130,18 +118,7 @@ describe('an output that cannot be written safely: exit 2 before the first byte'
     for (const argv of [
       ['info', '--port', port, '--trace', link],
       ['diag', '--port', port, '--admin-password-stdin', '--trace', link],
-      [
-        'provision',
-        '--port',
-        port,
-        '--merchant',
-        MERCHANT,
-        '--terminal',
-        TERMINAL,
-        '--admin-password-stdin',
-        '--trace',
-        link,
-      ],
+      [...provisionArgv(port), '--trace', link],
     ]) {
       const run = await cli.run(argv, `${ADMIN_PASSWORD}\n`);
       expect(run.code, `${argv[0]}: ${run.stderr}`).toBe(2);

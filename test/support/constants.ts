@@ -36,11 +36,12 @@ export const E2E_SHORT_TIMEOUT_MS = 120_000;
 /**
  * `provision --port P --merchant M --terminal T --admin-password-stdin --credentials-out FILE`:
  * the command line every CLI-level provisioning test runs (the password then comes on stdin).
- * `passwordOnStdin: false` leaves the flag out (the prompt, or no password at all, is the test).
+ * `passwordOnStdin: false` leaves the flag out (the prompt, or no password at all, is the test);
+ * without `credentialsOut` there is no --credentials-out (a profile with no operators needs none).
  */
 export function provisionArgv(
   port: string,
-  credentialsOut: string,
+  credentialsOut?: string,
   options: { terminal?: string; passwordOnStdin?: boolean } = {},
 ): string[] {
   return [
@@ -52,7 +53,6 @@ export function provisionArgv(
     '--terminal',
     options.terminal ?? TERMINAL,
     ...(options.passwordOnStdin === false ? [] : ['--admin-password-stdin']),
-    '--credentials-out',
-    credentialsOut,
+    ...(credentialsOut === undefined ? [] : ['--credentials-out', credentialsOut]),
   ];
 }
