@@ -38,23 +38,7 @@ function spawn(args: string[], input?: string): CliProcess {
   });
 }
 
-async function startDaemon(): Promise<{ daemon: CliProcess; login: string; origin: string }> {
-  const daemon = spawn([
-    'daemon',
-    '--config',
-    bench.box.config,
-    '--socket',
-    bench.box.socket,
-    '--http',
-    '127.0.0.1:0',
-  ]);
-  const m = await daemon.waitForStdout(
-    /^dashboard on (http:\/\/127\.0\.0\.1:\d+); open (\S+)$/m,
-    'the dashboard URL',
-    START_MS,
-  );
-  return { daemon, origin: m[1]!, login: m[2]! };
-}
+const startDaemon = () => bench.startDashboardDaemon(START_MS);
 
 async function plug(link: string, sn: string, extra: string[] = []): Promise<CliProcess> {
   const mock = spawn(['mock', '--pty', bench.box.link(link), '--sn', sn, '--diag-time-scale', '0', ...extra]);

@@ -31,16 +31,7 @@ function spawn(args: string[]): CliProcess {
 
 describe.skipIf(!present)('a station run from the page, in Chromium', () => {
   it('provisions two mocks, the tiles end green, results offered; the password nowhere', async () => {
-    const daemon = spawn([
-      'daemon',
-      '--config',
-      bench.box.config,
-      '--socket',
-      bench.box.socket,
-      '--http',
-      '127.0.0.1:0',
-    ]);
-    const m = await daemon.waitForStdout(/^dashboard on (http:\/\/\S+); open (\S+)$/m, 'the URL', START_MS);
+    const { daemon, login } = await bench.startDashboardDaemon(START_MS);
     for (const sn of ['PBW0001', 'PBW0002']) {
       const mock = spawn([
         'mock',
@@ -67,7 +58,7 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
       if (r.headers()['content-type']?.includes('event-stream')) return;
       network.push(await r.text().catch(() => ''));
     });
-    await page.goto(m[2]!);
+    await page.goto(login);
     await page.waitForSelector('body[data-ready="true"]');
     const tile = (sn: string) => page.locator(`article.tile[data-port="${bench.box.link(`pos-${sn}`)}"]`);
     for (const sn of ['PBW0001', 'PBW0002'])
@@ -154,23 +145,14 @@ describe.skipIf(!present)('a station run from the page, in Chromium', () => {
   }, 120_000);
 
   it('a failed Stop is said and stays said; a reload mid-run shows the run (one read); the stop and the end come as events', async () => {
-    const daemon = spawn([
-      'daemon',
-      '--config',
-      bench.box.config,
-      '--socket',
-      bench.box.socket,
-      '--http',
-      '127.0.0.1:0',
-    ]);
-    const m = await daemon.waitForStdout(/^dashboard on (http:\/\/\S+); open (\S+)$/m, 'the URL', START_MS);
+    const { daemon, login } = await bench.startDashboardDaemon(START_MS);
     const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     let stateReads = 0;
     page.on('request', (r) => {
       if (r.method() === 'GET' && new URL(r.url()).pathname === '/api/station') stateReads++;
     });
-    await page.goto(m[2]!);
+    await page.goto(login);
     await page.waitForSelector('body[data-station="idle"]');
     expect(stateReads).toBe(1);
     // PBW0009 is never plugged in: the run waits for it until stopped.
